@@ -1,0 +1,97 @@
+/**
+ * Client process: `node clients.js <url> <count>` (forked with IPC). Opens `count` websocket
+ * clients on the bench namespace, joins them to the bench room, and per run counts each event
+ * once per socket and records receive time - send time on the shared clock.
+ */
+import { io, type Socket } from 'socket.io-client';
+import { BENCH_EVENT, BENCH_NS, BENCH_ORDER, decodeNote, type ClientReport, type StartArgs } from './protocol';
+import { serve } from './procs';
+import { clock, Histogram } from './stats';
+
+interface SocketState {
+  socket: Socket;
+  seen: Uint8Array;
+  distinct: number;
+}
+
+const [url = '', countArg = '50'] = process.argv.slice(2);
+const sockets: SocketState[] = [];
+let run = -1;
+let expected = 0;
+let hist = new Histogram();
+let duplicates = 0;
+let stale = 0;
+let lastRecvAt = 0;
+let complete = 0;
+/** Every event received, any run: lets the orchestrator see when stragglers stop arriving. */
+let received = 0;
+
+function onEvent(state: SocketState, data: { note?: unknown }): void {
+  const now = clock();
+  received++;
+  const note = decodeNote(data?.note);
+  if (!note || note.run !== run) {
+    stale++;
+    return;
+  }
+  if (state.seen[note.seq]) {
+    duplicates++;
+    return;
+  }
+  state.seen[note.seq] = 1;
+  state.distinct++;
+  hist.record(now - note.sentAt);
+  lastRecvAt = now;
+  // Tell the orchestrator as soon as every socket has every event, so it need not poll.
+  if (state.distinct === expected && ++complete === sockets.length) process.send?.({ event: 'complete', run });
+}
+
+async function connect(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const socket = io(`${url}${BENCH_NS}`, { transports: ['websocket'], reconnection: false, forceNew: true });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    const ack = (await socket.timeout(5000).emitWithAck('join_order', { orderId: BENCH_ORDER })) as { ok: boolean };
+    if (!ack.ok) throw new Error(`join_order refused: ${JSON.stringify(ack)}`);
+    const state: SocketState = { socket, seen: new Uint8Array(0), distinct: 0 };
+    socket.on(BENCH_EVENT, (data: { note?: unknown }) => onEvent(state, data));
+    socket.on('disconnect', (reason) => process.send?.({ event: 'disconnect', reason }));
+    sockets.push(state);
+  }
+}
+
+serve({
+  start: ({ run: r, expected: n }: StartArgs) => {
+    run = r;
+    expected = n;
+    hist = new Histogram();
+    duplicates = stale = lastRecvAt = complete = 0;
+    for (const s of sockets) {
+      s.seen = new Uint8Array(n);
+      s.distinct = 0;
+    }
+    return { sockets: sockets.length };
+  },
+  report: (): ClientReport => ({
+    run,
+    perSocket: sockets.map((s) => s.distinct),
+    duplicates,
+    stale,
+    lastRecvAt,
+    hist: hist.toSparse(),
+    max: hist.max,
+    sum: hist.sum,
+  }),
+  received: () => received,
+  clock: () => clock(),
+});
+
+connect(Number(countArg)).then(
+  () => process.send?.({ event: 'ready', sockets: sockets.length }),
+  (err: unknown) => {
+    process.stderr.write(`clients failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,286 @@
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import type { ClientReport, Path, SendResult } from './protocol';
+import { cpuSeconds, forkHelper, machineBusySeconds, freePort, spawnNode, type Proc } from './procs';
+import { clock, Histogram, round, type LatencySummary } from './stats';
+
+const DIST = path.resolve(__dirname, '../..');
+
+export interface StackOptions {
+  redisUrl: string;
+  clients: number;
+  clientProcesses: number;
+  /** Extra environment for the gateway and worker (e.g. WORKER_CONCURRENCY). */
+  env?: Record<string, string>;
+  /** Replaces the real worker entry point (used by diagnostic scenarios only). */
+  workerFile?: string;
+  workerArgs?: string[];
+}
+
+export interface RunResult {
+  path: Path;
+  run: number;
+  targetRate: number;
+  durationS: number;
+  sent: number;
+  failedSends: number;
+  achievedRate: number;
+  expectedDeliveries: number;
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  stale: number;
+  deliveredPerSec: number;
+  latency: LatencySummary;
+  /** Queued path: send -> emit() resolved, i.e. the job is in Redis. */
+  accepted?: LatencySummary;
+  /** % of one core used by each process during the run (send start -> last receipt). */
+  cpuPct: Record<string, number>;
+  /** % of one core used by processes that are not the bench's (the machine is shared). */
+  foreignCpuPct: number;
+  /** How long the run waited for the machine to become quiet before starting. */
+  quietWaitS: number;
+  backlogDropped?: number;
+  /** After an incomplete run: seconds until late events stopped arriving (they would load the next run). */
+  settleS?: number;
+}
+
+/**
+ * One bench deployment: a gateway and a worker from their real compiled entry points, client
+ * processes and a producer process, all on 127.0.0.1 under a unique key prefix.
+ */
+export class BenchStack {
+  readonly prefix = `bench-${Date.now().toString(36)}-${process.pid}`;
+  readonly procs: Proc[] = [];
+  private clientProcs: Proc[] = [];
+  private producer!: Proc;
+  private redis!: Redis;
+  private redisPid = NaN;
+  private runCounter = 0;
+  readonly completions = new Map<number, number>();
+  port = 0;
+
+  constructor(readonly opts: StackOptions) {}
+
+  async start(): Promise<void> {
+    this.redis = new Redis(this.opts.redisUrl, { lazyConnect: true });
+    await this.redis.connect();
+    const info = await this.redis.info('server');
+    this.redisPid = Number(/process_id:(\d+)/.exec(info)?.[1] ?? NaN);
+    this.port = await freePort();
+    const env = {
+      REDIS_URL: this.opts.redisUrl,
+      KEY_PREFIX: this.prefix,
+      PORT: String(this.port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ...this.opts.env,
+    };
+    const gateway = this.track(spawnNode('gateway', path.join(DIST, 'src/gateway/main.js'), env));
+    const worker = this.opts.workerFile
+      ? this.track(forkHelper('worker', this.opts.workerFile, this.opts.workerArgs ?? [], env))
+      : this.track(spawnNode('worker', path.join(DIST, 'workers/main.js'), env));
+    await Promise.all([gateway.waitForOutput('gateway ready'), worker.waitForOutput('worker ready')]);
+
+    const per = Math.ceil(this.opts.clients / this.opts.clientProcesses);
+    for (let i = 0, left = this.opts.clients; left > 0; i++, left -= per) {
+      const n = Math.min(per, left);
+      this.clientProcs.push(this.track(forkHelper(`clients${i}`, path.join(__dirname, 'clients.js'), [`http://127.0.0.1:${this.port}`, String(n)])));
+    }
+    this.producer = this.track(forkHelper('producer', path.join(__dirname, 'producer.js'), [], env));
+    await Promise.all([...this.clientProcs, this.producer].map((p) => waitForEvent(p, 'ready', 60_000)));
+    for (const p of this.clientProcs) {
+      p.onMessage((msg) => {
+        const m = msg as { event?: string; run?: number };
+        if (m.event === 'complete' && m.run !== undefined) this.completions.set(m.run, (this.completions.get(m.run) ?? 0) + 1);
+      });
+    }
+  }
+
+  /** The worker process (answers IPC requests only when it is the probe worker). */
+  get worker(): Proc {
+    return this.procs.find((p) => p.name === 'worker')!;
+  }
+
+  get pids(): Record<string, number> {
+    return Object.fromEntries([...this.procs.map((p) => [p.name, p.pid]), ['redis', this.redisPid]]);
+  }
+
+  async redisVersion(): Promise<string> {
+    return /redis_version:(\S+)/.exec(await this.redis.info('server'))?.[1] ?? 'unknown';
+  }
+
+  /** Offset of each helper's clock from ours (ms), from the IPC round trip with the least delay. */
+  async clockOffsets(samples = 20): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const p of [...this.clientProcs, this.producer]) {
+      let best = { rtt: Infinity, offset: NaN };
+      for (let i = 0; i < samples; i++) {
+        const t0 = clock();
+        const theirs = await p.call<number>('clock');
+        const t1 = clock();
+        if (t1 - t0 < best.rtt) best = { rtt: t1 - t0, offset: theirs - (t0 + t1) / 2 };
+      }
+      out[p.name] = round(best.offset, 3);
+    }
+    return out;
+  }
+
+  /** Sends rate x duration events on one path and measures their delivery to every client. */
+  async run(path: Path, rate: number, durationS: number, graceMs = 3000): Promise<RunResult> {
+    const run = ++this.runCounter;
+    const count = Math.round(rate * durationS);
+    const quietWaitS = await this.waitQuiet();
+    await Promise.all(this.clientProcs.map((p) => p.call('start', { run, expected: count })));
+    const cpu0 = this.cpuSnapshot();
+    const t0 = clock();
+    const sent = await this.producer.call<SendResult>('send', { path, run, rate, count });
+    await this.waitComplete(run, graceMs);
+    const wall = (clock() - t0) / 1000;
+    const cpu1 = this.cpuSnapshot();
+    const reports = await Promise.all(this.clientProcs.map((p) => p.call<ClientReport>('report')));
+
+    const hist = new Histogram();
+    let delivered = 0;
+    let lastRecvAt = 0;
+    for (const r of reports) {
+      hist.merge(r.hist, r.max, r.sum);
+      delivered += r.perSocket.reduce((a, b) => a + b, 0);
+      lastRecvAt = Math.max(lastRecvAt, r.lastRecvAt);
+    }
+    const expectedDeliveries = count * this.opts.clients;
+    const result: RunResult = {
+      path,
+      run,
+      targetRate: rate,
+      durationS,
+      sent: sent.sent,
+      failedSends: sent.failed,
+      achievedRate: round((sent.sent - 1) / Math.max(0.001, (sent.lastSendAt - sent.firstSendAt) / 1000), 1),
+      expectedDeliveries,
+      delivered,
+      lost: expectedDeliveries - delivered,
+      duplicates: sum(reports.map((r) => r.duplicates)),
+      stale: sum(reports.map((r) => r.stale)),
+      deliveredPerSec: round(delivered / Math.max(0.001, (lastRecvAt - sent.firstSendAt) / 1000), 0),
+      latency: hist.summary(),
+      cpuPct: Object.fromEntries(Object.keys(cpu0).map((k) => [k, round(((cpu1[k]! - cpu0[k]!) / wall) * 100, 0)])),
+      foreignCpuPct: round((foreignSeconds(cpu0, cpu1) / wall) * 100, 0),
+      quietWaitS,
+    };
+    if (sent.accepted) {
+      const acc = new Histogram();
+      acc.merge(sent.accepted.hist, sent.accepted.max, sent.accepted.sum);
+      result.accepted = acc.summary();
+    }
+    if (path !== 'emitter' && result.lost > 0) result.backlogDropped = await this.dropBacklog();
+    if (result.lost > 0) result.settleS = await this.settle();
+    return result;
+  }
+
+  private async waitComplete(run: number, graceMs: number): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    while ((this.completions.get(run) ?? 0) < this.clientProcs.length && Date.now() < deadline) {
+      await sleep(20);
+    }
+  }
+
+  /** Waits until no client has received anything for 500 ms (at most 30 s). */
+  private async settle(): Promise<number> {
+    const start = Date.now();
+    const total = async () => sum(await Promise.all(this.clientProcs.map((p) => p.call<number>('received'))));
+    let last = await total();
+    let stillSince = Date.now();
+    while (Date.now() - stillSince < 500 && Date.now() - start < 30_000) {
+      await sleep(100);
+      const now = await total();
+      if (now !== last) stillSince = Date.now();
+      last = now;
+    }
+    return round((Date.now() - start) / 1000, 1);
+  }
+
+  /** After a saturated queued step: remove what is still waiting so the next step starts clean. */
+  private async dropBacklog(): Promise<number> {
+    const counts = await this.producer.call<Record<string, number>>('counts');
+    const waiting = (counts.waiting ?? 0) + (counts.delayed ?? 0);
+    if (waiting > 0) await this.producer.call('drain');
+    // Let the jobs already active finish before the next measurement.
+    await sleep(1000);
+    return waiting;
+  }
+
+  /**
+   * Other people's work on this shared machine distorts latency; wait (within a total budget)
+   * until it uses less than QUIET_FOREIGN_PCT of one core over a short window.
+   */
+  private quietBudgetS = QUIET_BUDGET_S;
+  private async waitQuiet(): Promise<number> {
+    const start = Date.now();
+    while (this.quietBudgetS > 0) {
+      const a = this.cpuSnapshot();
+      await sleep(500);
+      const foreign = (foreignSeconds(a, this.cpuSnapshot()) / 0.5) * 100;
+      if (!(foreign > QUIET_FOREIGN_PCT)) break;
+      this.quietBudgetS -= 0.5;
+    }
+    return round((Date.now() - start) / 1000 - 0.5, 1);
+  }
+
+  private cpuSnapshot(): Record<string, number> {
+    const snap: Record<string, number> = { machine: machineBusySeconds() };
+    for (const [name, pid] of Object.entries(this.pids)) snap[name] = cpuSeconds(pid);
+    snap.orchestrator = cpuSeconds(process.pid);
+    return snap;
+  }
+
+  private track(p: Proc): Proc {
+    this.procs.push(p);
+    return p;
+  }
+
+  /** Kills every process this stack started (by pid) and deletes the bench's Redis keys. */
+  async close(): Promise<number> {
+    await Promise.all(this.procs.map((p) => p.kill().catch(() => undefined)));
+    let deleted = 0;
+    if (this.redis?.status === 'ready') {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) deleted += await this.redis.del(...keys);
+      } while (cursor !== '0');
+      this.redis.disconnect();
+    }
+    return deleted;
+  }
+}
+
+function waitForEvent(p: Proc, event: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${p.name}: no ${event} in ${timeoutMs} ms: ${p.tail.slice(-800)}`)), timeoutMs);
+    p.child.once('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`${p.name} exited before ${event}: ${p.tail.slice(-800)}`));
+    });
+    p.onMessage((msg) => {
+      if ((msg as { event?: string }).event === event) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+const QUIET_FOREIGN_PCT = 30;
+const QUIET_BUDGET_S = 120;
+
+/** Machine CPU seconds not used by any process of the bench, between two snapshots. */
+function foreignSeconds(a: Record<string, number>, b: Record<string, number>): number {
+  let ours = 0;
+  for (const k of Object.keys(a)) if (k !== 'machine') ours += (b[k] ?? 0) - (a[k] ?? 0);
+  return Math.max(0, (b.machine ?? 0) - (a.machine ?? 0) - ours);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);

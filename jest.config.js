@@ -1,0 +1,11 @@
+/** Tests run on the TypeScript sources through SWC (type checking is `npm run typecheck`). */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  setupFiles: ['<rootDir>/test/helpers/env.ts'],
+  testTimeout: 30_000,
+  // Tests share one Redis (each with its own key prefix) and spawn processes: two at a time fits 2 cores.
+  maxWorkers: 2,
+};

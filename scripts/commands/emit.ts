@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { GatewayError } from '../../src/errors';
+import { jsonOption, printJson, wantsJson, withManagement } from './output';
+
+/** `sb emit --force <event> --target JSON --data JSON`: validate with the catalog, emit at once. */
+export function registerEmit(program: Command): void {
+  program
+    .command('emit')
+    .description('force-emit one catalog event now, bypassing throttling (pending entries are left alone)')
+    .argument('<event>', 'catalog event name, e.g. post_liked')
+    .option('--force', 'required: say that you mean to bypass the delivery policy')
+    .option('--target <json>', 'room params, e.g. \'{"postId":"1"}\' (else taken from the data)')
+    .requiredOption('--data <json>', 'the payload, checked against the catalog schema')
+    .action(function (this: Command, event: string) {
+      const opts = this.opts<{ force?: boolean; target?: string; data: string }>();
+      return withManagement(async (m) => {
+        if (!opts.force) throw new GatewayError('invalid_argument', 'emit bypasses throttling: add --force (normal events go through the API)');
+        const result = await m.forceEmit(event, jsonOption(opts.data, '--data'), jsonOption(opts.target, '--target'));
+        if (wantsJson(this)) printJson(result);
+        else process.stdout.write(`emitted ${event} to ${result.namespace} ${result.room} (id ${result.id}, ${result.receivers} gateway subscriptions)\n`);
+      });
+    });
+}

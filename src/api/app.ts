@@ -1,0 +1,38 @@
+import express, { type Express } from 'express';
+import { RedisTokenBuckets } from '../limits/redis-buckets';
+import type { Runtime } from '../runtime';
+import { requireBearer } from './bearer';
+import { cors, parseOrigins } from './cors';
+import { errorResponder, notFound } from './http-errors';
+import { httpRateLimit } from './rate-limit';
+import { adminRoutes } from './routes/admin';
+import { domainRoutes } from './routes/domain';
+import { publishRoutes } from './routes/publish';
+
+/**
+ * The HTTP side of a gateway: JSON API under /api (service token), operator API under /admin
+ * (ADMIN_TOKEN), both rate-limited per token or IP; health at /healthz.
+ */
+export function createHttpApp(rt: Runtime): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(cors(parseOrigins(rt.config.CORS_ORIGINS)));
+  const limit = httpRateLimit(
+    new RedisTokenBuckets(rt.redis, rt.keys, 'http', { burst: rt.config.RATE_HTTP_BURST, perSec: rt.config.RATE_HTTP_PER_SEC }),
+  );
+
+  app.get('/healthz', async (_req, res) => {
+    const redis = rt.redis.status === 'ready' ? await rt.redis.ping().then(() => 'ok', () => 'error') : rt.redis.status;
+    res.status(redis === 'ok' ? 200 : 503).json({ ok: redis === 'ok', redis });
+  });
+
+  // Limit and authenticate before parsing, so an unauthenticated body is never read.
+  app.use('/api', limit, requireBearer([rt.config.PUBLISH_TOKEN], 'the publish API'));
+  app.use('/admin', limit);
+  app.use(express.json({ limit: rt.config.MAX_PAYLOAD_BYTES }));
+  app.use('/api', domainRoutes(rt), publishRoutes(rt));
+  app.use('/admin', adminRoutes(rt));
+  app.use(notFound);
+  app.use(errorResponder);
+  return app;
+}

@@ -1,0 +1,21 @@
+import type { Socket } from 'socket.io';
+
+/** Who is behind a socket: set once by the handshake check, read by actions and authorizers. */
+export interface SocketUser {
+  /** The JWT `sub`; for anonymous sockets `anon:<socket id>` (never a real user's id). */
+  readonly id: string;
+  readonly roles: readonly string[];
+  readonly anonymous: boolean;
+}
+
+export const ADMIN_ROLE = 'admin';
+
+export function isAdmin(user: SocketUser): boolean {
+  return !user.anonymous && user.roles.includes(ADMIN_ROLE);
+}
+
+/** The user the handshake put on `socket.data.user`; sockets past `nsp.use` always have one. */
+export function userOf(socket: Pick<Socket, 'data' | 'id'>): SocketUser {
+  const user = (socket.data as { user?: SocketUser }).user;
+  return user ?? { id: `anon:${socket.id}`, roles: [], anonymous: true };
+}

@@ -1,0 +1,30 @@
+/**
+ * Types for frontends, derived from the catalog and the namespace modules. Example:
+ *
+ *   import { io, type Socket } from 'socket.io-client';
+ *   import type { SocialSocket } from 'switchboard/src/catalog/client-types';
+ *   const social: SocialSocket = io('http://localhost:3000/social');
+ *   social.on('post_liked', (data, meta) => console.log(data.likeCount, meta.id));
+ */
+import type { Socket } from 'socket.io-client';
+import type { Namespace, ServerToClientEvents } from './index';
+import type { ClientActionsOf, RelayEventsOf } from '../gateway/namespaces/registry';
+
+/** Sent by the gateway itself, on every namespace. */
+export interface SystemEvents {
+  /** A re-join with `since` could not be replayed in full: refetch the room's state. */
+  recovery_incomplete: (data: { room: string; reason: string }) => void;
+}
+
+/** Everything a client of namespace NS can receive: catalog events, relayed events (typing), system events. */
+export type ServerEventsOf<NS extends Namespace> = ServerToClientEvents<NS> & RelayEventsOf<NS> & SystemEvents;
+
+export type SwitchboardSocket<NS extends Namespace> = Socket<ServerEventsOf<NS>, ClientActionsOf<NS>>;
+
+export type SocialSocket = SwitchboardSocket<'/social'>;
+export type ChatSocket = SwitchboardSocket<'/chat'>;
+export type OrdersSocket = SwitchboardSocket<'/orders'>;
+export type NotificationSocket = SwitchboardSocket<'/notification'>;
+
+export type { EventMeta, DeliveredData, EventName } from './index';
+export type { Ack, AckError, AckOk } from '../gateway/ack';

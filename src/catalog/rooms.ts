@@ -1,0 +1,24 @@
+import { isSafeSegment } from '../redis/keys';
+import type { RoomParams } from './define';
+
+/**
+ * Room templates shared by catalog entries (where events go) and namespace modules (what a
+ * socket may join). A template's `{params}` are filled from the emit target.
+ */
+export const ROOMS = {
+  post: 'post:{postId}',
+  order: 'order:{orderId}',
+  user: 'user:{userId}',
+  chat: 'chat:{chatId}',
+  presence: 'presence',
+  admin: 'admin',
+} as const;
+
+/** `roomOf(ROOMS.post, { postId: '1' })` -> `'post:1'`. Params must be safe ids. */
+export function roomOf<T extends string>(template: T, params: RoomParams<T>): string {
+  return template.replace(/\{([A-Za-z][A-Za-z0-9_]*)\}/g, (_, key: string) => {
+    const value = String((params as Record<string, string | number>)[key]);
+    if (!isSafeSegment(value)) throw new Error(`unsafe room param ${key}=${JSON.stringify(value)}`);
+    return value;
+  });
+}

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+
+/**
+ * Every setting Switchboard reads, from environment variables, checked once by zod.
+ * Values that two processes must agree on (key prefix, queue name) come only from here.
+ */
+const intFrom = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+/** Development defaults: public on purpose, so `npm start` works; NODE_ENV=production refuses them. */
+export const DEV_JWT_SECRET = 'switchboard-development-secret-do-not-deploy';
+export const DEV_PUBLISH_TOKEN = 'switchboard-dev-publish-token';
+
+const ConfigSchema = z.object({
+  PORT: intFrom(0, 65535, 3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  REDIS_URL: z
+    .string()
+    .default('redis://127.0.0.1:6379')
+    .refine((v) => /^rediss?:\/\/[^\s]+$/.test(v), 'must look like redis://host:port[/db]'),
+  // Braces are allowed so a deployment on Redis Cluster can use a hash tag such as `{sb}`.
+  KEY_PREFIX: z
+    .string()
+    .default('sb')
+    .refine((v) => /^[A-Za-z0-9_.{}-]{1,64}$/.test(v), 'letters, digits, _ . - { } only (1-64 chars)'),
+  QUEUE_NAME: z
+    .string()
+    .default('events')
+    .refine((v) => /^[A-Za-z0-9_-]{1,64}$/.test(v), 'letters, digits, _ - only (1-64 chars)'),
+  WORKER_CONCURRENCY: intFrom(1, 1000, 50),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** How long a process waits for Redis at start-up before it gives up with one clear line. */
+  REDIS_CONNECT_TIMEOUT_MS: intFrom(100, 120_000, 5000),
+  /** Upper bound on how long an accept (enqueue) may take before the caller gets `unavailable`. */
+  ENQUEUE_TIMEOUT_MS: intFrom(50, 60_000, 2000),
+  /** Attempts per delivery job before it is kept as failed. */
+  JOB_ATTEMPTS: intFrom(1, 100, 10),
+  /** Room history for recovery on reconnect: entries kept per room, and their maximum age. */
+  HISTORY_MAX_LEN: intFrom(1, 1_000_000, 1000),
+  HISTORY_MAX_AGE_MS: intFrom(1000, 7 * 24 * 3_600_000, 600_000),
+  /** Folder of server-side handler files; default: workers/handlers next to the worker. */
+  HANDLERS_DIR: z.string().min(1).optional(),
+  HANDLER_CONCURRENCY: intFrom(1, 1000, 10),
+  /** Attempts per handler job (exponential backoff from 500 ms) before it is kept as failed. */
+  HANDLER_ATTEMPTS: intFrom(1, 100, 5),
+  /** Largest HTTP JSON body and socket message, in bytes. */
+  MAX_PAYLOAD_BYTES: intFrom(256, 10_000_000, 65_536),
+  /** How often the sweep (a BullMQ job scheduler) looks for pending entries whose flush was lost. */
+  SWEEP_INTERVAL_MS: intFrom(100, 3_600_000, 30_000),
+  /** An entry is swept once older than its window plus this grace; a claim once older than this. */
+  SWEEP_GRACE_MS: intFrom(0, 3_600_000, 5_000),
+  /**
+   * Test hook, 0 (off) in every real deployment: a flush waits this long between claiming an entry
+   * and emitting it, so a test can kill the worker at exactly that point.
+   */
+  FLUSH_PAUSE_AFTER_CLAIM_MS: intFrom(0, 600_000, 0),
+
+  // ---- identity (docs/auth.md) ----------------------------------------------------------------
+  /** `production` refuses the development secrets below, so a forgotten variable fails fast. */
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** `required`: every socket presents a valid JWT. `anonymous`: tokenless sockets may use public (post) rooms only. */
+  AUTH_MODE: z.enum(['required', 'anonymous']).default('required'),
+  JWT_ALG: z.enum(['HS256', 'RS256']).default('HS256'),
+  /** HS256 shared secret. The default is a published development secret, refused in production. */
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_JWT_SECRET),
+  /** RS256 public key (SPKI PEM; `\n` escapes allowed) used when JWT_ALG=RS256. */
+  JWT_PUBLIC_KEY: z.string().optional(),
+  JWT_ISSUER: z.string().min(1).default('switchboard'),
+  JWT_AUDIENCE: z.string().min(1).default('switchboard'),
+  /** Allowed clock skew for exp/nbf, in seconds. */
+  JWT_CLOCK_TOLERANCE_S: intFrom(0, 300, 5),
+  /** Bearer token of services calling the HTTP API (/api). Separate from ADMIN_TOKEN. */
+  PUBLISH_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_PUBLISH_TOKEN),
+  /** Browser origins allowed to call the API and open sockets: comma list, or `*`. Empty: none. */
+  CORS_ORIGINS: z.string().default(''),
+
+  // ---- presence ---------------------------------------------------------------------------------
+  /** How often a gateway renews its presence lease and reaps the entries of dead gateways. */
+  PRESENCE_HEARTBEAT_MS: intFrom(50, 60_000, 5_000),
+  /** A gateway silent this long is dead; its users go offline (unless connected elsewhere). */
+  PRESENCE_TTL_MS: intFrom(100, 600_000, 15_000),
+
+  // ---- rate limits (token buckets: capacity = burst, refill per second = sustained rate) ------
+  RATE_SOCKET_BURST: intFrom(1, 100_000, 30),
+  RATE_SOCKET_PER_SEC: intFrom(1, 100_000, 10),
+  RATE_USER_BURST: intFrom(1, 100_000, 60),
+  RATE_USER_PER_SEC: intFrom(1, 100_000, 20),
+  /** Refused events in a row after which a flooding socket is disconnected. */
+  RATE_FLOOD_DISCONNECT_AFTER: intFrom(1, 1_000_000, 100),
+  /** HTTP requests per token (or per IP without one). */
+  RATE_HTTP_BURST: intFrom(1, 1_000_000, 200),
+  RATE_HTTP_PER_SEC: intFrom(1, 1_000_000, 100),
+});
+
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+/** Cross-field rules: production needs real secrets; RS256 needs its key; the TTL must outlast heartbeats. */
+function checkSecrets(c: z.infer<typeof ConfigSchema>, ctx: z.RefinementCtx): void {
+  const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (c.NODE_ENV === 'production') {
+    if (c.JWT_ALG === 'HS256' && c.JWT_SECRET === DEV_JWT_SECRET) problem('JWT_SECRET', 'must be set in production');
+    if (c.PUBLISH_TOKEN === DEV_PUBLISH_TOKEN) problem('PUBLISH_TOKEN', 'must be set in production');
+  }
+  if (c.JWT_ALG === 'RS256' && !c.JWT_PUBLIC_KEY) problem('JWT_PUBLIC_KEY', 'is required when JWT_ALG=RS256');
+  if (c.PRESENCE_TTL_MS <= c.PRESENCE_HEARTBEAT_MS * 2) problem('PRESENCE_TTL_MS', 'must be more than twice PRESENCE_HEARTBEAT_MS');
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Reads and validates the configuration. Throws a ConfigError whose message is a single line
+ * naming every bad variable, e.g. `invalid configuration: PORT: expected number, received NaN`.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset so `PORT= npm start` falls back to the default.
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(ConfigSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const parsed = ConfigSchema.superRefine(checkSecrets).safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.');
+      const got = raw[name];
+      return `${name}: ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** Loads the config for a process entry point; on error prints one line and exits non-zero. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
+}

@@ -1,0 +1,78 @@
+import { ZodError } from 'zod';
+
+/**
+ * One table of error codes, each with its HTTP status. The same GatewayError serializes to a
+ * socket ack (`{ ok: false, error }`), an HTTP body and a CLI line.
+ */
+export const ERROR_CODES = {
+  invalid_payload: 400,
+  invalid_target: 400,
+  invalid_json: 400,
+  invalid_argument: 400,
+  not_joined: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  unknown_event: 404,
+  unknown_action: 404,
+  not_found: 404,
+  payload_too_large: 413,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ErrorIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/** What crosses a process boundary: plain JSON. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  issues?: ErrorIssue[];
+  retryAfterMs?: number;
+}
+
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: { issues?: ErrorIssue[]; retryAfterMs?: number; cause?: unknown } = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code];
+  }
+
+  toJSON(): ErrorBody {
+    const body: ErrorBody = { code: this.code, message: this.message };
+    if (this.details.issues) body.issues = this.details.issues;
+    if (this.details.retryAfterMs !== undefined) body.retryAfterMs = this.details.retryAfterMs;
+    return body;
+  }
+
+  /** Converts zod issues into an `invalid_payload` (or another code) error with their paths. */
+  static fromZod(error: ZodError, code: ErrorCode = 'invalid_payload', what = 'payload'): GatewayError {
+    const issues = error.issues.slice(0, 20).map((issue) => ({
+      path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
+      message: issue.message,
+    }));
+    const first = issues[0];
+    const where = first && first.path.length > 0 ? ` at ${first.path.join('.')}` : '';
+    return new GatewayError(code, `invalid ${what}${where}: ${first?.message ?? 'rejected'}`, { issues });
+  }
+}
+
+/** Anything thrown becomes a GatewayError; unknown failures are `internal` and say nothing more. */
+export function toGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  if (err instanceof ZodError) return GatewayError.fromZod(err);
+  return new GatewayError('internal', 'internal error', { cause: err });
+}

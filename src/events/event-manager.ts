@@ -1,0 +1,175 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  lookupEvent,
+  type ThrottleDelivery,
+  resolveRoom,
+  type EventName,
+  type EventsWithRoom,
+  type PayloadOf,
+  type ROOMS,
+  type TargetOf,
+} from '../catalog';
+import type { Config } from '../config';
+import { GatewayError } from '../errors';
+import { newEventId } from '../ids';
+import { logger } from '../logger';
+import { createKeys } from '../redis/keys';
+import { scheduleFlush } from '../pending/jobs';
+import { PendingStore } from '../pending/store';
+import { BatchedEnqueue } from './batched-enqueue';
+import type { Envelope } from './envelope';
+
+const log = logger('events');
+
+/**
+ * What an accepted emit returns: the event id clients will see as `meta.id`. For a throttled event
+ * that is the id of the window it was coalesced into (every event of a window returns the same id).
+ */
+export interface Accepted {
+  id: string;
+}
+
+/** The untyped form used by transports (HTTP publish, CLI) that receive names as strings. */
+export interface PublishInput {
+  event: unknown;
+  data: unknown;
+  target?: unknown;
+}
+
+export interface EventManagerOptions {
+  /** A ready `command` connection (fails fast when Redis is away). Not closed by the manager. */
+  redis: Redis;
+  config: Pick<Config, 'KEY_PREFIX' | 'QUEUE_NAME' | 'ENQUEUE_TIMEOUT_MS' | 'JOB_ATTEMPTS'>;
+}
+
+/**
+ * The one way backend code publishes server-initiated events. It validates the payload against
+ * the catalog, resolves namespace and room, and enqueues one job; it never waits for delivery.
+ *
+ * @example
+ *   const { id } = await events.emit('post_liked', { postId: '1', userId: '7', likeCount: 3 });
+ *   await events.emitToUser('notification', '42', { title: 'Hi', body: 'Welcome' });
+ */
+export class EventManager {
+  readonly queue: Queue;
+  readonly pending: PendingStore;
+  private readonly enqueue: BatchedEnqueue;
+  private readonly flushJobOptions: JobsOptions;
+  private readonly timeoutMs: number;
+
+  constructor({ redis, config }: EventManagerOptions) {
+    this.queue = new Queue(config.QUEUE_NAME, {
+      connection: redis,
+      prefix: createKeys(config.KEY_PREFIX).bullPrefix,
+      skipWaitingForReady: true,
+    });
+    // The queue has no listener of its own; a Redis blip must not become an unhandled 'error'.
+    this.queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
+    const jobOptions: JobsOptions = {
+      attempts: config.JOB_ATTEMPTS,
+      backoff: { type: 'exponential', delay: 100 },
+      removeOnComplete: true,
+      removeOnFail: { count: 10_000 },
+    };
+    this.enqueue = new BatchedEnqueue(this.queue, jobOptions);
+    this.flushJobOptions = jobOptions;
+    this.pending = new PendingStore(redis, createKeys(config.KEY_PREFIX));
+    this.timeoutMs = config.ENQUEUE_TIMEOUT_MS;
+  }
+
+  /** Typed emit: the payload and target types come from the catalog entry of `event`. */
+  emit<E extends EventName>(event: E, payload: PayloadOf<E>, target?: TargetOf<E>): Promise<Accepted> {
+    return this.publish({ event, data: payload, target });
+  }
+
+  emitToPost<E extends EventsWithRoom<typeof ROOMS.post>>(event: E, postId: string, payload: PayloadOf<E>) {
+    return this.publish({ event, data: payload, target: { postId } });
+  }
+
+  emitToOrder<E extends EventsWithRoom<typeof ROOMS.order>>(event: E, orderId: string, payload: PayloadOf<E>) {
+    return this.publish({ event, data: payload, target: { orderId } });
+  }
+
+  emitToUser<E extends EventsWithRoom<typeof ROOMS.user>>(event: E, userId: string, payload: PayloadOf<E>) {
+    return this.publish({ event, data: payload, target: { userId } });
+  }
+
+  emitToChat<E extends EventsWithRoom<typeof ROOMS.chat>>(event: E, chatId: string, payload: PayloadOf<E>) {
+    return this.publish({ event, data: payload, target: { chatId } });
+  }
+
+  /**
+   * The core every transport calls. Throws GatewayError: `unknown_event`, `invalid_payload`,
+   * `invalid_target` (nothing enqueued), or `unavailable` when Redis does not take the job in time.
+   */
+  async publish(input: PublishInput): Promise<Accepted> {
+    const envelope = prepareEnvelope(input);
+    const { delivery } = lookupEvent(envelope.event);
+    if (delivery.kind === 'throttle') return this.withTimeout(this.addThrottled(envelope, delivery));
+    await this.withTimeout(this.enqueue.add(envelope));
+    return { id: envelope.id };
+  }
+
+  /**
+   * A throttled event goes straight into the pending store (one EVALSHA, no job of its own); only
+   * the event that opens a window adds that window's delayed flush job. The event is in Redis
+   * before the caller hears "accepted", so it is as durable as a queued job.
+   */
+  private async addThrottled(envelope: Envelope, delivery: ThrottleDelivery): Promise<Accepted> {
+    const outcome = await this.pending.add(envelope, delivery);
+    switch (outcome.kind) {
+      case 'added':
+        return { id: outcome.windowId };
+      case 'emit-now':
+        await this.enqueue.add({ ...envelope, coalesced: 1 });
+        return { id: envelope.id };
+      case 'opened':
+      case 'sealed': {
+        const data = { pendingId: this.pending.pendingIdOf(envelope), windowId: outcome.windowId };
+        const early = outcome.kind === 'sealed';
+        // Already stored: if the job cannot be added, the sweep flushes the window instead.
+        await scheduleFlush(this.queue, data, early ? 0 : outcome.flushInMs, this.flushJobOptions, early).catch((err: unknown) =>
+          log.warn({ ...data, err: (err as Error).message }, 'flush job not scheduled; the sweep will flush the window'),
+        );
+        return { id: outcome.windowId };
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+
+  private async withTimeout<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new GatewayError('unavailable', `event store did not accept the event within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } catch (err) {
+      if (err instanceof GatewayError) throw err;
+      throw new GatewayError('unavailable', `event store unavailable: ${(err as Error).message}`, { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Validates an emit against the catalog and builds its envelope. Pure: no I/O. */
+export function prepareEnvelope({ event, data, target }: PublishInput, now = Date.now()): Envelope {
+  const entry = lookupEvent(event);
+  const parsed = entry.schema.safeParse(data);
+  if (!parsed.success) throw GatewayError.fromZod(parsed.error, 'invalid_payload', `${entry.name} payload`);
+  if (target !== undefined && (target === null || typeof target !== 'object' || Array.isArray(target))) {
+    throw new GatewayError('invalid_target', 'target must be an object such as { "postId": "1" }', {
+      issues: [{ path: ['target'], message: 'expected object' }],
+    });
+  }
+  const room = resolveRoom(entry, target, parsed.data);
+  return { v: 1, id: newEventId(now), event: entry.name, ns: entry.namespace, room, data: parsed.data, ts: now };
+}

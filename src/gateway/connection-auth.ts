@@ -1,0 +1,37 @@
+import type { Socket } from 'socket.io';
+import type { TokenVerifier } from '../auth/tokens';
+import type { SocketUser } from '../auth/user';
+import type { Config } from '../config';
+import { toGatewayError } from '../errors';
+
+/** What a refused client sees: `connect_error` with `err.message` (why) and `err.data.code`. */
+export type ConnectError = Error & { data: { code: string } };
+
+/**
+ * The namespace middleware (`nsp.use`) that checks the handshake's `auth.token` and puts the user
+ * on `socket.data.user`. With AUTH_MODE=anonymous a socket without a token gets an anonymous user,
+ * which room authorization admits to public rooms only; a bad token is refused in every mode.
+ */
+export function authenticate(verifier: TokenVerifier, mode: Config['AUTH_MODE']) {
+  return (socket: Socket, next: (err?: Error) => void): void => {
+    const auth = socket.handshake.auth as Record<string, unknown> | undefined;
+    const token = auth && typeof auth === 'object' ? auth.token : undefined;
+    if ((token === undefined || token === null || token === '') && mode === 'anonymous') {
+      const user: SocketUser = { id: `anon:${socket.id}`, roles: [], anonymous: true };
+      socket.data.user = user;
+      return next();
+    }
+    verifier.verify(token).then(
+      (user) => {
+        socket.data.user = user;
+        next();
+      },
+      (err: unknown) => {
+        const error = toGatewayError(err);
+        const refused = new Error(error.code === 'internal' ? 'authentication failed' : error.message) as ConnectError;
+        refused.data = { code: error.code === 'internal' ? 'unauthorized' : error.code };
+        next(refused);
+      },
+    );
+  };
+}

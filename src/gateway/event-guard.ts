@@ -1,0 +1,66 @@
+import type { Socket } from 'socket.io';
+import { userOf } from '../auth/user';
+import type { Config } from '../config';
+import { GatewayError } from '../errors';
+import type { Admission } from '../limits/admission';
+import { MemoryTokenBucket } from '../limits/memory-bucket';
+import { exceedsSize } from '../limits/payload-size';
+import { logger } from '../logger';
+import type { GatewayAccess } from './access';
+
+const log = logger('gateway');
+
+/** Event a socket receives just before the gateway disconnects it, saying why. */
+export const DISCONNECT_REASON_EVENT = 'disconnect_reason';
+
+type GuardConfig = Pick<
+  Config,
+  'MAX_PAYLOAD_BYTES' | 'RATE_SOCKET_BURST' | 'RATE_SOCKET_PER_SEC' | 'RATE_FLOOD_DISCONNECT_AFTER'
+>;
+
+/**
+ * The per-event middleware (`socket.use`): every packet a client sends takes a token from the
+ * socket's bucket and from its user's bucket (shared across gateways), and must fit in
+ * MAX_PAYLOAD_BYTES. A refused packet never reaches its handler; if it carries an ack, the ack
+ * gets `rate_limited` (with retryAfterMs) or `payload_too_large`. A socket that keeps being
+ * refused (more than RATE_FLOOD_DISCONNECT_AFTER refusals within about ten seconds) is told why
+ * and disconnected.
+ */
+export function eventGuard(socket: Socket, access: Pick<GatewayAccess, 'userBuckets'>, config: GuardConfig) {
+  const socketBucket = new MemoryTokenBucket({ burst: config.RATE_SOCKET_BURST, perSec: config.RATE_SOCKET_PER_SEC });
+  const strikes = new MemoryTokenBucket({
+    burst: config.RATE_FLOOD_DISCONNECT_AFTER,
+    perSec: Math.max(1, config.RATE_FLOOD_DISCONNECT_AFTER / 10),
+  });
+  const user = userOf(socket);
+
+  const refuse = (packet: unknown[], error: GatewayError) => {
+    const ack = packet[packet.length - 1];
+    if (typeof ack === 'function') (ack as (res: unknown) => void)({ ok: false, error: error.toJSON() });
+    if (!strikes.take().allowed && socket.connected) {
+      log.warn({ socket: socket.id, user: user.id }, 'disconnecting a flooding socket');
+      socket.emit(DISCONNECT_REASON_EVENT, new GatewayError('rate_limited', 'disconnected: too many refused requests').toJSON());
+      socket.disconnect(true);
+    }
+  };
+
+  return (packet: unknown[], next: (err?: Error) => void): void => {
+    const local = socketBucket.take();
+    if (!local.allowed) return refuse(packet, limited(local));
+    if (exceedsSize(packet.slice(1), config.MAX_PAYLOAD_BYTES)) {
+      return refuse(packet, new GatewayError('payload_too_large', `message larger than ${config.MAX_PAYLOAD_BYTES} bytes`));
+    }
+    if (user.anonymous) return next();
+    access.userBuckets.take(user.id).then(
+      (shared) => (shared.allowed ? next() : refuse(packet, limited(shared))),
+      // Redis unreachable: refuse this packet with a typed error rather than drop it silently.
+      (err: Error) => refuse(packet, new GatewayError('unavailable', `rate limiter unavailable: ${err.message}`)),
+    );
+  };
+}
+
+function limited(admission: Admission): GatewayError {
+  return new GatewayError('rate_limited', `too many requests; retry in ${admission.retryAfterMs} ms`, {
+    retryAfterMs: admission.retryAfterMs,
+  });
+}

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { isSafeSegment } from '../../redis/keys';
+import { action } from '../action';
+import { presenceNs } from '../presence-hooks';
+import { requireAllowed } from '../room-actions';
+
+/** A room name as clients see them: `post:1`, `presence`, `admin`. */
+const roomName = z.string().refine(isSafeSegment, 'must be a room name such as post:1');
+
+/** Actions every namespace answers. */
+export const commonActions = {
+  /** The rooms this socket is in, its own private room (its id) left out. */
+  get_rooms: action(z.object({}), (_input, { socket }) => [...socket.rooms].filter((room) => room !== socket.id)),
+  /** Round-trip check; `pong` is the server's clock in ms, for latency and skew estimates. */
+  ping: action(z.object({}), () => ({ pong: Date.now() })),
+  /**
+   * `get_presence { room }`: ids of the users with a socket in that room of this namespace, on any
+   * gateway. Only for callers who may join the room themselves (`forbidden` otherwise).
+   */
+  get_presence: action(z.object({ room: roomName }), async ({ room }, ctx) => {
+    await requireAllowed(ctx, room);
+    return { room, users: await ctx.access.presence.inRoom(presenceNs(ctx.nsp.name), room) };
+  }),
+};

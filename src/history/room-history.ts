@@ -1,0 +1,51 @@
+import type { Redis } from 'ioredis';
+import type { EventMeta } from '../catalog';
+import type { Keys } from '../redis/keys';
+
+/** A stream id as clients hold it in `meta.offset`: `<ms>-<seq>`. */
+export const OFFSET_RE = /^\d{1,15}-\d{1,15}$/;
+
+export interface ReplayedEvent {
+  event: string;
+  data: unknown;
+  meta: EventMeta;
+}
+
+/** Either every event after the offset, in order, or the news that some may be gone. */
+export type Catchup = { complete: true; events: ReplayedEvent[] } | { complete: false; reason: string };
+
+/** Most events one re-join replays; a longer gap is reported incomplete (refetch instead). */
+const MAX_REPLAY = 10_000;
+
+function fieldsOf(flat: unknown[]): Map<string, unknown> {
+  const map = new Map<string, unknown>();
+  for (let i = 0; i + 1 < flat.length; i += 2) map.set(String(flat[i]), flat[i + 1]);
+  return map;
+}
+
+/** Reads a room's history (written by RoomPublisher) for recovery on reconnect. */
+export class RoomHistory {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  /**
+   * The events of `room` after `offset`, in room order. The history is trimmed oldest first, so
+   * if the entry at `offset` itself is still there, nothing after it is missing. If it is gone
+   * (trimmed, expired, or an offset this room never had), the catch-up is incomplete.
+   */
+  async since(ns: string, room: string, offset: string): Promise<Catchup> {
+    const entries = (await this.redis.xrange(this.keys.history(ns, room), offset, '+', 'COUNT', MAX_REPLAY + 2)) as Array<[string, string[]]>;
+    if (entries[0]?.[0] !== offset) return { complete: false, reason: 'the history no longer reaches back to this offset' };
+    if (entries.length > MAX_REPLAY + 1) return { complete: false, reason: `more than ${MAX_REPLAY} events missed` };
+    return {
+      complete: true,
+      events: entries.slice(1).map(([id, flat]) => {
+        const fields = fieldsOf(flat);
+        const [data, meta] = JSON.parse(String(fields.get('p'))) as [unknown, EventMeta];
+        return { event: String(fields.get('e')), data, meta: { ...meta, offset: id, recovered: true } };
+      }),
+    };
+  }
+}

@@ -1,0 +1,34 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Event ids are UUIDv7: a 48-bit millisecond timestamp, then randomness. They sort by creation
+ * time, fit BullMQ job ids (no ':'), and clients can use them to de-duplicate.
+ * Within one process, ids made in the same millisecond still sort in creation order (a counter
+ * replaces the first random bits), so a burst from one publisher stays ordered.
+ */
+let lastMs = 0;
+let seq = 0;
+
+export function newEventId(now: number = Date.now()): string {
+  if (now <= lastMs) {
+    now = lastMs;
+    seq = (seq + 1) & 0xfff;
+    if (seq === 0) now = ++lastMs; // 4096 ids in one ms: borrow the next millisecond
+  } else {
+    lastMs = now;
+    seq = 0;
+  }
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(now, 0, 6);
+  bytes[6] = 0x70 | (seq >> 8); // version 7 + high bits of the sequence
+  bytes[7] = seq & 0xff;
+  bytes[8] = 0x80 | ((bytes[8] ?? 0) & 0x3f); // RFC 4122 variant
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isEventId(value: unknown): value is string {
+  return typeof value === 'string' && UUID_RE.test(value);
+}

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+
+type ScriptArg = string | number | Buffer;
+export type ScriptCall = (...keysThenArgs: ScriptArg[]) => Promise<unknown>;
+
+const sources = new Map<string, { lua: string; numberOfKeys: number }>();
+
+/**
+ * Reads `<dir>/<name>-<numKeys>.lua` once per process. Scripts open with a header stating their
+ * KEYS, ARGV and return value; the build copies every `lua/` folder next to the compiled code.
+ */
+function source(file: string): { lua: string; numberOfKeys: number } {
+  let found = sources.get(file);
+  if (!found) {
+    const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1]);
+    if (!Number.isInteger(numberOfKeys)) throw new Error(`lua script ${file} must be named <name>-<numKeys>.lua`);
+    found = { lua: readFileSync(file, 'utf8'), numberOfKeys };
+    sources.set(file, found);
+  }
+  return found;
+}
+
+/**
+ * Defines scripts as commands on a connection (idempotent per connection) and returns callable
+ * wrappers. ioredis sends EVALSHA and loads the script on the first NOSCRIPT, so each call is one
+ * round trip.
+ *
+ * @example const { sbEmitHistory } = defineLuaScripts(redis, __dirname, { sbEmitHistory: 'emit-history-1.lua' });
+ */
+export function defineLuaScripts<N extends string>(redis: Redis, dir: string, files: Record<N, string>): Record<N, ScriptCall> {
+  const calls = {} as Record<N, ScriptCall>;
+  const target = redis as unknown as Record<string, ScriptCall | undefined>;
+  for (const name of Object.keys(files) as N[]) {
+    if (typeof target[name] !== 'function') redis.defineCommand(name, source(path.join(dir, 'lua', files[name])));
+    calls[name] = (...args) => (target[name] as ScriptCall).apply(redis, args);
+  }
+  return calls;
+}

@@ -1,0 +1,36 @@
+import type { Redis } from 'ioredis';
+import type { Config } from './config';
+import { EventManager } from './events/event-manager';
+import { managementOn, type Management } from './management/management';
+import { closeRedis, connectRedis } from './redis/connections';
+import { createKeys, type Keys } from './redis/keys';
+
+/**
+ * The shared core a gateway process hands to its transports (socket actions, HTTP routes):
+ * config, key names, a fail-fast Redis connection, the EventManager and the management core.
+ */
+export interface Runtime {
+  readonly config: Config;
+  readonly keys: Keys;
+  readonly redis: Redis;
+  readonly events: EventManager;
+  /** Pending-store operations for the admin API (same core as the CLI). */
+  readonly management: Management;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(config: Config): Promise<Runtime> {
+  const redis = await connectRedis(config.REDIS_URL, 'command', 'sb-command', config.REDIS_CONNECT_TIMEOUT_MS);
+  const events = new EventManager({ redis, config });
+  return {
+    config,
+    keys: createKeys(config.KEY_PREFIX),
+    redis,
+    events,
+    management: managementOn(redis, config),
+    async close() {
+      await events.close();
+      await closeRedis(redis);
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import type { Socket } from 'socket.io-client';
+import type { EventMeta } from '../../src/catalog';
+import { Stack, testConfig } from '../helpers/stack';
+import { call, nextEvent, until } from '../helpers/wait';
+
+type Ack = { ok: boolean; data?: { room: string; recovered?: number; incomplete?: true }; error?: { code: string } };
+type Seen = Array<{ id: string; offset: string; recovered: boolean; n: number }>;
+
+const cmpOffset = (a: string, b: string) => {
+  const [am, as] = a.split('-').map(Number) as [number, number];
+  const [bm, bs] = b.split('-').map(Number) as [number, number];
+  return am !== bm ? am - bm : as - bs;
+};
+
+/** Records order_status_changed with the `note` counter the test puts in each event. */
+function recordOrders(socket: Socket): Seen {
+  const seen: Seen = [];
+  socket.on('order_status_changed', (data: { note?: string }, meta: EventMeta) =>
+    seen.push({ id: meta.id, offset: meta.offset ?? '', recovered: meta.recovered === true, n: Number(data.note) }),
+  );
+  return seen;
+}
+
+describe('recovery on re-join (history in Redis)', () => {
+  // A short history, so a long gap falls off it (trimming works in whole stream nodes of 100).
+  const stack = new Stack(testConfig({ HISTORY_MAX_LEN: '150' }));
+  let admin: { token: string };
+  afterAll(() => stack.close());
+  beforeAll(async () => {
+    admin = await stack.auth('ops', ['admin']);
+  });
+
+  const send = (gw: Awaited<ReturnType<Stack['gateway']>>, orderId: string, n: number) =>
+    gw.runtime.events.emit('order_status_changed', { orderId, status: 'preparing', note: String(n) });
+
+  it('a client offline while 100 events go to its room gets exactly those 100, in order, then live ones', async () => {
+    const gw = await stack.gateway();
+    const other = await stack.gateway();
+    await stack.worker();
+    const first = await stack.client(gw, '/orders', admin);
+    await call(first, 'join_order', { orderId: 'r1' });
+    const got = nextEvent<unknown, EventMeta>(first, 'order_status_changed');
+    await send(gw, 'r1', 0);
+    const [, lastMeta] = await got;
+    expect(lastMeta.offset).toMatch(/^\d+-\d+$/);
+    first.disconnect();
+
+    for (let n = 1; n <= 100; n++) await send(gw, 'r1', n);
+    // Wait until the worker has emitted all 100 (they are in the history) before coming back.
+    const historyKey = gw.runtime.keys.history('/orders', 'order:r1');
+    await until(async () => (await gw.runtime.redis.xlen(historyKey)) === 101, 10_000, `history (${await gw.runtime.redis.xlen(historyKey)})`);
+
+    // Back on the other gateway: recovery does not depend on where the client was.
+    const again = await stack.client(other, '/orders', admin);
+    const seen = recordOrders(again);
+    const ack = await call<Ack>(again, 'join_order', { orderId: 'r1', since: lastMeta.offset });
+    expect(ack).toEqual({ ok: true, data: { room: 'order:r1', recovered: 100 } });
+    // Exactly the 100 missed, each once, replayed in room order (meta.offset ascending).
+    expect(seen.map((e) => e.n).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(new Set(seen.map((e) => e.id)).size).toBe(100);
+    expect(seen.every((e) => e.recovered)).toBe(true);
+    for (let i = 1; i < seen.length; i++) expect(cmpOffset(seen[i]!.offset, seen[i - 1]!.offset)).toBeGreaterThan(0);
+
+    await send(gw, 'r1', 101);
+    await until(() => seen.length === 101, 5000, 'live event');
+    expect(seen[100]).toMatchObject({ n: 101, recovered: false });
+    expect(cmpOffset(seen[100]!.offset, seen[99]!.offset)).toBeGreaterThan(0);
+  });
+
+  it('a gap older than the history gets recovery_incomplete, and the room is joined anyway', async () => {
+    const [gw] = stack.gateways as [Awaited<ReturnType<Stack['gateway']>>];
+    const s = await stack.client(gw, '/orders', admin);
+    await call(s, 'join_order', { orderId: 'r2' });
+    const firstSeen = nextEvent<unknown, EventMeta>(s, 'order_status_changed');
+    await send(gw, 'r2', 0);
+    const [, meta] = await firstSeen;
+    s.disconnect();
+    // HISTORY_MAX_LEN is 150: 300 more events trim the oldest node of the history, event 0 with it.
+    for (let n = 1; n <= 300; n++) await send(gw, 'r2', n);
+    await until(async () => {
+      const last = await gw.runtime.redis.xrevrange(gw.runtime.keys.history('/orders', 'order:r2'), '+', '-', 'COUNT', 1);
+      return last[0]?.[1].includes('order_status_changed') === true && (await gw.runtime.events.queue.getJobCounts('wait', 'active')).wait === 0;
+    }, 10_000, 'history written');
+
+    const again = await stack.client(gw, '/orders', admin);
+    const incomplete = nextEvent<{ room: string }>(again, 'recovery_incomplete');
+    const seen = recordOrders(again);
+    expect(await call<Ack>(again, 'join_order', { orderId: 'r2', since: meta.offset })).toEqual({
+      ok: true,
+      data: { room: 'order:r2', recovered: 0, incomplete: true },
+    });
+    expect((await incomplete)[0]).toMatchObject({ room: 'order:r2' });
+    expect(seen).toEqual([]);
+    expect(await call(again, 'get_rooms')).toEqual({ ok: true, data: ['order:r2'] });
+
+    // A room with no history at all (never kept, or expired) is incomplete too.
+    const none = nextEvent<{ room: string }>(again, 'recovery_incomplete');
+    expect((await call<Ack>(again, 'join_order', { orderId: 'never', since: '1700000000000-0' })).data?.incomplete).toBe(true);
+    expect((await none)[0].room).toBe('order:never');
+    expect((await call<Ack>(again, 'join_order', { orderId: 'r2', since: 'yesterday' })).error?.code).toBe('invalid_payload');
+  });
+
+  it('events sent while a client re-joins arrive in room order, recovered ones before live ones', async () => {
+    const [gw] = stack.gateways as [Awaited<ReturnType<Stack['gateway']>>];
+    const s = await stack.client(gw, '/orders', admin);
+    await call(s, 'join_order', { orderId: 'r3' });
+    const firstSeen = nextEvent<unknown, EventMeta>(s, 'order_status_changed');
+    await send(gw, 'r3', 0);
+    const [, meta] = await firstSeen;
+    s.disconnect();
+    for (let n = 1; n <= 50; n++) await send(gw, 'r3', n);
+
+    // Keep live traffic flowing while the client comes back.
+    let n = 51;
+    let sending = true;
+    const live = (async () => {
+      while (sending) await send(gw, 'r3', n++);
+    })();
+    const again = await stack.client(gw, '/orders', admin);
+    const seen = recordOrders(again);
+    await call<Ack>(again, 'join_order', { orderId: 'r3', since: meta.offset });
+    await until(() => seen.length > 0 && seen.some((e) => !e.recovered), 5000, 'live events after recovery');
+    sending = false;
+    await live;
+    await until(() => new Set(seen.map((e) => e.id)).size >= n - 1, 10_000, 'every event');
+
+    // After de-duplication by meta.id: every event from 1 on, exactly once, in offset order.
+    const unique = seen.filter((e, i) => seen.findIndex((x) => x.id === e.id) === i);
+    expect(unique.map((e) => e.n).sort((a, b) => a - b)).toEqual(Array.from({ length: n - 1 }, (_, i) => i + 1));
+    for (let i = 1; i < unique.length; i++) expect(cmpOffset(unique[i]!.offset, unique[i - 1]!.offset)).toBeGreaterThan(0);
+    // Nothing recovered arrives after a live event.
+    const firstLive = seen.findIndex((e) => !e.recovered);
+    expect(seen.slice(firstLive).some((e) => e.recovered)).toBe(false);
+  });
+});

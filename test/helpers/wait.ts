@@ -1,0 +1,49 @@
+import type { Socket } from 'socket.io-client';
+
+/** Emits an action and resolves with its ack. */
+export function call<T = unknown>(socket: Socket, event: string, ...args: unknown[]): Promise<T> {
+  return socket.timeout(5000).emitWithAck(event, ...args) as Promise<T>;
+}
+
+/** Resolves with `[data, meta]` of the next `event` on the socket, or rejects after `timeoutMs`. */
+export function nextEvent<D = unknown, M = unknown>(socket: Socket, event: string, timeoutMs = 5000): Promise<[D, M]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.off(event, handler);
+      reject(new Error(`no ${event} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const handler = (data: D, meta: M) => {
+      clearTimeout(timer);
+      socket.off(event, handler);
+      resolve([data, meta]);
+    };
+    socket.on(event, handler);
+  });
+}
+
+/** Records every occurrence of an event on a socket. */
+export function record<D = unknown, M = unknown>(socket: Socket, event: string): Array<[D, M]> {
+  const seen: Array<[D, M]> = [];
+  socket.on(event, (data: D, meta: M) => seen.push([data, meta]));
+  return seen;
+}
+
+/** Polls `check` until it returns true (or throws after `timeoutMs`). For conditions with no event to wait on. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Records the items of a `batch` event (`{ items }`), one entry per item, with the emit's meta. */
+export function recordItems<T = unknown, M = unknown>(socket: Socket, event: string): Array<[T, M]> {
+  const seen: Array<[T, M]> = [];
+  socket.on(event, (data: { items: T[] }, meta: M) => {
+    for (const item of data.items) seen.push([item, meta]);
+  });
+  return seen;
+}

@@ -1,0 +1,119 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import type { EventMeta } from '../../src/catalog';
+import { configEnv, ROOT, Stack, testConfig } from '../helpers/stack';
+import { call, nextEvent } from '../helpers/wait';
+
+/** Anonymous post-room clients: no presence transitions, so only the test's own windows are pending. */
+const ANONYMOUS = {};
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Each CLI run is a real process, as an operator would start it. */
+describe('sb CLI (real processes)', () => {
+  const stack = new Stack(testConfig({ AUTH_MODE: 'anonymous' }));
+  afterAll(() => stack.close());
+
+  const sb = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
+    new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', path.join(ROOT, 'scripts/sb.ts'), ...args],
+        { cwd: ROOT, env: { ...process.env, ...configEnv(stack.config), LOG_LEVEL: 'fatal', ...env }, timeout: 20_000 },
+        (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  const oneErrorLine = (run: Run, pattern: RegExp) => {
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(pattern);
+  };
+
+  it('pending count, list, flush --key, drop, flush --all on real entries', async () => {
+    const gw = await stack.gateway();
+    const client = await stack.client(gw, '/social', ANONYMOUS);
+    await call(client, 'join_post', { postId: 'cli1' });
+    for (const [postId, n] of [['cli1', 6], ['cli2', 2], ['cli3', 1]] as const) {
+      for (let i = 1; i <= n; i++) await gw.runtime.events.emit('post_liked', { postId, userId: 'u', likeCount: i });
+    }
+
+    const count = await sb(['pending', 'count']);
+    expect(count).toMatchObject({ code: 0, stdout: '3 pending entries holding 9 events\n' });
+    const countJson = await sb(['pending', 'count', '--event', 'post_liked', '--json']);
+    expect(JSON.parse(countJson.stdout)).toEqual({ entries: 3, events: 9 });
+
+    const list = await sb(['pending', 'list', '--json']);
+    expect(list.code).toBe(0);
+    const page = JSON.parse(list.stdout) as { items: { key: string; count: number }[]; nextCursor: string | null };
+    expect(page.items.map((i) => [i.key, i.count])).toEqual([
+      ['social:post_liked:post:cli1', 6],
+      ['social:post_liked:post:cli2', 2],
+      ['social:post_liked:post:cli3', 1],
+    ]);
+    const table = await sb(['pending', 'list', '--limit', '2']);
+    expect(table.code).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^KEY\s+EVENT\s+NAMESPACE\s+ROOM\s+COUNT\s+AGEMS\s+MODE$/);
+    expect(table.stdout).toContain('social:post_liked:post:cli2');
+    expect(table.stdout).toContain('more: --cursor 2');
+
+    const emitted = nextEvent<{ likeCount: number }, EventMeta>(client, 'post_liked');
+    const flushOne = await sb(['pending', 'flush', '--key', 'social:post_liked:post:cli1']);
+    expect(flushOne).toMatchObject({ code: 0, stdout: 'flushed 1 entries (6 events)\n' });
+    expect((await emitted)[1].coalesced).toBe(6);
+
+    const drop = await sb(['pending', 'drop', '--key', 'social:post_liked:post:cli2', '--json']);
+    expect(drop.code).toBe(0);
+    expect(JSON.parse(drop.stdout).dropped).toMatchObject({ key: 'social:post_liked:post:cli2', count: 2 });
+
+    const flushAll = await sb(['pending', 'flush', '--all']);
+    expect(flushAll).toMatchObject({ code: 0, stdout: 'flushed 1 entries (1 events)\n' });
+    expect(flushAll.stderr).toBe('flushed 1/1 entries\n');
+    expect((await sb(['pending', 'count', '--json'])).stdout).toContain('"entries": 0');
+  });
+
+  it('emit --force validates and emits at once', async () => {
+    const gw = stack.gateways[0]!;
+    const client = await stack.client(gw, '/social', ANONYMOUS);
+    await call(client, 'join_post', { postId: 'force' });
+    const seen = nextEvent<{ likeCount: number }, EventMeta>(client, 'post_liked');
+    const run = await sb(['emit', '--force', 'post_liked', '--target', '{"postId":"force"}', '--data', '{"postId":"force","userId":"op","likeCount":5}', '--json']);
+    expect(run.code).toBe(0);
+    const [data, meta] = await seen;
+    expect(data.likeCount).toBe(5);
+    expect(meta.id).toBe(JSON.parse(run.stdout).id);
+  });
+
+  it('--help exits 0 everywhere', async () => {
+    for (const args of [['--help'], ['pending', '--help'], ['pending', 'list', '--help'], ['emit', '--help']]) {
+      const run = await sb(args);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^Usage: sb/);
+    }
+  });
+
+  it('bad input, missing entries and unreachable Redis: non-zero with one clear line', async () => {
+    const cases: Array<[string[], number, RegExp, Record<string, string>?]> = [
+      [['pending', 'frobnicate'], 2, /^sb: usage: unknown command 'frobnicate'/],
+      [['pending', 'flush'], 2, /^sb: invalid_argument: pending flush needs --all or --key/],
+      [['pending', 'flush', '--all', '--key', 'social:post_liked:post:1'], 2, /^sb: usage: option '--all' cannot be used with option '--key/],
+      [['pending', 'drop', '--key', 'no spaces allowed'], 2, /^sb: invalid_argument: invalid key: must look like/],
+      [['pending', 'drop', '--key', 'social:post_liked:post:none'], 1, /^sb: not_found: no pending entry social:post_liked:post:none/],
+      [['pending', 'list', '--limit', 'lots'], 2, /^sb: usage: option '--limit <n>' argument 'lots' is invalid/],
+      [['pending', 'count', '--event', 'nope'], 2, /^sb: invalid_argument: unknown event "nope"/],
+      [['emit', 'post_liked', '--data', '{}'], 2, /^sb: invalid_argument: emit bypasses throttling: add --force/],
+      [['emit', '--force', 'post_liked', '--data', '{"postId":"1"}'], 2, /^sb: invalid_payload: invalid post_liked payload at userId/],
+      [['emit', '--force', 'post_liked', '--data', '{oops'], 2, /^sb: invalid_argument: --data is not valid JSON/],
+      [['emit', '--force', 'no_such', '--data', '{}'], 2, /^sb: unknown_event: unknown event "no_such"/],
+      [['pending', 'count'], 1, /^sb: unavailable: cannot reach Redis at redis:\/\/127\.0\.0\.1:1/, { REDIS_URL: 'redis://127.0.0.1:1' }],
+    ];
+    for (const [args, code, pattern, env] of cases) {
+      const run = await sb(args, env);
+      expect({ args, code: run.code }).toEqual({ args, code });
+      oneErrorLine(run, pattern);
+    }
+  });
+});
