@@ -34,6 +34,8 @@ const ConfigSchema = z.object({
   REDIS_CONNECT_TIMEOUT_MS: intFrom(100, 120_000, 5000),
   /** Upper bound on how long an accept (enqueue) may take before the caller gets `unavailable`. */
   ENQUEUE_TIMEOUT_MS: intFrom(50, 60_000, 2000),
+  /** How long an idempotency key of a publish remembers its event id (default one day). */
+  IDEMPOTENCY_TTL_MS: intFrom(1000, 30 * 24 * 3_600_000, 86_400_000),
   /** Attempts per delivery job before it is kept as failed. */
   JOB_ATTEMPTS: intFrom(1, 100, 10),
   /** Room history for recovery on reconnect: entries kept per room, and their maximum age. */

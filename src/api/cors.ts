@@ -22,7 +22,7 @@ export function cors(allowed: readonly string[]): RequestHandler {
     const origin = req.headers.origin;
     if (origin !== undefined && originAllowed(origin, allowed)) {
       res.setHeader('Access-Control-Allow-Origin', origin);
-      res.setHeader('Access-Control-Allow-Headers', 'authorization, content-type');
+      res.setHeader('Access-Control-Allow-Headers', 'authorization, content-type, idempotency-key');
       res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE');
       res.setHeader('Access-Control-Max-Age', '600');
     }

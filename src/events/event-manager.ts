@@ -18,6 +18,7 @@ import { createKeys } from '../redis/keys';
 import { scheduleFlush } from '../pending/jobs';
 import { PendingStore } from '../pending/store';
 import { BatchedEnqueue } from './batched-enqueue';
+import { fingerprintOf, IdempotencyStore } from './idempotency';
 import type { Envelope } from './envelope';
 
 const log = logger('events');
@@ -28,6 +29,16 @@ const log = logger('events');
  */
 export interface Accepted {
   id: string;
+  /** Set when an idempotency key had already been used: `id` is that earlier request's event. */
+  replayed?: true;
+}
+
+export interface EmitOptions {
+  /**
+   * The same key within IDEMPOTENCY_TTL_MS returns the same event id and publishes once, however
+   * many times (or concurrently) it is sent. Reusing a key for another event is a `conflict`.
+   */
+  idempotencyKey?: string;
 }
 
 /** The untyped form used by transports (HTTP publish, CLI) that receive names as strings. */
@@ -40,7 +51,7 @@ export interface PublishInput {
 export interface EventManagerOptions {
   /** A ready `command` connection (fails fast when Redis is away). Not closed by the manager. */
   redis: Redis;
-  config: Pick<Config, 'KEY_PREFIX' | 'QUEUE_NAME' | 'ENQUEUE_TIMEOUT_MS' | 'JOB_ATTEMPTS'>;
+  config: Pick<Config, 'KEY_PREFIX' | 'QUEUE_NAME' | 'ENQUEUE_TIMEOUT_MS' | 'JOB_ATTEMPTS' | 'IDEMPOTENCY_TTL_MS'>;
 }
 
 /**
@@ -57,6 +68,7 @@ export class EventManager {
   private readonly enqueue: BatchedEnqueue;
   private readonly flushJobOptions: JobsOptions;
   private readonly timeoutMs: number;
+  private readonly idempotency: IdempotencyStore;
 
   constructor({ redis, config }: EventManagerOptions) {
     this.queue = new Queue(config.QUEUE_NAME, {
@@ -74,40 +86,53 @@ export class EventManager {
     };
     this.enqueue = new BatchedEnqueue(this.queue, jobOptions);
     this.flushJobOptions = jobOptions;
-    this.pending = new PendingStore(redis, createKeys(config.KEY_PREFIX));
+    const keys = createKeys(config.KEY_PREFIX);
+    this.pending = new PendingStore(redis, keys);
     this.timeoutMs = config.ENQUEUE_TIMEOUT_MS;
+    // A second request with a key in progress waits for most of the accept budget, then `conflict`.
+    this.idempotency = new IdempotencyStore(redis, keys, { ttlMs: config.IDEMPOTENCY_TTL_MS, waitMs: Math.floor(this.timeoutMs * 0.75) });
   }
 
   /** Typed emit: the payload and target types come from the catalog entry of `event`. */
-  emit<E extends EventName>(event: E, payload: PayloadOf<E>, target?: TargetOf<E>): Promise<Accepted> {
-    return this.publish({ event, data: payload, target });
+  emit<E extends EventName>(event: E, payload: PayloadOf<E>, target?: TargetOf<E>, options?: EmitOptions): Promise<Accepted> {
+    return this.publish({ event, data: payload, target }, options);
   }
 
-  emitToPost<E extends EventsWithRoom<typeof ROOMS.post>>(event: E, postId: string, payload: PayloadOf<E>) {
-    return this.publish({ event, data: payload, target: { postId } });
+  emitToPost<E extends EventsWithRoom<typeof ROOMS.post>>(event: E, postId: string, payload: PayloadOf<E>, options?: EmitOptions) {
+    return this.publish({ event, data: payload, target: { postId } }, options);
   }
 
-  emitToOrder<E extends EventsWithRoom<typeof ROOMS.order>>(event: E, orderId: string, payload: PayloadOf<E>) {
-    return this.publish({ event, data: payload, target: { orderId } });
+  emitToOrder<E extends EventsWithRoom<typeof ROOMS.order>>(event: E, orderId: string, payload: PayloadOf<E>, options?: EmitOptions) {
+    return this.publish({ event, data: payload, target: { orderId } }, options);
   }
 
-  emitToUser<E extends EventsWithRoom<typeof ROOMS.user>>(event: E, userId: string, payload: PayloadOf<E>) {
-    return this.publish({ event, data: payload, target: { userId } });
+  emitToUser<E extends EventsWithRoom<typeof ROOMS.user>>(event: E, userId: string, payload: PayloadOf<E>, options?: EmitOptions) {
+    return this.publish({ event, data: payload, target: { userId } }, options);
   }
 
-  emitToChat<E extends EventsWithRoom<typeof ROOMS.chat>>(event: E, chatId: string, payload: PayloadOf<E>) {
-    return this.publish({ event, data: payload, target: { chatId } });
+  emitToChat<E extends EventsWithRoom<typeof ROOMS.chat>>(event: E, chatId: string, payload: PayloadOf<E>, options?: EmitOptions) {
+    return this.publish({ event, data: payload, target: { chatId } }, options);
   }
 
   /**
    * The core every transport calls. Throws GatewayError: `unknown_event`, `invalid_payload`,
-   * `invalid_target` (nothing enqueued), or `unavailable` when Redis does not take the job in time.
+   * `invalid_target` (nothing enqueued), `unavailable` when Redis does not take the job in time,
+   * `invalid_argument` / `conflict` for a malformed or reused idempotency key.
    */
-  async publish(input: PublishInput): Promise<Accepted> {
+  async publish(input: PublishInput, options: EmitOptions = {}): Promise<Accepted> {
     const envelope = prepareEnvelope(input);
+    const key = options.idempotencyKey;
+    if (key === undefined) return this.withTimeout(this.accept(envelope));
+    // The accept inside `once` is not cut short by the timeout: if it lands late it still records
+    // its id under the key, so a retry after a 503 cannot publish the event a second time.
+    return this.withTimeout(this.idempotency.once(key, fingerprintOf(envelope), envelope.id, () => this.accept(envelope)));
+  }
+
+  /** Stores the event (queued job, or pending entry if throttled). Unbounded: callers add the timeout. */
+  private async accept(envelope: Envelope): Promise<Accepted> {
     const { delivery } = lookupEvent(envelope.event);
-    if (delivery.kind === 'throttle') return this.withTimeout(this.addThrottled(envelope, delivery));
-    await this.withTimeout(this.enqueue.add(envelope));
+    if (delivery.kind === 'throttle') return this.addThrottled(envelope, delivery);
+    await this.enqueue.add(envelope);
     return { id: envelope.id };
   }
 

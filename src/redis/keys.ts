@@ -2,6 +2,8 @@
  * Every Redis key and channel Switchboard uses, in one place, all under one prefix so tests can
  * isolate runs and deployments can share a Redis. The README lists each key's role.
  */
+import { createHash } from 'node:crypto';
+
 const SEGMENT_RE = /^[A-Za-z0-9_.:@-]{1,128}$/;
 
 /** Ids that become part of a key or room name: short, printable, no spaces, braces or '#'. */
@@ -55,6 +57,8 @@ export interface Keys {
   readonly presencePrefix: string;
   /** Token bucket (hash t/ts) of one rate-limited subject, e.g. kind `user` id `42`, or `http` and a token hash. */
   rateBucket(kind: string, id: string): string;
+  /** String `wait|<fingerprint>|<token>` or `done|<fingerprint>|<event id>` of an idempotency key (hashed). */
+  idempotency(key: string): string;
 }
 
 /** Namespace without its slash, the event and the room: `social:post_liked:post:1`. */
@@ -96,5 +100,7 @@ export function createKeys(prefix: string): Keys {
     presenceRoom: (ns, room) => `${prefix}:presence:room:${segment(ns)}:${segment(room)}`,
     presencePrefix: `${prefix}:presence`,
     rateBucket: (kind, id) => `${prefix}:rate:${segment(kind)}:${segment(id)}`,
+    // Hashed: the caller's key may hold any printable character.
+    idempotency: (key) => `${prefix}:idem:${createHash('sha256').update(key).digest('base64url')}`,
   };
 }
