@@ -1,13 +1,9 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { positiveInt } from './args';
 import { GatewayError } from '../../src/errors';
 import { printJson, printTable, wantsJson, withManagement } from './output';
 
 const LIST_COLUMNS = ['key', 'event', 'namespace', 'room', 'count', 'ageMs', 'mode'];
-
-function positiveInt(value: string): number {
-  if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > 1000) throw new InvalidArgumentError('must be a number from 1 to 1000');
-  return Number(value);
-}
 
 /** `sb pending count|list|flush|drop`: a thin transport over the management core. */
 export function registerPending(program: Command): void {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerEmit } from './emit';
+import { registerJobs } from './jobs';
 import { EXIT_USAGE } from './output';
 import { registerPending } from './pending';
 import { registerToken } from './token';
@@ -18,6 +19,7 @@ const program = new Command('sb')
 
 registerPending(program);
 registerEmit(program);
+registerJobs(program);
 registerToken(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

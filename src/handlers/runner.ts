@@ -6,6 +6,7 @@ import { logger } from '../logger';
 import type { Keys } from '../redis/keys';
 import type { EventHandler, HandledEvent } from './define';
 import { discoverHandlers } from './discover';
+import { recordHandlers } from './registry';
 
 const log = logger('handlers');
 
@@ -51,8 +52,9 @@ export class HandlerRunner {
     this.queue.on('error', (err) => log.warn({ err: err.message }, 'handler queue error'));
   }
 
-  /** Starts consuming handler jobs (only if some handler exists). */
+  /** Records what was discovered (for `sb handlers`), then consumes handler jobs if any handler exists. */
   async start(): Promise<void> {
+    await recordHandlers(this.opts.redis, this.opts.keys, this.handlers);
     if (this.handlers.length === 0) return;
     const byName = new Map(this.handlers.map((h) => [h.name, h]));
     this.worker = new Worker<HandlerJob>(

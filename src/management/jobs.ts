@@ -1,5 +1,9 @@
-import type { Job, Queue } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { GatewayError } from '../errors';
+import { readHandlers } from '../handlers/registry';
+import { handlerQueueName } from '../handlers/runner';
+import type { Keys } from '../redis/keys';
 
 /** The two queues an operator steers: socket delivery, and server-side handlers. */
 export type QueueKind = 'delivery' | 'handlers';
@@ -92,4 +96,69 @@ export async function queueStatus(queues: QueuePair): Promise<QueueStatus[]> {
 export async function setPaused(queues: QueuePair, paused: boolean, kind?: QueueKind): Promise<QueueStatus[]> {
   for (const [, queue] of pick(queues, kind)) await (paused ? queue.pause() : queue.resume());
   return queueStatus(queues);
+}
+
+export interface HandlerSummary {
+  /** Handlers the workers loaded, each with its events and how many of its jobs are kept as failed. */
+  handlers: Array<{ name: string; events: string[]; failed: number }>;
+  /** Event name -> how many handlers run for it. */
+  byEvent: Record<string, number>;
+}
+
+/**
+ * The job side of management (`sb failed|queue|handlers`, /admin/failed|queue|handlers): failed
+ * jobs of both queues, pause and resume, and which handlers the workers run. The queues are opened
+ * on first use over the caller's connection.
+ */
+export class JobControl {
+  private opened: QueuePair | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Pick<Keys, 'bullPrefix' | 'handlerRegistry'>,
+    private readonly queueName: string,
+  ) {}
+
+  private get queues(): QueuePair {
+    if (!this.opened) {
+      const open = (name: string) => {
+        const queue = new Queue(name, { connection: this.redis, prefix: this.keys.bullPrefix, skipWaitingForReady: true });
+        queue.on('error', () => undefined); // surfaced by the failing call instead
+        return queue;
+      };
+      this.opened = { delivery: open(this.queueName), handlers: open(handlerQueueName(this.queueName)) };
+    }
+    return this.opened;
+  }
+
+  listFailed(opts: { queue?: QueueKind; limit: number }): Promise<FailedJob[]> {
+    return listFailed(this.queues, opts);
+  }
+
+  retryFailed(target: { queue: QueueKind; id: string } | { all: true; queue?: QueueKind }): Promise<{ retried: number }> {
+    return retryFailed(this.queues, target);
+  }
+
+  status(): Promise<QueueStatus[]> {
+    return queueStatus(this.queues);
+  }
+
+  setPaused(paused: boolean, queue?: QueueKind): Promise<QueueStatus[]> {
+    return setPaused(this.queues, paused, queue);
+  }
+
+  async handlers(): Promise<HandlerSummary> {
+    const registered = await readHandlers(this.redis, this.keys);
+    const failedJobs = await this.queues.handlers.getFailed(0, 9_999);
+    const failedBy = new Map<string, number>();
+    for (const job of failedJobs) if (job) failedBy.set(job.name, (failedBy.get(job.name) ?? 0) + 1);
+    const byEvent: Record<string, number> = {};
+    for (const h of registered) for (const e of h.events) byEvent[e] = (byEvent[e] ?? 0) + 1;
+    return { handlers: registered.map((h) => ({ ...h, failed: failedBy.get(h.name) ?? 0 })), byEvent };
+  }
+
+  async close(): Promise<void> {
+    if (!this.opened) return;
+    await Promise.all([this.opened.delivery.close(), this.opened.handlers.close()]);
+  }
 }

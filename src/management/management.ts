@@ -10,6 +10,7 @@ import { PendingStore, type PendingWindow, type ThrottleMode } from '../pending/
 import { closeRedis, connectRedis, redactUrl } from '../redis/connections';
 import { createKeys } from '../redis/keys';
 import { checkPendingKey, pendingMatcher, type PendingFilter } from './filters';
+import { JobControl } from './jobs';
 
 const CHUNK = 500;
 
@@ -56,6 +57,8 @@ export class Management {
   constructor(
     readonly store: PendingStore,
     readonly publisher: RoomPublisher,
+    /** Failed jobs, pause/resume, handler introspection. */
+    readonly jobs: JobControl,
     private readonly onClose: () => Promise<void> = async () => undefined,
   ) {
     this.flusher = new PendingFlusher(store, publisher);
@@ -152,18 +155,21 @@ export class Management {
   }
 
   async close(): Promise<void> {
+    await this.jobs.close();
     await this.onClose();
   }
 }
 
+export type ManagementConfig = Pick<Config, 'KEY_PREFIX' | 'QUEUE_NAME'> & HistoryDefaults;
+
 /** Management on an existing connection (a gateway's); closing it leaves the connection open. */
-export function managementOn(redis: Redis, config: Pick<Config, 'KEY_PREFIX'> & HistoryDefaults): Management {
+export function managementOn(redis: Redis, config: ManagementConfig): Management {
   const keys = createKeys(config.KEY_PREFIX);
-  return new Management(new PendingStore(redis, keys), new RoomPublisher(redis, keys, config));
+  return new Management(new PendingStore(redis, keys), new RoomPublisher(redis, keys, config), new JobControl(redis, keys, config.QUEUE_NAME));
 }
 
 /** Management with its own fail-fast connection (the CLI); `unavailable` if Redis does not answer in time. */
-export async function openManagement(config: Pick<Config, 'REDIS_URL' | 'KEY_PREFIX'> & HistoryDefaults, timeoutMs = 3000): Promise<Management> {
+export async function openManagement(config: ManagementConfig & Pick<Config, 'REDIS_URL'>, timeoutMs = 3000): Promise<Management> {
   let redis: Redis;
   try {
     redis = await connectRedis(config.REDIS_URL, 'command', 'sb-cli', timeoutMs);
@@ -171,7 +177,12 @@ export async function openManagement(config: Pick<Config, 'REDIS_URL' | 'KEY_PRE
     throw new GatewayError('unavailable', `cannot reach Redis at ${redactUrl(config.REDIS_URL)}: ${(err as Error).message}`, { cause: err });
   }
   const keys = createKeys(config.KEY_PREFIX);
-  return new Management(new PendingStore(redis, keys), new RoomPublisher(redis, keys, config), () => closeRedis(redis));
+  return new Management(
+    new PendingStore(redis, keys),
+    new RoomPublisher(redis, keys, config),
+    new JobControl(redis, keys, config.QUEUE_NAME),
+    () => closeRedis(redis),
+  );
 }
 
 function summarize(w: PendingWindow, now: number): PendingSummary {

@@ -26,6 +26,8 @@ export interface Keys {
   history(ns: string, room: string): string;
   /** Stream the example `activity-log` handler appends to. */
   readonly activityLog: string;
+  /** Hash handler name -> `{ events }`: what the most recently started worker loaded. */
+  readonly handlerRegistry: string;
   /** Like counter of a post (example domain). */
   postLikes(postId: string): string;
   /** Capped list of a chat's recent messages (example domain). */
@@ -83,6 +85,7 @@ export function createKeys(prefix: string): Keys {
     bullPrefix: `${prefix}:bull`,
     adapterKey: `${prefix}:io`,
     activityLog: `${prefix}:activity`,
+    handlerRegistry: `${prefix}:handlers:registry`,
     history: (ns, room) => `${prefix}:history:${segment(ns.replace(/^\//, ''))}:${segment(room)}`,
     postLikes: (postId) => `${prefix}:post:${segment(postId)}:likes`,
     chatMessages: (chatId) => `${prefix}:chat:${segment(chatId)}:messages`,

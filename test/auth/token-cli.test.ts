@@ -1,18 +1,9 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { TokenVerifier } from '../../src/auth/tokens';
-import { configEnv, ROOT, testConfig } from '../helpers/stack';
+import { runSb } from '../helpers/cli';
+import { testConfig } from '../helpers/stack';
 
 const config = testConfig();
-const sb = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', path.join(ROOT, 'scripts/sb.ts'), ...args],
-      { cwd: ROOT, env: { ...process.env, ...configEnv(config), LOG_LEVEL: 'fatal' }, timeout: 20_000 },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+const sb = (args: string[]) => runSb(config, args);
 
 describe('sb token', () => {
   it('prints a token the gateway verifies, with the user and roles', async () => {

@@ -1,32 +1,17 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import type { EventMeta } from '../../src/catalog';
-import { configEnv, ROOT, Stack, testConfig } from '../helpers/stack';
+import { runSb, type CliRun as Run } from '../helpers/cli';
+import { Stack, testConfig } from '../helpers/stack';
 import { call, nextEvent } from '../helpers/wait';
 
 /** Anonymous post-room clients: no presence transitions, so only the test's own windows are pending. */
 const ANONYMOUS = {};
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** Each CLI run is a real process, as an operator would start it. */
 describe('sb CLI (real processes)', () => {
   const stack = new Stack(testConfig({ AUTH_MODE: 'anonymous' }));
   afterAll(() => stack.close());
 
-  const sb = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
-    new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        ['--import', 'tsx', path.join(ROOT, 'scripts/sb.ts'), ...args],
-        { cwd: ROOT, env: { ...process.env, ...configEnv(stack.config), LOG_LEVEL: 'fatal', ...env }, timeout: 20_000 },
-        (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+  const sb = (args: string[], env: Record<string, string> = {}): Promise<Run> => runSb(stack.config, args, env);
   const oneErrorLine = (run: Run, pattern: RegExp) => {
     expect(run.stdout).toBe('');
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);

@@ -1,0 +1,93 @@
+import { Option, type Command } from 'commander';
+import { GatewayError } from '../../src/errors';
+import type { QueueKind, QueueStatus } from '../../src/management/jobs';
+import { positiveInt } from './args';
+import { printJson, printTable, wantsJson, withManagement } from './output';
+
+const queueOption = () => new Option('--queue <queue>', 'only this queue').choices(['delivery', 'handlers']);
+
+function printStatus(statuses: QueueStatus[]): void {
+  printTable(
+    statuses.map((s) => ({ queue: s.queue, state: s.paused ? 'paused' : 'running', ...s.counts })),
+    ['queue', 'state', 'wait', 'active', 'delayed', 'failed'],
+  );
+}
+
+/** `sb failed list|retry`, `sb queue status|pause|resume`, `sb handlers`: thin over Management.jobs. */
+export function registerJobs(program: Command): void {
+  const failed = program.command('failed').description('jobs kept after their last attempt failed (delivery and handlers)');
+  failed
+    .command('list')
+    .description('failed jobs, newest first')
+    .addOption(queueOption())
+    .option('--limit <n>', 'at most this many (1-1000)', positiveInt, 50)
+    .action(function (this: Command) {
+      const opts = this.opts<{ queue?: QueueKind; limit: number }>();
+      return withManagement(async (m) => {
+        const jobs = await m.jobs.listFailed(opts);
+        if (wantsJson(this)) return printJson(jobs);
+        printTable(
+          jobs.map((j) => ({ ...j, failedAt: j.failedAt ? new Date(j.failedAt).toISOString() : undefined })),
+          ['queue', 'id', 'name', 'event', 'attemptsMade', 'failedAt', 'failedReason'],
+        );
+      });
+    });
+  failed
+    .command('retry')
+    .description('move failed jobs back to waiting: one (--queue and --id) or all (--all)')
+    .addOption(queueOption())
+    .addOption(new Option('--all', 'every failed job (of --queue, or both queues)').conflicts('id'))
+    .option('--id <id>', 'one job, as shown by failed list')
+    .action(function (this: Command) {
+      const opts = this.opts<{ queue?: QueueKind; id?: string; all?: boolean }>();
+      return withManagement(async (m) => {
+        if (!opts.all && opts.id === undefined) throw new GatewayError('invalid_argument', 'failed retry needs --all or --queue <queue> --id <id>');
+        if (opts.id !== undefined && !opts.queue) throw new GatewayError('invalid_argument', 'failed retry --id needs --queue delivery|handlers');
+        const result = await m.jobs.retryFailed(opts.all ? { all: true, queue: opts.queue } : { queue: opts.queue as QueueKind, id: opts.id as string });
+        if (wantsJson(this)) printJson(result);
+        else process.stdout.write(`retried ${result.retried} jobs\n`);
+      });
+    });
+
+  const queue = program.command('queue').description('the delivery and handler queues');
+  queue
+    .command('status')
+    .description('job counts and whether processing is paused')
+    .action(function (this: Command) {
+      return withManagement(async (m) => {
+        const status = await m.jobs.status();
+        if (wantsJson(this)) printJson(status);
+        else printStatus(status);
+      });
+    });
+  for (const [name, paused, what] of [
+    ['pause', true, 'stop processing on every worker; accepted events keep queuing'],
+    ['resume', false, 'process again; what queued while paused is delivered in order'],
+  ] as const) {
+    queue
+      .command(name)
+      .description(what)
+      .addOption(queueOption())
+      .action(function (this: Command) {
+        const opts = this.opts<{ queue?: QueueKind }>();
+        return withManagement(async (m) => {
+          const status = await m.jobs.setPaused(paused, opts.queue);
+          if (wantsJson(this)) printJson(status);
+          else printStatus(status);
+        });
+      });
+  }
+
+  program
+    .command('handlers')
+    .description('server-side handlers the workers loaded, per event, with failed job counts')
+    .action(function (this: Command) {
+      return withManagement(async (m) => {
+        const summary = await m.jobs.handlers();
+        if (wantsJson(this)) return printJson(summary);
+        printTable(summary.handlers, ['name', 'events', 'failed']);
+        const events = Object.entries(summary.byEvent).map(([event, handlers]) => `${event}=${handlers}`);
+        if (events.length > 0) process.stdout.write(`handlers per event: ${events.join(' ')}\n`);
+      });
+    });
+}
