@@ -73,6 +73,7 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
   // duplicates it for its blocking wait. Two connections per worker process in all.
   const redis = await connectRedis(config.REDIS_URL, 'worker', 'sb-worker', config.REDIS_CONNECT_TIMEOUT_MS);
   const publisher = new RoomPublisher(redis, keys, config);
+  await publisher.ready();
   const handlers = new HandlerRunner({
     redis,
     keys,

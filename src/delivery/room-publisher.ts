@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { encode } from 'notepack.io';
 import { lookupEvent, type EventMeta, type Namespace } from '../catalog';
 import { historyPolicy, type HistoryDefaults } from '../history/policy';
-import { defineLuaScripts, type ScriptCall } from '../redis/lua';
+import { defineLuaScripts, preloadLuaScripts, type ScriptCall } from '../redis/lua';
 import type { Keys } from '../redis/keys';
 
 /** socket.io-parser's packet type for an event. */
@@ -12,6 +12,8 @@ const PUBLISHER_UID = 'switchboard-worker';
 /** Stands in for meta.offset while encoding; the script splices the real offset in its place. */
 const OFFSET_MARK = '\u0001sb-offset\u0001';
 const MARK_BYTES = encode(OFFSET_MARK) as Buffer;
+const HISTORY_DIR = `${__dirname}/../history`;
+const SCRIPTS = { sbEmitHistory: 'emit-history-1.lua' };
 
 export interface EmitResult {
   /** Gateway subscriptions that received the message. */
@@ -40,7 +42,12 @@ export class RoomPublisher {
     private readonly keys: Keys,
     private readonly history: HistoryDefaults,
   ) {
-    this.script = defineLuaScripts(redis, `${__dirname}/../history`, { sbEmitHistory: 'emit-history-1.lua' }).sbEmitHistory;
+    this.script = defineLuaScripts(redis, HISTORY_DIR, SCRIPTS).sbEmitHistory;
+  }
+
+  /** Loads the emit script before the first job, so a room's first emits keep their order. */
+  ready(): Promise<void> {
+    return preloadLuaScripts(this.redis, HISTORY_DIR, SCRIPTS);
   }
 
   async emit(ns: Namespace, room: string, event: string, data: unknown, meta: EventMeta): Promise<EmitResult> {

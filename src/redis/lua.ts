@@ -38,3 +38,12 @@ export function defineLuaScripts<N extends string>(redis: Redis, dir: string, fi
   }
   return calls;
 }
+
+/**
+ * Loads scripts into Redis's script cache now. Without it the first calls on a fresh cache fail
+ * with NOSCRIPT and ioredis re-sends them as EVAL after later calls already ran, which reorders
+ * them: for the emit script that reorders a room's first events.
+ */
+export async function preloadLuaScripts(redis: Redis, dir: string, files: Record<string, string>): Promise<void> {
+  await Promise.all(Object.values(files).map((file) => redis.script('LOAD', source(path.join(dir, 'lua', file)).lua)));
+}
