@@ -62,7 +62,7 @@ export function registerJobs(program: Command): void {
     });
   for (const [name, paused, what] of [
     ['pause', true, 'stop processing on every worker; accepted events keep queuing'],
-    ['resume', false, 'process again; what queued while paused is delivered in order'],
+    ['resume', false, 'process again; everything queued while paused is delivered'],
   ] as const) {
     queue
       .command(name)

@@ -91,7 +91,7 @@ export async function queueStatus(queues: QueuePair): Promise<QueueStatus[]> {
 
 /**
  * Pauses or resumes processing on every worker (BullMQ's global pause): accepted events keep
- * queuing while paused and are delivered in order once resumed.
+ * queuing while paused and are all delivered once resumed.
  */
 export async function setPaused(queues: QueuePair, paused: boolean, kind?: QueueKind): Promise<QueueStatus[]> {
   for (const [, queue] of pick(queues, kind)) await (paused ? queue.pause() : queue.resume());
