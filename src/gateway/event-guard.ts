@@ -53,7 +53,7 @@ export function eventGuard(socket: Socket, access: Pick<GatewayAccess, 'userBuck
     if (user.anonymous) return next();
     access.userBuckets.take(user.id).then(
       (shared) => (shared.allowed ? next() : refuse(packet, limited(shared))),
-      // Redis unreachable: refuse this packet with a typed error rather than drop it silently.
+      // take() admits when Redis is away; should it ever reject, answer with a typed error, not silence.
       (err: Error) => refuse(packet, new GatewayError('unavailable', `rate limiter unavailable: ${err.message}`)),
     );
   };
