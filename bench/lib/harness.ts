@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { loadConfig, type Config } from '../../src/config';
+import { benchAuthEnv, mintBenchTokens } from './auth';
 import type { ClientReport, Path, SendResult } from './protocol';
 import { cpuSeconds, forkHelper, machineBusySeconds, freePort, spawnNode, type Proc } from './procs';
 import { clock, Histogram, round, type LatencySummary } from './stats';
@@ -59,6 +61,8 @@ export class BenchStack {
   private runCounter = 0;
   readonly completions = new Map<number, number>();
   port = 0;
+  /** The configuration every process of this stack loads (same environment), set by start(). */
+  config!: Config;
 
   constructor(readonly opts: StackOptions) {}
 
@@ -68,14 +72,19 @@ export class BenchStack {
     const info = await this.redis.info('server');
     this.redisPid = Number(/process_id:(\d+)/.exec(info)?.[1] ?? NaN);
     this.port = await freePort();
-    const env = {
+    const env: Record<string, string> = {
       REDIS_URL: this.opts.redisUrl,
       KEY_PREFIX: this.prefix,
       PORT: String(this.port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
+      ...benchAuthEnv(),
       ...this.opts.env,
     };
+    // The children get process.env overlaid with `env` (spawnNode/forkHelper); loading the same
+    // merge here gives the orchestrator the config they run with (JWT secret, issuer, audience),
+    // and fails fast, before anything is spawned, if it is invalid.
+    this.config = loadConfig({ ...process.env, ...env });
     const gateway = this.track(spawnNode('gateway', path.join(DIST, 'src/gateway/main.js'), env));
     const worker = this.opts.workerFile
       ? this.track(forkHelper('worker', this.opts.workerFile, this.opts.workerArgs ?? [], env))
@@ -85,7 +94,12 @@ export class BenchStack {
     const per = Math.ceil(this.opts.clients / this.opts.clientProcesses);
     for (let i = 0, left = this.opts.clients; left > 0; i++, left -= per) {
       const n = Math.min(per, left);
-      this.clientProcs.push(this.track(forkHelper(`clients${i}`, path.join(__dirname, 'clients.js'), [`http://127.0.0.1:${this.port}`, String(n)])));
+      // One user (role admin) per socket: see mintBenchTokens. Handed over in the environment
+      // (not argv, which `ps` shows); the secret itself never reaches the client processes.
+      const tokens = await mintBenchTokens(this.config, `bench-c${i}`, n);
+      this.clientProcs.push(
+        this.track(forkHelper(`clients${i}`, path.join(__dirname, 'clients.js'), [`http://127.0.0.1:${this.port}`, String(n)], { BENCH_TOKENS: JSON.stringify(tokens) })),
+      );
     }
     this.producer = this.track(forkHelper('producer', path.join(__dirname, 'producer.js'), [], env));
     await Promise.all([...this.clientProcs, this.producer].map((p) => waitForEvent(p, 'ready', 60_000)));
