@@ -60,8 +60,9 @@ export class Proc {
     return this.child.pid ?? -1;
   }
 
+  /** False for a child that never started (spawn error: no pid), so nothing is ever sent to pid -1. */
   get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return this.child.pid !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   call<R>(cmd: string, args: unknown = {}, timeoutMs = 120_000): Promise<R> {
