@@ -245,7 +245,8 @@ export class BenchStack {
       if (!(foreign > QUIET_FOREIGN_PCT)) break;
       this.quietBudgetS -= 0.5;
     }
-    return round((Date.now() - start) / 1000 - 0.5, 1);
+    // The last 0.5 s sample (the quiet one) is not waiting; with the budget spent nothing was sampled.
+    return round(Math.max(0, (Date.now() - start) / 1000 - 0.5), 1);
   }
 
   private cpuSnapshot(): Record<string, number> {
