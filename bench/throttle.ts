@@ -81,6 +81,7 @@ export async function runThrottleBench(opts: ThrottleOptions): Promise<object> {
   const { rate: RATE, durationMs: DURATION_MS } = opts;
   const own = await privateRedis();
   const redisUrl = own?.url ?? opts.redisUrl;
+  process.stdout.write(`[throttle] ${own ? `private redis-server pid ${own.proc.pid} at ${own.url}` : `no private redis-server; using ${opts.redisUrl}`}\n`);
   // The gateway runs in this process: the tokens are minted with the very config it verifies with.
   const env = { REDIS_URL: redisUrl, KEY_PREFIX: `bench-throttle-${Date.now().toString(36)}-${process.pid}`, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...benchAuthEnv() };
   const config = loadConfig({ ...process.env, ...env });
