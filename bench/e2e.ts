@@ -4,7 +4,6 @@
  * adapter) into the same gateway, at a fixed rate (median of alternating runs) and at rising rates.
  */
 import os from 'node:os';
-import { loadConfig } from '../src/config';
 import { BenchStack, type RunResult } from './lib/harness';
 import type { Path } from './lib/protocol';
 import { median, ratio, round } from './lib/stats';
@@ -134,7 +133,8 @@ export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown
         clientProcesses: opts.clientProcesses,
         room: 'order:bench on /orders',
         event: 'order_status_changed (delivery immediate)',
-        workerConcurrency: loadConfig({}).WORKER_CONCURRENCY,
+        workerConcurrency: stack.config.WORKER_CONCURRENCY,
+        auth: `AUTH_MODE=${stack.config.AUTH_MODE}; one JWT per client (distinct users, role admin), verified at the handshake; rate limits as configured (socket ${stack.config.RATE_SOCKET_PER_SEC}/s, user ${stack.config.RATE_USER_PER_SEC}/s); clients send only their join`,
         clockOffsetsMs,
         processes: 'gateway, worker, 2 client processes, 1 producer process (EventManager and redis-emitter), orchestrator; all on 127.0.0.1',
         latency: 'client receive time - producer send time, performance.timeOrigin + performance.now(); send time carried in data.note on both paths',

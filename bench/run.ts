@@ -1,12 +1,13 @@
 /**
- * `npm run bench`: runs each benchmark scenario in turn and writes its result under
- * bench/results/. Not part of the tests. Set BENCH_ONLY=e2e (comma list) to run a subset,
+ * `npm run bench`: runs each benchmark scenario in turn (e2e, throttle) and writes its result
+ * under bench/results/. Not part of the tests. Set BENCH_ONLY=e2e (comma list) to run a subset,
  * BENCH_QUICK=1 for a short smoke run. BENCH_ONLY=breakdown runs the queued-path diagnosis.
  */
 import path from 'node:path';
 import { BREAKDOWN_DEFAULTS, runBreakdown } from './breakdown';
 import { E2E_DEFAULTS, runE2e } from './e2e';
 import { ROOT } from './lib/report';
+import { runThrottle, THROTTLE_DEFAULTS } from './throttle';
 
 const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const results = path.join(ROOT, 'bench', 'results');
@@ -14,6 +15,7 @@ const results = path.join(ROOT, 'bench', 'results');
 // BENCH_QUICK=1: a short smoke run of the whole sequence (figures not meaningful), written aside.
 const quick = process.env.BENCH_QUICK === '1';
 const e2eOptions = quick ? { ...E2E_DEFAULTS, durationS: 2, repeats: 1, steps: [500, 2000], stepS: 2 } : E2E_DEFAULTS;
+const throttleOptions = quick ? { ...THROTTLE_DEFAULTS, rate: 2000, durationMs: 2000 } : THROTTLE_DEFAULTS;
 const suffix = quick ? '.quick' : '';
 
 /** Scenarios that only run when named in BENCH_ONLY (diagnostics, not targets). */
@@ -21,6 +23,7 @@ const onDemand = new Set(['breakdown']);
 
 const scenarios: Array<[name: string, run: () => Promise<unknown>]> = [
   ['e2e', () => runE2e({ redisUrl, ...e2eOptions }, path.join(results, `e2e${suffix}.json`))],
+  ['throttle', () => runThrottle({ redisUrl, ...throttleOptions }, path.join(results, `throttle${suffix}.json`))],
   ['breakdown', () => runBreakdown({ redisUrl, ...BREAKDOWN_DEFAULTS, ...(quick ? { repeats: 1, durationS: 2 } : {}) }, path.join(results, `breakdown${suffix}.json`))],
 ];
 

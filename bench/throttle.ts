@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -7,19 +6,30 @@ import { Redis } from 'ioredis';
 import { io } from 'socket.io-client';
 import type { EventMeta } from '../src/catalog';
 import { loadConfig } from '../src/config';
-import { startGateway } from '../src/gateway/server';
+import { startGateway, type Gateway } from '../src/gateway/server';
 import { startDeliveryWorker } from '../workers/delivery-worker';
+import { benchAuthEnv, mintBenchTokens } from './lib/auth';
+import { Proc } from './lib/procs';
+import { machineFacts, ROOT, writeResult } from './lib/report';
 
 /**
- * Throttle benchmark: one hot key (post_liked on one post, `latest` 1,000 ms) at RATE likes/s for
- * DURATION_MS through EventManager.emit, one gateway, one worker and one listening client, on a
- * private redis-server (so INFO commandstats counts only this run) when one can be started.
+ * Throttle benchmark: one hot key (post_liked on one post, `latest` 1,000 ms) at `rate` likes/s
+ * for `durationMs` through EventManager.emit, one gateway, one worker and one listening client, on
+ * a private redis-server (so INFO commandstats counts only this run) when one can be started.
  * Reports Redis commands per like, emits per window, accepted likes/s and accept latency.
+ * `npm run bench` runs it as scenario `throttle`; `node dist/bench/throttle.js` runs it alone
+ * (BENCH_RATE, BENCH_DURATION_MS) and writes bench/results/throttle.json.
  */
-const RATE = Number(process.env.BENCH_RATE ?? 10_000);
-const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
+export interface ThrottleOptions {
+  /** Used only when no private redis-server can be started. */
+  redisUrl: string;
+  rate: number;
+  durationMs: number;
+}
+
+export const THROTTLE_DEFAULTS: Omit<ThrottleOptions, 'redisUrl'> = { rate: 10_000, durationMs: 10_000 };
+
 const TICK_MS = 10;
-const ROOT = __dirname.split(path.sep).includes('dist') ? path.resolve(__dirname, '../..') : path.resolve(__dirname, '..');
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -31,11 +41,15 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** A throwaway redis-server on loopback (no persistence); undefined if none can be started. */
-async function privateRedis(): Promise<{ url: string; child: ChildProcess } | undefined> {
+/**
+ * A throwaway redis-server on loopback (no persistence); undefined if none can be started. Tracked
+ * as a bench Proc, so it is killed by pid even if the bench exits without reaching its cleanup.
+ */
+async function privateRedis(): Promise<{ url: string; proc: Proc } | undefined> {
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const failed = new Promise<undefined>((resolve) => child.once('error', () => resolve(undefined)));
+  const proc = new Proc('throttle-redis', child);
   const url = `redis://127.0.0.1:${port}`;
   const ready = (async () => {
     for (let i = 0; i < 100; i++) {
@@ -43,10 +57,10 @@ async function privateRedis(): Promise<{ url: string; child: ChildProcess } | un
       probe.on('error', () => undefined);
       const ok = await probe.connect().then(() => probe.ping(), () => undefined);
       probe.disconnect();
-      if (ok === 'PONG') return { url, child };
+      if (ok === 'PONG') return { url, proc };
       await new Promise((r) => setTimeout(r, 50));
     }
-    child.kill('SIGKILL');
+    await proc.kill();
     return undefined;
   })();
   return Promise.race([ready, failed]);
@@ -63,17 +77,30 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
-export async function runThrottleBench(): Promise<object> {
+export async function runThrottleBench(opts: ThrottleOptions): Promise<object> {
+  const { rate: RATE, durationMs: DURATION_MS } = opts;
   const own = await privateRedis();
-  const redisUrl = own?.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const config = loadConfig({ REDIS_URL: redisUrl, KEY_PREFIX: `bench-throttle-${process.pid}`, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
-  const gateway = await startGateway(config);
-  const worker = await startDeliveryWorker(config);
+  const redisUrl = own?.url ?? opts.redisUrl;
+  process.stdout.write(`[throttle] ${own ? `private redis-server pid ${own.proc.pid} at ${own.url}` : `no private redis-server; using ${opts.redisUrl}`}\n`);
+  // The gateway runs in this process: the tokens are minted with the very config it verifies with.
+  const env = { REDIS_URL: redisUrl, KEY_PREFIX: `bench-throttle-${Date.now().toString(36)}-${process.pid}`, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...benchAuthEnv() };
+  const config = loadConfig({ ...process.env, ...env });
+  // The likes are emitted in-process (EventManager.emit), not sent by the client, so the client
+  // rate limits (RATE_*) never apply to them; the client sends one join_post, with its own user.
+  const [token] = await mintBenchTokens(config, 'bench-throttle', 1);
   const stats = new Redis(redisUrl);
-  const client = io(`http://127.0.0.1:${gateway.port}/social`, { transports: ['websocket'], reconnection: false, forceNew: true });
+  let gateway: Gateway | undefined;
+  let worker: Awaited<ReturnType<typeof startDeliveryWorker>> | undefined;
+  let client: ReturnType<typeof io> | undefined;
   try {
-    await new Promise<void>((resolve, reject) => client.once('connect', resolve).once('connect_error', reject));
-    await client.timeout(5000).emitWithAck('join_post', { postId: 'hot' });
+    gateway = await startGateway(config);
+    worker = await startDeliveryWorker(config);
+    client = io(`http://127.0.0.1:${gateway.port}/social`, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token } });
+    await new Promise<void>((resolve, reject) =>
+      client!.once('connect', resolve).once('connect_error', (err: Error) => reject(new Error(`throttle client connect_error: ${err.message}`))),
+    );
+    const joined = (await client.timeout(5000).emitWithAck('join_post', { postId: 'hot' })) as { ok: boolean };
+    if (!joined.ok) throw new Error(`join_post refused: ${JSON.stringify(joined)}`);
     const emitsById = new Map<string, number>();
     let coalescedTotal = 0;
     let lastLikeCount = 0;
@@ -99,13 +126,13 @@ export async function runThrottleBench(): Promise<object> {
     let failed = 0;
     const start = performance.now();
     const perTick = (RATE * TICK_MS) / 1000;
-    for (let tick = 0; performance.now() - start < DURATION_MS; tick++) {
-      const due = Math.min(Math.floor(((performance.now() - start) / 1000) * RATE), Math.round((DURATION_MS / 1000) * RATE));
+    const events = gateway.runtime.events;
+    const sendDue = (due: number) => {
       while (sent < due) {
         const likeCount = ++sent;
         const t0 = performance.now();
         inFlight.push(
-          gateway.runtime.events.emit('post_liked', { postId: 'hot', userId: `u${likeCount % 1000}`, likeCount }).then(
+          events.emit('post_liked', { postId: 'hot', userId: `u${likeCount % 1000}`, likeCount }).then(
             ({ id }) => {
               latencies.push(performance.now() - t0);
               windowIds.add(id);
@@ -114,8 +141,13 @@ export async function runThrottleBench(): Promise<object> {
           ),
         );
       }
+    };
+    for (let tick = 0; performance.now() - start < DURATION_MS; tick++) {
+      sendDue(Math.min(Math.floor(((performance.now() - start) / 1000) * RATE), Math.round((DURATION_MS / 1000) * RATE)));
       await new Promise((r) => setTimeout(r, Math.max(0, start + (tick + 1) * TICK_MS - performance.now())));
     }
+    // The loop ends up to one tick short of rate x duration; offer the rest so `offered` is exact.
+    sendDue(Math.round((DURATION_MS / 1000) * RATE));
     await Promise.all(inFlight);
     const acceptSeconds = (performance.now() - start) / 1000;
     const deadline = Date.now() + 10_000;
@@ -131,6 +163,7 @@ export async function runThrottleBench(): Promise<object> {
     const emitCounts = [...emitsById.values()];
     const topCommands = Object.fromEntries([...delta.entries()].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).slice(0, 8));
     return {
+      setup: { ...machineFacts(), redisVersion: /redis_version:(\S+)/.exec(await stats.info('server'))?.[1] ?? 'unknown', auth: `AUTH_MODE=${config.AUTH_MODE}; the client joins with a minted JWT` },
       scenario: `one hot key (post_liked, latest 1000 ms) at ${RATE} likes/s for ${DURATION_MS / 1000} s; EventManager.emit in the gateway process, 1 worker, 1 client`,
       redis: own ? 'private redis-server (commandstats count this run only)' : 'shared Redis (other traffic may inflate command counts)',
       perTick,
@@ -156,21 +189,49 @@ export async function runThrottleBench(): Promise<object> {
       note: 'the like counter (INCR) of the example domain route is not included: add 1 command per like for POST /api/posts/:id/like',
     };
   } finally {
-    client.disconnect();
-    await worker.close();
-    await gateway.close();
+    client?.disconnect();
+    await worker?.close().catch(() => undefined);
+    await gateway?.close().catch(() => undefined);
+    // On the shared Redis (no private server), remove what this run left under its prefix.
+    if (!own && stats.status === 'ready') await deleteByPrefix(stats, config.KEY_PREFIX).catch(() => undefined);
     stats.disconnect();
-    own?.child.kill('SIGTERM');
+    await own?.proc.kill();
   }
 }
 
+async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+/** Runs the scenario and writes its result to `outFile`. */
+export async function runThrottle(opts: ThrottleOptions, outFile: string): Promise<unknown> {
+  const result = await runThrottleBench(opts);
+  const r = result as { acceptedPerSecond: number; offered: number; accepted: number; failedOrTimedOut: number; acceptLatencyMs: { p50: number; p99: number };
+    redisCommandsPerLike: number; windows: number; emitsPerWindow: { mean: number }; everyWindowEmittedOnce: boolean; redis: string };
+  process.stdout.write(
+    `[throttle] ${opts.rate}/s for ${opts.durationMs / 1000} s: offered ${r.offered} accepted ${r.accepted} (${r.acceptedPerSecond}/s) failed ${r.failedOrTimedOut}  ` +
+      `accept p50 ${r.acceptLatencyMs.p50} p99 ${r.acceptLatencyMs.p99} ms  redis cmds/like ${r.redisCommandsPerLike}  windows ${r.windows} emits/window ${r.emitsPerWindow.mean} ` +
+      `(every window once: ${r.everyWindowEmittedOnce})  ${r.redis}\n`,
+  );
+  writeResult(outFile, result);
+  process.stdout.write(`[throttle] wrote ${outFile}\n`);
+  return result;
+}
+
 if (require.main === module) {
-  runThrottleBench().then(
+  const opts: ThrottleOptions = {
+    redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+    rate: Number(process.env.BENCH_RATE ?? THROTTLE_DEFAULTS.rate),
+    durationMs: Number(process.env.BENCH_DURATION_MS ?? THROTTLE_DEFAULTS.durationMs),
+  };
+  runThrottle(opts, path.join(ROOT, 'bench/results/throttle.json')).then(
     (result) => {
-      const file = path.join(ROOT, 'bench/results/throttle.json');
-      mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-      process.stdout.write(`${JSON.stringify(result, null, 2)}\nwritten to ${file}\n`);
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       process.exit(0);
     },
     (err: unknown) => {

@@ -1,7 +1,8 @@
 /**
- * Client process: `node clients.js <url> <count>` (forked with IPC). Opens `count` websocket
- * clients on the bench namespace, joins them to the bench room, and per run counts each event
- * once per socket and records receive time - send time on the shared clock.
+ * Client process: `node clients.js <url> <count>` (forked with IPC, BENCH_TOKENS = JSON array of
+ * at least `count` handshake tokens). Opens `count` websocket clients on the bench namespace, each
+ * with its own token, joins them to the bench room, and per run counts each event once per socket
+ * and records receive time - send time on the shared clock.
  */
 import { io, type Socket } from 'socket.io-client';
 import { BENCH_EVENT, BENCH_NS, BENCH_ORDER, decodeNote, type ClientReport, type StartArgs } from './protocol';
@@ -15,6 +16,8 @@ interface SocketState {
 }
 
 const [url = '', countArg = '50'] = process.argv.slice(2);
+/** One handshake token per socket (distinct users, role admin), minted by the orchestrator. */
+const tokens = JSON.parse(process.env.BENCH_TOKENS ?? '[]') as string[];
 const sockets: SocketState[] = [];
 let run = -1;
 let expected = 0;
@@ -47,11 +50,12 @@ function onEvent(state: SocketState, data: { note?: unknown }): void {
 }
 
 async function connect(n: number): Promise<void> {
+  if (tokens.length < n) throw new Error(`BENCH_TOKENS has ${tokens.length} tokens for ${n} sockets`);
   for (let i = 0; i < n; i++) {
-    const socket = io(`${url}${BENCH_NS}`, { transports: ['websocket'], reconnection: false, forceNew: true });
+    const socket = io(`${url}${BENCH_NS}`, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: tokens[i] } });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
+      socket.once('connect_error', (err: Error & { data?: unknown }) => reject(new Error(`connect_error: ${err.message} ${JSON.stringify(err.data ?? {})}`)));
     });
     const ack = (await socket.timeout(5000).emitWithAck('join_order', { orderId: BENCH_ORDER })) as { ok: boolean };
     if (!ack.ok) throw new Error(`join_order refused: ${JSON.stringify(ack)}`);

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { loadConfig, type Config } from '../../src/config';
+import { benchAuthEnv, mintBenchTokens } from './auth';
 import type { ClientReport, Path, SendResult } from './protocol';
-import { cpuSeconds, forkHelper, machineBusySeconds, freePort, spawnNode, type Proc } from './procs';
+import { cpuSeconds, forkHelper, machineBusySeconds, freePort, onInterrupt, spawnNode, type Proc } from './procs';
 import { clock, Histogram, round, type LatencySummary } from './stats';
 
 const DIST = path.resolve(__dirname, '../..');
@@ -59,23 +61,33 @@ export class BenchStack {
   private runCounter = 0;
   readonly completions = new Map<number, number>();
   port = 0;
+  private unregisterInterrupt: () => void = () => undefined;
+  /** The configuration every process of this stack loads (same environment), set by start(). */
+  config!: Config;
 
   constructor(readonly opts: StackOptions) {}
 
   async start(): Promise<void> {
     this.redis = new Redis(this.opts.redisUrl, { lazyConnect: true });
     await this.redis.connect();
+    // Interrupted (Ctrl-C): the processes are killed by the exit hook; also delete the keys.
+    this.unregisterInterrupt = onInterrupt(() => this.close());
     const info = await this.redis.info('server');
     this.redisPid = Number(/process_id:(\d+)/.exec(info)?.[1] ?? NaN);
     this.port = await freePort();
-    const env = {
+    const env: Record<string, string> = {
       REDIS_URL: this.opts.redisUrl,
       KEY_PREFIX: this.prefix,
       PORT: String(this.port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
+      ...benchAuthEnv(),
       ...this.opts.env,
     };
+    // The children get process.env overlaid with `env` (spawnNode/forkHelper); loading the same
+    // merge here gives the orchestrator the config they run with (JWT secret, issuer, audience),
+    // and fails fast, before anything is spawned, if it is invalid.
+    this.config = loadConfig({ ...process.env, ...env });
     const gateway = this.track(spawnNode('gateway', path.join(DIST, 'src/gateway/main.js'), env));
     const worker = this.opts.workerFile
       ? this.track(forkHelper('worker', this.opts.workerFile, this.opts.workerArgs ?? [], env))
@@ -85,14 +97,21 @@ export class BenchStack {
     const per = Math.ceil(this.opts.clients / this.opts.clientProcesses);
     for (let i = 0, left = this.opts.clients; left > 0; i++, left -= per) {
       const n = Math.min(per, left);
-      this.clientProcs.push(this.track(forkHelper(`clients${i}`, path.join(__dirname, 'clients.js'), [`http://127.0.0.1:${this.port}`, String(n)])));
+      // One user (role admin) per socket: see mintBenchTokens. Handed over in the environment
+      // (not argv, which `ps` shows); the secret itself never reaches the client processes.
+      const tokens = await mintBenchTokens(this.config, `bench-c${i}`, n);
+      this.clientProcs.push(
+        this.track(forkHelper(`clients${i}`, path.join(__dirname, 'clients.js'), [`http://127.0.0.1:${this.port}`, String(n)], { BENCH_TOKENS: JSON.stringify(tokens) })),
+      );
     }
     this.producer = this.track(forkHelper('producer', path.join(__dirname, 'producer.js'), [], env));
     await Promise.all([...this.clientProcs, this.producer].map((p) => waitForEvent(p, 'ready', 60_000)));
     for (const p of this.clientProcs) {
       p.onMessage((msg) => {
-        const m = msg as { event?: string; run?: number };
+        const m = msg as { event?: string; run?: number; reason?: string };
         if (m.event === 'complete' && m.run !== undefined) this.completions.set(m.run, (this.completions.get(m.run) ?? 0) + 1);
+        // Clients never reconnect: a lost socket would count as lost events in every later run.
+        if (m.event === 'disconnect' && !this.closing) this.fail(`${p.name}: client socket(s) disconnected (${m.reason})`);
       });
     }
   }
@@ -128,6 +147,7 @@ export class BenchStack {
 
   /** Sends rate x duration events on one path and measures their delivery to every client. */
   async run(path: Path, rate: number, durationS: number, graceMs = 3000): Promise<RunResult> {
+    this.assertHealthy();
     const run = ++this.runCounter;
     const count = Math.round(rate * durationS);
     const quietWaitS = await this.waitQuiet();
@@ -139,6 +159,7 @@ export class BenchStack {
     const wall = (clock() - t0) / 1000;
     const cpu1 = this.cpuSnapshot();
     const reports = await Promise.all(this.clientProcs.map((p) => p.call<ClientReport>('report')));
+    this.assertHealthy();
 
     const hist = new Histogram();
     let delivered = 0;
@@ -224,7 +245,8 @@ export class BenchStack {
       if (!(foreign > QUIET_FOREIGN_PCT)) break;
       this.quietBudgetS -= 0.5;
     }
-    return round((Date.now() - start) / 1000 - 0.5, 1);
+    // The last 0.5 s sample (the quiet one) is not waiting; with the budget spent nothing was sampled.
+    return round(Math.max(0, (Date.now() - start) / 1000 - 0.5), 1);
   }
 
   private cpuSnapshot(): Record<string, number> {
@@ -236,11 +258,40 @@ export class BenchStack {
 
   private track(p: Proc): Proc {
     this.procs.push(p);
+    p.child.once('exit', (code, signal) => {
+      if (!this.closing) this.fail(`${p.name} exited (${code ?? signal}): ${p.tail.slice(-800)}`);
+    });
     return p;
   }
 
+  /** Why the stack can no longer measure anything (a process died, a client lost its socket). */
+  private readonly failures = new Map<string, number>();
+
+  private fail(why: string): void {
+    this.failures.set(why, (this.failures.get(why) ?? 0) + 1);
+  }
+
+  /**
+   * Throws if the stack broke: otherwise a dead gateway or worker shows up only as runs that lost
+   * every event, and the scenario would still write a result file and exit 0.
+   */
+  private assertHealthy(): void {
+    if (this.failures.size === 0) return;
+    const reasons = [...this.failures].map(([why, n]) => (n > 1 ? `${why} x${n}` : why));
+    throw new Error(`bench stack broken: ${reasons.join('; ')}`);
+  }
+
   /** Kills every process this stack started (by pid) and deletes the bench's Redis keys. */
-  async close(): Promise<number> {
+  close(): Promise<number> {
+    // Once: an interrupt and the scenario's `finally` may both close the stack.
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private closing: Promise<number> | undefined;
+
+  private async closeOnce(): Promise<number> {
+    this.unregisterInterrupt();
     await Promise.all(this.procs.map((p) => p.kill().catch(() => undefined)));
     let deleted = 0;
     if (this.redis?.status === 'ready') {

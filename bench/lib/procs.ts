@@ -9,15 +9,39 @@ import type { Reply, Request } from './protocol';
  */
 /** Every process the bench started, so an interrupted bench still kills them (by pid). */
 const started = new Set<Proc>();
+/** Async clean-ups (e.g. deleting a stack's Redis keys) to attempt when the bench is interrupted. */
+const onInterruptCleanups = new Set<() => Promise<unknown>>();
 let exitHookInstalled = false;
+let interrupted = false;
+
+function killStarted(): void {
+  for (const p of started) if (p.alive) process.kill(p.pid, 'SIGKILL');
+}
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const p of started) if (p.alive) process.kill(p.pid, 'SIGKILL');
-  });
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
+  process.on('exit', killStarted);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      // A second signal does not wait for the clean-ups.
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      killStarted();
+      const cleanups = Promise.allSettled([...onInterruptCleanups].map((fn) => fn()));
+      void Promise.race([cleanups, new Promise((r) => setTimeout(r, 3000).unref())]).finally(() => process.exit(130));
+    });
+  }
+}
+
+/**
+ * Registers a best-effort async clean-up for an interrupted bench (processes are killed first, and
+ * the bench exits after at most 3 s). Returns the function that unregisters it.
+ */
+export function onInterrupt(cleanup: () => Promise<unknown>): () => void {
+  installExitHook();
+  onInterruptCleanups.add(cleanup);
+  return () => onInterruptCleanups.delete(cleanup);
 }
 
 export class Proc {
@@ -60,8 +84,9 @@ export class Proc {
     return this.child.pid ?? -1;
   }
 
+  /** False for a child that never started (spawn error: no pid), so nothing is ever sent to pid -1. */
   get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return this.child.pid !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   call<R>(cmd: string, args: unknown = {}, timeoutMs = 120_000): Promise<R> {
