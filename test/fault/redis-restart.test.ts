@@ -19,6 +19,8 @@ interface Outcome {
   /** When it was sent, and how long the answer took. */
   at: number;
   ms: number;
+  /** The request's number, sent as the event's `note`. */
+  note: string;
   id?: string;
   code?: string;
   /** Sent while Redis was down (between the stop and the restart being ready). */
@@ -32,18 +34,19 @@ function startProducer(stack: Stack, gw: SpawnedGateway, orderId: string, outage
   let running = true;
   let n = 0;
   const one = async () => {
+    const note = String(n++);
     const duringOutage = outage();
     const started = Date.now();
     try {
       const res = await stack.post(gw.gw, '/api/events', {
         event: 'order_status_changed',
         target: { orderId },
-        data: { orderId, status: 'preparing', note: String(n++) },
+        data: { orderId, status: 'preparing', note },
       });
       const body = (await res.json()) as { id?: string; error?: { code: string } };
-      outcomes.push({ status: res.status, at: started, ms: Date.now() - started, id: body.id, code: body.error?.code, duringOutage });
+      outcomes.push({ note, status: res.status, at: started, ms: Date.now() - started, id: body.id, code: body.error?.code, duringOutage });
     } catch (err) {
-      outcomes.push({ status: 0, at: started, ms: Date.now() - started, code: (err as Error).message, duringOutage });
+      outcomes.push({ note, status: 0, at: started, ms: Date.now() - started, code: (err as Error).message, duringOutage });
     }
   };
   const loop = (async () => {
@@ -120,7 +123,7 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
    * producer goes on for 2 s after it, then the client must have every event that got a 202.
    * `down()` tells the producer which requests were sent while Redis was away.
    */
-  async function faultRun(orderId: string, fault: (down: (on: boolean) => void) => Promise<void>) {
+  async function faultRun(orderId: string, fault: (down: (on: boolean) => void) => Promise<string>) {
     const client = await orderClient(stack, gateway, orderId);
     let isDown = false;
     const producer = startProducer(stack, gateway, orderId, () => isDown);
@@ -136,39 +139,54 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
     expect(burst.map((b) => b.status)).toEqual(burst.map(() => 202));
     const backlog = burst.filter((b) => !client.tracker.has(b.id!)).length;
 
-    await fault((on) => (isDown = on));
+    const faultInfo = await fault((on) => (isDown = on));
     const recoveredAt = Date.now();
     // The gateway must take events again on its own.
     await until(() => producer.outcomes.some((o) => o.status === 202 && o.at >= recoveredAt), 15_000, 'a 202 after the fault').catch(() => undefined);
     const firstOkAfterMs = (producer.outcomes.find((o) => o.status === 202 && o.at >= recoveredAt)?.at ?? NaN) - recoveredAt;
     await sleep(2000);
     await producer.stop();
+    const stoppedAt = Date.now();
 
     const accepted = [...producer.outcomes.filter((o) => o.status === 202).map((o) => o.id!), ...burst.map((b) => b.id!)];
     await until(() => accepted.every((id) => client.tracker.has(id)), 15_000, 'every accepted event delivered').catch(() => undefined);
-    const deliveredAfterMs = Date.now() - recoveredAt;
+    const deliveredAfterMs = Date.now() - stoppedAt;
     await sleep(300); // late duplicates, if any
 
+    const refused = producer.outcomes.filter((o) => o.status !== 202);
+    const { missing, extra } = client.tracker.diff(accepted);
+    // An event delivered without a 202 must come from a request that was refused: Redis applied
+    // the write but its reply was lost with the connection, so the gateway could not know.
+    const refusedNotes = new Set(refused.map((o) => o.note));
+    const extraNotes = extra.map((id) => client.tracker.deliveries.find((d) => d.id === id)?.note);
     return {
       accepted,
-      refused: producer.outcomes.filter((o) => o.status !== 202),
-      ...client.tracker.diff(accepted),
+      refused,
+      missing,
+      extra,
+      appliedDespiteRefusal: extraNotes.filter((note) => note !== undefined && refusedNotes.has(note)).length,
+      unexplained: extra.filter((_, i) => !refusedNotes.has(extraNotes[i] ?? '')),
       deliveredAfterMs,
       client,
       outcomes: producer.outcomes,
       acceptedAfterFault: producer.outcomes.filter((o) => o.status === 202 && o.at >= recoveredAt).length,
       firstOkAfterMs,
       backlog,
+      faultInfo,
     };
   }
 
   /** Stops Redis (SIGTERM: graceful, or SIGKILL) for OUTAGE_MS and starts it again on the same port and AOF. */
   const restartRedis = (graceful: boolean) => async (down: (on: boolean) => void) => {
     down(true);
+    const t0 = Date.now();
     await redis.stopProcess(graceful);
+    const t1 = Date.now();
     await sleep(OUTAGE_MS);
+    const t2 = Date.now();
     await redis.startProcess();
     down(false);
+    return `stop took ${t1 - t0} ms, restart until PONG ${Date.now() - t2} ms`;
   };
 
   function report(label: string, r: Awaited<ReturnType<typeof faultRun>>) {
@@ -178,12 +196,13 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
     const maxOkMs = Math.max(0, ...r.outcomes.filter((o) => o.status === 202).map((o) => o.ms));
     const whileDown = r.outcomes.filter((o) => o.duringOutage);
     console.log(
-      `fault: ${label}: ${r.outcomes.length + BURST} POSTs, ${r.accepted.length} x 202, ${r.refused.length} refused ` +
-        `(${[...codes].map(([k, v]) => `${v} x ${k}`).join(', ') || 'none'}; ${whileDown.filter((o) => o.status !== 202).length}/${whileDown.length} sent while Redis was down), slowest refusal ${maxRefusedMs} ms, slowest 202 ${maxOkMs} ms; ` +
-        `client got ${r.accepted.length - r.missing.length}/${r.accepted.length} accepted (${r.missing.length} missing, ${r.client.tracker.duplicates} duplicates); ` +
+      `fault: ${label} (${r.faultInfo}): ${r.outcomes.length + BURST} POSTs, ${r.accepted.length} x 202, ${r.refused.length} refused ` +
+        `(${[...codes].map(([k, v]) => `${v} x ${k}`).join(', ') || 'none'}; ${whileDown.filter((o) => o.status !== 202).length}/${whileDown.length} sent from the stop until the restart answered), slowest refusal ${maxRefusedMs} ms, slowest 202 ${maxOkMs} ms; ` +
+        `client got ${r.accepted.length - r.missing.length}/${r.accepted.length} accepted (${r.missing.length} missing, ${r.client.tracker.duplicates} duplicates) ` +
+        `and ${r.appliedDespiteRefusal} events whose POST got a 503; ` +
         `${r.backlog}/${BURST} of the burst still queued at the fault; ${r.client.connects() - 1} client reconnects, ` +
         `joins acked ${JSON.stringify(r.client.acks.map((a) => (a.ok ? (a.data?.recovered ?? 'plain') : a.error?.code)))}; ` +
-        `first 202 sent ${r.firstOkAfterMs} ms after the fault, all delivered ${r.deliveredAfterMs} ms after it`,
+        `first 202 sent ${r.firstOkAfterMs} ms after the fault, the last accepted event delivered ${r.deliveredAfterMs} ms after the producer stopped`,
     );
   }
 
@@ -197,7 +216,10 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
     for (const o of r.refused) expect({ status: o.status, code: o.code }).toEqual({ status: 503, code: 'unavailable' });
     expect(Math.max(...r.refused.map((o) => o.ms))).toBeLessThan(ENQUEUE_TIMEOUT_MS + 1000);
     expect({ missing: r.missing.length, sample: r.missing.slice(0, 5) }).toEqual({ missing: 0, sample: [] });
-    expect(r.extra).toEqual([]);
+    // A 503 means "not known to be accepted", not "not accepted": a write Redis applied just before
+    // it went away, whose reply was lost, is delivered although its POST got a 503 (counted in the
+    // report). Anything else delivered without a 202 is a bug.
+    expect(r.unexplained).toEqual([]);
   }, 60_000);
 
   it('SIGKILL (no shutdown): the stack recovers; what was lost, if anything, is reported', async () => {
@@ -210,7 +232,7 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
     // appendfsync everysec: a write Redis acknowledged is in the AOF file (the OS page cache) before
     // the reply, so killing the process alone should lose nothing; only a host crash (or an fsync
     // stalled for 2 s) can lose up to about a second. Not asserted: reported above as `missing`.
-    expect(r.extra).toEqual([]);
+    expect(r.unexplained).toEqual([]);
   }, 60_000);
 
   it('the gateway adapter subscriber connection alone is dropped: every 202 still reaches the client', async () => {
@@ -225,11 +247,12 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
           await admin.client('KILL', 'ID', ids[0]!);
           await sleep(400);
         }
+        return 'CLIENT KILL of sb-adapter-sub, 3 times 400 ms apart';
       });
-      report('adapter subscriber connection killed 3x', r);
+      report('adapter subscriber connection dropped', r);
       expect(r.refused).toEqual([]);
       expect({ missing: r.missing.length, sample: r.missing.slice(0, 5) }).toEqual({ missing: 0, sample: [] });
-      expect(r.extra).toEqual([]);
+      expect(r.unexplained).toEqual([]);
     } finally {
       admin.disconnect();
     }

@@ -83,6 +83,8 @@ export interface Delivery {
   id: string;
   offset: string;
   recovered: boolean;
+  /** The `note` the producer put in the event (tests number their events with it). */
+  note?: string;
   /** Which socket (connection) of the tracker received it: 0 for the first, 1 after a reconnect... */
   conn: number;
 }
@@ -100,9 +102,9 @@ export class RoomTracker {
   /** Records `order_status_changed` on `socket` (call once per socket, before joining). */
   attach(socket: Socket): this {
     const conn = this.conns++;
-    socket.on('order_status_changed', (_data: unknown, meta: EventMeta) => {
+    socket.on('order_status_changed', (data: { note?: string }, meta: EventMeta) => {
       const offset = meta.offset ?? '';
-      this.deliveries.push({ id: meta.id, offset, recovered: meta.recovered === true, conn });
+      this.deliveries.push({ id: meta.id, offset, recovered: meta.recovered === true, note: data?.note, conn });
       this.counts.set(meta.id, (this.counts.get(meta.id) ?? 0) + 1);
       if (offset && (this.lastOffset === undefined || cmpOffset(offset, this.lastOffset) > 0)) this.lastOffset = offset;
     });
