@@ -96,9 +96,11 @@ export class Recovery {
  */
 export class SubscriberWatch {
   private subscribed = true;
+  private stopped = false;
 
   constructor(sub: Redis, sockets: () => Iterable<Socket>) {
     sub.on('close', () => {
+      if (this.stopped) return;
       const was = this.subscribed;
       this.subscribed = false;
       let closed = 0;
@@ -121,6 +123,11 @@ export class SubscriberWatch {
         );
       });
     });
+  }
+
+  /** Before the gateway closes the subscriber itself: that close is not a loss. */
+  stop(): void {
+    this.stopped = true;
   }
 
   /** False from the loss of the subscriber connection until its subscriptions are back. */

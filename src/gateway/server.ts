@@ -114,6 +114,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
           // Before the runtime: dropping this gateway's presence publishes offline transitions.
           await gate.close();
           await runtime.close();
+          watch.stop();
           await closeRedis(subscriber);
         })();
         return closing;
