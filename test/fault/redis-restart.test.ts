@@ -1,5 +1,7 @@
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Socket } from 'socket.io-client';
+import { createKeys } from '../../src/redis/keys';
 import { Stack, testConfig } from '../helpers/stack';
 import { TestRedisServer } from '../helpers/redis-server';
 import { reconnectingClient, RoomTracker, spawnGateway, spawnWorker, type SpawnedGateway } from '../helpers/fault';
@@ -13,6 +15,12 @@ const EVERY_MS = 10;
 const OUTAGE_MS = 1500;
 /** Events accepted in one burst just before Redis goes, so some are still queued when it does. */
 const BURST = 300;
+/**
+ * BullMQ job lock of the worker. A job Redis moved to 'active' just before it went away, whose
+ * reply the worker never got, stays there until its lock expires and a stalled check re-queues it:
+ * about 2-3x this (30 s by default), so the test shortens it to keep that case bounded.
+ */
+const LOCK_MS = 5000;
 
 interface Outcome {
   status: number;
@@ -107,6 +115,7 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
       testConfig({
         REDIS_URL: redis.url,
         ENQUEUE_TIMEOUT_MS: String(ENQUEUE_TIMEOUT_MS),
+        WORKER_LOCK_MS: String(LOCK_MS),
         RATE_HTTP_BURST: '100000',
         RATE_HTTP_PER_SEC: '100000',
       }),
@@ -149,12 +158,13 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
     const stoppedAt = Date.now();
 
     const accepted = [...producer.outcomes.filter((o) => o.status === 202).map((o) => o.id!), ...burst.map((b) => b.id!)];
-    await until(() => accepted.every((id) => client.tracker.has(id)), 15_000, 'every accepted event delivered').catch(() => undefined);
+    await until(() => accepted.every((id) => client.tracker.has(id)), 4 * LOCK_MS, 'every accepted event delivered').catch(() => undefined);
     const deliveredAfterMs = Date.now() - stoppedAt;
     await sleep(300); // late duplicates, if any
 
     const refused = producer.outcomes.filter((o) => o.status !== 202);
     const { missing, extra } = client.tracker.diff(accepted);
+    if (missing.length > 0) console.log(`fault: missing after ${orderId}: ${JSON.stringify(await whereAre(missing.slice(0, 5), orderId))}`);
     // An event delivered without a 202 must come from a request that was refused: Redis applied
     // the write but its reply was lost with the connection, so the gateway could not know.
     const refusedNotes = new Set(refused.map((o) => o.note));
@@ -164,6 +174,8 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
       refused,
       missing,
       extra,
+      // Delivered more than a second after the producer stopped: re-queued by a stalled check.
+      late: client.tracker.firstDeliveries().filter((d) => d.at > stoppedAt + 1000).length,
       appliedDespiteRefusal: extraNotes.filter((note) => note !== undefined && refusedNotes.has(note)).length,
       unexplained: extra.filter((_, i) => !refusedNotes.has(extraNotes[i] ?? '')),
       deliveredAfterMs,
@@ -174,6 +186,31 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
       backlog,
       faultInfo,
     };
+  }
+
+  /** Where undelivered events are: their job's state in the queue, and whether the room history has them. */
+  async function whereAre(ids: string[], orderId: string) {
+    const queue = new Queue(stack.config.QUEUE_NAME, { connection: { url: redis.url }, prefix: createKeys(stack.config.KEY_PREFIX).bullPrefix });
+    const direct = new Redis(redis.url);
+    try {
+      const history = (await direct.xrange(createKeys(stack.config.KEY_PREFIX).history('/orders', `order:${orderId}`), '-', '+')) as Array<[string, string[]]>;
+      return await Promise.all(
+        ids.map(async (id) => {
+          const job = await queue.getJob(id);
+          return {
+            id,
+            state: job ? await job.getState() : 'no job',
+            attemptsMade: job?.attemptsMade,
+            failedReason: job?.failedReason,
+            stalled: job ? (job as unknown as { stalledCounter?: number }).stalledCounter : undefined,
+            inHistory: history.find(([, f]) => f[1] === id)?.[0] ?? false,
+          };
+        }),
+      );
+    } finally {
+      await queue.close();
+      direct.disconnect();
+    }
   }
 
   /** Stops Redis (SIGTERM: graceful, or SIGKILL) for OUTAGE_MS and starts it again on the same port and AOF. */
@@ -200,7 +237,7 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
         `(${[...codes].map(([k, v]) => `${v} x ${k}`).join(', ') || 'none'}; ${whileDown.filter((o) => o.status !== 202).length}/${whileDown.length} sent from the stop until the restart answered), slowest refusal ${maxRefusedMs} ms, slowest 202 ${maxOkMs} ms; ` +
         `client got ${r.accepted.length - r.missing.length}/${r.accepted.length} accepted (${r.missing.length} missing, ${r.client.tracker.duplicates} duplicates) ` +
         `and ${r.appliedDespiteRefusal} events whose POST got a 503; ` +
-        `${r.backlog}/${BURST} of the burst still queued at the fault; ${r.client.connects() - 1} client reconnects, ` +
+        `${r.backlog}/${BURST} of the burst still queued at the fault, ${r.late} delivered late (stalled job re-run, lock ${LOCK_MS} ms); ${r.client.connects() - 1} client reconnects, ` +
         `joins acked ${JSON.stringify(r.client.acks.map((a) => (a.ok ? (a.data?.recovered ?? 'plain') : a.error?.code)))}; ` +
         `first 202 sent ${r.firstOkAfterMs} ms after the fault, the last accepted event delivered ${r.deliveredAfterMs} ms after the producer stopped`,
     );

@@ -85,6 +85,8 @@ export interface Delivery {
   recovered: boolean;
   /** The `note` the producer put in the event (tests number their events with it). */
   note?: string;
+  /** When it arrived (ms). */
+  at: number;
   /** Which socket (connection) of the tracker received it: 0 for the first, 1 after a reconnect... */
   conn: number;
 }
@@ -104,7 +106,7 @@ export class RoomTracker {
     const conn = this.conns++;
     socket.on('order_status_changed', (data: { note?: string }, meta: EventMeta) => {
       const offset = meta.offset ?? '';
-      this.deliveries.push({ id: meta.id, offset, recovered: meta.recovered === true, note: data?.note, conn });
+      this.deliveries.push({ id: meta.id, offset, recovered: meta.recovered === true, note: data?.note, at: Date.now(), conn });
       this.counts.set(meta.id, (this.counts.get(meta.id) ?? 0) + 1);
       if (offset && (this.lastOffset === undefined || cmpOffset(offset, this.lastOffset) > 0)) this.lastOffset = offset;
     });
