@@ -190,8 +190,8 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
 
   /** Where undelivered events are: their job's state in the queue, and whether the room history has them. */
   async function whereAre(ids: string[], orderId: string) {
-    const queue = new Queue(stack.config.QUEUE_NAME, { connection: { url: redis.url }, prefix: createKeys(stack.config.KEY_PREFIX).bullPrefix });
     const direct = new Redis(redis.url);
+    const queue = new Queue(stack.config.QUEUE_NAME, { connection: direct, prefix: createKeys(stack.config.KEY_PREFIX).bullPrefix });
     try {
       const history = (await direct.xrange(createKeys(stack.config.KEY_PREFIX).history('/orders', `order:${orderId}`), '-', '+')) as Array<[string, string[]]>;
       return await Promise.all(
