@@ -38,6 +38,13 @@ const ConfigSchema = z.object({
   IDEMPOTENCY_TTL_MS: intFrom(1000, 30 * 24 * 3_600_000, 86_400_000),
   /** Attempts per delivery job before it is kept as failed. */
   JOB_ATTEMPTS: intFrom(1, 100, 10),
+  /**
+   * BullMQ job lock of a worker (renewed every half) and its stalled-check interval. The jobs a
+   * crashed (SIGKILLed) worker had in flight, or a job Redis handed out just before it went away
+   * (reply lost), are retried only after their lock expired and a stalled check saw them twice:
+   * within about 2-3x this. BullMQ's default is 30 s.
+   */
+  WORKER_LOCK_MS: intFrom(1000, 600_000, 30_000),
   /** Room history for recovery on reconnect: entries kept per room, and their maximum age. */
   HISTORY_MAX_LEN: intFrom(1, 1_000_000, 1000),
   HISTORY_MAX_AGE_MS: intFrom(1000, 7 * 24 * 3_600_000, 600_000),

@@ -31,6 +31,7 @@ type WorkerConfig = Pick<
   | 'KEY_PREFIX'
   | 'QUEUE_NAME'
   | 'WORKER_CONCURRENCY'
+  | 'WORKER_LOCK_MS'
   | 'REDIS_CONNECT_TIMEOUT_MS'
   | 'HANDLERS_DIR'
   | 'HANDLER_CONCURRENCY'
@@ -109,6 +110,9 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
     connection: redis,
     prefix: keys.bullPrefix,
     concurrency: config.WORKER_CONCURRENCY,
+    // Bounds how long a dead worker's in-flight events wait before another worker re-runs them.
+    lockDuration: config.WORKER_LOCK_MS,
+    stalledInterval: config.WORKER_LOCK_MS,
   });
   worker.on('failed', (job, err) => {
     if (job && (err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) {

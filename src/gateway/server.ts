@@ -13,7 +13,7 @@ import { logger } from '../logger';
 import { closeRedis, connectRedis } from '../redis/connections';
 import { openRuntime, type Runtime } from '../runtime';
 import { openAccess, type GatewayAccess } from './access';
-import { Recovery } from './recovery';
+import { Recovery, SubscriberWatch } from './recovery';
 import { bindAction, type ActionDefinition } from './action';
 import { authenticate } from './connection-auth';
 import { eventGuard } from './event-guard';
@@ -48,6 +48,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
     const http = createServer(createHttpApp(runtime));
     const recovery = new Recovery(runtime);
     const origins = parseOrigins(config.CORS_ORIGINS);
+    const names = Object.values(namespaceModules).map((mod) => mod.name);
+    const watch = new SubscriberWatch(sub, () => names.flatMap((name) => [...io.of(name).sockets.values()]));
     const io = new Server(http, {
       // socket.io closes a connection whose frame exceeds this; messages up to MAX_PAYLOAD_BYTES
       // pass, and those in between get a `payload_too_large` ack from the event guard instead.
@@ -55,7 +57,11 @@ export async function startGateway(config: Config): Promise<Gateway> {
       adapter: recovery.adapter(createAdapter(runtime.redis, sub, { key: runtime.keys.adapterKey })),
       cors: { origin: origins.includes('*') ? true : [...origins] },
       // CORS does not cover websockets: check the browser's Origin on every handshake ourselves.
-      allowRequest: (req, done) => done(null, originAllowed(req.headers.origin, origins)),
+      // While the adapter subscriber is down, refuse handshakes (clients retry): see SubscriberWatch.
+      allowRequest: (req, done) => {
+        if (!watch.receiving) return done('adapter subscriber unavailable', false);
+        done(null, originAllowed(req.headers.origin, origins));
+      },
     });
     const gate = access;
     for (const mod of Object.values(namespaceModules)) {
@@ -64,6 +70,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
       nsp.use(authenticate(gate.verifier, config.AUTH_MODE));
       attachPresence(nsp, gate.presence);
       nsp.on('connection', (socket) => {
+        // A handshake admitted just before the subscriber dropped must not stay on through the gap.
+        if (!watch.receiving) return void socket.conn.close();
         socket.use(eventGuard(socket, gate, config));
         trackSocket(socket, gate.presence);
         const user = userOf(socket);
@@ -106,6 +114,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
           // Before the runtime: dropping this gateway's presence publishes offline transitions.
           await gate.close();
           await runtime.close();
+          watch.stop();
           await closeRedis(subscriber);
         })();
         return closing;
