@@ -16,7 +16,10 @@ const results = path.join(ROOT, 'bench', 'results');
 const quick = process.env.BENCH_QUICK === '1';
 const e2eOptions = quick ? { ...E2E_DEFAULTS, durationS: 2, repeats: 1, steps: [500, 2000], stepS: 2 } : E2E_DEFAULTS;
 const throttleOptions = quick ? { ...THROTTLE_DEFAULTS, rate: 2000, durationMs: 2000 } : THROTTLE_DEFAULTS;
-const suffix = quick ? '.quick' : '';
+// BENCH_TAG=name: a variant run (e.g. with HANDLERS_DIR pointing at an empty folder) written as
+// <scenario>.<name>.json next to the default results, so both can be compared.
+const tag = process.env.BENCH_TAG && /^[a-z0-9-]{1,32}$/.test(process.env.BENCH_TAG) ? `.${process.env.BENCH_TAG}` : '';
+const suffix = (quick ? '.quick' : '') + tag;
 
 /** Scenarios that only run when named in BENCH_ONLY (diagnostics, not targets). */
 const onDemand = new Set(['breakdown']);
