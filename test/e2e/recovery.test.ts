@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io-client';
 import type { EventMeta } from '../../src/catalog';
 import { Stack, testConfig } from '../helpers/stack';
-import { call, nextEvent, until } from '../helpers/wait';
+import { call, nextEvent, sleep, until } from '../helpers/wait';
 
 type Ack = { ok: boolean; data?: { room: string; recovered?: number; incomplete?: true }; error?: { code: string } };
 type Seen = Array<{ id: string; offset: string; recovered: boolean; n: number }>;
@@ -33,7 +33,7 @@ describe('recovery on re-join (history in Redis)', () => {
   const send = (gw: Awaited<ReturnType<Stack['gateway']>>, orderId: string, n: number) =>
     gw.runtime.events.emit('order_status_changed', { orderId, status: 'preparing', note: String(n) });
 
-  it('a client offline while 100 events go to its room gets exactly those 100, in order, then live ones', async () => {
+  it('a client offline for 5 s while 100 events go to its room gets exactly those 100, in order, then live ones', async () => {
     const gw = await stack.gateway();
     const other = await stack.gateway();
     await stack.worker();
@@ -44,12 +44,19 @@ describe('recovery on re-join (history in Redis)', () => {
     const [, lastMeta] = await got;
     expect(lastMeta.offset).toMatch(/^\d+-\d+$/);
     first.disconnect();
+    const offlineSince = Date.now();
 
-    for (let n = 1; n <= 100; n++) await send(gw, 'r1', n);
+    // Offline for 5 s while the 100 events go out, spread over that time.
+    for (let n = 1; n <= 100; n++) {
+      await send(gw, 'r1', n);
+      await sleep(45);
+    }
     // Wait until the worker has emitted all 100 (they are in the history) before coming back.
     const historyKey = gw.runtime.keys.history('/orders', 'order:r1');
     await until(async () => (await gw.runtime.redis.xlen(historyKey)) === 101, 10_000, `history (${await gw.runtime.redis.xlen(historyKey)})`);
 
+    await sleep(Math.max(0, 5000 - (Date.now() - offlineSince)));
+    expect(Date.now() - offlineSince).toBeGreaterThanOrEqual(5000);
     // Back on the other gateway: recovery does not depend on where the client was.
     const again = await stack.client(other, '/orders', admin);
     const seen = recordOrders(again);
