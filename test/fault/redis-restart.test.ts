@@ -243,15 +243,21 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
     );
   }
 
+  /**
+   * The outage was real, the gateway took events again by itself, and every refusal was a typed
+   * `unavailable` within the enqueue timeout (plus scheduling slack): never a hang or a 500.
+   */
+  function expectOutageHandled(r: Awaited<ReturnType<typeof faultRun>>): void {
+    expect(r.refused.length).toBeGreaterThan(0);
+    expect(r.acceptedAfterFault).toBeGreaterThan(0);
+    for (const o of r.refused) expect({ status: o.status, code: o.code }).toEqual({ status: 503, code: 'unavailable' });
+    expect(Math.max(...r.refused.map((o) => o.ms))).toBeLessThan(ENQUEUE_TIMEOUT_MS + 1000);
+  }
+
   it('SIGTERM (graceful, AOF flushed): every 202 is delivered; requests meanwhile get a typed 503 in bounded time', async () => {
     const r = await faultRun('graceful', restartRedis(true));
     report(`redis SIGTERM, ${OUTAGE_MS} ms down`, r);
-    // The outage was real, and the gateway took events again by itself.
-    expect(r.refused.length).toBeGreaterThan(0);
-    expect(r.acceptedAfterFault).toBeGreaterThan(0);
-    // Every refusal is a typed `unavailable` within the enqueue timeout (plus scheduling slack), never a hang or a 500.
-    for (const o of r.refused) expect({ status: o.status, code: o.code }).toEqual({ status: 503, code: 'unavailable' });
-    expect(Math.max(...r.refused.map((o) => o.ms))).toBeLessThan(ENQUEUE_TIMEOUT_MS + 1000);
+    expectOutageHandled(r);
     expect({ missing: r.missing.length, sample: r.missing.slice(0, 5) }).toEqual({ missing: 0, sample: [] });
     // A 503 means "not known to be accepted", not "not accepted": a write Redis applied just before
     // it went away, whose reply was lost, is delivered although its POST got a 503 (counted in the
@@ -262,10 +268,7 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
   it('SIGKILL (no shutdown): the stack recovers; what was lost, if anything, is reported', async () => {
     const r = await faultRun('killed', restartRedis(false));
     report(`redis SIGKILL, ${OUTAGE_MS} ms down`, r);
-    expect(r.refused.length).toBeGreaterThan(0);
-    expect(r.acceptedAfterFault).toBeGreaterThan(0);
-    for (const o of r.refused) expect({ status: o.status, code: o.code }).toEqual({ status: 503, code: 'unavailable' });
-    expect(Math.max(...r.refused.map((o) => o.ms))).toBeLessThan(ENQUEUE_TIMEOUT_MS + 1000);
+    expectOutageHandled(r);
     // appendfsync everysec: a write Redis acknowledged is in the AOF file (the OS page cache) before
     // the reply, so killing the process alone should lose nothing; only a host crash (or an fsync
     // stalled for 2 s) can lose up to about a second. Not asserted: reported above as `missing`.
