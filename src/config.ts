@@ -27,7 +27,28 @@ const ConfigSchema = z.object({
     .string()
     .default('events')
     .refine((v) => /^[A-Za-z0-9_-]{1,64}$/.test(v), 'letters, digits, _ - only (1-64 chars)'),
+  /** Pending-store jobs (window flushes, operator emits) one worker runs at once. */
   WORKER_CONCURRENCY: intFrom(1, 1000, 50),
+  /**
+   * Delivery batches: a batch leaves as soon as no add is in flight, unless the previous one left
+   * less than BATCH_LINGER_MS ago; then it waits out the rest of that time, gathering more events.
+   * A lone event at low load therefore leaves at once. 0 turns the wait off.
+   */
+  BATCH_LINGER_MS: intFrom(0, 1000, 4),
+  /** Caps of one delivery batch (one BullMQ job): events, and bytes of their JSON payloads. */
+  BATCH_MAX_EVENTS: intFrom(1, 10_000, 500),
+  BATCH_MAX_BYTES: intFrom(1024, 64 * 1024 * 1024, 1_048_576),
+  /**
+   * How long the worker remembers that a batch was emitted (a marker written atomically with the
+   * emit). A retry of the same job within it (a failed handler dispatch, a stalled job) never
+   * publishes the batch again. Deleted once the job's follow-up work is stored.
+   */
+  EMIT_MARKER_TTL_MS: intFrom(1000, 7 * 24 * 3_600_000, 3_600_000),
+  /**
+   * `auto`: the worker re-validates a batch against the catalog only when the producer stamped it
+   * with another catalog version. `always`: every batch (costs CPU per event; see README).
+   */
+  WORKER_VALIDATE: z.enum(['auto', 'always']).default('auto'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** How long a process waits for Redis at start-up before it gives up with one clear line. */
@@ -100,6 +121,16 @@ const ConfigSchema = z.object({
   /** HTTP requests per token (or per IP without one). */
   RATE_HTTP_BURST: intFrom(1, 1_000_000, 200),
   RATE_HTTP_PER_SEC: intFrom(1, 1_000_000, 100),
+  /**
+   * Requests per second for the publish token on /api (a trusted backend). 0 (default): not
+   * limited. Other callers of /api and /admin keep the per-token/IP limits above.
+   */
+  RATE_PUBLISH_PER_SEC: intFrom(0, 1_000_000, 0),
+  RATE_PUBLISH_BURST: intFrom(1, 1_000_000, 1000),
+  /** Events one `POST /api/events/batch` may carry. */
+  PUBLISH_BATCH_MAX: intFrom(1, 10_000, 1000),
+  /** Largest body of `POST /api/events/batch`, in bytes (each item's data still within MAX_PAYLOAD_BYTES). */
+  PUBLISH_BATCH_MAX_BYTES: intFrom(1024, 100_000_000, 4_194_304),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;

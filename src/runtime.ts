@@ -27,7 +27,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     keys: createKeys(config.KEY_PREFIX),
     redis,
     events,
-    management: managementOn(redis, config),
+    management: managementOn(redis, config, { delivery: events.queue, pending: events.pendingQueue }),
     async close() {
       await events.close();
       await closeRedis(redis);

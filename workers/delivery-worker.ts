@@ -1,23 +1,24 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { lookupEvent, type EventMeta } from '../src/catalog';
 import type { Config } from '../src/config';
-import { RoomPublisher } from '../src/delivery/room-publisher';
-import { GatewayError } from '../src/errors';
-import { EnvelopeSchema, type Envelope } from '../src/events/envelope';
+import { queueNames } from '../src/delivery/batch';
+import { BatchEmitter } from '../src/delivery/batch-emitter';
+import { readBatch } from '../src/delivery/batch-reader';
 import { logger } from '../src/logger';
 import { connectRedis, closeRedis } from '../src/redis/connections';
 import { createKeys } from '../src/redis/keys';
 import { DEFAULT_HANDLERS_DIR, HandlerRunner } from '../src/handlers/runner';
 import { PendingFlusher } from '../src/pending/flusher';
-import { FLUSH_JOB, FlushJobSchema, SWEEP_JOB, upsertSweepScheduler } from '../src/pending/jobs';
+import { EMIT_CLAIMED_JOB, EmitClaimedJobSchema, FLUSH_JOB, FlushJobSchema, SWEEP_JOB, upsertSweepScheduler } from '../src/pending/jobs';
 import { PendingStore } from '../src/pending/store';
 import { sweepPending } from '../src/pending/sweep';
 
 const log = logger('worker');
 
 export interface DeliveryWorker {
+  /** Consumes delivery batches, one at a time (keeps a producer's order across batches). */
   readonly worker: Worker;
+  /** Consumes pending-store jobs (window flushes, the sweep), WORKER_CONCURRENCY at once. */
+  readonly pendingWorker: Worker;
   readonly handlers: HandlerRunner;
   readonly flusher: PendingFlusher;
   readonly pending: PendingStore;
@@ -32,6 +33,8 @@ type WorkerConfig = Pick<
   | 'QUEUE_NAME'
   | 'WORKER_CONCURRENCY'
   | 'WORKER_LOCK_MS'
+  | 'WORKER_VALIDATE'
+  | 'EMIT_MARKER_TTL_MS'
   | 'REDIS_CONNECT_TIMEOUT_MS'
   | 'HANDLERS_DIR'
   | 'HANDLER_CONCURRENCY'
@@ -44,37 +47,18 @@ type WorkerConfig = Pick<
 >;
 
 /**
- * Validates one job's envelope against the catalog (again: producer and worker may run different
- * versions) and returns what to emit. A job that fails here can never succeed, so it is not retried.
- */
-export function checkEnvelope(raw: unknown): Envelope {
-  const envelope = EnvelopeSchema.safeParse(raw);
-  if (!envelope.success) throw new UnrecoverableError(`malformed envelope: ${envelope.error.issues[0]?.message}`);
-  let entry;
-  try {
-    entry = lookupEvent(envelope.data.event);
-  } catch (err) {
-    throw new UnrecoverableError((err as GatewayError).message);
-  }
-  if (entry.namespace !== envelope.data.ns) {
-    throw new UnrecoverableError(`event ${entry.name} belongs to ${entry.namespace}, not ${envelope.data.ns}`);
-  }
-  const data = entry.schema.safeParse(envelope.data.data);
-  if (!data.success) throw new UnrecoverableError(GatewayError.fromZod(data.error).message);
-  return { ...envelope.data, data: data.data };
-}
-
-/**
- * Starts a BullMQ worker that emits each accepted event into its namespace room, flushes the
- * windows of throttled keys when their flush job is due, and runs the pending sweep.
+ * Starts the worker side: delivery batches are emitted into their namespace rooms on every gateway
+ * (one Lua call per batch), then their handlers are dispatched (one job per batch); pending-store
+ * jobs flush throttled windows through the same emitter and handlers.
  */
 export async function startDeliveryWorker(config: WorkerConfig): Promise<DeliveryWorker> {
   const keys = createKeys(config.KEY_PREFIX);
-  // One connection for BullMQ's commands and our PUBLISHes (auto-pipelined together); BullMQ
-  // duplicates it for its blocking wait. Two connections per worker process in all.
+  const names = queueNames(config.QUEUE_NAME);
+  // One connection for BullMQ's commands and our emits (auto-pipelined together); each BullMQ
+  // worker duplicates it for its blocking wait.
   const redis = await connectRedis(config.REDIS_URL, 'worker', 'sb-worker', config.REDIS_CONNECT_TIMEOUT_MS);
-  const publisher = new RoomPublisher(redis, keys, config);
-  await publisher.ready();
+  const emitter = new BatchEmitter(redis, keys, config);
+  await emitter.ready();
   const handlers = new HandlerRunner({
     redis,
     keys,
@@ -83,60 +67,89 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
     concurrency: config.HANDLER_CONCURRENCY,
     attempts: config.HANDLER_ATTEMPTS,
   });
-
   const pending = new PendingStore(redis, keys);
-  const flusher = new PendingFlusher(pending, publisher, config.FLUSH_PAUSE_AFTER_CLAIM_MS, (event, data, meta) =>
-    handlers.dispatch(event, data, meta),
-  );
+  const flusher = new PendingFlusher(pending, emitter, config.FLUSH_PAUSE_AFTER_CLAIM_MS, (batchId, items) => handlers.dispatch(batchId, items));
+
+  /** Windows an operator flushed (claimed by the management core): one batch. */
+  const emitClaimed = async (job: Job) => {
+    const data = EmitClaimedJobSchema.safeParse(job.data);
+    if (!data.success) throw new UnrecoverableError('malformed emit job');
+    const claims = await Promise.all(data.data.windowIds.map((id) => pending.readClaim(id)));
+    await flusher.emitClaimedMany(claims.filter((c) => c !== undefined));
+  };
 
   const deliver = async (job: Job) => {
+    if (job.name === EMIT_CLAIMED_JOB) return emitClaimed(job);
+    let batch;
+    try {
+      batch = readBatch(job.data, config.WORKER_VALIDATE);
+    } catch (err) {
+      throw new UnrecoverableError((err as Error).message);
+    }
+    if (batch.items.length > 0) {
+      // The emit marker makes a retry of this job skip the emit: a failed dispatch below is retried
+      // without publishing the batch, or writing its history, a second time.
+      const { items } = await emitter.emit(batch.id, batch.items);
+      // After the emit, never before: a handler can neither delay nor block delivery.
+      await handlers.dispatch(batch.id, items);
+      emitter.forget(batch.id);
+    }
+    if (batch.rejected.length > 0) {
+      const first = batch.rejected[0]!;
+      // Kept as failed (visible in `sb failed list`); its valid events were delivered above.
+      throw new UnrecoverableError(`${batch.rejected.length} event(s) not deliverable, e.g. ${first.event} ${first.id}: ${first.reason}`);
+    }
+  };
+
+  const runPending = async (job: Job) => {
     if (job.name === FLUSH_JOB) {
       const data = FlushJobSchema.safeParse(job.data);
       if (!data.success) throw new UnrecoverableError('malformed flush job');
       await flusher.flush(data.data.pendingId, data.data.windowId);
       return;
     }
-    if (job.name === SWEEP_JOB) return sweepPending(pending, flusher, config.SWEEP_GRACE_MS);
-    const envelope = checkEnvelope(job.data);
-    const meta: EventMeta = { id: envelope.id, ts: envelope.ts, ns: envelope.ns, room: envelope.room };
-    if (envelope.coalesced !== undefined) meta.coalesced = envelope.coalesced;
-    const { offset } = await publisher.emit(envelope.ns, envelope.room, envelope.event, envelope.data, meta);
-    if (offset !== undefined) meta.offset = offset;
-    // After the emit, never before: a handler can neither delay nor block delivery.
-    await handlers.dispatch(envelope.event, envelope.data, meta);
+    if (job.name === SWEEP_JOB) return void (await sweepPending(pending, flusher, config.SWEEP_GRACE_MS));
+    throw new UnrecoverableError(`unknown pending job ${job.name}`);
   };
 
-  const worker = new Worker(config.QUEUE_NAME, deliver, {
+  const lock = {
+    // Bounds how long a dead worker's in-flight jobs wait before another worker re-runs them.
+    lockDuration: config.WORKER_LOCK_MS,
+    stalledInterval: config.WORKER_LOCK_MS,
+  };
+  const worker = new Worker(names.delivery, deliver, { connection: redis, prefix: keys.bullPrefix, concurrency: 1, ...lock });
+  const pendingWorker = new Worker(names.pending, runPending, {
     connection: redis,
     prefix: keys.bullPrefix,
     concurrency: config.WORKER_CONCURRENCY,
-    // Bounds how long a dead worker's in-flight events wait before another worker re-runs them.
-    lockDuration: config.WORKER_LOCK_MS,
-    stalledInterval: config.WORKER_LOCK_MS,
+    ...lock,
   });
-  worker.on('failed', (job, err) => {
-    if (job && (err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) {
-      log.error({ jobId: job.id, event: job.name, err: err.message }, 'event delivery failed for good');
-    }
-  });
-  worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
-  await worker.waitUntilReady();
+  for (const w of [worker, pendingWorker]) {
+    w.on('failed', (job, err) => {
+      if (job && (err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) {
+        log.error({ queue: w.name, jobId: job.id, job: job.name, err: err.message }, 'job failed for good');
+      }
+    });
+    w.on('error', (err) => log.warn({ queue: w.name, err: err.message }, 'worker error'));
+  }
+  await Promise.all([worker.waitUntilReady(), pendingWorker.waitUntilReady()]);
   await handlers.start();
   log.info({ handlers: handlers.handlers.map((h) => h.name) }, 'handlers loaded');
   // The sweep is scheduled by every worker; upserting the same scheduler id keeps it at one.
-  const queue = new Queue(config.QUEUE_NAME, { connection: redis, prefix: keys.bullPrefix });
-  queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
-  await upsertSweepScheduler(queue, config.SWEEP_INTERVAL_MS);
+  const pendingQueue = new Queue(names.pending, { connection: redis, prefix: keys.bullPrefix });
+  pendingQueue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
+  await upsertSweepScheduler(pendingQueue, config.SWEEP_INTERVAL_MS);
 
   return {
     worker,
+    pendingWorker,
     handlers,
     flusher,
     pending,
     async close() {
-      await worker.close();
+      await Promise.all([worker.close(), pendingWorker.close()]);
       await handlers.close();
-      await queue.close();
+      await pendingQueue.close();
       await closeRedis(redis);
     },
   };

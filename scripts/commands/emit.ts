@@ -17,7 +17,7 @@ export function registerEmit(program: Command): void {
         if (!opts.force) throw new GatewayError('invalid_argument', 'emit bypasses throttling: add --force (normal events go through the API)');
         const result = await m.forceEmit(event, jsonOption(opts.data, '--data'), jsonOption(opts.target, '--target'));
         if (wantsJson(this)) printJson(result);
-        else process.stdout.write(`emitted ${event} to ${result.namespace} ${result.room} (id ${result.id}, ${result.receivers} gateway subscriptions)\n`);
+        else process.stdout.write(`queued ${event} for ${result.namespace} ${result.room} (id ${result.id}; a worker emits it at once, bypassing the throttle)\n`);
       });
     });
 }

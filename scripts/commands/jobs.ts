@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
 import { GatewayError } from '../../src/errors';
-import type { QueueKind, QueueStatus } from '../../src/management/jobs';
+import { QUEUE_KINDS, type QueueKind, type QueueStatus } from '../../src/management/jobs';
 import { positiveInt } from './args';
 import { printJson, printTable, wantsJson, withManagement } from './output';
 
-const queueOption = () => new Option('--queue <queue>', 'only this queue').choices(['delivery', 'handlers']);
+const queueOption = () => new Option('--queue <queue>', 'only this queue').choices([...QUEUE_KINDS]);
 
 function printStatus(statuses: QueueStatus[]): void {
   printTable(

@@ -15,9 +15,11 @@ import { GatewayError } from '../errors';
 import { newEventId } from '../ids';
 import { logger } from '../logger';
 import { createKeys } from '../redis/keys';
+import { CATALOG_VERSION } from '../catalog/version';
+import { BATCH_JOB, queueNames, type DeliveryBatch } from '../delivery/batch';
 import { scheduleFlush } from '../pending/jobs';
 import { PendingStore } from '../pending/store';
-import { BatchedEnqueue } from './batched-enqueue';
+import { DeliveryBatcher } from './delivery-batcher';
 import { fingerprintOf, IdempotencyStore } from './idempotency';
 import type { Envelope } from './envelope';
 
@@ -51,40 +53,59 @@ export interface PublishInput {
 export interface EventManagerOptions {
   /** A ready `command` connection (fails fast when Redis is away). Not closed by the manager. */
   redis: Redis;
-  config: Pick<Config, 'KEY_PREFIX' | 'QUEUE_NAME' | 'ENQUEUE_TIMEOUT_MS' | 'JOB_ATTEMPTS' | 'IDEMPOTENCY_TTL_MS'>;
+  config: Pick<
+    Config,
+    'KEY_PREFIX' | 'QUEUE_NAME' | 'ENQUEUE_TIMEOUT_MS' | 'JOB_ATTEMPTS' | 'IDEMPOTENCY_TTL_MS' | 'BATCH_LINGER_MS' | 'BATCH_MAX_EVENTS' | 'BATCH_MAX_BYTES'
+  >;
+}
+
+/** Options of every delivery and pending job: retried with backoff, kept when they fail for good. */
+export function deliveryJobOptions(attempts: number): JobsOptions {
+  return { attempts, backoff: { type: 'exponential', delay: 100 }, removeOnComplete: true, removeOnFail: { count: 10_000 } };
+}
+
+/** Adds one delivery batch (auto-increment job id: the queue's order is the order of adds). */
+export function addDeliveryBatch(queue: Queue, events: Envelope[], options: JobsOptions): Promise<unknown> {
+  const batch: DeliveryBatch = { catalog: CATALOG_VERSION, events };
+  return queue.add(BATCH_JOB, batch, options);
 }
 
 /**
  * The one way backend code publishes server-initiated events. It validates the payload against
- * the catalog, resolves namespace and room, and enqueues one job; it never waits for delivery.
+ * the catalog, resolves namespace and room, and stores the event in a delivery batch (one BullMQ
+ * job for many events); it never waits for delivery.
  *
  * @example
  *   const { id } = await events.emit('post_liked', { postId: '1', userId: '7', likeCount: 3 });
  *   await events.emitToUser('notification', '42', { title: 'Hi', body: 'Welcome' });
  */
 export class EventManager {
+  /** Delivery batches. */
   readonly queue: Queue;
+  /** Flush jobs of throttled windows. */
+  readonly pendingQueue: Queue;
   readonly pending: PendingStore;
-  private readonly enqueue: BatchedEnqueue;
+  private readonly batcher: DeliveryBatcher;
   private readonly flushJobOptions: JobsOptions;
   private readonly timeoutMs: number;
   private readonly idempotency: IdempotencyStore;
 
   constructor({ redis, config }: EventManagerOptions) {
-    this.queue = new Queue(config.QUEUE_NAME, {
-      connection: redis,
-      prefix: createKeys(config.KEY_PREFIX).bullPrefix,
-      skipWaitingForReady: true,
-    });
-    // The queue has no listener of its own; a Redis blip must not become an unhandled 'error'.
-    this.queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
-    const jobOptions: JobsOptions = {
-      attempts: config.JOB_ATTEMPTS,
-      backoff: { type: 'exponential', delay: 100 },
-      removeOnComplete: true,
-      removeOnFail: { count: 10_000 },
+    const names = queueNames(config.QUEUE_NAME);
+    const open = (name: string) => {
+      const queue = new Queue(name, { connection: redis, prefix: createKeys(config.KEY_PREFIX).bullPrefix, skipWaitingForReady: true });
+      // The queue has no listener of its own; a Redis blip must not become an unhandled 'error'.
+      queue.on('error', (err) => log.warn({ queue: name, err: err.message }, 'queue error'));
+      return queue;
     };
-    this.enqueue = new BatchedEnqueue(this.queue, jobOptions);
+    this.queue = open(names.delivery);
+    this.pendingQueue = open(names.pending);
+    const jobOptions = deliveryJobOptions(config.JOB_ATTEMPTS);
+    this.batcher = new DeliveryBatcher((events) => addDeliveryBatch(this.queue, events, jobOptions), {
+      lingerMs: config.BATCH_LINGER_MS,
+      maxEvents: config.BATCH_MAX_EVENTS,
+      maxBytes: config.BATCH_MAX_BYTES,
+    });
     this.flushJobOptions = jobOptions;
     const keys = createKeys(config.KEY_PREFIX);
     this.pending = new PendingStore(redis, keys);
@@ -132,7 +153,7 @@ export class EventManager {
   private async accept(envelope: Envelope): Promise<Accepted> {
     const { delivery } = lookupEvent(envelope.event);
     if (delivery.kind === 'throttle') return this.addThrottled(envelope, delivery);
-    await this.enqueue.add(envelope);
+    await this.batcher.add(envelope, sizeOf(envelope));
     return { id: envelope.id };
   }
 
@@ -147,14 +168,14 @@ export class EventManager {
       case 'added':
         return { id: outcome.windowId };
       case 'emit-now':
-        await this.enqueue.add({ ...envelope, coalesced: 1 });
+        await this.batcher.add({ ...envelope, coalesced: 1 }, sizeOf(envelope));
         return { id: envelope.id };
       case 'opened':
       case 'sealed': {
         const data = { pendingId: this.pending.pendingIdOf(envelope), windowId: outcome.windowId };
         const early = outcome.kind === 'sealed';
         // Already stored: if the job cannot be added, the sweep flushes the window instead.
-        await scheduleFlush(this.queue, data, early ? 0 : outcome.flushInMs, this.flushJobOptions, early).catch((err: unknown) =>
+        await scheduleFlush(this.pendingQueue, data, early ? 0 : outcome.flushInMs, this.flushJobOptions, early).catch((err: unknown) =>
           log.warn({ ...data, err: (err as Error).message }, 'flush job not scheduled; the sweep will flush the window'),
         );
         return { id: outcome.windowId };
@@ -163,7 +184,7 @@ export class EventManager {
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    await Promise.all([this.queue.close(), this.pendingQueue.close()]);
   }
 
   private async withTimeout<T>(work: Promise<T>): Promise<T> {
@@ -183,6 +204,11 @@ export class EventManager {
       clearTimeout(timer);
     }
   }
+}
+
+/** Bytes an event adds to a batch: its payload's JSON, plus room for the envelope's other fields. */
+function sizeOf(envelope: Envelope): number {
+  return JSON.stringify(envelope.data).length + 160;
 }
 
 /** Validates an emit against the catalog and builds its envelope. Pure: no I/O. */

@@ -2,14 +2,16 @@ import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../errors';
 import { readHandlers } from '../handlers/registry';
-import { handlerQueueName } from '../handlers/runner';
+import { queueNames } from '../delivery/batch';
 import type { Keys } from '../redis/keys';
 
-/** The two queues an operator steers: socket delivery, and server-side handlers. */
-export type QueueKind = 'delivery' | 'handlers';
+/** The queues an operator steers: socket delivery, pending-store flushes, and server-side handlers. */
+export const QUEUE_KINDS = ['delivery', 'pending', 'handlers'] as const;
+export type QueueKind = (typeof QUEUE_KINDS)[number];
 
 export interface QueuePair {
   delivery: Queue;
+  pending?: Queue;
   handlers: Queue;
 }
 
@@ -26,13 +28,15 @@ export interface FailedJob {
 }
 
 function describe(queue: QueueKind, job: Job): FailedJob {
-  const data = job.data as { event?: string; id?: string; meta?: { id?: string } } | undefined;
+  const data = job.data as { event?: string; id?: string; meta?: { id?: string }; events?: Array<{ id?: string; event?: string; meta?: { id?: string } }> } | undefined;
+  // A batch (delivery, or a handler batch) names its events and its first event's id.
+  const events = Array.isArray(data?.events) ? data.events : undefined;
   return {
     queue,
     id: String(job.id),
     name: job.name,
-    event: data?.event,
-    eventId: data?.meta?.id ?? data?.id,
+    event: events ? [...new Set(events.map((e) => e.event))].join(',') : data?.event,
+    eventId: events ? (events[0]?.meta?.id ?? events[0]?.id) : (data?.meta?.id ?? data?.id),
     attemptsMade: job.attemptsMade,
     failedReason: job.failedReason ?? '',
     failedAt: job.finishedOn,
@@ -40,7 +44,11 @@ function describe(queue: QueueKind, job: Job): FailedJob {
 }
 
 function pick(queues: QueuePair, kind: QueueKind | undefined): Array<[QueueKind, Queue]> {
-  return kind ? [[kind, queues[kind]]] : [['delivery', queues.delivery], ['handlers', queues.handlers]];
+  const all = QUEUE_KINDS.flatMap((k): Array<[QueueKind, Queue]> => (queues[k] ? [[k, queues[k]]] : []));
+  if (!kind) return all;
+  const one = all.find(([k]) => k === kind);
+  if (!one) throw new GatewayError('invalid_argument', `no ${kind} queue here`);
+  return [one];
 }
 
 /** Failed jobs (newest first), from one queue or both: what `sb failed list` shows. */
@@ -59,7 +67,8 @@ export async function retryFailed(
   target: { queue: QueueKind; id: string } | { all: true; queue?: QueueKind },
 ): Promise<{ retried: number }> {
   if ('id' in target) {
-    const job = await queues[target.queue].getJob(target.id);
+    const [[, queue]] = pick(queues, target.queue) as [[QueueKind, Queue]];
+    const job = await queue.getJob(target.id);
     if (!job) throw new GatewayError('not_found', `no job ${target.id} in the ${target.queue} queue`);
     if (!(await job.isFailed())) throw new GatewayError('invalid_argument', `job ${target.id} has not failed`);
     await job.retry('failed');
@@ -126,7 +135,8 @@ export class JobControl {
         queue.on('error', () => undefined); // surfaced by the failing call instead
         return queue;
       };
-      this.opened = { delivery: open(this.queueName), handlers: open(handlerQueueName(this.queueName)) };
+      const names = queueNames(this.queueName);
+      this.opened = { delivery: open(names.delivery), pending: open(names.pending), handlers: open(names.handlers) };
     }
     return this.opened;
   }
@@ -159,6 +169,6 @@ export class JobControl {
 
   async close(): Promise<void> {
     if (!this.opened) return;
-    await Promise.all([this.opened.delivery.close(), this.opened.handlers.close()]);
+    await Promise.all(pick(this.opened, undefined).map(([, q]) => q.close()));
   }
 }

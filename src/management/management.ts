@@ -1,11 +1,11 @@
+import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { lookupEvent, type EventMeta } from '../catalog';
+import { lookupEvent } from '../catalog';
 import type { Config } from '../config';
-import { RoomPublisher } from '../delivery/room-publisher';
-import type { HistoryDefaults } from '../history/policy';
+import { queueNames } from '../delivery/batch';
 import { GatewayError } from '../errors';
-import { prepareEnvelope } from '../events/event-manager';
-import { PendingFlusher } from '../pending/flusher';
+import { addDeliveryBatch, deliveryJobOptions, prepareEnvelope } from '../events/event-manager';
+import { addEmitClaimed } from '../pending/jobs';
 import { PendingStore, type PendingWindow, type ThrottleMode } from '../pending/store';
 import { closeRedis, connectRedis, redactUrl } from '../redis/connections';
 import { createKeys } from '../redis/keys';
@@ -41,9 +41,18 @@ export interface FlushOutcome {
 export type FlushTarget = { key: string } | { all: true };
 export type FlushProgress = (done: number, total: number) => void;
 
+/** Where operator emits go: the same queues as every other emit, consumed by the workers. */
+export interface OperatorQueues {
+  delivery: Queue;
+  pending: Queue;
+  jobOptions: JobsOptions;
+}
+
 /**
  * The operator's core: the CLI, the admin HTTP routes and application code all call these, so the
- * three behave the same. Reads go through the pending index, never a keyspace SCAN.
+ * three behave the same. Reads go through the pending index, never a keyspace SCAN. Emits (flush,
+ * force-emit) are handed to the workers, which emit them like every other event and run their
+ * handlers; this process never publishes to the gateways itself.
  *
  * @example
  *   const m = await openManagement(loadConfig());
@@ -52,17 +61,13 @@ export type FlushProgress = (done: number, total: number) => void;
  *   await m.close();
  */
 export class Management {
-  readonly flusher: PendingFlusher;
-
   constructor(
     readonly store: PendingStore,
-    readonly publisher: RoomPublisher,
+    private readonly queues: OperatorQueues,
     /** Failed jobs, pause/resume, handler introspection. */
     readonly jobs: JobControl,
     private readonly onClose: () => Promise<void> = async () => undefined,
-  ) {
-    this.flusher = new PendingFlusher(store, publisher);
-  }
+  ) {}
 
   /** How many open windows (entries) match, and how many accepted events they hold. */
   async pendingCount(filter: PendingFilter = {}): Promise<FlushOutcome> {
@@ -102,12 +107,17 @@ export class Management {
     return { items, nextCursor: null };
   }
 
-  /** Emits now: one key's open window, or every window open when the call started. */
+  /**
+   * Emits now: one key's open window, or every window open when the call started. Each window is
+   * claimed here (so it is counted once and no new event joins it) and handed to the delivery queue,
+   * where a worker emits it and runs its handlers; a claim whose job is lost is emitted by the sweep.
+   */
   async flushPending(target: FlushTarget, onProgress?: FlushProgress): Promise<FlushOutcome> {
     if ('key' in target) {
       const key = checkPendingKey(target.key);
-      const { window } = await this.flusher.flush(key);
+      const window = await this.store.claim(key);
       if (!window) throw new GatewayError('not_found', `no pending entry ${key}`);
+      await this.handOver([window.id]);
       return { entries: 1, events: window.count };
     }
     const startedAt = await this.store.now();
@@ -115,14 +125,16 @@ export class Management {
     const done: FlushOutcome = { entries: 0, events: 0 };
     for (;;) {
       const ids = await this.store.openedBefore(startedAt, CHUNK);
-      let flushedNow = 0;
+      const claimed: string[] = [];
       for (const id of ids) {
-        const { window } = await this.flusher.flush(id);
+        const window = await this.store.claim(id);
         if (!window) continue;
-        flushedNow += 1;
+        claimed.push(window.id);
         done.entries += 1;
         done.events += window.count;
       }
+      const flushedNow = claimed.length;
+      if (flushedNow > 0) await this.handOver(claimed);
       onProgress?.(done.entries, Math.max(total, done.entries));
       if (ids.length < CHUNK || flushedNow === 0) return done;
     }
@@ -139,19 +151,34 @@ export class Management {
     return { dropped };
   }
 
+  /** Claimed windows to the workers; `unavailable` if Redis refuses (the sweep still emits them). */
+  private async handOver(windowIds: string[]): Promise<void> {
+    try {
+      await addEmitClaimed(this.queues.delivery, windowIds, this.queues.jobOptions);
+    } catch (err) {
+      throw new GatewayError('unavailable', `claimed, but not handed to the workers (the sweep will emit it): ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   /**
    * Validates with the catalog and emits at once, bypassing the throttle: any open window of the
    * same key stays as it is and flushes on its own schedule. A `batch` event goes out as
-   * `{ items: [payload] }` so clients see the shape they always get for it.
+   * `{ items: [payload] }` so clients see the shape they always get for it. Queued as a delivery
+   * batch of one: a worker emits it and runs its handlers.
    */
-  async forceEmit(event: unknown, payload: unknown, target?: unknown): Promise<{ id: string; namespace: string; room: string; receivers: number }> {
+  async forceEmit(event: unknown, payload: unknown, target?: unknown): Promise<{ id: string; namespace: string; room: string }> {
     const envelope = prepareEnvelope({ event, data: payload, target });
     const { delivery } = lookupEvent(envelope.event);
-    const meta: EventMeta = { id: envelope.id, ts: envelope.ts, ns: envelope.ns, room: envelope.room };
-    if (delivery.kind === 'throttle') meta.coalesced = 1;
-    const data = delivery.kind === 'throttle' && delivery.mode === 'batch' ? { items: [envelope.data] } : envelope.data;
-    const { receivers } = await this.publisher.emit(envelope.ns, envelope.room, envelope.event, data, meta);
-    return { id: envelope.id, namespace: envelope.ns, room: envelope.room, receivers };
+    if (delivery.kind === 'throttle') {
+      envelope.coalesced = 1;
+      if (delivery.mode === 'batch') envelope.data = { items: [envelope.data] };
+    }
+    try {
+      await addDeliveryBatch(this.queues.delivery, [envelope], this.queues.jobOptions);
+    } catch (err) {
+      throw new GatewayError('unavailable', `event store unavailable: ${(err as Error).message}`, { cause: err });
+    }
+    return { id: envelope.id, namespace: envelope.ns, room: envelope.room };
   }
 
   async close(): Promise<void> {
@@ -160,12 +187,13 @@ export class Management {
   }
 }
 
-export type ManagementConfig = Pick<Config, 'KEY_PREFIX' | 'QUEUE_NAME'> & HistoryDefaults;
+export type ManagementConfig = Pick<Config, 'KEY_PREFIX' | 'QUEUE_NAME' | 'JOB_ATTEMPTS'>;
 
-/** Management on an existing connection (a gateway's); closing it leaves the connection open. */
-export function managementOn(redis: Redis, config: ManagementConfig): Management {
+/** Management on an existing connection and queues (a gateway's); closing it leaves them open. */
+export function managementOn(redis: Redis, config: ManagementConfig, queues: { delivery: Queue; pending: Queue }): Management {
   const keys = createKeys(config.KEY_PREFIX);
-  return new Management(new PendingStore(redis, keys), new RoomPublisher(redis, keys, config), new JobControl(redis, keys, config.QUEUE_NAME));
+  const operator = { ...queues, jobOptions: deliveryJobOptions(config.JOB_ATTEMPTS) };
+  return new Management(new PendingStore(redis, keys), operator, new JobControl(redis, keys, config.QUEUE_NAME));
 }
 
 /** Management with its own fail-fast connection (the CLI); `unavailable` if Redis does not answer in time. */
@@ -177,11 +205,22 @@ export async function openManagement(config: ManagementConfig & Pick<Config, 'RE
     throw new GatewayError('unavailable', `cannot reach Redis at ${redactUrl(config.REDIS_URL)}: ${(err as Error).message}`, { cause: err });
   }
   const keys = createKeys(config.KEY_PREFIX);
+  const names = queueNames(config.QUEUE_NAME);
+  const open = (name: string) => {
+    const queue = new Queue(name, { connection: redis, prefix: keys.bullPrefix, skipWaitingForReady: true });
+    queue.on('error', () => undefined); // surfaced by the failing call instead
+    return queue;
+  };
+  const delivery = open(names.delivery);
+  const pending = open(names.pending);
   return new Management(
     new PendingStore(redis, keys),
-    new RoomPublisher(redis, keys, config),
+    { delivery, pending, jobOptions: deliveryJobOptions(config.JOB_ATTEMPTS) },
     new JobControl(redis, keys, config.QUEUE_NAME),
-    () => closeRedis(redis),
+    async () => {
+      await Promise.all([delivery.close(), pending.close()]);
+      await closeRedis(redis);
+    },
   );
 }
 

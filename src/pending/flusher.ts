@@ -1,5 +1,5 @@
 import { lookupEvent, type EventMeta } from '../catalog';
-import type { RoomPublisher } from '../delivery/room-publisher';
+import type { BatchEmitter, EmitItem } from '../delivery/batch-emitter';
 import { logger } from '../logger';
 import type { PendingStore, PendingWindow } from './store';
 
@@ -11,18 +11,19 @@ export interface FlushResult {
 }
 
 /**
- * Turns pending windows into emits: claim (atomic rename), emit through the room publisher,
- * release. A crash between claim and release leaves the claim in Redis; the job's retry or the
- * sweep re-emits it with the same `meta.id` and `ts` (at-least-once, clients de-duplicate).
+ * Turns pending windows into emits: claim (atomic rename), emit (a batch of one, whose id is the
+ * window's), release. A crash between claim and release leaves the claim in Redis; the job's retry
+ * or the sweep finishes it with the same `meta.id` and `ts`. The emit marker makes that finish
+ * publish nothing a second time if the first run had already emitted.
  */
 export class PendingFlusher {
   constructor(
     private readonly store: PendingStore,
-    private readonly publisher: RoomPublisher,
+    private readonly emitter: BatchEmitter,
     /** Test hook (config FLUSH_PAUSE_AFTER_CLAIM_MS): wait between claim and emit. */
     private readonly pauseAfterClaimMs = 0,
     /** Runs after each emit, before the claim is released (the worker dispatches handlers here). */
-    private readonly afterEmit?: (event: string, data: unknown, meta: EventMeta) => Promise<void>,
+    private readonly afterEmit?: (batchId: string, items: EmitItem[]) => Promise<void>,
   ) {}
 
   /** Flushes one window of a key: `windowId` from a flush job, or none for whatever is open now. */
@@ -42,17 +43,29 @@ export class PendingFlusher {
    * another catalog version); a window that can never be valid is released with an error log.
    */
   async emitClaimed(window: PendingWindow): Promise<boolean> {
-    const data = this.deliverable(window);
-    if (data === undefined) {
-      await this.store.release(window.id);
-      return false;
+    return (await this.emitClaimedMany([window])) === 1;
+  }
+
+  /**
+   * Emits claimed windows as one batch (one script call, one handler job) whose id is the first
+   * window's, then releases them all. Returns how many were emitted.
+   */
+  async emitClaimedMany(windows: PendingWindow[]): Promise<number> {
+    const items: EmitItem[] = [];
+    for (const window of windows) {
+      const data = this.deliverable(window);
+      if (data === undefined) continue;
+      const meta: EventMeta = { id: window.id, ts: window.claimedAt ?? window.last, ns: window.ns, room: window.room, coalesced: window.count };
+      items.push({ event: window.event, data, meta });
     }
-    const meta: EventMeta = { id: window.id, ts: window.claimedAt ?? window.last, ns: window.ns, room: window.room, coalesced: window.count };
-    const { offset } = await this.publisher.emit(window.ns, window.room, window.event, data, meta);
-    if (offset !== undefined) meta.offset = offset;
-    await this.afterEmit?.(window.event, data, meta);
-    await this.store.release(window.id);
-    return true;
+    const batchId = items[0]?.meta.id;
+    if (batchId !== undefined) {
+      const emitted = await this.emitter.emit(batchId, items);
+      await this.afterEmit?.(batchId, emitted.items);
+    }
+    await Promise.all(windows.map((w) => this.store.release(w.id)));
+    if (batchId !== undefined) this.emitter.forget(batchId);
+    return items.length;
   }
 
   private deliverable(window: PendingWindow): unknown {

@@ -2,15 +2,24 @@ import type { JobsOptions, Queue } from 'bullmq';
 import { z } from 'zod';
 
 /**
- * The pending store's BullMQ jobs, in the same queue as deliveries. Their names contain '-', which
- * event names (snake_case) never do, so the worker can tell them apart.
+ * The pending store's BullMQ jobs. A window's flush at its end and the sweep run in their own queue
+ * (`<QUEUE_NAME>-pending`, see delivery/batch.ts), WORKER_CONCURRENCY at once per worker. Windows
+ * an operator flushed are claimed by the management core and handed to the delivery queue, up to
+ * 500 a job, where a worker emits them as one batch like every other emit, handlers included.
  */
 export const FLUSH_JOB = 'pending-flush';
 export const SWEEP_JOB = 'pending-sweep';
+export const EMIT_CLAIMED_JOB = 'pending-emit';
 export const SWEEP_SCHEDULER_ID = 'pending-sweep';
 
 export const FlushJobSchema = z.object({ pendingId: z.string().min(1).max(400), windowId: z.string().min(1).max(64) });
 export type FlushJobData = z.infer<typeof FlushJobSchema>;
+export const EmitClaimedJobSchema = z.object({ windowIds: z.array(z.string().min(1).max(64)).min(1).max(500) });
+
+/** Hands claimed windows (at most 500) to the workers as one delivery job. */
+export function addEmitClaimed(deliveryQueue: Queue, windowIds: string[], options: JobsOptions): Promise<unknown> {
+  return deliveryQueue.add(EMIT_CLAIMED_JOB, { windowIds }, options);
+}
 
 /**
  * Deterministic job id per window (BullMQ refuses ':' in custom ids; window ids are UUIDs), so a

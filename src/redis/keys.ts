@@ -24,6 +24,8 @@ export interface Keys {
   readonly adapterKey: string;
   /** Stream of a room's recent events (recovery on reconnect): `<prefix>:history:<ns>:<room>`. */
   history(ns: string, room: string): string;
+  /** String: offsets of an emitted delivery batch (or window), written with the emit; guards retries. */
+  emitMarker(batchId: string): string;
   /** Stream the example `activity-log` handler appends to. */
   readonly activityLog: string;
   /** Hash handler name -> `{ events }`: what the most recently started worker loaded. */
@@ -84,6 +86,7 @@ export function createKeys(prefix: string): Keys {
     prefix,
     bullPrefix: `${prefix}:bull`,
     adapterKey: `${prefix}:io`,
+    emitMarker: (batchId) => `${prefix}:emitted:${segment(batchId)}`,
     activityLog: `${prefix}:activity`,
     handlerRegistry: `${prefix}:handlers:registry`,
     history: (ns, room) => `${prefix}:history:${segment(ns.replace(/^\//, ''))}:${segment(room)}`,

@@ -5,18 +5,20 @@ import type { Redis } from 'ioredis';
 type ScriptArg = string | number | Buffer;
 export type ScriptCall = (...keysThenArgs: ScriptArg[]) => Promise<unknown>;
 
-const sources = new Map<string, { lua: string; numberOfKeys: number }>();
+const sources = new Map<string, { lua: string; numberOfKeys?: number }>();
 
 /**
  * Reads `<dir>/<name>-<numKeys>.lua` once per process. Scripts open with a header stating their
  * KEYS, ARGV and return value; the build copies every `lua/` folder next to the compiled code.
+ * `<name>-n.lua` takes a variable number of keys: its callers pass the key count first.
  */
-function source(file: string): { lua: string; numberOfKeys: number } {
+function source(file: string): { lua: string; numberOfKeys?: number } {
   let found = sources.get(file);
   if (!found) {
-    const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1]);
-    if (!Number.isInteger(numberOfKeys)) throw new Error(`lua script ${file} must be named <name>-<numKeys>.lua`);
-    found = { lua: readFileSync(file, 'utf8'), numberOfKeys };
+    const count = /-(\d+|n)\.lua$/.exec(file)?.[1];
+    if (count === undefined) throw new Error(`lua script ${file} must be named <name>-<numKeys>.lua or <name>-n.lua`);
+    const lua = readFileSync(file, 'utf8');
+    found = count === 'n' ? { lua } : { lua, numberOfKeys: Number(count) };
     sources.set(file, found);
   }
   return found;

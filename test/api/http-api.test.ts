@@ -1,3 +1,4 @@
+import { queuedEvents } from '../helpers/queue';
 import { Stack } from '../helpers/stack';
 import { call, nextEvent } from '../helpers/wait';
 
@@ -32,14 +33,13 @@ describe('HTTP API', () => {
     ['/api/orders/9/status', { status: 'paid' }, 'order_status_changed'],
     ['/api/chats/c9/messages', { userId: 'u1', content: 'hi' }, 'new_message'],
     ['/api/events', { event: 'payment_confirmed', target: { orderId: '9' }, data: { orderId: '9', paymentId: 'p1', amount: 12.5, currency: 'EUR' } }, 'payment_confirmed'],
-  ])('POST %s (immediate) -> 202 and one %s job with that id', async (path, body, event) => {
+  ])('POST %s (immediate) -> 202 and one %s event with that id in a delivery batch', async (path, body, event) => {
     const before = await counts();
     const res = await post(path, body);
     expect(res.status).toBe(202);
     expect(typeof res.body.id).toBe('string');
-    const job = await gw.runtime.events.queue.getJob(res.body.id);
-    expect(job?.name).toBe(event);
-    expect(job?.data.id).toBe(res.body.id);
+    const queued = (await queuedEvents(gw.runtime.events.queue)).filter((e) => e.id === res.body.id);
+    expect(queued).toEqual([expect.objectContaining({ id: res.body.id, event })]);
     expect((await counts()).wait).toBe((before.wait ?? 0) + 1);
   });
 

@@ -1,7 +1,9 @@
 import { openRuntime, type Runtime } from '../../src/runtime';
 import { GatewayError } from '../../src/errors';
 import { prepareEnvelope } from '../../src/events/event-manager';
+import { CATALOG_VERSION } from '../../src/catalog/version';
 import { TestRedisServer } from '../helpers/redis-server';
+import { queuedEvents } from '../helpers/queue';
 import { deleteKeys } from '../helpers/redis';
 import { testConfig } from '../helpers/stack';
 
@@ -15,11 +17,13 @@ describe('EventManager', () => {
     await deleteKeys(rt.config.KEY_PREFIX);
   });
 
-  it('enqueues one job per event with job id = event id, namespace and room from the catalog', async () => {
+  it('stores an event in a delivery batch job stamped with the catalog version, namespace and room from the catalog', async () => {
     const { id } = await rt.events.emitToPost('post_commented', 'p1', { postId: 'p1', commentId: 'c1', userId: 'u1', text: 'hey' });
-    const job = await rt.events.queue.getJob(id);
-    expect(job?.id).toBe(id);
-    expect(job?.data).toMatchObject({ v: 1, id, event: 'post_commented', ns: '/social', room: 'post:p1' });
+    const jobs = await rt.events.queue.getJobs(['wait'], 0, -1, true);
+    const job = jobs.find((j) => (j?.data.events as Array<{ id: string }>).some((e) => e.id === id));
+    expect(job?.name).toBe('batch');
+    expect(job?.data.catalog).toBe(CATALOG_VERSION);
+    expect(job?.data.events).toContainEqual(expect.objectContaining({ v: 1, id, event: 'post_commented', ns: '/social', room: 'post:p1' }));
   });
 
   it('takes room params from the target first, then from the payload', () => {
@@ -36,12 +40,15 @@ describe('EventManager', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('a burst of emits is accepted in few round trips and every job exists', async () => {
+  it('a burst of emits travels in a few batch jobs, every event once and in accept order', async () => {
+    const before = await rt.events.queue.count();
     const accepted = await Promise.all(
-      Array.from({ length: 300 }, (_, i) => rt.events.emit('post_commented', { postId: 'p1', commentId: `m${i}`, userId: 'u1', text: 't' })),
+      Array.from({ length: 300 }, (_, i) => rt.events.emit('post_commented', { postId: 'burst', commentId: `m${i}`, userId: 'u1', text: 't' })),
     );
-    const jobs = await Promise.all(accepted.map(({ id }) => rt.events.queue.getJob(id)));
-    expect(jobs.map((j) => j?.data.data.commentId)).toEqual(accepted.map((_, i) => `m${i}`));
+    const events = (await queuedEvents(rt.events.queue)).filter((e) => e.room === 'post:burst');
+    expect(events.map((e) => e.id)).toEqual(accepted.map(({ id }) => id));
+    expect(events.map((e) => (e.data as { commentId: string }).commentId)).toEqual(accepted.map((_, i) => `m${i}`));
+    expect((await rt.events.queue.count()) - before).toBeLessThanOrEqual(5);
   });
 
   it.each([
@@ -57,6 +64,26 @@ describe('EventManager', () => {
     expect(err).toBeInstanceOf(GatewayError);
     expect((err as GatewayError).code).toBe(code);
     expect(await rt.events.queue.getJobCounts()).toEqual(before);
+  });
+});
+
+describe('EventManager batch caps', () => {
+  it('splits a burst at BATCH_MAX_EVENTS and BATCH_MAX_BYTES, keeping the order', async () => {
+    const rt = await openRuntime(testConfig({ BATCH_MAX_EVENTS: '10', BATCH_MAX_BYTES: '4096' }));
+    try {
+      const text = 'x'.repeat(900); // ~1 KB an event: at most 4 fit under 4096 bytes
+      const small = await Promise.all(Array.from({ length: 95 }, (_, i) => rt.events.emit('post_commented', { postId: 's', commentId: `s${i}`, userId: 'u', text: 't' })));
+      const large = await Promise.all(Array.from({ length: 20 }, (_, i) => rt.events.emit('post_commented', { postId: 'l', commentId: `l${i}`, userId: 'u', text })));
+      const jobs = (await rt.events.queue.getJobs(['wait'], 0, -1, true)).sort((a, b) => Number(a?.id) - Number(b?.id));
+      const batches = jobs.map((j) => j?.data.events as Array<{ id: string; room: string; data: unknown }>);
+      expect(batches.every((b) => b.length >= 1 && b.length <= 10)).toBe(true);
+      for (const b of batches.filter((b) => b[0]?.room === 'post:l')) expect(JSON.stringify(b.map((e) => e.data)).length).toBeLessThanOrEqual(4096);
+      expect(batches.flat().map((e) => e.id)).toEqual([...small, ...large].map(({ id }) => id));
+      expect(batches.filter((b) => b[0]?.room === 'post:s').length).toBeGreaterThanOrEqual(10);
+    } finally {
+      await rt.close();
+      await deleteKeys(rt.config.KEY_PREFIX);
+    }
   });
 });
 

@@ -38,12 +38,13 @@ describe('hostile input', () => {
     const processed: string[] = [];
     // Ids the worker emitted: an immediate event's id, or a throttled window's id (flush jobs).
     // Presence transitions are the gateway's own events, not fuzz input.
-    worker.worker.on('completed', (job) => {
-      const d = (job.data ?? {}) as { id?: string; event?: string; windowId?: string; pendingId?: string };
-      if (d.event === 'user_status_changed' || d.pendingId?.includes(':user_status_changed:')) return;
-      const id = d.id ?? d.windowId;
-      if (id) processed.push(id);
-    });
+    const recordJob = (job: { data: unknown }) => {
+      const d = (job.data ?? {}) as { events?: Array<{ id: string; event: string }>; windowId?: string; pendingId?: string };
+      for (const e of d.events ?? []) if (e.event !== 'user_status_changed') processed.push(e.id);
+      if (d.windowId && !d.pendingId?.includes(':user_status_changed:')) processed.push(d.windowId);
+    };
+    worker.worker.on('completed', recordJob);
+    worker.pendingWorker.on('completed', recordJob);
     const accepted: string[] = [];
 
     const sockets: Array<{ ns: string; socket: Socket; actions: Record<string, { schema: { safeParse(v: unknown): { success: boolean } } }> }> = [];
@@ -113,10 +114,12 @@ describe('hostile input', () => {
     const expected = new Set([...accepted, ...validSent]);
     await until(() => [...expected].every((id) => processed.includes(id)), 15_000, 'queue drained');
     expect(new Set(processed)).toEqual(expected);
-    const counts = await gw.runtime.events.queue.getJobCounts('waiting', 'active', 'failed');
-    expect(counts).toEqual({ waiting: 0, active: 0, failed: 0 });
-    // Delayed: only the sweep's next run and flushes of presence windows, never fuzz input.
-    const delayed = await gw.runtime.events.queue.getDelayed();
+    for (const queue of [gw.runtime.events.queue, gw.runtime.events.pendingQueue]) {
+      expect(await queue.getJobCounts('waiting', 'active', 'failed')).toEqual({ waiting: 0, active: 0, failed: 0 });
+    }
+    expect(await gw.runtime.events.queue.getDelayed()).toEqual([]);
+    // Delayed flushes: only the sweep's next run and flushes of presence windows, never fuzz input.
+    const delayed = await gw.runtime.events.pendingQueue.getDelayed();
     for (const job of delayed) expect(job.name === SWEEP_JOB || String(job.data?.pendingId).includes(':user_status_changed:')).toBe(true);
     // Nothing leaked into prototypes, and the gateway still serves everyone.
     expect(Object.keys(Object.prototype)).toEqual([]);

@@ -1,21 +1,30 @@
 import type { EventMeta } from '../../src/catalog';
 import { Stack, testConfig } from '../helpers/stack';
-import { call, nextEvent, record, sleep } from '../helpers/wait';
+import { call, nextEvent, record, until } from '../helpers/wait';
 
 /** Anonymous post-room clients: no presence transitions, so only the test's own windows are pending. */
 const ANONYMOUS = {};
 
 const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
 
-/** No worker runs here: windows stay pending until the test flushes, drops or lists them. */
+/**
+ * A worker runs (operator flushes and force-emits are emitted by workers), but the pending queue
+ * is paused: windows stay pending until the test flushes, drops or lists them.
+ */
 describe('management core and admin HTTP against real pending entries', () => {
   const stack = new Stack(testConfig({ ADMIN_TOKEN, AUTH_MODE: 'anonymous' }));
   afterAll(() => stack.close());
 
   async function seed() {
-    const gw = stack.gateways[0] ?? (await stack.gateway());
+    let gw = stack.gateways[0];
+    if (!gw) {
+      gw = await stack.gateway();
+      await gw.runtime.events.pendingQueue.pause();
+      await stack.worker();
+    }
+    const runtime = gw.runtime;
     const likes = (postId: string, n: number) =>
-      Promise.all(Array.from({ length: n }, (_, i) => gw.runtime.events.emit('post_liked', { postId, userId: 'u', likeCount: i + 1 })));
+      Promise.all(Array.from({ length: n }, (_, i) => runtime.events.emit('post_liked', { postId, userId: 'u', likeCount: i + 1 })));
     return { gw, likes };
   }
 
@@ -126,7 +135,7 @@ describe('management core and admin HTTP against real pending entries', () => {
     expect(await flushed.json()).toEqual({ entries: 1, events: 5 });
     const dropMissing = await admin('/pending/drop', { method: 'POST', body: JSON.stringify({ key: 'social:post_liked:post:h' }) });
     expect(dropMissing.status).toBe(404);
-    await sleep(100);
+    await until(() => emits.length >= 2, 5000, 'the forced and the flushed emit');
     expect(emits.map(([, meta]) => meta.coalesced)).toEqual([1, 5]);
   });
 });

@@ -45,7 +45,7 @@ describe('pending windows survive a worker killed mid-flush and a lost flush job
     const { id: windowId } = await gw.runtime.events.emit('post_liked', { postId: 'lost', userId: 'u', likeCount: 41 });
     await gw.runtime.events.emit('post_liked', { postId: 'lost', userId: 'u', likeCount: 42 });
 
-    const queue = gw.runtime.events.queue;
+    const queue = gw.runtime.events.pendingQueue;
     const job = await queue.getJob(flushJobId(windowId));
     expect(job).toBeDefined();
     await job!.remove();

@@ -1,0 +1,44 @@
+import { decode, encode } from 'notepack.io';
+import type { EventMeta, Namespace } from '../catalog';
+import type { Keys } from '../redis/keys';
+
+/**
+ * The Socket.IO Redis adapter's wire format, which workers publish and gateways consume:
+ * msgpack of `[uid, packet, opts]` on channel `<key>#<ns>#<room>#`.
+ */
+
+/** socket.io-parser's packet type for an event. */
+const EVENT_PACKET = 2;
+/** Sender id in adapter messages; gateways only skip messages carrying their own random uid. */
+const PUBLISHER_UID = 'switchboard-worker';
+/** Stands in for meta.offset while encoding; the emit script splices the real offset in its place. */
+const OFFSET_MARK = '\u0001sb-offset\u0001';
+export const OFFSET_MARK_BYTES = encode(OFFSET_MARK) as Buffer;
+
+export function adapterChannel(keys: Pick<Keys, 'adapterKey'>, ns: string, room: string): string {
+  return `${keys.adapterKey}#${ns}#${room}#`;
+}
+
+export function encodeAdapterMessage(ns: Namespace, event: string, data: unknown, meta: EventMeta): Buffer {
+  const packet = { type: EVENT_PACKET, data: [event, data, meta], nsp: ns };
+  return encode([PUBLISHER_UID, packet, { rooms: [meta.room], except: [], flags: {} }]) as Buffer;
+}
+
+/** meta with the offset placeholder as its last field (where the emit script writes the offset). */
+export function withOffsetMark(meta: EventMeta): EventMeta {
+  return { ...meta, offset: OFFSET_MARK };
+}
+
+/** msgpack string header of a short string (what the emit script writes before the offset). */
+function stringHeader(length: number): Buffer {
+  return length < 32 ? Buffer.from([0xa0 + length]) : Buffer.from([0xd9, length]);
+}
+
+/** Rebuilds the published message from a history entry's head, tail and offset, and reads it back. */
+export function decodeStoredMessage(head: Buffer, tail: Buffer, offset: string): { event: string; data: unknown; meta: EventMeta } {
+  const offsetBytes = Buffer.from(offset);
+  const message = Buffer.concat([head, stringHeader(offsetBytes.length), offsetBytes, tail]);
+  const [, packet] = decode(message) as [string, { data: [string, unknown, EventMeta] }];
+  const [event, data, meta] = packet.data;
+  return { event, data, meta };
+}

@@ -1,0 +1,95 @@
+import type { Redis } from 'ioredis';
+import { lookupEvent, type EventMeta } from '../catalog';
+import { historyPolicy, type HistoryDefaults } from '../history/policy';
+import { defineLuaScripts, preloadLuaScripts, type ScriptCall } from '../redis/lua';
+import type { Keys } from '../redis/keys';
+import { adapterChannel, encodeAdapterMessage, OFFSET_MARK_BYTES, withOffsetMark } from './adapter-message';
+
+const SCRIPTS = { sbEmitBatch: 'emit-batch-n.lua' };
+
+/** One event ready to emit: what clients receive as `(data, meta)` in `ns`, room `meta.room`. */
+export interface EmitItem {
+  event: string;
+  data: unknown;
+  meta: EventMeta;
+}
+
+export interface BatchEmitResult {
+  /** The items with `meta.offset` set where the event keeps history. */
+  items: EmitItem[];
+  /** True when an earlier run of the same batch had already emitted it: nothing was published now. */
+  replayed: boolean;
+}
+
+export type EmitterConfig = HistoryDefaults & { EMIT_MARKER_TTL_MS: number };
+
+/**
+ * Emits batches into namespace rooms on every gateway by publishing the messages the Socket.IO
+ * Redis adapter listens for, with one Lua call per batch (history append + PUBLISH per event, in
+ * batch order), see lua/emit-batch-n.lua. Each message is msgpack-encoded once, here; the history
+ * keeps those same bytes.
+ *
+ * Why not @socket.io/redis-emitter: its emit does not return the PUBLISH promise, so a publish
+ * lost while Redis is away would still count as delivered; here the worker awaits it, and a failed
+ * emit fails the job, which BullMQ retries with the same event ids.
+ */
+export class BatchEmitter {
+  private readonly script: ScriptCall;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly config: EmitterConfig,
+  ) {
+    this.script = defineLuaScripts(redis, __dirname, SCRIPTS).sbEmitBatch;
+  }
+
+  /** Loads the script before the first job, so a room's first emits keep their order. */
+  ready(): Promise<void> {
+    return preloadLuaScripts(this.redis, __dirname, SCRIPTS);
+  }
+
+  /**
+   * Emits `items` in order as batch `batchId` (unique: a delivery batch's first event id, or a
+   * pending window's id). Running the same batch id again within EMIT_MARKER_TTL_MS publishes
+   * nothing and returns the offsets of the first run.
+   */
+  async emit(batchId: string, items: EmitItem[]): Promise<BatchEmitResult> {
+    const streams = new Map<string, number>();
+    const streamArgs: Array<string | number> = [];
+    const eventArgs: Array<string | number | Buffer> = [];
+    for (const { event, data, meta } of items) {
+      const channel = adapterChannel(this.keys, meta.ns, meta.room);
+      const policy = historyPolicy(lookupEvent(event), this.config);
+      if (!policy) {
+        eventArgs.push(0, channel, encodeAdapterMessage(meta.ns, event, data, meta), '', meta.id);
+        continue;
+      }
+      const key = this.keys.history(meta.ns, meta.room);
+      let stream = streams.get(key);
+      if (stream === undefined) {
+        stream = streams.size + 1;
+        streams.set(key, stream);
+        streamArgs.push(policy.maxLen, policy.maxAgeMs);
+      }
+      const message = encodeAdapterMessage(meta.ns, event, data, withOffsetMark(meta));
+      // The mark is the last string a client could not have written (meta comes after data and the
+      // offset is meta's last field), so its last occurrence is the one to replace.
+      const at = message.lastIndexOf(OFFSET_MARK_BYTES);
+      eventArgs.push(stream, channel, message.subarray(0, at), message.subarray(at + OFFSET_MARK_BYTES.length), meta.id);
+    }
+    const keys = [this.keys.emitMarker(batchId), ...streams.keys()];
+    const [replayed, joined] = (await this.script(keys.length, ...keys, this.config.EMIT_MARKER_TTL_MS, ...streamArgs, ...eventArgs)) as [number, string];
+    const offsets = joined.split(',');
+    items.forEach((item, i) => {
+      const offset = offsets[i];
+      if (offset) item.meta.offset = offset;
+    });
+    return { items, replayed: replayed === 1 };
+  }
+
+  /** Drops a batch's marker once everything that follows its emit is stored (the marker's TTL is the fallback). */
+  forget(batchId: string): void {
+    this.redis.del(this.keys.emitMarker(batchId)).catch(() => undefined);
+  }
+}

@@ -1,0 +1,58 @@
+--[[
+  Emits a delivery batch in one call: for every event, in batch order, appends it to its room's
+  history (if the event keeps history) and publishes the Socket.IO adapter message, with
+  meta.offset = the event's stream id spliced into the message. Then records the batch as emitted,
+  so a retry of the same job (a failed follow-up step, a stalled job) publishes nothing twice.
+
+  KEYS[1]      the batch's emit marker
+  KEYS[2..]    history streams of the batch's rooms that keep history, each once (S = #KEYS - 1)
+  ARGV[1]      marker TTL in ms
+  ARGV[2..]    per stream s (1..S), 2 values: max entries (MAXLEN ~), max age in ms
+  then         per event, 5 values: stream number (0 = no history), adapter channel,
+               message head (msgpack bytes up to the offset string; the whole message without
+               history), message tail (after the offset string), event id
+
+  The history entry keeps the head and tail, not a second encoding: recovery rebuilds the exact
+  message from them and the entry id.
+
+  Returns  { 0 = emitted now | 1 = emitted by an earlier run (nothing published),
+             offsets joined by ',' in event order ('' for an event without history) }
+]]
+local done = redis.call('GET', KEYS[1])
+if done then return { 1, done } end
+
+local S = #KEYS - 1
+local first = 2 + 2 * S
+local n = (#ARGV - first + 1) / 5
+local offsets = {}
+
+for i = 0, n - 1 do
+  local a = first + i * 5
+  local s = tonumber(ARGV[a])
+  if s > 0 then
+    local offset = redis.call('XADD', KEYS[1 + s], 'MAXLEN', '~', ARGV[2 * s], '*', 'i', ARGV[a + 4], 'h', ARGV[a + 2], 't', ARGV[a + 3])
+    -- msgpack string header for the offset (fixstr below 32 bytes, else str8)
+    local len = #offset
+    local header
+    if len < 32 then header = string.char(0xa0 + len) else header = string.char(0xd9, len) end
+    redis.call('PUBLISH', ARGV[a + 1], ARGV[a + 2] .. header .. offset .. ARGV[a + 3])
+    offsets[i + 1] = offset
+  else
+    redis.call('PUBLISH', ARGV[a + 1], ARGV[a + 2])
+    offsets[i + 1] = ''
+  end
+end
+
+if S > 0 then
+  local t = redis.call('TIME')
+  local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  for s = 1, S do
+    local maxAge = tonumber(ARGV[2 * s + 1])
+    redis.call('XTRIM', KEYS[1 + s], 'MINID', '~', tostring(nowMs - maxAge))
+    redis.call('PEXPIRE', KEYS[1 + s], maxAge)
+  end
+end
+
+local joined = table.concat(offsets, ',')
+redis.call('SET', KEYS[1], joined, 'PX', ARGV[1])
+return { 0, joined }
