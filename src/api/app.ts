@@ -4,14 +4,17 @@ import type { Runtime } from '../runtime';
 import { requireBearer } from './bearer';
 import { cors, parseOrigins } from './cors';
 import { errorResponder, notFound } from './http-errors';
-import { httpRateLimit } from './rate-limit';
+import { httpRateLimit, rateLimitByToken } from './rate-limit';
 import { adminRoutes } from './routes/admin';
 import { domainRoutes } from './routes/domain';
 import { publishRoutes } from './routes/publish';
+import { publishBatchRoutes } from './routes/publish-batch';
 
 /**
  * The HTTP side of a gateway: JSON API under /api (service token), operator API under /admin
- * (ADMIN_TOKEN), both rate-limited per token or IP; health at /healthz.
+ * (ADMIN_TOKEN), both rate-limited per token or IP; health at /healthz. The publish token on /api
+ * (a trusted backend) has its own bucket instead (RATE_PUBLISH_*), or none when
+ * RATE_PUBLISH_PER_SEC is 0.
  */
 export function createHttpApp(rt: Runtime): Express {
   const app = express();
@@ -20,6 +23,10 @@ export function createHttpApp(rt: Runtime): Express {
   const limit = httpRateLimit(
     new RedisTokenBuckets(rt.redis, rt.keys, 'http', { burst: rt.config.RATE_HTTP_BURST, perSec: rt.config.RATE_HTTP_PER_SEC }),
   );
+  const publishLimit =
+    rt.config.RATE_PUBLISH_PER_SEC > 0
+      ? httpRateLimit(new RedisTokenBuckets(rt.redis, rt.keys, 'publish', { burst: rt.config.RATE_PUBLISH_BURST, perSec: rt.config.RATE_PUBLISH_PER_SEC }))
+      : undefined;
 
   app.get('/healthz', async (_req, res) => {
     const redis = rt.redis.status === 'ready' ? await rt.redis.ping().then(() => 'ok', () => 'error') : rt.redis.status;
@@ -27,8 +34,10 @@ export function createHttpApp(rt: Runtime): Express {
   });
 
   // Limit and authenticate before parsing, so an unauthenticated body is never read.
-  app.use('/api', limit, requireBearer([rt.config.PUBLISH_TOKEN], 'the publish API'));
+  app.use('/api', rateLimitByToken(rt.config.PUBLISH_TOKEN, publishLimit, limit), requireBearer([rt.config.PUBLISH_TOKEN], 'the publish API'));
   app.use('/admin', limit);
+  // Before the global parser: the batch route parses its own, larger body (PUBLISH_BATCH_MAX_BYTES).
+  app.use('/api', publishBatchRoutes(rt));
   app.use(express.json({ limit: rt.config.MAX_PAYLOAD_BYTES }));
   app.use('/api', domainRoutes(rt), publishRoutes(rt));
   app.use('/admin', adminRoutes(rt));

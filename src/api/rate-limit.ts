@@ -2,14 +2,20 @@ import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { GatewayError } from '../errors';
 import type { RedisTokenBuckets } from '../limits/redis-buckets';
+import { safeEqual } from './bearer';
+
+/** The token of an `Authorization: Bearer <token>` header, if the request presents one. */
+function presentedToken(req: Request): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+}
 
 /**
  * Who an HTTP request is charged to: the bearer token it presents (hashed: a secret never
  * becomes a Redis key), or its IP address when it presents none.
  */
 export function httpSubject(req: Request): string {
-  const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  const raw = match ? `token:${match[1]}` : `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
+  const token = presentedToken(req);
+  const raw = token !== undefined ? `token:${token}` : `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
   return createHash('sha256').update(raw).digest('hex').slice(0, 32);
 }
 
@@ -24,5 +30,20 @@ export function httpRateLimit(buckets: RedisTokenBuckets, subjectOf: (req: Reque
       if (admission.allowed) return next();
       next(new GatewayError('rate_limited', `too many requests; retry in ${admission.retryAfterMs} ms`, { retryAfterMs: admission.retryAfterMs }));
     }, next);
+  };
+}
+
+/**
+ * Routes each request to one of two limiters by the token it presents: one presenting
+ * `trustedToken` (compared in constant time) goes through `trusted`, or is not limited at all
+ * when `trusted` is undefined; every other request (another token, none) goes through `others`.
+ * E.g. `app.use('/api', rateLimitByToken(config.PUBLISH_TOKEN, undefined, httpRateLimit(buckets)))`.
+ */
+export function rateLimitByToken(trustedToken: string, trusted: RequestHandler | undefined, others: RequestHandler): RequestHandler {
+  return (req, res, next) => {
+    const token = presentedToken(req);
+    if (token === undefined || !safeEqual(token, trustedToken)) return others(req, res, next);
+    if (trusted) return trusted(req, res, next);
+    next();
   };
 }

@@ -89,10 +89,11 @@ describe('socket rate limits', () => {
 });
 
 describe('HTTP rate limits', () => {
-  const stack = new Stack(testConfig({ RATE_HTTP_BURST: '5', RATE_HTTP_PER_SEC: '1' }));
+  // The publish token is a trusted backend: limited only when RATE_PUBLISH_PER_SEC is set.
+  const stack = new Stack(testConfig({ RATE_HTTP_BURST: '5', RATE_HTTP_PER_SEC: '1', RATE_PUBLISH_BURST: '5', RATE_PUBLISH_PER_SEC: '1' }));
   afterAll(() => stack.close());
 
-  it('limits callers per token with 429 rate_limited and Retry-After; another caller is unaffected', async () => {
+  it('limits the publish token (when set) with 429 rate_limited and Retry-After; another caller is unaffected', async () => {
     const gw = await stack.gateway();
     const statuses: number[] = [];
     let limited: Response | undefined;

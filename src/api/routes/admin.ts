@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { PendingKeySchema } from '../../management/filters';
+import { QUEUE_KINDS } from '../../management/jobs';
 import type { Runtime } from '../../runtime';
 import { requireBearer } from '../bearer';
 import { parse } from '../validate';
@@ -15,7 +16,7 @@ const ListQuery = Filter.extend({
 });
 const FlushBody = z.union([z.object({ key: PendingKeySchema }).strict(), z.object({ all: z.literal(true) }).strict()]);
 const DropBody = z.object({ key: PendingKeySchema });
-const QueueKind = z.enum(['delivery', 'handlers']);
+const QueueKind = z.enum(QUEUE_KINDS);
 const FailedQuery = z.object({ queue: QueueKind.optional(), limit: z.coerce.number().int().min(1).max(1000).default(50) });
 const RetryBody = z.union([
   z.object({ queue: QueueKind, id: z.string().min(1).max(200) }).strict(),

@@ -10,7 +10,7 @@ import { parse } from '../validate';
  * wins if both are set); a replay answers 202 with the first request's id and
  * `Idempotent-Replayed: true`.
  */
-const PublishBody = z.object({
+export const PublishBody = z.object({
   event: z.string().min(1).max(128),
   target: z.record(z.string(), z.unknown()).optional(),
   data: z.unknown(),

@@ -1,0 +1,88 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import { GatewayError, toGatewayError, type ErrorBody } from '../../errors';
+import type { Accepted } from '../../events/event-manager';
+import { logger } from '../../logger';
+import type { Runtime } from '../../runtime';
+import { parse } from '../validate';
+import { PublishBody } from './publish';
+
+const log = logger('http');
+
+/** The envelope of a batch; its length (1..PUBLISH_BATCH_MAX, from config) is checked on its own. */
+const BatchBody = z.object({ events: z.array(z.unknown()) });
+
+/** One slot of the answer, in item order. */
+export type BatchItemResult = { id: string; replayed?: true } | { error: ErrorBody };
+
+export interface BatchAnswer {
+  accepted: number;
+  rejected: number;
+  results: BatchItemResult[];
+}
+
+/**
+ * `POST /api/events/batch { events: [{ event, target?, data, idempotencyKey? }, ...] }`: many
+ * publishes in one request, each item exactly like a `POST /api/events` body.
+ *
+ * Decision: **one bad item rejects only itself.** Every item is validated and published on its
+ * own (all in the same tick, so the EventManager packs them into one or a few delivery jobs, in
+ * item order), and the answer is 200 `{ accepted, rejected, results }` with one slot per item, in
+ * item order: `{ id }`, `{ id, replayed: true }` (idempotency key already used), or `{ error }`
+ * (`invalid_payload`, `unknown_event`, `invalid_target`, `payload_too_large` when the item's data
+ * JSON exceeds MAX_PAYLOAD_BYTES, `conflict`, `unavailable`, ...). A caller retries only the
+ * failed slots; idempotency keys make that safe.
+ *
+ * Whole-request errors: 400 `invalid_json` (not JSON), 400 `invalid_payload` (not
+ * `{ events: [...] }`, 0 or more than PUBLISH_BATCH_MAX items, or an `Idempotency-Key` header,
+ * which a batch does not take: keys go on the items), 413 `payload_too_large` (body over
+ * PUBLISH_BATCH_MAX_BYTES), and 503 `unavailable` when every item failed with `unavailable`
+ * (Redis is away; nothing was accepted).
+ */
+export function publishBatchRoutes(rt: Runtime): Router {
+  const { PUBLISH_BATCH_MAX: maxItems, PUBLISH_BATCH_MAX_BYTES: maxBytes, MAX_PAYLOAD_BYTES: maxDataBytes } = rt.config;
+  const r = Router();
+
+  /** Validates one item and calls publish before its first await, so all items go out in one tick. */
+  const publishItem = async (item: unknown, index: number): Promise<Accepted> => {
+    const parsed = PublishBody.safeParse(item);
+    if (!parsed.success) throw GatewayError.fromZod(parsed.error, 'invalid_payload', `events[${index}]`);
+    const { idempotencyKey, ...input } = parsed.data;
+    const bytes = Buffer.byteLength(JSON.stringify(input.data) ?? '');
+    if (bytes > maxDataBytes) {
+      throw new GatewayError('payload_too_large', `events[${index}].data is ${bytes} bytes; at most ${maxDataBytes} per event`);
+    }
+    return rt.events.publish(input, { idempotencyKey });
+  };
+
+  r.post('/events/batch', express.json({ limit: maxBytes }), async (req, res) => {
+    if (req.get('idempotency-key') !== undefined) {
+      throw new GatewayError('invalid_payload', 'a batch takes no Idempotency-Key header; set idempotencyKey on each item');
+    }
+    const { events } = parse(BatchBody, req.body, 'body');
+    if (events.length === 0 || events.length > maxItems) {
+      const message = `must hold 1 to ${maxItems} events (got ${events.length})`;
+      throw new GatewayError('invalid_payload', `invalid body at events: ${message}`, { issues: [{ path: ['events'], message }] });
+    }
+
+    const settled = await Promise.allSettled(events.map(publishItem));
+    const answer: BatchAnswer = { accepted: 0, rejected: 0, results: [] };
+    const errors: GatewayError[] = [];
+    for (const outcome of settled) {
+      if (outcome.status === 'fulfilled') {
+        answer.accepted += 1;
+        answer.results.push(outcome.value.replayed ? { id: outcome.value.id, replayed: true } : { id: outcome.value.id });
+      } else {
+        const error = toGatewayError(outcome.reason);
+        if (error.code === 'internal') log.error({ err: outcome.reason }, 'batch item failed');
+        errors.push(error);
+        answer.rejected += 1;
+        answer.results.push({ error: error.toJSON() });
+      }
+    }
+    // Nothing accepted because Redis is away: answer like the single route, so callers retry.
+    if (errors.length === events.length && errors.every((e) => e.code === 'unavailable')) throw errors[0];
+    res.status(200).json(answer);
+  });
+  return r;
+}
