@@ -1,13 +1,16 @@
 /**
  * The end-to-end benchmark of issue 2: 100 clients in one room, the same events on the queued
- * path (EventManager -> BullMQ -> worker -> adapter) and the emitter path (redis-emitter ->
- * adapter) into the same gateway, at a fixed rate (median of alternating runs) and at rising rates.
+ * path (EventManager -> BullMQ -> worker -> adapter), the publish API (`http`: one event per
+ * request; `http-batch`: one request per producer tick) and the emitter path (redis-emitter ->
+ * adapter) into the same gateway, at a fixed rate (median of alternating runs, every path beside
+ * the emitter) and at rising rates (queued and emitter). Each run also reports its cost per event
+ * (worker and Redis CPU, Redis commands, events per delivery job), on a private redis-server.
  */
 import os from 'node:os';
 import { BenchStack, type RunResult } from './lib/harness';
 import type { Path } from './lib/protocol';
 import { median, ratio, round } from './lib/stats';
-import { machineFacts, writeResult } from './lib/report';
+import { machineFacts, medianCost, writeResult } from './lib/report';
 
 export interface E2eOptions {
   redisUrl: string;
@@ -33,16 +36,33 @@ export const E2E_DEFAULTS: Omit<E2eOptions, 'redisUrl'> = {
   p99LimitMs: 50,
 };
 
-type E2ePath = Exclude<Path, 'batched'>;
-const PATHS: E2ePath[] = ['queued', 'emitter'];
+/** Fixed-rate paths; each repeat starts one further along, so no path always runs first. */
+const FIXED_PATHS: Path[] = ['queued', 'emitter', 'http', 'http-batch'];
+/** Rising-rate paths. */
+type StepPath = 'queued' | 'emitter';
+const STEP_PATHS: StepPath[] = ['queued', 'emitter'];
+
+/**
+ * Gateway env for the http paths: RATE_PUBLISH_PER_SEC=0 pins "the publish token is not limited"
+ * (the default; no bucket check per request). RATE_HTTP_* are raised too, so a gateway that still
+ * charges the publish token to the per-token HTTP bucket (200 burst, 100/s) does not refuse 1,000
+ * requests/s; the bucket's Redis script then shows up in the commands per event.
+ */
+export const HTTP_LIMIT_ENV = { RATE_HTTP_BURST: '1000000', RATE_HTTP_PER_SEC: '1000000', RATE_PUBLISH_PER_SEC: '0' };
 
 function log(line: string): void {
   process.stdout.write(`[e2e] ${line}\n`);
 }
 
-function brief(r: RunResult): string {
+export function brief(r: RunResult): string {
   const l = r.latency;
-  return `${r.path.padEnd(7)} ${r.targetRate}/s sent ${r.achievedRate}/s  p50 ${l.p50} p95 ${l.p95} p99 ${l.p99} max ${l.max} ms  lost ${r.lost}  foreign cpu ${r.foreignCpuPct}% (waited ${r.quietWaitS}s)  cpu ${JSON.stringify(r.cpuPct)}`;
+  const c = r.cost;
+  return (
+    `${r.path.padEnd(10)} ${r.targetRate > 0 ? `${r.targetRate}/s` : 'max'} sent ${r.achievedRate}/s  p50 ${l.p50} p95 ${l.p95} p99 ${l.p99} max ${l.max} ms  lost ${r.lost}` +
+    (r.failedSends > 0 ? ` failed ${r.failedSends} (${r.firstError ?? '?'})` : '') +
+    `  per event: worker ${c.workerCpuUsPerEvent} µs, redis ${c.redisCpuUsPerEvent} µs, ${c.redisCommandsPerEvent} cmds, ${c.eventsPerJob ?? '-'} ev/job, ${c.handlerJobsPerEvent} handler jobs` +
+    `  foreign cpu ${r.foreignCpuPct}% (waited ${r.quietWaitS}s)  cpu ${JSON.stringify(r.cpuPct)}`
+  );
 }
 
 /** A step passes when every event reached every client, p99 is under the limit, and the producer kept the pace. */
@@ -50,7 +70,7 @@ export function sustained(r: RunResult, p99LimitMs: number): boolean {
   return r.lost === 0 && r.failedSends === 0 && r.latency.p99 < p99LimitMs && r.achievedRate >= 0.95 * r.targetRate;
 }
 
-function medians(runs: RunResult[]) {
+export function medians(runs: RunResult[]) {
   return {
     runs: runs.length,
     p50: round(median(runs.map((r) => r.latency.p50))),
@@ -62,6 +82,24 @@ function medians(runs: RunResult[]) {
     lost: runs.reduce((a, r) => a + r.lost, 0),
     ...(runs[0]?.accepted ? { acceptedP50: round(median(runs.map((r) => r.accepted!.p50))), acceptedP99: round(median(runs.map((r) => r.accepted!.p99))) } : {}),
     cpuPctMedian: Object.fromEntries(Object.keys(runs[0]?.cpuPct ?? {}).map((k) => [k, median(runs.map((r) => r.cpuPct[k]!))])),
+    failedSends: runs.reduce((a, r) => a + r.failedSends, 0),
+    /** Cost per event, medians over the runs (see CostPerEvent in lib/report.ts). */
+    cost: medianCost(runs.map((r) => r.cost)),
+  };
+}
+
+/** One path's medians beside the emitter's of the same scenario run: the ratios are path / emitter. */
+function vsEmitter(m: ReturnType<typeof medians>, e: ReturnType<typeof medians>) {
+  return {
+    p50: m.p50,
+    p99: m.p99,
+    emitterP50: e.p50,
+    emitterP99: e.p99,
+    ratio: { p50: ratio(m.p50, e.p50), p95: ratio(m.p95, e.p95), p99: ratio(m.p99, e.p99), deliveredPerSec: ratio(m.deliveredPerSec, e.deliveredPerSec) },
+    within1_5xOfEmitterP99: m.p99 <= 1.5 * e.p99,
+    lost: m.lost,
+    redisCommandsPerEvent: m.cost.redisCommandsPerEvent,
+    emitterRedisCommandsPerEvent: e.cost.redisCommandsPerEvent,
   };
 }
 
@@ -73,26 +111,43 @@ function perStepRatios(steps: RunResult[], limit: number) {
     const q = last('queued');
     const e = last('emitter');
     const side = (r?: RunResult) =>
-      r && { p50: r.latency.p50, p99: r.latency.p99, lost: r.lost, deliveredPerSec: r.deliveredPerSec, sustained: sustained(r, limit), foreignCpuPct: r.foreignCpuPct };
+      r && {
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        lost: r.lost,
+        deliveredPerSec: r.deliveredPerSec,
+        sustained: sustained(r, limit),
+        foreignCpuPct: r.foreignCpuPct,
+        workerCpuUsPerEvent: r.cost.workerCpuUsPerEvent,
+        redisCpuUsPerEvent: r.cost.redisCpuUsPerEvent,
+        redisCommandsPerEvent: r.cost.redisCommandsPerEvent,
+        eventsPerJob: r.cost.eventsPerJob,
+      };
     return { rate, queued: side(q), emitter: side(e), p99Ratio: q && e ? ratio(q.latency.p99, e.latency.p99) : null };
   });
 }
 
 export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown> {
   const started = Date.now();
-  const stack = new BenchStack({ redisUrl: opts.redisUrl, clients: opts.clients, clientProcesses: opts.clientProcesses });
+  const stack = new BenchStack({ redisUrl: opts.redisUrl, clients: opts.clients, clientProcesses: opts.clientProcesses, env: HTTP_LIMIT_ENV });
   const loadBefore = os.loadavg();
   try {
     await stack.start();
-    log(`stack up: gateway :${stack.port}, prefix ${stack.prefix}, ${opts.clients} clients in ${opts.clientProcesses} processes`);
+    const redisFacts0 = await stack.redisFacts();
+    log(`stack up: gateway :${stack.port}, prefix ${stack.prefix}, ${opts.clients} clients in ${opts.clientProcesses} processes; ${redisFacts0.redis} (${redisFacts0.redisUrl})`);
     const clockOffsetsMs = await stack.clockOffsets();
 
     // Warm-up (not recorded): JIT, connections, BullMQ scripts loaded.
-    for (const p of PATHS) await stack.run(p, 500, 1);
+    for (const p of FIXED_PATHS) {
+      const r = await stack.run(p, 500, 1);
+      if (r.failedSends > 0) log(`warm-up ${p}: ${r.failedSends} failed sends (${r.firstError ?? '?'})`);
+    }
+    log(`idle stack: ${await stack.measureIdle()} Redis commands/s`);
 
     const fixed: RunResult[] = [];
     for (let i = 0; i < opts.repeats; i++) {
-      for (const p of PATHS) {
+      for (let j = 0; j < FIXED_PATHS.length; j++) {
+        const p = FIXED_PATHS[(i + j) % FIXED_PATHS.length]!;
         const r = await stack.run(p, opts.rate, opts.durationS);
         log(`fixed ${i + 1}/${opts.repeats} ${brief(r)}`);
         fixed.push(r);
@@ -100,10 +155,10 @@ export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown
     }
 
     const steps: RunResult[] = [];
-    const maxSustained: Record<E2ePath, number> = { queued: 0, emitter: 0 };
-    const alive = new Set<E2ePath>(PATHS);
+    const maxSustained: Record<StepPath, number> = { queued: 0, emitter: 0 };
+    const alive = new Set<StepPath>(STEP_PATHS);
     for (const rate of opts.steps) {
-      for (const p of PATHS) {
+      for (const p of STEP_PATHS) {
         if (!alive.has(p)) continue;
         let r = await stack.run(p, rate, opts.stepS);
         log(`step ${brief(r)}`);
@@ -122,13 +177,15 @@ export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown
 
     const queued = medians(fixed.filter((r) => r.path === 'queued'));
     const emitter = medians(fixed.filter((r) => r.path === 'emitter'));
+    const httpOne = medians(fixed.filter((r) => r.path === 'http'));
+    const httpBatch = medians(fixed.filter((r) => r.path === 'http-batch'));
     const result = {
       scenario: 'e2e',
       setup: {
         ...machineFacts(),
         loadavgBefore: loadBefore.map((v) => round(v)),
         loadavgAfter: os.loadavg().map((v) => round(v)),
-        redisVersion: await stack.redisVersion(),
+        ...(await stack.redisFacts()),
         clients: opts.clients,
         clientProcesses: opts.clientProcesses,
         room: 'order:bench on /orders',
@@ -136,8 +193,10 @@ export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown
         workerConcurrency: stack.config.WORKER_CONCURRENCY,
         auth: `AUTH_MODE=${stack.config.AUTH_MODE}; one JWT per client (distinct users, role admin), verified at the handshake; rate limits as configured (socket ${stack.config.RATE_SOCKET_PER_SEC}/s, user ${stack.config.RATE_USER_PER_SEC}/s); clients send only their join`,
         clockOffsetsMs,
-        processes: 'gateway, worker, 2 client processes, 1 producer process (EventManager and redis-emitter), orchestrator; all on 127.0.0.1',
-        latency: 'client receive time - producer send time, performance.timeOrigin + performance.now(); send time carried in data.note on both paths',
+        http: `http: POST /api/events, one event per request; http-batch: POST /api/events/batch, the events of one 2 ms producer tick per request; node:http keep-alive agent (64 sockets) in the producer, bearer PUBLISH_TOKEN; gateway env ${JSON.stringify(HTTP_LIMIT_ENV)}`,
+        processes: 'gateway, worker, 2 client processes, 1 producer process (EventManager, redis-emitter, HTTP client), redis-server (private when possible), orchestrator; all on 127.0.0.1',
+        latency: 'client receive time - producer send time, performance.timeOrigin + performance.now(); send time carried in data.note on every path',
+        cost: 'per run, over the window from the first send until Redis is idle again after the last receipt: worker CPU (/proc) and Redis CPU (INFO cpu) per event in µs, Redis commands per event (INFO commandstats calls deltas), delivery and handler jobs from the queues\' id counters (BullMQ auto-increment ids)',
         durationS: round((Date.now() - started) / 1000, 1),
       },
       fixedRate: {
@@ -145,9 +204,12 @@ export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown
         durationS: opts.durationS,
         eventsPerRun: opts.rate * opts.durationS,
         deliveriesPerRun: opts.rate * opts.durationS * opts.clients,
-        note: `median over ${opts.repeats} runs per path, alternating queued/emitter; ratio = queued / emitter of the medians`,
+        note: `median over ${opts.repeats} runs per path, paths alternating (${FIXED_PATHS.join(', ')}, each repeat starting one further along); ratio = queued / emitter of the medians; vsEmitter: each path's medians beside the emitter's of this same scenario run`,
         queued,
         emitter,
+        http: httpOne,
+        'http-batch': httpBatch,
+        vsEmitter: { queued: vsEmitter(queued, emitter), http: vsEmitter(httpOne, emitter), 'http-batch': vsEmitter(httpBatch, emitter) },
         ratio: {
           p50: ratio(queued.p50, emitter.p50),
           p95: ratio(queued.p95, emitter.p95),
@@ -172,6 +234,6 @@ export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown
     return result;
   } finally {
     const deleted = await stack.close();
-    log(`stopped ${stack.procs.length} processes, deleted ${deleted} Redis keys`);
+    log(`stopped ${stack.procs.length} processes${deleted > 0 ? `, deleted ${deleted} Redis keys` : ''}`);
   }
 }

@@ -1,13 +1,14 @@
 /**
- * `npm run bench`: runs each benchmark scenario in turn (e2e, throttle) and writes its result
- * under bench/results/. Not part of the tests. Set BENCH_ONLY=e2e (comma list) to run a subset,
- * BENCH_QUICK=1 for a short smoke run. BENCH_ONLY=breakdown runs the queued-path diagnosis.
+ * `npm run bench`: runs each benchmark scenario in turn (e2e, throughput, throttle, validation) and writes its
+ * result under bench/results/. Not part of the tests. Set BENCH_ONLY=e2e (comma list) to run a
+ * subset, BENCH_QUICK=1 for a short smoke run.
  */
 import path from 'node:path';
-import { BREAKDOWN_DEFAULTS, runBreakdown } from './breakdown';
 import { E2E_DEFAULTS, runE2e } from './e2e';
 import { ROOT } from './lib/report';
 import { runThrottle, THROTTLE_DEFAULTS } from './throttle';
+import { runThroughput, THROUGHPUT_DEFAULTS } from './throughput';
+import { runValidation, VALIDATION_DEFAULTS } from './validation';
 
 const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const results = path.join(ROOT, 'bench', 'results');
@@ -15,25 +16,26 @@ const results = path.join(ROOT, 'bench', 'results');
 // BENCH_QUICK=1: a short smoke run of the whole sequence (figures not meaningful), written aside.
 const quick = process.env.BENCH_QUICK === '1';
 const e2eOptions = quick ? { ...E2E_DEFAULTS, durationS: 2, repeats: 1, steps: [500, 2000], stepS: 2 } : E2E_DEFAULTS;
+const throughputOptions = quick ? { ...THROUGHPUT_DEFAULTS, durationS: 2, repeats: 1 } : THROUGHPUT_DEFAULTS;
 const throttleOptions = quick ? { ...THROTTLE_DEFAULTS, rate: 2000, durationMs: 2000 } : THROTTLE_DEFAULTS;
 // BENCH_TAG=name: a variant run (e.g. with HANDLERS_DIR pointing at an empty folder) written as
 // <scenario>.<name>.json next to the default results, so both can be compared.
 const tag = process.env.BENCH_TAG && /^[a-z0-9-]{1,32}$/.test(process.env.BENCH_TAG) ? `.${process.env.BENCH_TAG}` : '';
 const suffix = (quick ? '.quick' : '') + tag;
 
-/** Scenarios that only run when named in BENCH_ONLY (diagnostics, not targets). */
-const onDemand = new Set(['breakdown']);
-
 const scenarios: Array<[name: string, run: () => Promise<unknown>]> = [
   ['e2e', () => runE2e({ redisUrl, ...e2eOptions }, path.join(results, `e2e${suffix}.json`))],
+  ['throughput', () => runThroughput({ redisUrl, ...throughputOptions }, path.join(results, `throughput${suffix}.json`))],
   ['throttle', () => runThrottle({ redisUrl, ...throttleOptions }, path.join(results, `throttle${suffix}.json`))],
-  ['breakdown', () => runBreakdown({ redisUrl, ...BREAKDOWN_DEFAULTS, ...(quick ? { repeats: 1, durationS: 2 } : {}) }, path.join(results, `breakdown${suffix}.json`))],
+  ['validation', () => runValidation(quick ? { ...VALIDATION_DEFAULTS, rounds: 3 } : VALIDATION_DEFAULTS, path.join(results, `validation${suffix}.json`))],
 ];
 
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
+  const unknown = only?.filter((n) => !scenarios.some(([name]) => name === n)) ?? [];
+  if (unknown.length > 0) throw new Error(`unknown scenario(s) in BENCH_ONLY: ${unknown.join(', ')} (known: ${scenarios.map(([n]) => n).join(', ')})`);
   for (const [name, run] of scenarios) {
-    if (only ? !only.includes(name) : onDemand.has(name)) continue;
+    if (only && !only.includes(name)) continue;
     process.stdout.write(`bench: ${name}\n`);
     await run();
   }

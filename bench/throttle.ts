@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
@@ -9,7 +7,7 @@ import { loadConfig } from '../src/config';
 import { startGateway, type Gateway } from '../src/gateway/server';
 import { startDeliveryWorker } from '../workers/delivery-worker';
 import { benchAuthEnv, mintBenchTokens } from './lib/auth';
-import { Proc } from './lib/procs';
+import { commandStats, privateRedis } from './lib/redis';
 import { machineFacts, ROOT, writeResult } from './lib/report';
 
 /**
@@ -31,55 +29,13 @@ export const THROTTLE_DEFAULTS: Omit<ThrottleOptions, 'redisUrl'> = { rate: 10_0
 
 const TICK_MS = 10;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-/**
- * A throwaway redis-server on loopback (no persistence); undefined if none can be started. Tracked
- * as a bench Proc, so it is killed by pid even if the bench exits without reaching its cleanup.
- */
-async function privateRedis(): Promise<{ url: string; proc: Proc } | undefined> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const failed = new Promise<undefined>((resolve) => child.once('error', () => resolve(undefined)));
-  const proc = new Proc('throttle-redis', child);
-  const url = `redis://127.0.0.1:${port}`;
-  const ready = (async () => {
-    for (let i = 0; i < 100; i++) {
-      const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-      probe.on('error', () => undefined);
-      const ok = await probe.connect().then(() => probe.ping(), () => undefined);
-      probe.disconnect();
-      if (ok === 'PONG') return { url, proc };
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await proc.kill();
-    return undefined;
-  })();
-  return Promise.race([ready, failed]);
-}
-
-async function commandStats(redis: Redis): Promise<Map<string, number>> {
-  const info = await redis.info('commandstats');
-  const stats = new Map<string, number>();
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) stats.set(match[1] as string, Number(match[2]));
-  return stats;
-}
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 export async function runThrottleBench(opts: ThrottleOptions): Promise<object> {
   const { rate: RATE, durationMs: DURATION_MS } = opts;
-  const own = await privateRedis();
+  const own = await privateRedis('throttle-redis');
   const redisUrl = own?.url ?? opts.redisUrl;
   process.stdout.write(`[throttle] ${own ? `private redis-server pid ${own.proc.pid} at ${own.url}` : `no private redis-server; using ${opts.redisUrl}`}\n`);
   // The gateway runs in this process: the tokens are minted with the very config it verifies with.

@@ -5,7 +5,7 @@ import type { Config } from '../../src/config';
 
 /**
  * Identity settings of one bench deployment. Every process of it (gateway, worker, producer,
- * probe worker, or the in-process gateway of the throttle scenario) is started with this same
+ * or the in-process gateway of the throttle scenario) is started with this same
  * environment, and the orchestrator loads its Config from it too, so the tokens it mints verify
  * in the gateway. A fresh random secret per run: the bench never relies on the published
  * development secret, and it passes the production checks if NODE_ENV=production is inherited.

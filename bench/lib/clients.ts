@@ -37,6 +37,11 @@ function onEvent(state: SocketState, data: { note?: unknown }): void {
     stale++;
     return;
   }
+  // Out of range (beyond the run's capacity) counts as stale rather than growing memory.
+  if (!(note.seq < state.seen.length)) {
+    stale++;
+    return;
+  }
   if (state.seen[note.seq]) {
     duplicates++;
     return;
@@ -67,16 +72,24 @@ async function connect(n: number): Promise<void> {
 }
 
 serve({
-  start: ({ run: r, expected: n }: StartArgs) => {
+  start: ({ run: r, expected: n, capacity }: StartArgs) => {
     run = r;
-    expected = n;
+    expected = n ?? Infinity;
     hist = new Histogram();
     duplicates = stale = lastRecvAt = complete = 0;
     for (const s of sockets) {
-      s.seen = new Uint8Array(n);
+      s.seen = new Uint8Array(capacity ?? n ?? 0);
       s.distinct = 0;
     }
     return { sockets: sockets.length };
+  },
+  /** Flood runs: the count is known once the producer has stopped. */
+  expect: ({ run: r, expected: n }: { run: number; expected: number }) => {
+    if (r !== run) throw new Error(`expect for run ${r} during run ${run}`);
+    expected = n;
+    complete = sockets.filter((s) => s.distinct >= n).length;
+    if (complete === sockets.length) process.send?.({ event: 'complete', run });
+    return { complete };
   },
   report: (): ClientReport => ({
     run,

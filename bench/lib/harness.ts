@@ -1,22 +1,27 @@
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config';
+import { queueNames } from '../../src/delivery/batch';
+import { redactUrl } from '../../src/redis/connections';
+import { createKeys } from '../../src/redis/keys';
 import { benchAuthEnv, mintBenchTokens } from './auth';
-import type { ClientReport, Path, SendResult } from './protocol';
+import type { ClientReport, FloodArgs, Path, SendArgs, SendResult } from './protocol';
 import { cpuSeconds, forkHelper, machineBusySeconds, freePort, onInterrupt, spawnNode, type Proc } from './procs';
+import { privateRedis, RedisMeter, redisDelta, type RedisDelta } from './redis';
+import { redisSetup, type CostPerEvent } from './report';
 import { clock, Histogram, round, type LatencySummary } from './stats';
 
 const DIST = path.resolve(__dirname, '../..');
 
 export interface StackOptions {
+  /** The Redis to use when no private redis-server can be started (or `privateRedis` is false). */
   redisUrl: string;
   clients: number;
   clientProcesses: number;
-  /** Extra environment for the gateway and worker (e.g. WORKER_CONCURRENCY). */
+  /** Extra environment for the gateway, worker and producer (e.g. WORKER_CONCURRENCY). */
   env?: Record<string, string>;
-  /** Replaces the real worker entry point (used by diagnostic scenarios only). */
-  workerFile?: string;
-  workerArgs?: string[];
+  /** Start a redis-server of the stack's own on a loopback port (default true), so command counts are the stack's only. */
+  privateRedis?: boolean;
 }
 
 export interface RunResult {
@@ -45,6 +50,14 @@ export interface RunResult {
   backlogDropped?: number;
   /** After an incomplete run: seconds until late events stopped arriving (they would load the next run). */
   settleS?: number;
+  /** Requests made on the http paths. */
+  requests?: number;
+  /** Flood runs: the most emits awaiting acceptance at once. */
+  peakInFlight?: number;
+  /** The first failed send of the run, if any (HTTP status and body, or the error). */
+  firstError?: string;
+  /** Worker and Redis CPU, Redis commands and jobs per event (see CostPerEvent in report.ts). */
+  cost: CostPerEvent;
 }
 
 /**
@@ -58,6 +71,13 @@ export class BenchStack {
   private producer!: Proc;
   private redis!: Redis;
   private redisPid = NaN;
+  private meter!: RedisMeter;
+  /** The stack's redis-server when it runs its own (see StackOptions.privateRedis). */
+  private ownRedis: Proc | undefined;
+  /** The Redis every process of the stack uses. */
+  redisUrl = '';
+  /** Commands per second of the idle stack (measureIdle()); a yardstick for the cost figures. */
+  idleCommandsPerSec = NaN;
   private runCounter = 0;
   readonly completions = new Map<number, number>();
   port = 0;
@@ -68,15 +88,18 @@ export class BenchStack {
   constructor(readonly opts: StackOptions) {}
 
   async start(): Promise<void> {
-    this.redis = new Redis(this.opts.redisUrl, { lazyConnect: true });
-    await this.redis.connect();
     // Interrupted (Ctrl-C): the processes are killed by the exit hook; also delete the keys.
     this.unregisterInterrupt = onInterrupt(() => this.close());
+    const own = this.opts.privateRedis === false ? undefined : await privateRedis('redis-server');
+    if (own) this.ownRedis = this.track(own.proc);
+    this.redisUrl = own?.url ?? this.opts.redisUrl;
+    this.redis = new Redis(this.redisUrl, { lazyConnect: true });
+    await this.redis.connect();
     const info = await this.redis.info('server');
     this.redisPid = Number(/process_id:(\d+)/.exec(info)?.[1] ?? NaN);
     this.port = await freePort();
     const env: Record<string, string> = {
-      REDIS_URL: this.opts.redisUrl,
+      REDIS_URL: this.redisUrl,
       KEY_PREFIX: this.prefix,
       PORT: String(this.port),
       HOST: '127.0.0.1',
@@ -88,10 +111,12 @@ export class BenchStack {
     // merge here gives the orchestrator the config they run with (JWT secret, issuer, audience),
     // and fails fast, before anything is spawned, if it is invalid.
     this.config = loadConfig({ ...process.env, ...env });
+    const bull = createKeys(this.config.KEY_PREFIX).bullPrefix;
+    const queues = queueNames(this.config.QUEUE_NAME);
+    this.meter = new RedisMeter(this.redisUrl, { deliveryJobs: `${bull}:${queues.delivery}:id`, handlerJobs: `${bull}:${queues.handlers}:id` });
+    await this.meter.connect();
     const gateway = this.track(spawnNode('gateway', path.join(DIST, 'src/gateway/main.js'), env));
-    const worker = this.opts.workerFile
-      ? this.track(forkHelper('worker', this.opts.workerFile, this.opts.workerArgs ?? [], env))
-      : this.track(spawnNode('worker', path.join(DIST, 'workers/main.js'), env));
+    const worker = this.track(spawnNode('worker', path.join(DIST, 'workers/main.js'), env));
     await Promise.all([gateway.waitForOutput('gateway ready'), worker.waitForOutput('worker ready')]);
 
     const per = Math.ceil(this.opts.clients / this.opts.clientProcesses);
@@ -116,17 +141,24 @@ export class BenchStack {
     }
   }
 
-  /** The worker process (answers IPC requests only when it is the probe worker). */
-  get worker(): Proc {
-    return this.procs.find((p) => p.name === 'worker')!;
-  }
-
   get pids(): Record<string, number> {
-    return Object.fromEntries([...this.procs.map((p) => [p.name, p.pid]), ['redis', this.redisPid]]);
+    return Object.fromEntries([...this.procs.filter((p) => p !== this.ownRedis).map((p) => [p.name, p.pid]), ['redis', this.redisPid]]);
   }
 
   async redisVersion(): Promise<string> {
     return /redis_version:(\S+)/.exec(await this.redis.info('server'))?.[1] ?? 'unknown';
+  }
+
+  /** For the result's setup: which Redis the stack ran on and whether its counts are its own. */
+  async redisFacts() {
+    return { ...redisSetup(this.ownRedis !== undefined, redactUrl(this.redisUrl), await this.redisVersion()), idleCommandsPerSec: this.idleCommandsPerSec };
+  }
+
+  /** Measures the idle stack's command rate (call after the warm-up, with nothing being sent). */
+  async measureIdle(): Promise<number> {
+    await this.meter.quiesce(50, 5000);
+    this.idleCommandsPerSec = await this.meter.idleRate(1000);
+    return this.idleCommandsPerSec;
   }
 
   /** Offset of each helper's clock from ours (ms), from the IPC round trip with the least delay. */
@@ -146,18 +178,54 @@ export class BenchStack {
   }
 
   /** Sends rate x duration events on one path and measures their delivery to every client. */
-  async run(path: Path, rate: number, durationS: number, graceMs = 3000): Promise<RunResult> {
+  run(path: Path, rate: number, durationS: number, graceMs = 3000): Promise<RunResult> {
+    const count = Math.round(rate * durationS);
+    return this.measure({ path, rate, count }, rate, durationS, count, async (run) => this.waitComplete(run, graceMs));
+  }
+
+  /**
+   * Sends as fast as the producer can for durationS (bounded in-flight, see FloodArgs) and
+   * measures delivery: waits until every client has every event, or nothing arrived for idleMs.
+   */
+  flood(path: Path, durationS: number, flood: Omit<FloodArgs, 'durationMs'>, idleMs = 3000, maxWaitMs = 60_000): Promise<RunResult> {
+    return this.measure({ path, rate: 0, count: 0, flood: { ...flood, durationMs: durationS * 1000 } }, 0, durationS, undefined, async (run, sent) => {
+      await Promise.all(this.clientProcs.map((p) => p.call('expect', { run, expected: sent.sent })));
+      const deadline = Date.now() + maxWaitMs;
+      let last = await this.received();
+      let stillSince = Date.now();
+      while ((this.completions.get(run) ?? 0) < this.clientProcs.length && Date.now() < deadline && Date.now() - stillSince < idleMs) {
+        await sleep(50);
+        const now = await this.received();
+        if (now !== last) stillSince = Date.now();
+        last = now;
+      }
+    }, flood.maxCount);
+  }
+
+  private async measure(
+    args: Omit<SendArgs, 'run'>,
+    rate: number,
+    durationS: number,
+    count: number | undefined,
+    waitDelivered: (run: number, sent: SendResult) => Promise<void>,
+    capacity?: number,
+  ): Promise<RunResult> {
+    const { path } = args;
     this.assertHealthy();
     const run = ++this.runCounter;
-    const count = Math.round(rate * durationS);
     const quietWaitS = await this.waitQuiet();
-    await Promise.all(this.clientProcs.map((p) => p.call('start', { run, expected: count })));
+    await Promise.all(this.clientProcs.map((p) => p.call('start', { run, expected: count ?? null, capacity })));
+    const redis0 = await this.meter.snapshot('start');
     const cpu0 = this.cpuSnapshot();
     const t0 = clock();
-    const sent = await this.producer.call<SendResult>('send', { path, run, rate, count });
-    await this.waitComplete(run, graceMs);
+    const sent = await this.producer.call<SendResult>('send', { ...args, run }, 300_000);
+    await waitDelivered(run, sent);
     const wall = (clock() - t0) / 1000;
     const cpu1 = this.cpuSnapshot();
+    // Cost window: until the work the events caused after delivery (handler jobs, completions) is done.
+    const settleS = await this.meter.quiesce(Number.isFinite(this.idleCommandsPerSec) ? this.idleCommandsPerSec : 50);
+    const redis1 = await this.meter.snapshot('end');
+    const cpu2 = this.cpuSnapshot();
     const reports = await Promise.all(this.clientProcs.map((p) => p.call<ClientReport>('report')));
     this.assertHealthy();
 
@@ -169,7 +237,8 @@ export class BenchStack {
       delivered += r.perSocket.reduce((a, b) => a + b, 0);
       lastRecvAt = Math.max(lastRecvAt, r.lastRecvAt);
     }
-    const expectedDeliveries = count * this.opts.clients;
+    const expectedDeliveries = sent.sent * this.opts.clients;
+    const events = sent.sent - sent.failed;
     const result: RunResult = {
       path,
       run,
@@ -188,6 +257,10 @@ export class BenchStack {
       cpuPct: Object.fromEntries(Object.keys(cpu0).map((k) => [k, round(((cpu1[k]! - cpu0[k]!) / wall) * 100, 0)])),
       foreignCpuPct: round((foreignSeconds(cpu0, cpu1) / wall) * 100, 0),
       quietWaitS,
+      ...(sent.requests !== undefined ? { requests: sent.requests } : {}),
+      ...(sent.peakInFlight !== undefined ? { peakInFlight: sent.peakInFlight } : {}),
+      ...(sent.firstError !== undefined ? { firstError: sent.firstError } : {}),
+      cost: this.cost(events, redisDelta(redis0, redis1), cpu0, cpu2, (redis1.at - redis0.at) / 1000, settleS),
     };
     if (sent.accepted) {
       const acc = new Histogram();
@@ -197,6 +270,44 @@ export class BenchStack {
     if (path !== 'emitter' && result.lost > 0) result.backlogDropped = await this.dropBacklog();
     if (result.lost > 0) result.settleS = await this.settle();
     return result;
+  }
+
+  private cost(events: number, redis: RedisDelta, cpuA: Record<string, number>, cpuB: Record<string, number>, windowS: number, settleS: number): CostPerEvent {
+    const per = (v: number, digits = 3) => (events > 0 ? round(v / events, digits) : NaN);
+    const usPer = (seconds: number) => per(seconds * 1e6, 1);
+    const cpuUsPerEvent = Object.fromEntries(
+      Object.keys(cpuA)
+        .filter((k) => k !== 'machine')
+        .map((k) => [k, usPer(cpuB[k]! - cpuA[k]!)]),
+    );
+    const deliveryJobs = redis.counters.deliveryJobs ?? 0;
+    const handlerJobs = redis.counters.handlerJobs ?? 0;
+    return {
+      events,
+      windowS: round(windowS, 2),
+      settleS,
+      workerCpuUsPerEvent: cpuUsPerEvent.worker ?? NaN,
+      // INFO cpu (µs resolution) rather than /proc (10 ms ticks); the /proc figure is in cpuUsPerEvent.redis.
+      redisCpuUsPerEvent: usPer(Number.isFinite(redis.cpuS) ? redis.cpuS : cpuB.redis! - cpuA.redis!),
+      cpuUsPerEvent,
+      redisCommands: redis.commands,
+      redisCommandsPerEvent: per(redis.commands),
+      topCommandsPerEvent: Object.fromEntries(
+        [...redis.byCommand.entries()]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 8)
+          .map(([cmd, n]) => [cmd, per(n)]),
+      ),
+      idleCommandsPerSec: this.idleCommandsPerSec,
+      deliveryJobs,
+      eventsPerJob: deliveryJobs > 0 ? round(events / deliveryJobs, 1) : null,
+      handlerJobs,
+      handlerJobsPerEvent: per(handlerJobs, 4),
+    };
+  }
+
+  private async received(): Promise<number> {
+    return sum(await Promise.all(this.clientProcs.map((p) => p.call<number>('received'))));
   }
 
   private async waitComplete(run: number, graceMs: number): Promise<void> {
@@ -209,7 +320,7 @@ export class BenchStack {
   /** Waits until no client has received anything for 500 ms (at most 30 s). */
   private async settle(): Promise<number> {
     const start = Date.now();
-    const total = async () => sum(await Promise.all(this.clientProcs.map((p) => p.call<number>('received'))));
+    const total = () => this.received();
     let last = await total();
     let stillSince = Date.now();
     while (Date.now() - stillSince < 500 && Date.now() - start < 30_000) {
@@ -292,9 +403,14 @@ export class BenchStack {
 
   private async closeOnce(): Promise<number> {
     this.unregisterInterrupt();
-    await Promise.all(this.procs.map((p) => p.kill().catch(() => undefined)));
+    await Promise.all(this.procs.filter((p) => p !== this.ownRedis).map((p) => p.kill().catch(() => undefined)));
+    this.meter?.disconnect();
     let deleted = 0;
-    if (this.redis?.status === 'ready') {
+    // A private redis-server is simply stopped; on a shared Redis, delete what the stack wrote.
+    if (this.ownRedis) {
+      this.redis?.disconnect();
+      await this.ownRedis.kill().catch(() => undefined);
+    } else if (this.redis?.status === 'ready') {
       let cursor = '0';
       do {
         const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000);

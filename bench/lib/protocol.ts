@@ -1,11 +1,13 @@
 import type { SparseHistogram } from './stats';
 
 /**
- * The ways an event reaches the gateway: `queued` (EventManager, one job per event) and `emitter`
- * are the e2e paths. `batched` is a PROTOTYPE for the breakdown scenario only: every event of one
- * producer tick in one job, published by the probe worker; src/ does not do this.
+ * The ways an event reaches the gateway in the bench:
+ * - `queued`:     EventManager.emitToOrder -> delivery batch job -> worker process -> adapter message.
+ * - `emitter`:    @socket.io/redis-emitter straight into the gateway's adapter channel (baseline).
+ * - `http`:       `POST /api/events`, one event per request (keep-alive), then as `queued`.
+ * - `http-batch`: `POST /api/events/batch`, the events of one producer tick per request.
  */
-export type Path = 'queued' | 'emitter' | 'batched';
+export type Path = 'queued' | 'emitter' | 'http' | 'http-batch';
 
 export const BENCH_EVENT = 'order_status_changed';
 export const BENCH_NS = '/orders';
@@ -13,7 +15,7 @@ export const BENCH_ORDER = 'bench';
 export const BENCH_ROOM = `order:${BENCH_ORDER}`;
 
 /**
- * The payload's `note` carries `<run>|<seq>|<send time>`, the same on both paths, so every
+ * The payload's `note` carries `<run>|<seq>|<send time>`, the same on every path, so every
  * receiver can tell runs apart, count each event once and measure latency on one clock.
  */
 export function encodeNote(run: number, seq: number, sentAt: number): string {
@@ -40,11 +42,27 @@ export interface Reply<T = unknown> {
   error?: string;
 }
 
+/**
+ * Sending as fast as possible (throughput scenario) instead of at a paced rate, with bounded
+ * memory: `queued` keeps at most `maxInFlight` emits not yet accepted; `emitter` yields to the
+ * event loop every `yieldEvery` emits and waits for Redis to have taken the previous
+ * `maxInFlight` publishes (a PING behind them) before it goes further.
+ */
+export interface FloodArgs {
+  durationMs: number;
+  /** Stops early after this many events (the receivers' capacity). */
+  maxCount: number;
+  maxInFlight: number;
+  yieldEvery: number;
+}
+
 export interface SendArgs {
   path: Path;
   run: number;
+  /** Paced runs: events per second and how many. Ignored when `flood` is set. */
   rate: number;
   count: number;
+  flood?: FloodArgs;
 }
 
 export interface SendResult {
@@ -52,13 +70,22 @@ export interface SendResult {
   failed: number;
   firstSendAt: number;
   lastSendAt: number;
-  /** Queued path only: send -> EventManager.emit resolved (job stored in Redis). */
+  /** The first failure, for the log (status and body of a refused request, or the error). */
+  firstError?: string;
+  /** Requests made (http paths): one per event on `http`, one per tick on `http-batch`. */
+  requests?: number;
+  /** Flood: the most sends awaiting acceptance at once. */
+  peakInFlight?: number;
+  /** Queued and http paths: send -> accepted (EventManager.emit resolved, or the HTTP answer). */
   accepted?: { hist: SparseHistogram; max: number; sum: number };
 }
 
 export interface StartArgs {
   run: number;
-  expected: number;
+  /** Events each socket should get; Infinity (sent as null) until `expect` says (flood runs). */
+  expected: number | null;
+  /** Highest sequence number + 1 this run may use (defaults to `expected`). */
+  capacity?: number;
 }
 
 export interface ClientReport {

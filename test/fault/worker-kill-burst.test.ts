@@ -41,13 +41,20 @@ describe('fault: worker process SIGKILLed in the middle of a 5,000-event burst',
     })();
 
     await until(() => seen.unique >= KILL_AFTER, 30_000, `${KILL_AFTER} deliveries before the kill`);
+    // Freeze the worker until batches are queued behind whatever it holds, then kill it: the kill
+    // lands with delivery batches in flight (taken by the dead worker, or waiting for one).
+    process.kill(first.child.pid!, 'SIGSTOP');
+    await until(async () => (await queue.getJobCounts('wait')).wait >= 2, 10_000, 'batches queued behind the frozen worker');
+    const inFlightAtKill = await queue.getJobCounts('wait', 'active');
+    const waitingAtKill = inFlightAtKill.wait ?? 0;
     const acceptedAtKill = accepted.length;
     await killChild(first.child, 'SIGKILL');
     const killedAt = Date.now();
     const deliveredAtKill = seen.unique;
     const orphaned = (await queue.getJobCounts('active')).active;
-    // Really mid-burst: the dead worker left events undelivered.
+    // Really mid-burst: the dead worker left events undelivered, in several queued batches.
     expect(deliveredAtKill).toBeLessThan(TOTAL);
+    expect(waitingAtKill).toBeGreaterThanOrEqual(2);
 
     await producing;
     expect(accepted).toHaveLength(TOTAL);
@@ -59,7 +66,7 @@ describe('fault: worker process SIGKILLed in the middle of a 5,000-event burst',
     await spawnWorker(stack);
     // Delivery jobs not finished yet (completed ones are removed); the sweep's scheduled job is not one.
     const remaining = async () =>
-      (await queue.getJobs(['wait', 'active', 'delayed', 'prioritized'], 0, 200)).filter((j) => j?.name === 'order_status_changed').length;
+      (await queue.getJobs(['wait', 'active', 'delayed', 'prioritized'], 0, 200)).filter((j) => j?.name === 'batch').length;
     // Every id delivered and the queue drained (late duplicates of re-run jobs included).
     await until(async () => seen.unique >= TOTAL && (await remaining()) === 0, 45_000, 'all deliveries').catch(() => undefined);
     const allAfterMs = Date.now() - killedAt;
@@ -69,7 +76,7 @@ describe('fault: worker process SIGKILLed in the middle of a 5,000-event burst',
     const failed = (await queue.getJobCounts('failed')).failed;
     console.log(
       `fault: worker SIGKILL mid-burst: ${seen.unique}/${TOTAL} delivered, ${seen.duplicates} duplicates, ` +
-        `killed after ${deliveredAtKill} delivered / ${acceptedAtKill} accepted, ${orphaned} jobs orphaned active, ` +
+        `killed after ${deliveredAtKill} delivered / ${acceptedAtKill} accepted, batches in flight ${JSON.stringify(inFlightAtKill)}, ${orphaned} jobs orphaned active, ` +
         `all delivered ${allAfterMs} ms after the kill (lock ${LOCK_MS} ms), ${failed} failed jobs`,
     );
     expect({ missing: missing.length, sample: missing.slice(0, 5) }).toEqual({ missing: 0, sample: [] });
