@@ -44,7 +44,7 @@ describe('fault: worker process SIGKILLed in the middle of a 5,000-event burst',
     // Freeze the worker until batches are queued behind whatever it holds, then kill it: the kill
     // lands with delivery batches in flight (taken by the dead worker, or waiting for one).
     process.kill(first.child.pid!, 'SIGSTOP');
-    await until(async () => (await queue.getJobCounts('wait')).wait >= 2, 10_000, 'batches queued behind the frozen worker');
+    await until(async () => ((await queue.getJobCounts('wait')).wait ?? 0) >= 2, 10_000, 'batches queued behind the frozen worker');
     const inFlightAtKill = await queue.getJobCounts('wait', 'active');
     const waitingAtKill = inFlightAtKill.wait ?? 0;
     const acceptedAtKill = accepted.length;
