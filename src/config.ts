@@ -40,10 +40,10 @@ const ConfigSchema = z.object({
   BATCH_MAX_BYTES: intFrom(1024, 64 * 1024 * 1024, 1_048_576),
   /**
    * How long the worker remembers that a batch was emitted (a marker written atomically with the
-   * emit). A retry of the same job within it (a failed handler dispatch, a stalled job) never
-   * publishes the batch again. Deleted once the job's follow-up work is stored.
+   * emit). A re-run of the same job within it (a stalled job, an automatic retry) never publishes
+   * the batch again. One small key per batch lives this long.
    */
-  EMIT_MARKER_TTL_MS: intFrom(1000, 7 * 24 * 3_600_000, 3_600_000),
+  EMIT_MARKER_TTL_MS: intFrom(1000, 7 * 24 * 3_600_000, 600_000),
   /**
    * `auto`: the worker re-validates a batch against the catalog only when the producer stamped it
    * with another catalog version. `always`: every batch (costs CPU per event; see README).

@@ -20,6 +20,7 @@ export interface DeliveryWorker {
   /** Consumes pending-store jobs (window flushes, the sweep), WORKER_CONCURRENCY at once. */
   readonly pendingWorker: Worker;
   readonly handlers: HandlerRunner;
+  readonly emitter: BatchEmitter;
   readonly flusher: PendingFlusher;
   readonly pending: PendingStore;
   /** Stops taking jobs, waits for the ones in flight, closes every connection. */
@@ -47,9 +48,9 @@ type WorkerConfig = Pick<
 >;
 
 /**
- * Starts the worker side: delivery batches are emitted into their namespace rooms on every gateway
- * (one Lua call per batch), then their handlers are dispatched (one job per batch); pending-store
- * jobs flush throttled windows through the same emitter and handlers.
+ * Starts the worker side: delivery batches are emitted into their namespace rooms on every gateway,
+ * one Lua call per batch that also hands their handler work to the handler inbox; pending-store
+ * jobs flush throttled windows through the same emitter.
  */
 export async function startDeliveryWorker(config: WorkerConfig): Promise<DeliveryWorker> {
   const keys = createKeys(config.KEY_PREFIX);
@@ -57,8 +58,6 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
   // One connection for BullMQ's commands and our emits (auto-pipelined together); each BullMQ
   // worker duplicates it for its blocking wait.
   const redis = await connectRedis(config.REDIS_URL, 'worker', 'sb-worker', config.REDIS_CONNECT_TIMEOUT_MS);
-  const emitter = new BatchEmitter(redis, keys, config);
-  await emitter.ready();
   const handlers = new HandlerRunner({
     redis,
     keys,
@@ -66,9 +65,12 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
     dir: config.HANDLERS_DIR ?? DEFAULT_HANDLERS_DIR,
     concurrency: config.HANDLER_CONCURRENCY,
     attempts: config.HANDLER_ATTEMPTS,
+    reclaimAfterMs: config.WORKER_LOCK_MS,
   });
+  const emitter = new BatchEmitter(redis, keys, config, (items) => handlers.workFor(items));
+  await emitter.ready();
   const pending = new PendingStore(redis, keys);
-  const flusher = new PendingFlusher(pending, emitter, config.FLUSH_PAUSE_AFTER_CLAIM_MS, (batchId, items) => handlers.dispatch(batchId, items));
+  const flusher = new PendingFlusher(pending, emitter, config.FLUSH_PAUSE_AFTER_CLAIM_MS);
 
   /** Windows an operator flushed (claimed by the management core): one batch. */
   const emitClaimed = async (job: Job) => {
@@ -86,14 +88,9 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
     } catch (err) {
       throw new UnrecoverableError((err as Error).message);
     }
-    if (batch.items.length > 0) {
-      // The emit marker makes a retry of this job skip the emit: a failed dispatch below is retried
-      // without publishing the batch, or writing its history, a second time.
-      const { items } = await emitter.emit(batch.id, batch.items);
-      // After the emit, never before: a handler can neither delay nor block delivery.
-      await handlers.dispatch(batch.id, items);
-      emitter.forget(batch.id);
-    }
+    // One script call: history, publish, handler work. Its marker makes a re-run of this job
+    // (stalled, retried) publish nothing a second time.
+    if (batch.items.length > 0) await emitter.emit(batch.id, batch.items);
     if (batch.rejected.length > 0) {
       const first = batch.rejected[0]!;
       // Kept as failed (visible in `sb failed list`); its valid events were delivered above.
@@ -144,6 +141,7 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
     worker,
     pendingWorker,
     handlers,
+    emitter,
     flusher,
     pending,
     async close() {

@@ -23,6 +23,9 @@ export interface BatchEmitResult {
 
 export type EmitterConfig = HistoryDefaults & { EMIT_MARKER_TTL_MS: number };
 
+/** Picks the handler work of a batch: JSON for the handler inbox, or '' when no event has a handler. */
+export type HandlerWork = (items: readonly EmitItem[]) => string;
+
 /**
  * Emits batches into namespace rooms on every gateway by publishing the messages the Socket.IO
  * Redis adapter listens for, with one Lua call per batch (history append + PUBLISH per event, in
@@ -40,6 +43,7 @@ export class BatchEmitter {
     private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly config: EmitterConfig,
+    private readonly handlerWork: HandlerWork = () => '',
   ) {
     this.script = defineLuaScripts(redis, __dirname, SCRIPTS).sbEmitBatch;
   }
@@ -51,8 +55,9 @@ export class BatchEmitter {
 
   /**
    * Emits `items` in order as batch `batchId` (unique: a delivery batch's first event id, or a
-   * pending window's id). Running the same batch id again within EMIT_MARKER_TTL_MS publishes
-   * nothing and returns the offsets of the first run.
+   * pending window's id), and hands the events that have handlers to the handler inbox in the same
+   * script call. Running the same batch id again within EMIT_MARKER_TTL_MS publishes nothing and
+   * returns the offsets of the first run.
    */
   async emit(batchId: string, items: EmitItem[]): Promise<BatchEmitResult> {
     const streams = new Map<string, number>();
@@ -78,18 +83,14 @@ export class BatchEmitter {
       const at = message.lastIndexOf(OFFSET_MARK_BYTES);
       eventArgs.push(stream, channel, message.subarray(0, at), message.subarray(at + OFFSET_MARK_BYTES.length), meta.id);
     }
-    const keys = [this.keys.emitMarker(batchId), ...streams.keys()];
-    const [replayed, joined] = (await this.script(keys.length, ...keys, this.config.EMIT_MARKER_TTL_MS, ...streamArgs, ...eventArgs)) as [number, string];
+    const keys = [this.keys.emitMarker(batchId), this.keys.handlerInbox, ...streams.keys()];
+    const work = this.handlerWork(items);
+    const [replayed, joined] = (await this.script(keys.length, ...keys, this.config.EMIT_MARKER_TTL_MS, work, ...streamArgs, ...eventArgs)) as [number, string];
     const offsets = joined.split(',');
     items.forEach((item, i) => {
       const offset = offsets[i];
       if (offset) item.meta.offset = offset;
     });
     return { items, replayed: replayed === 1 };
-  }
-
-  /** Drops a batch's marker once everything that follows its emit is stored (the marker's TTL is the fallback). */
-  forget(batchId: string): void {
-    this.redis.del(this.keys.emitMarker(batchId)).catch(() => undefined);
   }
 }

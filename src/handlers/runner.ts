@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -8,6 +10,7 @@ import { logger } from '../logger';
 import type { Keys } from '../redis/keys';
 import type { EventHandler, HandledEvent } from './define';
 import { discoverHandlers } from './discover';
+import { InboxReader, type InboxEntry } from './inbox';
 import { recordHandlers } from './registry';
 
 const log = logger('handlers');
@@ -28,14 +31,6 @@ export interface HandlerJob {
   meta: EventMeta;
 }
 
-/** The job of one delivered batch: its events that have handlers, in delivery order. */
-export interface HandlerBatchJob {
-  events: EmitItem[];
-}
-
-/** Name of the per-batch job; handler names cannot contain '.', so no handler is called this. */
-export const HANDLER_BATCH_JOB = 'batch.handlers';
-
 export interface HandlerRunnerOptions {
   redis: Redis;
   keys: Keys;
@@ -43,15 +38,21 @@ export interface HandlerRunnerOptions {
   dir: string;
   concurrency: number;
   attempts: number;
+  /** Inbox entries a stopped worker had read are taken over after this long. */
+  reclaimAfterMs: number;
 }
 
+/** One inbox entry's events: `[index in the batch, event, data, meta without offset]`. */
+type InboxEvent = [number, string, unknown, EventMeta];
+
 /**
- * Runs the discovered handlers. After a batch is emitted, `dispatch` adds ONE job for the whole
- * batch (not one per event). A worker on the handler queue runs each handler over the batch's
- * events, handlers side by side and each handler's events in order. An event that fails in a
- * handler becomes a job of its own for that (event, handler), retried with backoff and kept when
- * it fails for good (`sb failed list`); the handler's other events are not run again, and the
- * emit is never repeated (it happened before dispatch).
+ * Runs the discovered handlers without a BullMQ job per event, or even per batch: the emit script
+ * appends each emitted batch's events that have handlers to the handler inbox, atomically with the
+ * emit (`workFor` builds that entry). Every worker reads the inbox as a consumer group, many batches
+ * a read, and runs each handler over the events, handlers side by side and each handler's events
+ * in order. An event that fails in a handler becomes a BullMQ job of its own for that (event,
+ * handler), retried with backoff and kept when it fails for good (`sb failed list`); the handler's
+ * other events are not run again, and the emit is never repeated.
  */
 export class HandlerRunner {
   readonly handlers: readonly EventHandler[];
@@ -59,6 +60,7 @@ export class HandlerRunner {
   private readonly byEvent = new Map<string, EventHandler[]>();
   private readonly byName: Map<string, EventHandler>;
   private worker: Worker | undefined;
+  private inbox: InboxReader | undefined;
 
   constructor(private readonly opts: HandlerRunnerOptions) {
     this.handlers = discoverHandlers(opts.dir);
@@ -68,11 +70,11 @@ export class HandlerRunner {
     this.queue.on('error', (err) => log.warn({ err: err.message }, 'handler queue error'));
   }
 
-  /** Records what was discovered (for `sb handlers`), then consumes handler jobs if any handler exists. */
+  /** Records what was discovered (for `sb handlers`), then reads the inbox and the retry jobs if any handler exists. */
   async start(): Promise<void> {
     await recordHandlers(this.opts.redis, this.opts.keys, this.handlers);
     if (this.handlers.length === 0) return;
-    this.worker = new Worker(handlerQueueName(this.opts.queueName), (job: Job) => this.run(job), {
+    this.worker = new Worker(handlerQueueName(this.opts.queueName), (job: Job) => this.runJob(job), {
       connection: this.opts.redis,
       prefix: this.opts.keys.bullPrefix,
       concurrency: this.opts.concurrency,
@@ -82,37 +84,51 @@ export class HandlerRunner {
     );
     this.worker.on('error', (err) => log.warn({ err: err.message }, 'handler worker error'));
     await this.worker.waitUntilReady();
+    this.inbox = new InboxReader(
+      this.opts.redis,
+      this.opts.redis.duplicate(),
+      { key: this.opts.keys.handlerInbox, consumer: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, reclaimAfterMs: this.opts.reclaimAfterMs },
+      (entries) => this.runEntries(entries),
+    );
+    await this.inbox.start();
   }
 
   /**
-   * Adds the handler job of one emitted batch, if any of its events has a handler. The job id is
-   * the batch's, so a retried delivery does not add a second job while the first is kept.
+   * The inbox entry of an emitted batch: its events that have handlers (JSON), or '' when none has.
+   * Called by the emitter before its script call; offsets are added from the script's result.
    */
-  async dispatch(batchId: string, items: readonly EmitItem[]): Promise<void> {
-    const events = items.filter((item) => this.byEvent.has(item.event));
-    if (events.length === 0) return;
-    const data: HandlerBatchJob = { events };
-    await this.queue.add(HANDLER_BATCH_JOB, data, { ...this.jobOptions(), jobId: `b.${batchId}` });
+  workFor(items: readonly EmitItem[]): string {
+    const work: InboxEvent[] = [];
+    items.forEach((item, index) => {
+      if (this.byEvent.has(item.event)) work.push([index, item.event, item.data, item.meta]);
+    });
+    return work.length === 0 ? '' : JSON.stringify(work);
   }
 
-  private jobOptions() {
-    return {
-      attempts: this.opts.attempts,
-      backoff: { type: 'exponential', delay: 500 },
-      removeOnComplete: true,
-      removeOnFail: { count: 10_000 },
-    } as const;
+  private async runEntries(entries: InboxEntry[]): Promise<void> {
+    const events: EmitItem[] = [];
+    for (const entry of entries) {
+      try {
+        const offsets = (entry.fields.get('o') ?? '').split(',');
+        for (const [index, event, data, meta] of JSON.parse(entry.fields.get('e') ?? '[]') as InboxEvent[]) {
+          const offset = offsets[index];
+          events.push({ event, data, meta: offset ? { ...meta, offset } : meta });
+        }
+      } catch (err) {
+        log.error({ entry: entry.id, err: (err as Error).message }, 'unreadable handler inbox entry; skipped');
+      }
+    }
+    await this.runBatch(events);
   }
 
-  private async run(job: Job): Promise<void> {
-    if (job.name === HANDLER_BATCH_JOB) return this.runBatch((job.data as HandlerBatchJob).events);
+  private async runJob(job: Job): Promise<void> {
     const data = job.data as HandlerJob;
     const handler = this.byName.get(data.handler);
     if (!handler) throw new UnrecoverableError(`no handler named ${data.handler} in this worker`);
     await this.call(handler, { event: data.event, data: data.data, meta: data.meta });
   }
 
-  /** Each handler over its events of the batch; failures become per-event jobs (retried, listed). */
+  /** Each handler over its events; failures become per-event jobs (retried, listed). */
   private async runBatch(events: EmitItem[]): Promise<void> {
     const failed: HandlerJob[] = [];
     await Promise.all(
@@ -122,19 +138,26 @@ export class HandlerRunner {
           try {
             await this.call(handler, item);
           } catch (err) {
-            log.warn({ handler: handler.name, eventId: item.meta.id, err: (err as Error).message }, 'handler failed in a batch; retrying it alone');
+            log.warn({ handler: handler.name, eventId: item.meta.id, err: (err as Error).message }, 'handler failed; retrying it alone');
             failed.push({ handler: handler.name, event: item.event, data: item.data, meta: item.meta });
           }
         }
       }),
     );
     if (failed.length === 0) return;
-    // The first attempt was the one in the batch: the job starts after the first backoff step.
+    // The first attempt was the one above: the job starts after the first backoff step.
     await this.queue.addBulk(
       failed.map((f) => ({
         name: f.handler,
         data: f,
-        opts: { ...this.jobOptions(), jobId: `${f.meta.id}.${f.handler}`, delay: 500 },
+        opts: {
+          jobId: `${f.meta.id}.${f.handler}`,
+          attempts: this.opts.attempts,
+          backoff: { type: 'exponential', delay: 500 },
+          delay: 500,
+          removeOnComplete: true,
+          removeOnFail: { count: 10_000 },
+        },
       })),
     );
   }
@@ -145,6 +168,7 @@ export class HandlerRunner {
   }
 
   async close(): Promise<void> {
+    await this.inbox?.close();
     await this.worker?.close();
     await this.queue.close();
   }

@@ -22,8 +22,6 @@ export class PendingFlusher {
     private readonly emitter: BatchEmitter,
     /** Test hook (config FLUSH_PAUSE_AFTER_CLAIM_MS): wait between claim and emit. */
     private readonly pauseAfterClaimMs = 0,
-    /** Runs after each emit, before the claim is released (the worker dispatches handlers here). */
-    private readonly afterEmit?: (batchId: string, items: EmitItem[]) => Promise<void>,
   ) {}
 
   /** Flushes one window of a key: `windowId` from a flush job, or none for whatever is open now. */
@@ -47,7 +45,7 @@ export class PendingFlusher {
   }
 
   /**
-   * Emits claimed windows as one batch (one script call, one handler job) whose id is the first
+   * Emits claimed windows as one batch (one script call, handlers included) whose id is the first
    * window's, then releases them all. Returns how many were emitted.
    */
   async emitClaimedMany(windows: PendingWindow[]): Promise<number> {
@@ -59,12 +57,8 @@ export class PendingFlusher {
       items.push({ event: window.event, data, meta });
     }
     const batchId = items[0]?.meta.id;
-    if (batchId !== undefined) {
-      const emitted = await this.emitter.emit(batchId, items);
-      await this.afterEmit?.(batchId, emitted.items);
-    }
+    if (batchId !== undefined) await this.emitter.emit(batchId, items);
     await Promise.all(windows.map((w) => this.store.release(w.id)));
-    if (batchId !== undefined) this.emitter.forget(batchId);
     return items.length;
   }
 

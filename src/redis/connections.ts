@@ -20,7 +20,7 @@ export function redisOptions(role: ConnectionRole): RedisOptions {
     case 'subscriber':
       return { maxRetriesPerRequest: null, retryStrategy, lazyConnect: true };
     case 'worker':
-      return { maxRetriesPerRequest: null, retryStrategy, lazyConnect: true, enableAutoPipelining: true };
+      return { maxRetriesPerRequest: null, retryStrategy, lazyConnect: true };
   }
 }
 

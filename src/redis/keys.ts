@@ -24,8 +24,10 @@ export interface Keys {
   readonly adapterKey: string;
   /** Stream of a room's recent events (recovery on reconnect): `<prefix>:history:<ns>:<room>`. */
   history(ns: string, room: string): string;
-  /** String: offsets of an emitted delivery batch (or window), written with the emit; guards retries. */
+  /** String: offsets of an emitted delivery batch (or window), written with the emit; guards re-runs (expires). */
   emitMarker(batchId: string): string;
+  /** Stream of emitted events that have server-side handlers, read by the workers' consumer group. */
+  readonly handlerInbox: string;
   /** Stream the example `activity-log` handler appends to. */
   readonly activityLog: string;
   /** Hash handler name -> `{ events }`: what the most recently started worker loaded. */
@@ -87,6 +89,7 @@ export function createKeys(prefix: string): Keys {
     bullPrefix: `${prefix}:bull`,
     adapterKey: `${prefix}:io`,
     emitMarker: (batchId) => `${prefix}:emitted:${segment(batchId)}`,
+    handlerInbox: `${prefix}:handlers:inbox`,
     activityLog: `${prefix}:activity`,
     handlerRegistry: `${prefix}:handlers:registry`,
     history: (ns, room) => `${prefix}:history:${segment(ns.replace(/^\//, ''))}:${segment(room)}`,

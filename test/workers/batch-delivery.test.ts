@@ -73,37 +73,30 @@ describe('delivery batches (real gateway, worker and clients)', () => {
     expect(await historyIds(gw, 'order:h1')).toEqual(ids);
   });
 
-  it('a failed handler dispatch after the emit retries the job without emitting again', async () => {
+  it('a batch emitted again (a re-run job) publishes nothing twice and runs its handlers once', async () => {
     const { gw, worker, redis, prefix } = await setUp();
     await redis.del(`${prefix}:test:picky-fail`);
     const client = await orderClient(gw, 'd1');
     const seen = record<Order, EventMeta>(client, 'order_status_changed');
-    const dispatch = worker.handlers.dispatch.bind(worker.handlers);
-    let failures = 0;
-    worker.handlers.dispatch = async (batchId, items) => {
-      if (failures === 0) {
-        failures++;
-        throw new Error('handler queue unavailable (test)');
-      }
-      return dispatch(batchId, items);
-    };
-    try {
-      const ids = (await Promise.all(['x', 'y', 'z'].map((note) => gw.runtime.events.emitToOrder('order_status_changed', 'd1', { orderId: 'd1', status: 'paid', note })))).map((a) => a.id);
-      await until(async () => {
-        const handled = await redis.lrange(`${prefix}:test:picky`, 0, -1);
-        return ids.every((id) => handled.includes(id));
-      }, 15_000, 'handlers after the retry');
-      expect(failures).toBe(1);
-      const handled = await redis.lrange(`${prefix}:test:picky`, 0, -1);
-      expect(handled.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
-      // A barrier: one more event; once it arrives, a duplicate of the first three would have too.
-      const { id: last } = await gw.runtime.events.emitToOrder('order_status_changed', 'd1', { orderId: 'd1', status: 'shipped' });
-      await until(() => seen.some(([, m]) => m.id === last), 5000, 'the barrier event');
-      expect(seen.map(([, m]) => m.id)).toEqual([...ids, last]);
-      expect(await historyIds(gw, 'order:d1')).toEqual([...ids, last]);
-    } finally {
-      worker.handlers.dispatch = dispatch;
-    }
+    const items = ['x', 'y', 'z'].map((note, i) => ({
+      event: 'order_status_changed',
+      data: { orderId: 'd1', status: 'paid', note },
+      meta: { id: `rerun-${i}-${Date.now()}`, ts: Date.now(), ns: '/orders' as const, room: 'order:d1' },
+    }));
+    const ids = items.map((i) => i.meta.id);
+    const first = await worker.emitter.emit(ids[0]!, items.map((i) => ({ ...i, meta: { ...i.meta } })));
+    const again = await worker.emitter.emit(ids[0]!, items.map((i) => ({ ...i, meta: { ...i.meta } })));
+    expect(first.replayed).toBe(false);
+    expect(again.replayed).toBe(true);
+    expect(again.items.map((i) => i.meta.offset)).toEqual(first.items.map((i) => i.meta.offset));
+    // A barrier: one more event; once it arrives, a second copy of the first three would have too.
+    const { id: last } = await gw.runtime.events.emitToOrder('order_status_changed', 'd1', { orderId: 'd1', status: 'shipped' });
+    await until(() => seen.some(([, m]) => m.id === last), 5000, 'the barrier event');
+    expect(seen.map(([, m]) => m.id)).toEqual([...ids, last]);
+    expect(await historyIds(gw, 'order:d1')).toEqual([...ids, last]);
+    await until(async () => (await redis.lrange(`${prefix}:test:picky`, 0, -1)).includes(last), 10_000, 'handlers of the barrier');
+    const handled = await redis.lrange(`${prefix}:test:picky`, 0, -1);
+    expect(handled.filter((id) => ids.includes(id)).sort()).toEqual([...ids].sort());
   });
 
   it('an operator flush is emitted by a worker and runs the event handlers', async () => {

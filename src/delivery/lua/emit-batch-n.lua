@@ -1,13 +1,16 @@
 --[[
   Emits a delivery batch in one call: for every event, in batch order, appends it to its room's
   history (if the event keeps history) and publishes the Socket.IO adapter message, with
-  meta.offset = the event's stream id spliced into the message. Then records the batch as emitted,
-  so a retry of the same job (a failed follow-up step, a stalled job) publishes nothing twice.
+  meta.offset = the event's stream id spliced into the message. In the same step it hands the
+  batch's events that have server-side handlers to the handler inbox, and records the batch as
+  emitted, so a re-run of the same job (a stalled job) publishes nothing twice.
 
   KEYS[1]      the batch's emit marker
-  KEYS[2..]    history streams of the batch's rooms that keep history, each once (S = #KEYS - 1)
+  KEYS[2]      the handler inbox (a stream read by the workers' consumer group)
+  KEYS[3..]    history streams of the batch's rooms that keep history, each once (S = #KEYS - 2)
   ARGV[1]      marker TTL in ms
-  ARGV[2..]    per stream s (1..S), 2 values: max entries (MAXLEN ~), max age in ms
+  ARGV[2]      handler work: JSON of the events that have handlers, '' for none
+  ARGV[3..]    per stream s (1..S), 2 values: max entries (MAXLEN ~), max age in ms
   then         per event, 5 values: stream number (0 = no history), adapter channel,
                message head (msgpack bytes up to the offset string; the whole message without
                history), message tail (after the offset string), event id
@@ -21,8 +24,8 @@
 local done = redis.call('GET', KEYS[1])
 if done then return { 1, done } end
 
-local S = #KEYS - 1
-local first = 2 + 2 * S
+local S = #KEYS - 2
+local first = 3 + 2 * S
 local n = (#ARGV - first + 1) / 5
 local offsets = {}
 
@@ -30,7 +33,7 @@ for i = 0, n - 1 do
   local a = first + i * 5
   local s = tonumber(ARGV[a])
   if s > 0 then
-    local offset = redis.call('XADD', KEYS[1 + s], 'MAXLEN', '~', ARGV[2 * s], '*', 'i', ARGV[a + 4], 'h', ARGV[a + 2], 't', ARGV[a + 3])
+    local offset = redis.call('XADD', KEYS[2 + s], 'MAXLEN', '~', ARGV[1 + 2 * s], '*', 'i', ARGV[a + 4], 'h', ARGV[a + 2], 't', ARGV[a + 3])
     -- msgpack string header for the offset (fixstr below 32 bytes, else str8)
     local len = #offset
     local header
@@ -47,12 +50,13 @@ if S > 0 then
   local t = redis.call('TIME')
   local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   for s = 1, S do
-    local maxAge = tonumber(ARGV[2 * s + 1])
-    redis.call('XTRIM', KEYS[1 + s], 'MINID', '~', tostring(nowMs - maxAge))
-    redis.call('PEXPIRE', KEYS[1 + s], maxAge)
+    local maxAge = tonumber(ARGV[2 + 2 * s])
+    redis.call('XTRIM', KEYS[2 + s], 'MINID', '~', tostring(nowMs - maxAge))
+    redis.call('PEXPIRE', KEYS[2 + s], maxAge)
   end
 end
 
 local joined = table.concat(offsets, ',')
+if ARGV[2] ~= '' then redis.call('XADD', KEYS[2], '*', 'e', ARGV[2], 'o', joined) end
 redis.call('SET', KEYS[1], joined, 'PX', ARGV[1])
 return { 0, joined }

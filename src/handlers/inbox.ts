@@ -1,0 +1,103 @@
+import type { Redis } from 'ioredis';
+import { logger } from '../logger';
+
+const log = logger('handler-inbox');
+
+/** The consumer group every worker reads the handler inbox with. */
+const GROUP = 'handlers';
+
+export interface InboxEntry {
+  id: string;
+  fields: Map<string, string>;
+}
+
+export interface InboxOptions {
+  /** The inbox stream's key. */
+  key: string;
+  /** This worker's name in the group (unique per process). */
+  consumer: string;
+  /** Entries a dead consumer read and never acknowledged are taken over after this long. */
+  reclaimAfterMs: number;
+  /** Entries read at once. */
+  count?: number;
+}
+
+/**
+ * Reads the handler inbox (a Redis stream the emit script appends to, one entry per emitted batch
+ * with handler work) as a consumer group: each entry goes to one worker, many entries a read, and
+ * an entry is deleted only after `handle` finished it. Entries a crashed worker held are reclaimed
+ * (XAUTOCLAIM) after `reclaimAfterMs`, so handler work is at least once, like delivery.
+ */
+export class InboxReader {
+  private closing = false;
+  private loop: Promise<void> | undefined;
+  private lastReclaim = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    /** A connection of its own: the read blocks. */
+    private readonly blocking: Redis,
+    private readonly opts: InboxOptions,
+    private readonly handle: (entries: InboxEntry[]) => Promise<void>,
+  ) {}
+
+  async start(): Promise<void> {
+    try {
+      // From the stream's start, not `$`: entries added before the group existed are work too.
+      await this.redis.xgroup('CREATE', this.opts.key, GROUP, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+    }
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.closing) {
+      try {
+        if (Date.now() - this.lastReclaim >= this.opts.reclaimAfterMs / 2) await this.reclaim();
+        const reply = (await this.blocking.xreadgroup(
+          'GROUP', GROUP, this.opts.consumer, 'COUNT', this.opts.count ?? 100, 'BLOCK', Math.max(100, Math.floor(this.opts.reclaimAfterMs / 2)),
+          'STREAMS', this.opts.key, '>',
+        )) as Array<[string, Array<[string, string[]]>]> | null;
+        const entries = reply?.[0]?.[1] ?? [];
+        if (entries.length > 0) await this.finish(entries);
+      } catch (err) {
+        if (this.closing) return;
+        log.warn({ err: (err as Error).message }, 'handler inbox read failed; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /** Takes over entries that another (dead) consumer read and never acknowledged. */
+  private async reclaim(): Promise<void> {
+    this.lastReclaim = Date.now();
+    const [, claimed] = (await this.redis.xautoclaim(this.opts.key, GROUP, this.opts.consumer, this.opts.reclaimAfterMs, '0-0', 'COUNT', 100)) as [
+      string,
+      Array<[string, string[]] | null>,
+    ];
+    const live = claimed.filter((e): e is [string, string[]] => e !== null);
+    if (live.length > 0) {
+      log.warn({ entries: live.length }, 'taking over handler work a stopped worker had read');
+      await this.finish(live);
+    }
+  }
+
+  private async finish(raw: Array<[string, string[]]>): Promise<void> {
+    const entries = raw.map(([id, flat]) => {
+      const fields = new Map<string, string>();
+      for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);
+      return { id, fields };
+    });
+    await this.handle(entries);
+    const ids = entries.map((e) => e.id);
+    await this.redis.multi().xack(this.opts.key, GROUP, ...ids).xdel(this.opts.key, ...ids).exec();
+  }
+
+  /** Stops reading; waits for the entries in hand to finish. */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.blocking.disconnect();
+    await this.loop;
+  }
+}
