@@ -34,7 +34,7 @@ const ConfigSchema = z.object({
    * less than BATCH_LINGER_MS ago; then it waits out the rest of that time, gathering more events.
    * A lone event at low load therefore leaves at once. 0 turns the wait off.
    */
-  BATCH_LINGER_MS: intFrom(0, 1000, 4),
+  BATCH_LINGER_MS: intFrom(0, 1000, 8),
   /** Caps of one delivery batch (one BullMQ job): events, and bytes of their JSON payloads. */
   BATCH_MAX_EVENTS: intFrom(1, 10_000, 500),
   BATCH_MAX_BYTES: intFrom(1024, 64 * 1024 * 1024, 1_048_576),
@@ -72,6 +72,11 @@ const ConfigSchema = z.object({
   /** Folder of server-side handler files; default: workers/handlers next to the worker. */
   HANDLERS_DIR: z.string().min(1).optional(),
   HANDLER_CONCURRENCY: intFrom(1, 1000, 10),
+  /**
+   * Handlers run from the handler inbox; after a read that was not full a worker waits this long
+   * before the next, so one read serves many batches. Delays handlers, never delivery.
+   */
+  HANDLER_LINGER_MS: intFrom(0, 10_000, 20),
   /** Attempts per handler job (exponential backoff from 500 ms) before it is kept as failed. */
   HANDLER_ATTEMPTS: intFrom(1, 100, 5),
   /** Largest HTTP JSON body and socket message, in bytes. */

@@ -40,6 +40,7 @@ type WorkerConfig = Pick<
   | 'HANDLERS_DIR'
   | 'HANDLER_CONCURRENCY'
   | 'HANDLER_ATTEMPTS'
+  | 'HANDLER_LINGER_MS'
   | 'HISTORY_MAX_LEN'
   | 'HISTORY_MAX_AGE_MS'
   | 'SWEEP_INTERVAL_MS'
@@ -66,6 +67,7 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
     concurrency: config.HANDLER_CONCURRENCY,
     attempts: config.HANDLER_ATTEMPTS,
     reclaimAfterMs: config.WORKER_LOCK_MS,
+    lingerMs: config.HANDLER_LINGER_MS,
   });
   const emitter = new BatchEmitter(redis, keys, config, (items) => handlers.workFor(items));
   await emitter.ready();

@@ -27,6 +27,12 @@ export interface EventHandler<E extends EventName = EventName> {
   readonly name: string;
   readonly events: readonly E[];
   handle(event: HandledEvent<E>, ctx: HandlerContext): Promise<void>;
+  /**
+   * Optional: the events of one or more delivered batches in delivery order, in one call (e.g. one
+   * MULTI instead of a round trip per event). It should apply all or nothing: if it throws, each of
+   * its events is retried alone through `handle`, as its own job.
+   */
+  handleBatch?(events: Array<HandledEvent<E>>, ctx: HandlerContext): Promise<void>;
 }
 
 /**

@@ -20,6 +20,12 @@ export interface InboxOptions {
   reclaimAfterMs: number;
   /** Entries read at once. */
   count?: number;
+  /**
+   * After a read that did not fill `count`, wait this long before the next: more batches gather,
+   * so one read, one handler call and one acknowledgement serve many (handlers are not on the
+   * delivery path; this delays them, never delivery).
+   */
+  lingerMs?: number;
 }
 
 /**
@@ -61,6 +67,7 @@ export class InboxReader {
         )) as Array<[string, Array<[string, string[]]>]> | null;
         const entries = reply?.[0]?.[1] ?? [];
         if (entries.length > 0) await this.finish(entries);
+        if (entries.length > 0 && entries.length < (this.opts.count ?? 100) && this.opts.lingerMs) await this.pause(this.opts.lingerMs);
       } catch (err) {
         if (this.closing) return;
         log.warn({ err: (err as Error).message }, 'handler inbox read failed; retrying');
@@ -68,6 +75,18 @@ export class InboxReader {
       }
     }
   }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private wake: () => void = () => undefined;
 
   /** Takes over entries that another (dead) consumer read and never acknowledged. */
   private async reclaim(): Promise<void> {
@@ -97,6 +116,7 @@ export class InboxReader {
   /** Stops reading; waits for the entries in hand to finish. */
   async close(): Promise<void> {
     this.closing = true;
+    this.wake();
     this.blocking.disconnect();
     await this.loop;
   }

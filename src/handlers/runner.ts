@@ -8,7 +8,7 @@ import { queueNames } from '../delivery/batch';
 import type { EmitItem } from '../delivery/batch-emitter';
 import { logger } from '../logger';
 import type { Keys } from '../redis/keys';
-import type { EventHandler, HandledEvent } from './define';
+import type { EventHandler, HandledEvent, HandlerContext } from './define';
 import { discoverHandlers } from './discover';
 import { InboxReader, type InboxEntry } from './inbox';
 import { recordHandlers } from './registry';
@@ -40,6 +40,12 @@ export interface HandlerRunnerOptions {
   attempts: number;
   /** Inbox entries a stopped worker had read are taken over after this long. */
   reclaimAfterMs: number;
+  /** Pause between inbox reads that were not full (HANDLER_LINGER_MS). */
+  lingerMs: number;
+}
+
+function toHandled(item: EmitItem): HandledEvent<EventName> {
+  return { name: item.event, data: item.data, meta: item.meta } as HandledEvent<EventName>;
 }
 
 /** One inbox entry's events: `[index in the batch, event, data, meta without offset]`. */
@@ -87,7 +93,12 @@ export class HandlerRunner {
     this.inbox = new InboxReader(
       this.opts.redis,
       this.opts.redis.duplicate(),
-      { key: this.opts.keys.handlerInbox, consumer: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, reclaimAfterMs: this.opts.reclaimAfterMs },
+      {
+        key: this.opts.keys.handlerInbox,
+        consumer: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+        reclaimAfterMs: this.opts.reclaimAfterMs,
+        lingerMs: this.opts.lingerMs,
+      },
       (entries) => this.runEntries(entries),
     );
     await this.inbox.start();
@@ -131,15 +142,27 @@ export class HandlerRunner {
   /** Each handler over its events; failures become per-event jobs (retried, listed). */
   private async runBatch(events: EmitItem[]): Promise<void> {
     const failed: HandlerJob[] = [];
+    const fail = (handler: EventHandler, item: EmitItem, err: unknown) => {
+      log.warn({ handler: handler.name, eventId: item.meta.id, err: (err as Error).message }, 'handler failed; retrying it alone');
+      failed.push({ handler: handler.name, event: item.event, data: item.data, meta: item.meta });
+    };
     await Promise.all(
       this.handlers.map(async (handler) => {
-        for (const item of events) {
-          if (!handler.events.includes(item.event as EventName)) continue;
+        const mine = events.filter((item) => handler.events.includes(item.event as EventName));
+        if (mine.length === 0) return;
+        if (handler.handleBatch) {
+          try {
+            await handler.handleBatch(mine.map(toHandled), this.contextFor(handler));
+          } catch (err) {
+            for (const item of mine) fail(handler, item, err);
+          }
+          return;
+        }
+        for (const item of mine) {
           try {
             await this.call(handler, item);
           } catch (err) {
-            log.warn({ handler: handler.name, eventId: item.meta.id, err: (err as Error).message }, 'handler failed; retrying it alone');
-            failed.push({ handler: handler.name, event: item.event, data: item.data, meta: item.meta });
+            fail(handler, item, err);
           }
         }
       }),
@@ -163,8 +186,11 @@ export class HandlerRunner {
   }
 
   private call(handler: EventHandler, item: EmitItem): Promise<void> {
-    const event = { name: item.event, data: item.data, meta: item.meta } as HandledEvent<EventName>;
-    return handler.handle(event, { redis: this.opts.redis, keys: this.opts.keys, log: log.child({ handler: handler.name }) });
+    return handler.handle(toHandled(item), this.contextFor(handler));
+  }
+
+  private contextFor(handler: EventHandler): HandlerContext {
+    return { redis: this.opts.redis, keys: this.opts.keys, log: log.child({ handler: handler.name }) };
   }
 
   async close(): Promise<void> {
