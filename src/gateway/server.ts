@@ -46,6 +46,10 @@ export async function startGateway(config: Config): Promise<Gateway> {
     // The adapter publishes on the runtime's command connection and needs one subscriber of its own.
     sub = await connectRedis(config.REDIS_URL, 'subscriber', 'sb-adapter-sub', config.REDIS_CONNECT_TIMEOUT_MS);
     const http = createServer(createHttpApp(runtime));
+    // Keep idle keep-alive connections longer than the clients and load balancers in front (60 s
+    // is common): a server that closes first races a request on the same socket (ECONNRESET, 502).
+    http.keepAliveTimeout = 65_000;
+    http.headersTimeout = 66_000;
     const recovery = new Recovery(runtime);
     const origins = parseOrigins(config.CORS_ORIGINS);
     const names = Object.values(namespaceModules).map((mod) => mod.name);
