@@ -6,6 +6,22 @@ import type { Keys } from '../redis/keys';
 import { adapterChannel, encodeAdapterMessage, OFFSET_MARK_BYTES, withOffsetMark } from './adapter-message';
 
 const SCRIPTS = { sbEmitBatch: 'emit-batch-n.lua' };
+const EMPTY = Buffer.alloc(0);
+
+/** One event in the script's packed argument (see lua/emit-batch-n.lua for the layout). */
+function packEvent(stream: number, channel: number, id: string, head: Buffer, tail: Buffer): Buffer {
+  const idBytes = Buffer.from(id);
+  const out = Buffer.allocUnsafe(5 + idBytes.length + 4 + head.length + 4 + tail.length);
+  let at = out.writeUInt16BE(stream, 0);
+  at = out.writeUInt16BE(channel, at);
+  at = out.writeUInt8(idBytes.length, at);
+  at += idBytes.copy(out, at);
+  at = out.writeUInt32BE(head.length, at);
+  at += head.copy(out, at);
+  at = out.writeUInt32BE(tail.length, at);
+  tail.copy(out, at);
+  return out;
+}
 
 /** One event ready to emit: what clients receive as `(data, meta)` in `ns`, room `meta.room`. */
 export interface EmitItem {
@@ -62,30 +78,42 @@ export class BatchEmitter {
   async emit(batchId: string, items: EmitItem[]): Promise<BatchEmitResult> {
     const streams = new Map<string, number>();
     const streamArgs: Array<string | number> = [];
-    const eventArgs: Array<string | number | Buffer> = [];
+    const channels = new Map<string, number>();
+    const parts: Buffer[] = [];
     for (const { event, data, meta } of items) {
-      const channel = adapterChannel(this.keys, meta.ns, meta.room);
+      const channelKey = adapterChannel(this.keys, meta.ns, meta.room);
+      let channel = channels.get(channelKey);
+      if (channel === undefined) {
+        channel = channels.size + 1;
+        channels.set(channelKey, channel);
+      }
       const policy = historyPolicy(lookupEvent(event), this.config);
+      let stream = 0;
+      let head: Buffer;
+      let tail: Buffer = EMPTY;
       if (!policy) {
-        eventArgs.push(0, channel, encodeAdapterMessage(meta.ns, event, data, meta), '', meta.id);
-        continue;
+        head = encodeAdapterMessage(meta.ns, event, data, meta);
+      } else {
+        const key = this.keys.history(meta.ns, meta.room);
+        stream = streams.get(key) ?? 0;
+        if (stream === 0) {
+          stream = streams.size + 1;
+          streams.set(key, stream);
+          streamArgs.push(policy.maxLen, policy.maxAgeMs);
+        }
+        const message = encodeAdapterMessage(meta.ns, event, data, withOffsetMark(meta));
+        // The mark is the last string a client could not have written (meta comes after data and
+        // the offset is meta's last field), so its last occurrence is the one to replace.
+        const at = message.lastIndexOf(OFFSET_MARK_BYTES);
+        head = message.subarray(0, at);
+        tail = message.subarray(at + OFFSET_MARK_BYTES.length);
       }
-      const key = this.keys.history(meta.ns, meta.room);
-      let stream = streams.get(key);
-      if (stream === undefined) {
-        stream = streams.size + 1;
-        streams.set(key, stream);
-        streamArgs.push(policy.maxLen, policy.maxAgeMs);
-      }
-      const message = encodeAdapterMessage(meta.ns, event, data, withOffsetMark(meta));
-      // The mark is the last string a client could not have written (meta comes after data and the
-      // offset is meta's last field), so its last occurrence is the one to replace.
-      const at = message.lastIndexOf(OFFSET_MARK_BYTES);
-      eventArgs.push(stream, channel, message.subarray(0, at), message.subarray(at + OFFSET_MARK_BYTES.length), meta.id);
+      parts.push(packEvent(stream, channel, meta.id, head, tail));
     }
     const keys = [this.keys.emitMarker(batchId), this.keys.handlerInbox, ...streams.keys()];
     const work = this.handlerWork(items);
-    const [replayed, joined] = (await this.script(keys.length, ...keys, this.config.EMIT_MARKER_TTL_MS, work, ...streamArgs, ...eventArgs)) as [number, string];
+    const args = [this.config.EMIT_MARKER_TTL_MS, work, channels.size, ...streamArgs, ...channels.keys(), Buffer.concat(parts)];
+    const [replayed, joined] = (await this.script(keys.length, ...keys, ...args)) as [number, string];
     const offsets = joined.split(',');
     items.forEach((item, i) => {
       const offset = offsets[i];

@@ -10,10 +10,15 @@
   KEYS[3..]    history streams of the batch's rooms that keep history, each once (S = #KEYS - 2)
   ARGV[1]      marker TTL in ms
   ARGV[2]      handler work: JSON of the events that have handlers, '' for none
-  ARGV[3..]    per stream s (1..S), 2 values: max entries (MAXLEN ~), max age in ms
-  then         per event, 5 values: stream number (0 = no history), adapter channel,
-               message head (msgpack bytes up to the offset string; the whole message without
-               history), message tail (after the offset string), event id
+  ARGV[3]      C = number of adapter channels
+  ARGV[4..]    per stream s (1..S), 2 values: max entries (MAXLEN ~), max age in ms;
+               then the C channels
+  ARGV[last]   the events, packed one after another (big-endian), one argument for the whole
+               batch so the client and Redis parse one value instead of several per event:
+                 u16 stream number (0 = no history), u16 channel number (1..C),
+                 u8 id length, id, u32 head length, head, u32 tail length, tail
+               head = msgpack bytes up to the offset string (the whole message without history),
+               tail = the bytes after it
 
   The history entry keeps the head and tail, not a second encoding: recovery rebuilds the exact
   message from them and the entry id.
@@ -25,24 +30,37 @@ local done = redis.call('GET', KEYS[1])
 if done then return { 1, done } end
 
 local S = #KEYS - 2
-local first = 3 + 2 * S
-local n = (#ARGV - first + 1) / 5
+local C = tonumber(ARGV[3])
+local channels = 3 + 2 * S
+local packed = ARGV[#ARGV]
 local offsets = {}
+local pos = 1
+local n = 0
 
-for i = 0, n - 1 do
-  local a = first + i * 5
-  local s = tonumber(ARGV[a])
+while pos <= #packed do
+  local s, c, idLen
+  s, c, idLen, pos = struct.unpack('>HHB', packed, pos)
+  local id = string.sub(packed, pos, pos + idLen - 1)
+  pos = pos + idLen
+  local headLen, tailLen
+  headLen, pos = struct.unpack('>I4', packed, pos)
+  local head = string.sub(packed, pos, pos + headLen - 1)
+  pos = pos + headLen
+  tailLen, pos = struct.unpack('>I4', packed, pos)
+  local tail = string.sub(packed, pos, pos + tailLen - 1)
+  pos = pos + tailLen
+  n = n + 1
   if s > 0 then
-    local offset = redis.call('XADD', KEYS[2 + s], 'MAXLEN', '~', ARGV[1 + 2 * s], '*', 'i', ARGV[a + 4], 'h', ARGV[a + 2], 't', ARGV[a + 3])
+    local offset = redis.call('XADD', KEYS[2 + s], 'MAXLEN', '~', ARGV[2 + 2 * s], '*', 'i', id, 'h', head, 't', tail)
     -- msgpack string header for the offset (fixstr below 32 bytes, else str8)
     local len = #offset
     local header
     if len < 32 then header = string.char(0xa0 + len) else header = string.char(0xd9, len) end
-    redis.call('PUBLISH', ARGV[a + 1], ARGV[a + 2] .. header .. offset .. ARGV[a + 3])
-    offsets[i + 1] = offset
+    redis.call('PUBLISH', ARGV[channels + c], head .. header .. offset .. tail)
+    offsets[n] = offset
   else
-    redis.call('PUBLISH', ARGV[a + 1], ARGV[a + 2])
-    offsets[i + 1] = ''
+    redis.call('PUBLISH', ARGV[channels + c], head)
+    offsets[n] = ''
   end
 end
 
@@ -50,7 +68,7 @@ if S > 0 then
   local t = redis.call('TIME')
   local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   for s = 1, S do
-    local maxAge = tonumber(ARGV[2 + 2 * s])
+    local maxAge = tonumber(ARGV[3 + 2 * s])
     redis.call('XTRIM', KEYS[2 + s], 'MINID', '~', tostring(nowMs - maxAge))
     redis.call('PEXPIRE', KEYS[2 + s], maxAge)
   end
