@@ -7,7 +7,7 @@ import { DeliveryBatchSchema } from './batch';
 import type { EmitItem } from './batch-emitter';
 
 export interface ReadBatch {
-  /** The batch's id for its emit marker and handler job: its first event's id. */
+  /** The batch's id for its emit marker: its first event's id. */
   id: string;
   items: EmitItem[];
   /** Events that can never be delivered (another catalog version refused them), with why. */

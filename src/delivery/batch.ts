@@ -26,7 +26,7 @@ export interface QueueNames {
   delivery: string;
   /** Pending-store work: window flushes, the sweep, operator flushes. */
   pending: string;
-  /** Server-side handlers: one job per delivered batch, and one per failed (event, handler). */
+  /** Server-side handlers: one retry job per failed (event, handler); the happy path uses the handler inbox. */
   handlers: string;
 }
 

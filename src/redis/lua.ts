@@ -29,7 +29,7 @@ function source(file: string): { lua: string; numberOfKeys?: number } {
  * wrappers. ioredis sends EVALSHA and loads the script on the first NOSCRIPT, so each call is one
  * round trip.
  *
- * @example const { sbEmitHistory } = defineLuaScripts(redis, __dirname, { sbEmitHistory: 'emit-history-1.lua' });
+ * @example const { sbEmitBatch } = defineLuaScripts(redis, __dirname, { sbEmitBatch: 'emit-batch-n.lua' });
  */
 export function defineLuaScripts<N extends string>(redis: Redis, dir: string, files: Record<N, string>): Record<N, ScriptCall> {
   const calls = {} as Record<N, ScriptCall>;

@@ -43,6 +43,20 @@ export class Stack {
     return gw;
   }
 
+  /**
+   * The stack's gateway and worker, started on first use, with window flush jobs parked (the
+   * pending queue paused): windows stay open until the test flushes, drops or lists them, and
+   * what an operator flushes is still emitted by the worker.
+   */
+  async gatewayWithParkedFlushes(): Promise<Gateway> {
+    const existing = this.gateways[0];
+    if (existing) return existing;
+    const gw = await this.gateway();
+    await gw.runtime.events.pendingQueue.pause();
+    await this.worker();
+    return gw;
+  }
+
   async worker(): Promise<DeliveryWorker> {
     const w = await startDeliveryWorker(this.config);
     this.workers.push(w);

@@ -18,19 +18,8 @@ describe('sb CLI (real processes)', () => {
     expect(run.stderr).toMatch(pattern);
   };
 
-  /** A gateway and a worker (operators' flushes are emitted by workers); window flushes stay paused. */
-  async function gatewayAndWorker() {
-    let gw = stack.gateways[0];
-    if (!gw) {
-      gw = await stack.gateway();
-      await gw.runtime.events.pendingQueue.pause();
-      await stack.worker();
-    }
-    return gw;
-  }
-
   it('pending count, list, flush --key, drop, flush --all on real entries', async () => {
-    const gw = await gatewayAndWorker();
+    const gw = await stack.gatewayWithParkedFlushes();
     const client = await stack.client(gw, '/social', ANONYMOUS);
     await call(client, 'join_post', { postId: 'cli1' });
     for (const [postId, n] of [['cli1', 6], ['cli2', 2], ['cli3', 1]] as const) {
@@ -72,7 +61,7 @@ describe('sb CLI (real processes)', () => {
   });
 
   it('emit --force validates and emits at once', async () => {
-    const gw = await gatewayAndWorker();
+    const gw = await stack.gatewayWithParkedFlushes();
     const client = await stack.client(gw, '/social', ANONYMOUS);
     await call(client, 'join_post', { postId: 'force' });
     const seen = nextEvent<{ likeCount: number }, EventMeta>(client, 'post_liked');

@@ -16,12 +16,7 @@ describe('management core and admin HTTP against real pending entries', () => {
   afterAll(() => stack.close());
 
   async function seed() {
-    let gw = stack.gateways[0];
-    if (!gw) {
-      gw = await stack.gateway();
-      await gw.runtime.events.pendingQueue.pause();
-      await stack.worker();
-    }
+    const gw = await stack.gatewayWithParkedFlushes();
     const runtime = gw.runtime;
     const likes = (postId: string, n: number) =>
       Promise.all(Array.from({ length: n }, (_, i) => runtime.events.emit('post_liked', { postId, userId: 'u', likeCount: i + 1 })));
