@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What `npm start`, `npm test` and `npm run bench` do first: install dependencies if they are
-# missing or stale, make sure Redis is reachable, and (with --build) compile TypeScript.
+# missing or stale, make sure Redis is reachable, and (with --build) compile TypeScript. Without
+# --build (the test path) it also makes sure the Python socket.io client of the tests is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,4 +21,6 @@ if [ "${1:-}" = "--build" ]; then
   echo "prepare: building"
   rm -rf dist
   npm run --silent build
+else
+  bash scripts/ensure-python-socketio.sh
 fi

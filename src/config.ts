@@ -79,6 +79,13 @@ const ConfigSchema = z.object({
   HANDLER_LINGER_MS: intFrom(0, 10_000, 20),
   /** Attempts per handler job (exponential backoff from 500 ms) before it is kept as failed. */
   HANDLER_ATTEMPTS: intFrom(1, 100, 5),
+  /** Rooms one socket may be in at once (its own private room not counted); past it, `too_many_rooms`. */
+  MAX_ROOMS_PER_SOCKET: intFrom(1, 100_000, 100),
+  /**
+   * Bytes the gateway may hold for one client that is not reading (engine.io's write buffer plus
+   * the websocket's): past it the connection is closed with code 4008 `slow_consumer`.
+   */
+  MAX_CLIENT_BUFFER_BYTES: intFrom(65_536, 1_073_741_824, 1_048_576),
   /** Largest HTTP JSON body and socket message, in bytes. */
   MAX_PAYLOAD_BYTES: intFrom(256, 10_000_000, 65_536),
   /** How often the sweep (a BullMQ job scheduler) looks for pending entries whose flush was lost. */

@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   unknown_action: 404,
   not_found: 404,
   conflict: 409,
+  too_many_rooms: 409,
   payload_too_large: 413,
   rate_limited: 429,
   internal: 500,

@@ -2,7 +2,7 @@ import express, { type Express } from 'express';
 import { RedisTokenBuckets } from '../limits/redis-buckets';
 import type { Runtime } from '../runtime';
 import { requireBearer } from './bearer';
-import { cors, parseOrigins } from './cors';
+import { cors, originPolicy } from './cors';
 import { errorResponder, notFound } from './http-errors';
 import { httpRateLimit, rateLimitByToken } from './rate-limit';
 import { adminRoutes } from './routes/admin';
@@ -19,7 +19,7 @@ import { publishBatchRoutes } from './routes/publish-batch';
 export function createHttpApp(rt: Runtime): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(cors(parseOrigins(rt.config.CORS_ORIGINS)));
+  app.use(cors(originPolicy(rt.config)));
   const limit = httpRateLimit(
     new RedisTokenBuckets(rt.redis, rt.keys, 'http', { burst: rt.config.RATE_HTTP_BURST, perSec: rt.config.RATE_HTTP_PER_SEC }),
   );

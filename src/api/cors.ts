@@ -1,4 +1,8 @@
 import type { RequestHandler } from 'express';
+import type { Config } from '../config';
+import { logger } from '../logger';
+
+const log = logger('cors');
 
 /** CORS_ORIGINS parsed: a list of exact origins, or `*` for any. */
 export function parseOrigins(raw: string): readonly string[] {
@@ -8,19 +12,107 @@ export function parseOrigins(raw: string): readonly string[] {
     .filter((o) => o.length > 0);
 }
 
-/**
- * Whether a request from `origin` may proceed. Requests without an Origin header come from
- * non-browser clients (services, socket.io-client in Node) and are not a CORS matter.
- */
-export function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
-  return origin === undefined || allowed.includes('*') || allowed.includes(origin);
+/** What the origin policy decided about one request, and why (the refusal text clients and logs show). */
+export interface OriginVerdict {
+  readonly allowed: boolean;
+  readonly why: string;
 }
 
-/** Answers preflights and sets Access-Control-Allow-Origin for allowed browser origins only. */
-export function cors(allowed: readonly string[]): RequestHandler {
+/** `(Origin header, Host header) => verdict`: the one rule of the HTTP API and socket handshakes. */
+export type OriginPolicy = (origin: string | undefined, host: string | undefined) => OriginVerdict;
+
+/** Hostnames of this machine that any port of, over http or https, is trusted outside production. */
+const LOCAL_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Longest piece of an Origin header repeated in a refusal or a log line. */
+const MAX_ECHO = 200;
+
+/**
+ * Which browser origins may call the HTTP API and open sockets. In order:
+ * - no Origin header: not a browser cross-origin request (services, Node clients): allowed;
+ * - listed in CORS_ORIGINS (or CORS_ORIGINS is `*`): allowed;
+ * - same origin: the Origin's host and port equal the request's Host header (a page served through
+ *   this gateway's address). Only Host counts, never X-Forwarded-Host/-Proto: the gateway does not
+ *   know which proxies to trust, and a request could claim any forwarded host. Behind a proxy that
+ *   rewrites Host, list the public origin in CORS_ORIGINS instead;
+ * - outside production (NODE_ENV not `production`): http(s)://localhost, 127.0.0.1 or [::1] on any
+ *   port (frontend dev servers such as http://localhost:5173);
+ * - anything else is refused, with a `why` naming the origin and the setting that admits it.
+ */
+export function originPolicy(config: Pick<Config, 'CORS_ORIGINS' | 'NODE_ENV'>): OriginPolicy {
+  const listed = parseOrigins(config.CORS_ORIGINS);
+  const any = listed.includes('*');
+  const development = config.NODE_ENV !== 'production';
+  return (origin, host) => {
+    if (origin === undefined) return { allowed: true, why: 'no Origin header' };
+    if (any || listed.includes(origin)) return { allowed: true, why: 'listed in CORS_ORIGINS' };
+    const url = webOrigin(origin);
+    if (url && host !== undefined && sameHost(url, host)) return { allowed: true, why: 'same origin' };
+    if (url && development && LOCAL_HOSTNAMES.has(url.hostname)) return { allowed: true, why: 'local origin outside production' };
+    const local = url !== undefined && LOCAL_HOSTNAMES.has(url.hostname);
+    return {
+      allowed: false,
+      why:
+        `origin ${echo(origin)} is not allowed: add it to CORS_ORIGINS (comma-separated), or serve the page from this gateway` +
+        (local ? ' (local origins are allowed without it only when NODE_ENV is not production)' : ''),
+    };
+  };
+}
+
+/** The Origin as a URL when it is a plain http(s) origin (`scheme://host[:port]`, nothing else). */
+function webOrigin(origin: string): URL | undefined {
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === origin ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a Host header (`host[:port]`) names the same host and port as the origin. Parsed with the
+ * origin's scheme so a default port matches whether written or not (`example.com` = `example.com:443`
+ * for https); anything beyond host and port in the header (a path, credentials) never matches.
+ */
+function sameHost(origin: URL, host: string): boolean {
+  try {
+    const parsed = new URL(`${origin.protocol}//${host}`);
+    if (parsed.username || parsed.password || parsed.pathname !== '/' || parsed.search || parsed.hash) return false;
+    return parsed.host === origin.host;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An Origin header as repeated in refusals and logs: at most MAX_ECHO characters, and only those an
+ * origin can legitimately contain (the websocket refusal body is sent as text/html).
+ */
+function echo(origin: string): string {
+  const safe = origin.slice(0, MAX_ECHO).replace(/[^\w.:/[\]%+~@-]/g, '?');
+  return origin.length > MAX_ECHO ? `${safe}…` : safe;
+}
+
+/** The warn line of a refused request; `what` is e.g. `socket handshake` or `API preflight`. */
+export function logRefusal(what: string, verdict: OriginVerdict, origin: string | undefined, host: string | undefined): void {
+  log.warn({ origin: origin === undefined ? undefined : echo(origin), host: host?.slice(0, MAX_ECHO) }, refusalLine(what, verdict));
+}
+
+/** The message of that warn line. */
+export function refusalLine(what: string, verdict: OriginVerdict): string {
+  return `${what} refused: ${verdict.why}`;
+}
+
+/**
+ * Answers preflights and sets Access-Control-Allow-Origin for allowed browser origins only (by
+ * `originPolicy`, like socket handshakes). A refused preflight gets 403
+ * `{ error: { code: 'origin_not_allowed', message } }` saying which setting admits the origin.
+ */
+export function cors(policy: OriginPolicy): RequestHandler {
   return (req, res, next) => {
     const origin = req.headers.origin;
-    if (origin !== undefined && originAllowed(origin, allowed)) {
+    const verdict = policy(origin, req.headers.host);
+    if (origin !== undefined && verdict.allowed) {
       res.setHeader('Access-Control-Allow-Origin', origin);
       res.setHeader('Access-Control-Allow-Headers', 'authorization, content-type, idempotency-key');
       res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE');
@@ -28,7 +120,13 @@ export function cors(allowed: readonly string[]): RequestHandler {
     }
     res.vary('Origin');
     if (req.method === 'OPTIONS') {
-      res.status(origin !== undefined && originAllowed(origin, allowed) ? 204 : 403).end();
+      if (origin !== undefined && verdict.allowed) {
+        res.status(204).end();
+        return;
+      }
+      const message = origin === undefined ? 'a preflight (OPTIONS) needs an Origin header' : verdict.why;
+      if (origin !== undefined) logRefusal('API preflight', verdict, origin, req.headers.host);
+      res.status(403).json({ error: { code: 'origin_not_allowed', message } });
       return;
     }
     next();

@@ -23,44 +23,74 @@ export interface ActionContext {
 export interface ActionDefinition<S extends z.ZodType = z.ZodType, R = unknown> {
   readonly schema: S;
   readonly handle: (input: z.output<S>, ctx: ActionContext) => R | Promise<R>;
+  /**
+   * False for actions that touch no shared state and need no Redis call (ping, typing): they are
+   * answered at once instead of waiting behind the socket's earlier actions (a join on Redis).
+   */
+  readonly ordered: boolean;
 }
 
 /** A client action: a zod schema for its payload and a handler whose result becomes the ack's data. */
 export function action<S extends z.ZodType, R>(
   schema: S,
   handle: (input: z.output<S>, ctx: ActionContext) => R | Promise<R>,
+  options: { ordered?: boolean } = {},
 ): ActionDefinition<S, R> {
-  return { schema, handle };
+  return { schema, handle, ordered: options.ordered ?? true };
 }
 
-/** The tail of each socket's action chain: a socket's actions run one at a time, in arrival order. */
+/** The tail of each socket's action chain: a socket's ordered actions run one at a time, in arrival order. */
 const tails = new WeakMap<Socket, Promise<unknown>>();
 
 /**
- * Registers an action on a socket. Accepts `(payload, ack)`, `(ack)` or `(payload)`; validates the
- * payload; answers `{ ok, data }` or `{ ok: false, error }`. Nothing a client sends can throw out
- * of here: a missing ack only means the answer is dropped.
+ * Routes every client event of a socket to its action with ONE listener (not one per action: at
+ * 10,000 sockets, a closure and a listener entry per action and socket add up). Accepts
+ * `(payload, ack)`, `(ack)` or `(payload)`; validates the payload; answers `{ ok, data }` or
+ * `{ ok: false, error }`; an event the namespace has no action for, sent with an ack, is answered
+ * `unknown_action`. Nothing a client sends can throw out of here: a missing ack only means the
+ * answer is dropped.
  *
- * Actions of one socket run in the order they arrived, each after the previous one finished: a
- * `join_x` followed by `get_rooms` always sees the room, even when the join waits on Redis.
+ * Ordered actions of one socket run in the order they arrived, each after the previous one
+ * finished: a `join_x` followed by `get_rooms` always sees the room, even when the join waits on
+ * Redis. Unordered ones (ping, typing) are answered at once.
  */
-export function bindAction(name: string, def: ActionDefinition, ctx: ActionContext): void {
-  ctx.socket.on(name, (...args: unknown[]) => {
+export function bindActions(actions: Readonly<Record<string, ActionDefinition>>, ctx: ActionContext, guard: PacketGuard): void {
+  // socket.io calls catch-all listeners before its `socket.use` middlewares, so the guard (rate
+  // limits, sizes) runs here, first, for every packet.
+  ctx.socket.onAny((event: unknown, ...args: unknown[]) => guard([event, ...args], () => dispatch(actions, ctx, event, args)));
+}
+
+/** Admits a packet (`[event, ...args]`) by calling `next`, or answers its ack with the refusal itself. */
+export type PacketGuard = (packet: unknown[], next: () => void) => void;
+
+function dispatch(actions: Readonly<Record<string, ActionDefinition>>, ctx: ActionContext, event: unknown, args: unknown[]): void {
+  {
     const last = args[args.length - 1];
     const ack = typeof last === 'function' ? (last as (res: Ack<unknown>) => void) : undefined;
+    const name = String(event);
+    const def = Object.hasOwn(actions, name) ? actions[name] : undefined;
+    if (!def) {
+      if (ack) reply(name, ack, { ok: false, error: new GatewayError('unknown_action', `${ctx.nsp.name} has no action ${JSON.stringify(name.slice(0, 64))}`).toJSON() });
+      return;
+    }
     const payload = ack && args.length === 1 ? undefined : args[0];
-    const previous = tails.get(ctx.socket) ?? Promise.resolve();
-    const current = previous.then(() => run(name, def, payload, ctx));
-    tails.set(ctx.socket, current);
-    void current.then((res) => {
-      if (!ack) return;
-      try {
-        ack(res);
-      } catch (err) {
-        log.warn({ action: name, err: (err as Error).message }, 'ack failed');
-      }
-    });
-  });
+    let current: Promise<Ack<unknown>>;
+    if (def.ordered) {
+      current = (tails.get(ctx.socket) ?? Promise.resolve()).then(() => run(name, def, payload, ctx));
+      tails.set(ctx.socket, current);
+    } else {
+      current = run(name, def, payload, ctx);
+    }
+    if (ack) void current.then((res) => reply(name, ack, res));
+  }
+}
+
+function reply(name: string, ack: (res: Ack<unknown>) => void, res: Ack<unknown>): void {
+  try {
+    ack(res);
+  } catch (err) {
+    log.warn({ action: name, err: (err as Error).message }, 'ack failed');
+  }
 }
 
 async function run(name: string, def: ActionDefinition, payload: unknown, ctx: ActionContext): Promise<Ack<unknown>> {

@@ -19,7 +19,7 @@ type GuardConfig = Pick<
 >;
 
 /**
- * The per-event middleware (`socket.use`): every packet a client sends takes a token from the
+ * The per-packet guard (run by bindActions before any action): every packet a client sends takes a token from the
  * socket's bucket and from its user's bucket (shared across gateways), and must fit in
  * MAX_PAYLOAD_BYTES. A refused packet never reaches its handler; if it carries an ack, the ack
  * gets `rate_limited` (with retryAfterMs) or `payload_too_large`. A socket that keeps being
@@ -44,7 +44,7 @@ export function eventGuard(socket: Socket, access: Pick<GatewayAccess, 'userBuck
     }
   };
 
-  return (packet: unknown[], next: (err?: Error) => void): void => {
+  return (packet: unknown[], next: () => void): void => {
     const local = socketBucket.take();
     if (!local.allowed) return refuse(packet, limited(local));
     if (exceedsSize(packet.slice(1), config.MAX_PAYLOAD_BYTES)) {

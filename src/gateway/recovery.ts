@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Socket } from 'socket.io';
 import type { Adapter } from 'socket.io-adapter';
-import { RoomHistory } from '../history/room-history';
+import { RoomHistory, type ReplayedEvent } from '../history/room-history';
 import { logger } from '../logger';
 import type { Runtime } from '../runtime';
 
@@ -25,7 +25,11 @@ export class Recovery {
   private readonly held = new Map<string, Array<() => void>>();
   private readonly history: RoomHistory;
 
-  constructor(rt: Pick<Runtime, 'redis' | 'keys'>) {
+  constructor(
+    rt: Pick<Runtime, 'redis' | 'keys'>,
+    /** MAX_CLIENT_BUFFER_BYTES: a replay sends a quarter of it at a time. */
+    private readonly maxBufferBytes: number,
+  ) {
     this.history = new RoomHistory(rt.redis, rt.keys);
   }
 
@@ -64,10 +68,33 @@ export class Recovery {
         socket.emit('recovery_incomplete', { room, reason: catchup.reason });
         return { room, recovered: 0, incomplete: true };
       }
-      for (const { event, data, meta } of catchup.events) socket.emit(event, data, meta);
+      await this.replay(socket, catchup.events);
       return { room, recovered: catchup.events.length };
     } finally {
       this.release(socket.id);
+    }
+  }
+
+  /**
+   * Sends missed events at the pace the client reads them: a slice of about a quarter of
+   * MAX_CLIENT_BUFFER_BYTES, then a wait until the transport has written it. All at once, a long
+   * gap would pass the outbound cap and close the very client that is catching up. A client that
+   * does not read a slice within REPLAY_DRAIN_MS is closed like any slow consumer.
+   */
+  private async replay(socket: Socket, events: ReplayedEvent[]): Promise<void> {
+    const slice = Math.max(16_384, Math.floor(this.maxBufferBytes / 4));
+    let bytes = 0;
+    for (const { event, data, meta } of events) {
+      if (socket.disconnected) return;
+      socket.emit(event, data, meta);
+      bytes += JSON.stringify(data).length + 200;
+      if (bytes < slice) continue;
+      bytes = 0;
+      if (!(await written(socket, REPLAY_DRAIN_MS))) {
+        log.warn({ socket: socket.id }, 'closing a client that does not read its recovery');
+        socket.conn.close(true);
+        return;
+      }
     }
   }
 
@@ -82,6 +109,40 @@ export class Recovery {
     this.held.delete(socketId);
     for (const send of queue ?? []) send();
   }
+}
+
+/** How long a recovering client may take to read one replay slice. */
+const REPLAY_DRAIN_MS = 10_000;
+
+/** Resolves true once engine.io has written everything queued for the socket; false on timeout or close. */
+async function written(socket: Socket, timeoutMs: number): Promise<boolean> {
+  const conn = socket.conn as unknown as EngineConn;
+  const deadline = Date.now() + timeoutMs;
+  while (conn.readyState === 'open' && (conn.writeBuffer.length > 0 || !conn.transport.writable)) {
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        conn.transport.off('drain', done);
+        conn.off('close', done);
+        resolve();
+      };
+      const timer = setTimeout(done, left);
+      conn.transport.once('drain', done);
+      conn.once('close', done);
+    });
+  }
+  return conn.readyState === 'open';
+}
+
+/** The parts of engine.io's socket the replay pacing reads (its typings keep them private). */
+interface EngineConn {
+  readyState: string;
+  writeBuffer: unknown[];
+  transport: { writable: boolean; once(event: 'drain', fn: () => void): void; off(event: 'drain', fn: () => void): void };
+  once(event: 'close', fn: () => void): void;
+  off(event: 'close', fn: () => void): void;
 }
 
 /**

@@ -20,6 +20,15 @@ export async function requireAllowed(ctx: ActionContext, room: string): Promise<
   if (!(await ctx.access.rooms.canJoin(userOf(ctx.socket), room))) throw new GatewayError('forbidden', `not allowed in ${room}`);
 }
 
+/** Throws `too_many_rooms` when joining `room` would put the socket past MAX_ROOMS_PER_SOCKET. */
+export function requireRoomBudget(ctx: ActionContext, room: string): void {
+  const max = ctx.deps.config.MAX_ROOMS_PER_SOCKET;
+  // socket.rooms holds the socket's own private room (its id) too, which is not counted.
+  if (!ctx.socket.rooms.has(room) && ctx.socket.rooms.size - 1 >= max) {
+    throw new GatewayError('too_many_rooms', `a socket may be in at most ${max} rooms (MAX_ROOMS_PER_SOCKET); leave one first`);
+  }
+}
+
 /**
  * `join_x { xId, since? }`: joins the room if the authorizer allows it (`forbidden` otherwise) and
  * acks `{ room }`. With `since` (the last meta.offset the client saw in that room, e.g. after a
@@ -30,6 +39,7 @@ export function joinRoomAction<P extends string>(template: string, param: P) {
   const schema = idPayload(param).extend({ since: z.string().regex(OFFSET_RE, 'must be a meta.offset such as 1700000000000-0').optional() });
   return action(schema, async (input, ctx): Promise<{ room: string; recovered?: number; incomplete?: true }> => {
     const room = roomFor(template, param, input as unknown as Record<P, string>);
+    requireRoomBudget(ctx, room);
     await requireAllowed(ctx, room);
     const { since } = input as { since?: string };
     if (since !== undefined) return ctx.recovery.rejoin(ctx.socket, room, since);
@@ -42,6 +52,7 @@ export function joinRoomAction<P extends string>(template: string, param: P) {
 export function fixedRoomActions(room: string) {
   return {
     join: action(z.object({}), async (_input, ctx) => {
+      requireRoomBudget(ctx, room);
       await requireAllowed(ctx, room);
       await ctx.socket.join(room);
       return { room };
@@ -72,6 +83,7 @@ export function requireJoined(ctx: ActionContext, room: string): void {
  * in the room, on every gateway (through the adapter), never back to the sender.
  */
 export function typingAction<P extends string>(template: string, param: P, typing: boolean) {
+  // Unordered: no Redis call, so it never waits behind the socket's earlier actions.
   return action(idPayload(param), (input, ctx) => {
     const room = roomFor(template, param, input as Record<P, string>);
     requireJoined(ctx, room);
@@ -79,7 +91,7 @@ export function typingAction<P extends string>(template: string, param: P, typin
     const payload = { [param]: (input as Record<P, string>)[param], typing, ...(userId ? { userId } : {}) };
     ctx.socket.to(room).emit('typing', payload);
     return { room, typing };
-  });
+  }, { ordered: false });
 }
 
 /** The phantom type of events a namespace relays between clients (no runtime value). */

@@ -4,18 +4,18 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { createHttpApp } from '../api/app';
-import { originAllowed, parseOrigins } from '../api/cors';
+import { logRefusal, originPolicy } from '../api/cors';
 import { roomOf, ROOMS } from '../catalog';
 import { userOf } from '../auth/user';
 import type { Config } from '../config';
-import { GatewayError } from '../errors';
 import { logger } from '../logger';
 import { closeRedis, connectRedis } from '../redis/connections';
 import { openRuntime, type Runtime } from '../runtime';
 import { openAccess, type GatewayAccess } from './access';
 import { Recovery, SubscriberWatch } from './recovery';
-import { bindAction, type ActionDefinition } from './action';
+import { bindActions, type ActionDefinition } from './action';
 import { authenticate } from './connection-auth';
+import { capOutboundBuffers, type OutboundStats } from './outbound-cap';
 import { eventGuard } from './event-guard';
 import { commonActions } from './namespaces/common';
 import { namespaceModules } from './namespaces/registry';
@@ -30,6 +30,8 @@ export interface Gateway {
   readonly access: GatewayAccess;
   /** The port actually bound (useful with PORT=0). */
   readonly port: number;
+  /** Slow-consumer disconnects so far (MAX_CLIENT_BUFFER_BYTES). */
+  readonly outbound: OutboundStats;
   close(): Promise<void>;
 }
 
@@ -50,8 +52,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
     // is common): a server that closes first races a request on the same socket (ECONNRESET, 502).
     http.keepAliveTimeout = 65_000;
     http.headersTimeout = 66_000;
-    const recovery = new Recovery(runtime);
-    const origins = parseOrigins(config.CORS_ORIGINS);
+    const recovery = new Recovery(runtime, config.MAX_CLIENT_BUFFER_BYTES);
+    const origins = originPolicy(config);
     const names = Object.values(namespaceModules).map((mod) => mod.name);
     const watch = new SubscriberWatch(sub, () => names.flatMap((name) => [...io.of(name).sockets.values()]));
     const io = new Server(http, {
@@ -59,14 +61,22 @@ export async function startGateway(config: Config): Promise<Gateway> {
       // pass, and those in between get a `payload_too_large` ack from the event guard instead.
       maxHttpBufferSize: config.MAX_PAYLOAD_BYTES * 4,
       adapter: recovery.adapter(createAdapter(runtime.redis, sub, { key: runtime.keys.adapterKey })),
-      cors: { origin: origins.includes('*') ? true : [...origins] },
-      // CORS does not cover websockets: check the browser's Origin on every handshake ourselves.
+      // CORS headers on polling responses by the same rule as the handshake check below.
+      cors: (req, answer) => answer(null, { origin: origins(req.headers.origin, req.headers.host).allowed }),
+      // CORS does not cover websockets: check the browser's Origin on every handshake ourselves
+      // (originPolicy: same origin, local dev origins outside production, CORS_ORIGINS). A refusal's
+      // text becomes the body of engine.io's answer (polling: 403 JSON `{ code: 4, message }`;
+      // websocket upgrade: 400 with the text) and one warn line.
       // While the adapter subscriber is down, refuse handshakes (clients retry): see SubscriberWatch.
       allowRequest: (req, done) => {
         if (!watch.receiving) return done('adapter subscriber unavailable', false);
-        done(null, originAllowed(req.headers.origin, origins));
+        const verdict = origins(req.headers.origin, req.headers.host);
+        if (!verdict.allowed) logRefusal('socket handshake', verdict, req.headers.origin, req.headers.host);
+        done(verdict.allowed ? null : verdict.why, verdict.allowed);
       },
     });
+    const outbound: OutboundStats = { slowConsumerDisconnects: 0 };
+    capOutboundBuffers(io.engine, config.MAX_CLIENT_BUFFER_BYTES, outbound);
     const gate = access;
     for (const mod of Object.values(namespaceModules)) {
       const actions: Record<string, ActionDefinition> = { ...commonActions, ...mod.actions };
@@ -76,21 +86,11 @@ export async function startGateway(config: Config): Promise<Gateway> {
       nsp.on('connection', (socket) => {
         // A handshake admitted just before the subscriber dropped must not stay on through the gap.
         if (!watch.receiving) return void socket.conn.close();
-        socket.use(eventGuard(socket, gate, config));
         trackSocket(socket, gate.presence);
         const user = userOf(socket);
         // Per-user delivery: every socket of a user on /notification is in its `user:{id}` room.
         if (mod.name === '/notification' && !user.anonymous) void socket.join(roomOf(ROOMS.user, { userId: user.id }));
-        const ctx = { socket, nsp, deps: runtime, access: gate, recovery };
-        for (const [name, def] of Object.entries(actions)) bindAction(name, def, ctx);
-        // An action this namespace does not have still gets an answer if the client asked for one.
-        socket.onAny((event: string, ...args: unknown[]) => {
-          const ack = args[args.length - 1];
-          if (!Object.hasOwn(actions, event) && typeof ack === 'function') {
-            const error = new GatewayError('unknown_action', `${mod.name} has no action ${JSON.stringify(String(event).slice(0, 64))}`);
-            (ack as (res: unknown) => void)({ ok: false, error: error.toJSON() });
-          }
-        });
+        bindActions(actions, { socket, nsp, deps: runtime, access: gate, recovery }, eventGuard(socket, gate, config));
       });
     }
     await new Promise<void>((resolve, reject) => {
@@ -107,6 +107,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
       runtime,
       access: gate,
       port,
+      outbound,
       close() {
         closing ??= (async () => {
           // io.close() stops accepting, then closes every transport without a socket.io DISCONNECT

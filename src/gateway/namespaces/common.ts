@@ -12,7 +12,7 @@ export const commonActions = {
   /** The rooms this socket is in, its own private room (its id) left out. */
   get_rooms: action(z.object({}), (_input, { socket }) => [...socket.rooms].filter((room) => room !== socket.id)),
   /** Round-trip check; `pong` is the server's clock in ms, for latency and skew estimates. */
-  ping: action(z.object({}), () => ({ pong: Date.now() })),
+  ping: action(z.object({}), () => ({ pong: Date.now() }), { ordered: false }),
   /**
    * `get_presence { room }`: ids of the users with a socket in that room of this namespace, on any
    * gateway. Only for callers who may join the room themselves (`forbidden` otherwise).
