@@ -1,20 +1,15 @@
-import { io } from 'socket.io-client';
 import { mintToken } from '../src/auth/tokens';
+import { createClient, roomActions, SwitchboardError, type Namespace, type RoomOf } from '../src/client';
 import { loadConfig } from '../src/config';
 
 /**
  * `npm run listen -- /social post:123 [--url http://localhost:3000] [--token JWT | --user ID]`
  * Connects to a namespace, joins a room through the namespace's join action, and prints every
  * event as it arrives: `<time> <event> <data> <meta>`. Without --token it mints a development
- * token for --user (default `dev`) from this machine's config, as `npm run sb -- token` does.
+ * token for --user (default `dev`) from this machine's config, as `npm run sb -- token` does (a
+ * fresh one on every reconnect). Uses the client library (src/client): after a reconnect it
+ * re-joins with `since`, so missed events are printed too, each once.
  */
-const JOIN: Record<string, Record<string, [string, string]>> = {
-  '/social': { post: ['join_post', 'postId'] },
-  '/chat': { chat: ['join_chat', 'chatId'] },
-  '/orders': { order: ['join_order', 'orderId'] },
-  '/notification': { user: ['join_user', 'userId'] },
-};
-
 function usage(message?: string): never {
   if (message) process.stderr.write(`listen: ${message}\n`);
   process.stderr.write('usage: npm run listen -- <namespace> <room> [--url URL] [--token JWT | --user ID]   e.g. /social post:123\n');
@@ -36,35 +31,42 @@ const user = opt('--user') ?? 'dev';
 const given = opt('--token');
 const [ns, room] = args;
 if (!ns || !room) usage('namespace and room are required');
-const joins = JOIN[ns];
-if (!joins) usage(`unknown namespace ${ns} (one of ${Object.keys(JOIN).join(', ')})`);
-const [kind, ...rest] = room.split(':');
-const join = joins[kind ?? ''];
-if (!join || rest.length === 0) usage(`${ns} has no room like ${room} (try ${Object.keys(joins).map((k) => `${k}:<id>`).join(', ')})`);
+try {
+  roomActions(ns, room);
+} catch (err) {
+  usage((err as Error).message);
+}
 
-async function listen(token: string, [event, param]: [string, string]): Promise<void> {
-  const socket = io(`${url}${ns}`, { transports: ['websocket'], auth: { token } });
-  socket.on('connect', () => {
-    socket.emit(event, { [param]: rest.join(':') }, (ack: { ok: boolean; error?: { message: string } }) => {
-      if (ack.ok) process.stdout.write(`listening on ${ns} ${room} (${url})\n`);
-      else {
-        process.stderr.write(`listen: join refused: ${ack.error?.message}\n`);
-        process.exit(1);
-      }
-    });
+const mint = () => mintToken(loadConfig(), { userId: user });
+
+async function listen(): Promise<void> {
+  // A token that cannot be made (bad local config) is a usage error, as before; later ones are retried.
+  if (given === undefined) await mint().catch((err: Error) => usage(err.message));
+
+  const client = createClient({
+    url,
+    token: given ?? mint,
+    onConnect: (_ns, at) => client.stats.connects > 1 && process.stderr.write(`listen: reconnected to ${at}, re-joining ${room}\n`),
+    onDisconnect: (_ns, reason) => process.stderr.write(`listen: disconnected (${reason})\n`),
+    onError: (_ns, err, refusedRoom) =>
+      process.stderr.write(refusedRoom ? `listen: re-join of ${refusedRoom} refused: ${err.message}\n` : `listen: cannot connect to ${url}${ns}: ${err.message}\n`),
+    onRecoveryIncomplete: (r, reason) => process.stderr.write(`listen: events of ${r} missed while disconnected cannot all be replayed (${reason})\n`),
   });
-  socket.on('connect_error', (err) => process.stderr.write(`listen: cannot connect to ${url}${ns}: ${err.message}\n`));
-  socket.onAny((name: string, ...payload: unknown[]) => {
+  const space = client.namespace(ns as Namespace);
+  space.onAny((name, ...payload) => {
     process.stdout.write(`${new Date().toISOString()} ${name} ${payload.map((p) => JSON.stringify(p)).join(' ')}\n`);
   });
+  space.join(room as RoomOf<Namespace>).then(
+    () => process.stdout.write(`listening on ${ns} ${room} (${url})\n`),
+    (err: Error) => {
+      process.stderr.write(`listen: join refused: ${err instanceof SwitchboardError ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
   process.on('SIGINT', () => {
-    socket.disconnect();
+    client.close();
     process.exit(0);
   });
 }
 
-const joinAction = join;
-void (given !== undefined ? Promise.resolve(given) : mintToken(loadConfig(), { userId: user })).then(
-  (token) => listen(token, joinAction),
-  (err: Error) => usage(err.message),
-);
+void listen();

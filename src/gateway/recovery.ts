@@ -22,7 +22,8 @@ type Apply = (opts: unknown, callback: (socket: Socket) => void) => void;
  * de-duplicate on it as for every at-least-once delivery.
  */
 export class Recovery {
-  private readonly held = new Map<string, Array<() => void>>();
+  /** Per catching-up socket: held broadcasts (`send`) and re-joins waiting for their turn (`turn`). */
+  private readonly held = new Map<string, Array<{ turn: boolean; run: () => void }>>();
   private readonly history: RoomHistory;
 
   constructor(
@@ -46,7 +47,7 @@ export class Recovery {
       target.apply = (opts, callback) =>
         apply(opts, (socket) => {
           const queue = held.get(socket.id);
-          if (queue) queue.push(() => callback(socket));
+          if (queue) queue.push({ turn: false, run: () => callback(socket) });
           else callback(socket);
         });
       return adapter;
@@ -71,7 +72,7 @@ export class Recovery {
       await this.replay(socket, catchup.events);
       return { room, recovered: catchup.events.length };
     } finally {
-      this.release(socket.id);
+      await this.release(socket);
     }
   }
 
@@ -100,16 +101,33 @@ export class Recovery {
 
   /** Re-joins on one socket run one after another, so each keeps the hold for its own catch-up. */
   private async afterCurrent(socket: Socket, room: string, offset: string) {
-    await new Promise<void>((resolve) => this.held.get(socket.id)?.push(resolve) ?? resolve());
+    await new Promise<void>((resolve) => {
+      const queue = this.held.get(socket.id);
+      if (queue) queue.push({ turn: true, run: resolve });
+      else resolve();
+    });
     return this.rejoin(socket, room, offset);
   }
 
-  private release(socketId: string): void {
-    const queue = this.held.get(socketId);
-    this.held.delete(socketId);
-    for (const send of queue ?? []) send();
+  /**
+   * Lets the held broadcasts go, paced like the replay (RELEASE_SLICE at a time, then a wait until
+   * written): live traffic held during a long catch-up can be large. Broadcasts arriving meanwhile
+   * queue behind. At a waiting re-join the hold ends and the rest goes out as it comes.
+   */
+  private async release(socket: Socket): Promise<void> {
+    const queue = this.held.get(socket.id) ?? [];
+    let sent = 0;
+    while (queue.length > 0 && !queue[0]!.turn && socket.connected) {
+      queue.shift()!.run();
+      if (++sent % RELEASE_SLICE === 0 && !(await written(socket, REPLAY_DRAIN_MS))) break;
+    }
+    this.held.delete(socket.id);
+    for (const item of queue) item.run();
   }
 }
+
+/** Held broadcasts sent between two waits for the transport (small: their sizes are unknown here). */
+const RELEASE_SLICE = 32;
 
 /** How long a recovering client may take to read one replay slice. */
 const REPLAY_DRAIN_MS = 10_000;
