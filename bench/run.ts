@@ -1,11 +1,13 @@
 /**
- * `npm run bench`: runs each benchmark scenario in turn (e2e, throughput, throttle, validation) and writes its
- * result under bench/results/. Not part of the tests. Set BENCH_ONLY=e2e (comma list) to run a
- * subset, BENCH_QUICK=1 for a short smoke run.
+ * `npm run bench`: runs each benchmark scenario in turn (e2e, throughput, throttle, validation,
+ * slow-consumers, connections) and writes its result under bench/results/. Not part of the tests.
+ * Set BENCH_ONLY=e2e (comma list) to run a subset, BENCH_QUICK=1 for a short smoke run.
  */
 import path from 'node:path';
 import { E2E_DEFAULTS, runE2e } from './e2e';
+import { CONNECTIONS_DEFAULTS, runConnections } from './connections';
 import { ROOT } from './lib/report';
+import { runSlowConsumers, SLOW_CONSUMER_DEFAULTS } from './slow-consumers';
 import { runThrottle, THROTTLE_DEFAULTS } from './throttle';
 import { runThroughput, THROUGHPUT_DEFAULTS } from './throughput';
 import { runValidation, VALIDATION_DEFAULTS } from './validation';
@@ -18,6 +20,10 @@ const quick = process.env.BENCH_QUICK === '1';
 const e2eOptions = quick ? { ...E2E_DEFAULTS, durationS: 2, repeats: 1, steps: [500, 2000], stepS: 2 } : E2E_DEFAULTS;
 const throughputOptions = quick ? { ...THROUGHPUT_DEFAULTS, durationS: 2, repeats: 1 } : THROUGHPUT_DEFAULTS;
 const throttleOptions = quick ? { ...THROTTLE_DEFAULTS, rate: 2000, durationMs: 2000 } : THROTTLE_DEFAULTS;
+// Slow consumers: the kernel's socket buffers take ~4 MB per stalled socket before the gateway holds
+// anything, ~5.5 s at 1,000 events/s: the quick runs last 8 s so the cap is still reached.
+const slowConsumerOptions = quick ? { ...SLOW_CONSUMER_DEFAULTS, durationS: 8, repeats: 1, noCapDurationS: 8, resumeWaitMs: 5000, warmupS: 2 } : SLOW_CONSUMER_DEFAULTS;
+const connectionsOptions = quick ? { ...CONNECTIONS_DEFAULTS, connections: 1000, heapConnections: 500 } : CONNECTIONS_DEFAULTS;
 // BENCH_TAG=name: a variant run (e.g. with HANDLERS_DIR pointing at an empty folder) written as
 // <scenario>.<name>.json next to the default results, so both can be compared.
 const tag = process.env.BENCH_TAG && /^[a-z0-9-]{1,32}$/.test(process.env.BENCH_TAG) ? `.${process.env.BENCH_TAG}` : '';
@@ -28,6 +34,8 @@ const scenarios: Array<[name: string, run: () => Promise<unknown>]> = [
   ['throughput', () => runThroughput({ redisUrl, ...throughputOptions }, path.join(results, `throughput${suffix}.json`))],
   ['throttle', () => runThrottle({ redisUrl, ...throttleOptions }, path.join(results, `throttle${suffix}.json`))],
   ['validation', () => runValidation(quick ? { ...VALIDATION_DEFAULTS, rounds: 3 } : VALIDATION_DEFAULTS, path.join(results, `validation${suffix}.json`))],
+  ['slow-consumers', () => runSlowConsumers({ redisUrl, ...slowConsumerOptions }, path.join(results, `slow-consumers${suffix}.json`))],
+  ['connections', () => runConnections({ redisUrl, ...connectionsOptions }, path.join(results, `connections${suffix}.json`))],
 ];
 
 async function main(): Promise<void> {

@@ -5,7 +5,7 @@
  * and records receive time - send time on the shared clock.
  */
 import { io, type Socket } from 'socket.io-client';
-import { BENCH_EVENT, BENCH_NS, BENCH_ORDER, decodeNote, type ClientReport, type StartArgs } from './protocol';
+import { BENCH_EVENT, BENCH_NS, BENCH_ORDER, decodeNote, type ClientReport, type StartArgs, type Timeline } from './protocol';
 import { serve } from './procs';
 import { clock, Histogram } from './stats';
 
@@ -28,6 +28,8 @@ let lastRecvAt = 0;
 let complete = 0;
 /** Every event received, any run: lets the orchestrator see when stragglers stop arriving. */
 let received = 0;
+/** Epoch second of send time -> [max latency, deliveries over 100 ms]; only when the run asks (StartArgs.timeline). */
+let timeline: Map<number, [number, number]> | undefined;
 
 function onEvent(state: SocketState, data: { note?: unknown }): void {
   const now = clock();
@@ -48,7 +50,17 @@ function onEvent(state: SocketState, data: { note?: unknown }): void {
   }
   state.seen[note.seq] = 1;
   state.distinct++;
-  hist.record(now - note.sentAt);
+  const latency = now - note.sentAt;
+  hist.record(latency);
+  if (timeline) {
+    const second = Math.floor(note.sentAt / 1000);
+    const slot = timeline.get(second);
+    if (!slot) timeline.set(second, [latency, latency > 100 ? 1 : 0]);
+    else {
+      if (latency > slot[0]) slot[0] = latency;
+      if (latency > 100) slot[1]++;
+    }
+  }
   lastRecvAt = now;
   // Tell the orchestrator as soon as every socket has every event, so it need not poll.
   if (state.distinct === expected && ++complete === sockets.length) process.send?.({ event: 'complete', run });
@@ -72,8 +84,9 @@ async function connect(n: number): Promise<void> {
 }
 
 serve({
-  start: ({ run: r, expected: n, capacity }: StartArgs) => {
+  start: ({ run: r, expected: n, capacity, timeline: keepTimeline }: StartArgs) => {
     run = r;
+    timeline = keepTimeline ? new Map() : undefined;
     expected = n ?? Infinity;
     hist = new Histogram();
     duplicates = stale = lastRecvAt = complete = 0;
@@ -100,6 +113,7 @@ serve({
     hist: hist.toSparse(),
     max: hist.max,
     sum: hist.sum,
+    ...(timeline ? { timeline: [...timeline].map(([second, [max, over]]): Timeline[number] => [second, Math.round(max * 10) / 10, over]).sort((a, b) => a[0] - b[0]) } : {}),
   }),
   received: () => received,
   clock: () => clock(),

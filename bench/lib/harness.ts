@@ -5,7 +5,7 @@ import { queueNames } from '../../src/delivery/batch';
 import { redactUrl } from '../../src/redis/connections';
 import { createKeys } from '../../src/redis/keys';
 import { benchAuthEnv, mintBenchTokens } from './auth';
-import type { ClientReport, FloodArgs, Path, SendArgs, SendResult } from './protocol';
+import type { ClientReport, FloodArgs, Path, SendArgs, SendResult, Timeline } from './protocol';
 import { cpuSeconds, forkHelper, machineBusySeconds, freePort, onInterrupt, spawnNode, type Proc } from './procs';
 import { privateRedis, RedisMeter, redisDelta, type RedisDelta } from './redis';
 import { redisSetup, type CostPerEvent } from './report';
@@ -22,6 +22,10 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Start a redis-server of the stack's own on a loopback port (default true), so command counts are the stack's only. */
   privateRedis?: boolean;
+  /** Pads every event's note to this many characters (bigger messages); default: the bare note (~30). */
+  noteBytes?: number;
+  /** Per-second worst latencies in every RunResult (`timeline`). */
+  timeline?: boolean;
 }
 
 export interface RunResult {
@@ -58,6 +62,8 @@ export interface RunResult {
   firstError?: string;
   /** Worker and Redis CPU, Redis commands and jobs per event (see CostPerEvent in report.ts). */
   cost: CostPerEvent;
+  /** With StackOptions.timeline: per second of send time, the worst latency over every client and the deliveries over 100 ms. */
+  timeline?: Timeline;
 }
 
 /**
@@ -180,7 +186,7 @@ export class BenchStack {
   /** Sends rate x duration events on one path and measures their delivery to every client. */
   run(path: Path, rate: number, durationS: number, graceMs = 3000): Promise<RunResult> {
     const count = Math.round(rate * durationS);
-    return this.measure({ path, rate, count }, rate, durationS, count, async (run) => this.waitComplete(run, graceMs));
+    return this.measure({ path, rate, count, ...(this.opts.noteBytes ? { noteBytes: this.opts.noteBytes } : {}) }, rate, durationS, count, async (run) => this.waitComplete(run, graceMs));
   }
 
   /**
@@ -214,7 +220,7 @@ export class BenchStack {
     this.assertHealthy();
     const run = ++this.runCounter;
     const quietWaitS = await this.waitQuiet();
-    await Promise.all(this.clientProcs.map((p) => p.call('start', { run, expected: count ?? null, capacity })));
+    await Promise.all(this.clientProcs.map((p) => p.call('start', { run, expected: count ?? null, capacity, ...(this.opts.timeline ? { timeline: true } : {}) })));
     const redis0 = await this.meter.snapshot('start');
     const cpu0 = this.cpuSnapshot();
     const t0 = clock();
@@ -262,6 +268,7 @@ export class BenchStack {
       ...(sent.firstError !== undefined ? { firstError: sent.firstError } : {}),
       cost: this.cost(events, redisDelta(redis0, redis1), cpu0, cpu2, (redis1.at - redis0.at) / 1000, settleS),
     };
+    if (this.opts.timeline) result.timeline = mergeTimelines(reports.map((r) => r.timeline ?? []));
     if (sent.accepted) {
       const acc = new Histogram();
       acc.merge(sent.accepted.hist, sent.accepted.max, sent.accepted.sum);
@@ -447,6 +454,22 @@ function foreignSeconds(a: Record<string, number>, b: Record<string, number>): n
   let ours = 0;
   for (const k of Object.keys(a)) if (k !== 'machine') ours += (b[k] ?? 0) - (a[k] ?? 0);
   return Math.max(0, (b.machine ?? 0) - (a.machine ?? 0) - ours);
+}
+
+/** Per second: the worst latency of any client process, and the sum of their slow deliveries. */
+function mergeTimelines(timelines: Timeline[]): Timeline {
+  const bySecond = new Map<number, [number, number]>();
+  for (const t of timelines) {
+    for (const [second, max, over] of t) {
+      const slot = bySecond.get(second);
+      if (!slot) bySecond.set(second, [max, over]);
+      else {
+        slot[0] = Math.max(slot[0], max);
+        slot[1] += over;
+      }
+    }
+  }
+  return [...bySecond].map(([second, [max, over]]): Timeline[number] => [second, max, over]).sort((a, b) => a[0] - b[0]);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

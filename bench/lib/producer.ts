@@ -17,7 +17,7 @@ import { queueNames } from '../../src/delivery/batch';
 import { newEventId } from '../../src/ids';
 import { createKeys } from '../../src/redis/keys';
 import { openRuntime } from '../../src/runtime';
-import { BENCH_EVENT, BENCH_NS, BENCH_ORDER, BENCH_ROOM, encodeNote, type FloodArgs, type SendArgs, type SendResult } from './protocol';
+import { BENCH_EVENT, BENCH_NS, BENCH_ORDER, BENCH_ROOM, encodeNote, paddedNote, type FloodArgs, type SendArgs, type SendResult } from './protocol';
 import { serve } from './procs';
 import { clock, Histogram } from './stats';
 
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       req.end(body);
     });
 
-  function send({ path, run, rate, count, flood }: SendArgs): Promise<SendResult> {
+  function send({ path, run, rate, count, flood, noteBytes }: SendArgs): Promise<SendResult> {
     const accepted = new Histogram();
     let failed = 0;
     let sent = 0;
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     };
     const waitForRoom = () => new Promise<void>((r) => (wake = r));
 
-    const dataOf = (seq: number, sentAt: number) => ({ orderId: BENCH_ORDER, status: 'shipped' as const, note: encodeNote(run, seq, sentAt) });
+    const dataOf = (seq: number, sentAt: number) => ({ orderId: BENCH_ORDER, status: 'shipped' as const, note: noteBytes ? paddedNote(run, seq, sentAt, noteBytes) : encodeNote(run, seq, sentAt) });
     // The http-batch path: the events of the current tick, sent together by flushTick().
     let tickBatch: Array<{ data: ReturnType<typeof dataOf>; sentAt: number }> = [];
 

@@ -22,6 +22,12 @@ export function encodeNote(run: number, seq: number, sentAt: number): string {
   return `${run}|${seq}|${sentAt.toFixed(3)}`;
 }
 
+/** encodeNote padded with `|` and filler to `length` characters (the catalog allows a note of up to 500). */
+export function paddedNote(run: number, seq: number, sentAt: number, length: number): string {
+  const note = encodeNote(run, seq, sentAt);
+  return note.length + 1 >= length ? note : `${note}|${'x'.repeat(length - note.length - 1)}`;
+}
+
 export function decodeNote(note: unknown): { run: number; seq: number; sentAt: number } | undefined {
   if (typeof note !== 'string') return undefined;
   const [run, seq, sentAt] = note.split('|');
@@ -63,6 +69,8 @@ export interface SendArgs {
   rate: number;
   count: number;
   flood?: FloodArgs;
+  /** Pads each event's `note` to this many characters (after `<run>|<seq>|<send time>|`); default: no padding. */
+  noteBytes?: number;
 }
 
 export interface SendResult {
@@ -86,7 +94,12 @@ export interface StartArgs {
   expected: number | null;
   /** Highest sequence number + 1 this run may use (defaults to `expected`). */
   capacity?: number;
+  /** Also keep, per second of send time, the worst latency and the deliveries over 100 ms (ClientReport.timeline). */
+  timeline?: boolean;
 }
+
+/** Per second of send time (epoch second): [second, max latency ms, deliveries slower than 100 ms]. */
+export type Timeline = Array<[second: number, maxMs: number, over100ms: number]>;
 
 export interface ClientReport {
   run: number;
@@ -99,4 +112,6 @@ export interface ClientReport {
   hist: SparseHistogram;
   max: number;
   sum: number;
+  /** Only when the run asked for it (StartArgs.timeline). */
+  timeline?: Timeline;
 }

@@ -76,8 +76,13 @@ function dispatch(actions: Readonly<Record<string, ActionDefinition>>, ctx: Acti
     const payload = ack && args.length === 1 ? undefined : args[0];
     let current: Promise<Ack<unknown>>;
     if (def.ordered) {
-      current = (tails.get(ctx.socket) ?? Promise.resolve()).then(() => run(name, def, payload, ctx));
-      tails.set(ctx.socket, current);
+      const socket = ctx.socket;
+      current = (tails.get(socket) ?? Promise.resolve()).then(() => run(name, def, payload, ctx));
+      tails.set(socket, current);
+      // An idle socket keeps no chain (nor its last ack) alive.
+      void current.then(() => {
+        if (tails.get(socket) === current) tails.delete(socket);
+      });
     } else {
       current = run(name, def, payload, ctx);
     }

@@ -24,6 +24,8 @@ export function authenticate(verifier: TokenVerifier, mode: Config['AUTH_MODE'])
     verifier.verify(token).then(
       (user) => {
         socket.data.user = user;
+        // Verified once: the token is not needed for the socket's lifetime (256 B a socket).
+        delete auth?.token;
         next();
       },
       (err: unknown) => {

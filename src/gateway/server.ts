@@ -75,6 +75,11 @@ export async function startGateway(config: Config): Promise<Gateway> {
         done(verdict.allowed ? null : verdict.why, verdict.allowed);
       },
     });
+    // The upgrade request is read during the handshake only (origin, auth); dropping engine.io's
+    // reference frees it with its headers, as socket.io's memory guide suggests (~870 B a socket).
+    io.engine.on('connection', (conn: { request: unknown }) => {
+      conn.request = null;
+    });
     const outbound: OutboundStats = { slowConsumerDisconnects: 0 };
     capOutboundBuffers(io.engine, config.MAX_CLIENT_BUFFER_BYTES, outbound);
     const gate = access;
