@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import type { SystemEvents } from '../catalog/client-types';
+import { withExamples } from '../catalog/fields';
+import { ErrorBodySchema } from '../errors';
+import type { SameShape } from '../same-shape';
+import { DISCONNECT_REASON_EVENT } from './event-guard';
+
+/**
+ * Events the gateway itself sends on every namespace (not catalog events, so without `meta`):
+ * their payload schemas, for the AsyncAPI document. Sent by recovery.ts and event-guard.ts.
+ */
+export const SYSTEM_EVENTS = {
+  recovery_incomplete: {
+    schema: withExamples(z.object({ room: z.string(), reason: z.string() }), {
+      room: 'order:1001',
+      reason: 'the history no longer reaches back to this offset',
+    }),
+    description:
+      "A re-join with `since` could not be replayed in full (the room's history was trimmed past that offset, or too many events were missed): refetch the room's state. The join's ack says `{ room, recovered: 0, incomplete: true }`.",
+  },
+  [DISCONNECT_REASON_EVENT]: {
+    schema: withExamples(ErrorBodySchema, { code: 'rate_limited', message: 'disconnected: too many refused requests' }),
+    description:
+      'Sent just before the gateway disconnects the socket on purpose, saying why (today: `rate_limited` after more than RATE_FLOOD_DISCONNECT_AFTER refused packets in about ten seconds). A slow consumer is closed with websocket close code 4008 `slow_consumer` instead.',
+  },
+} as const;
+
+true satisfies SameShape<z.output<(typeof SYSTEM_EVENTS)['recovery_incomplete']['schema']>, Parameters<SystemEvents['recovery_incomplete']>[0]>;

@@ -1,0 +1,118 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Namespace as IoNamespace, Socket } from 'socket.io';
+import { disconnectedForFlooding } from '../gateway/event-guard';
+import { closedAsSlowConsumer } from '../gateway/outbound-cap';
+import { createRegistry, PREFIX, registerDeploymentGauges, type DeploymentSource } from './registry';
+
+/** socket.io's disconnect reasons; anything else (a future version's) is counted as `other`. */
+const SOCKET_IO_REASONS: ReadonlySet<string> = new Set([
+  'transport error',
+  'transport close',
+  'forced close',
+  'ping timeout',
+  'parse error',
+  'server shutting down',
+  'forced server close',
+  'client namespace disconnect',
+  'server namespace disconnect',
+]);
+
+/** Our own reasons, which replace the socket.io reason of the same disconnect. */
+export const SLOW_CONSUMER = 'slow_consumer';
+export const RATE_LIMITED = 'rate_limited';
+
+/**
+ * The metrics of one gateway process, on a registry of its own. Each method is one hook the
+ * gateway wires in; labels are namespace names, catalog event names, action names of the
+ * namespace modules, error codes and express route patterns: never rooms, users or ids.
+ */
+export class GatewayMetrics {
+  readonly registry: Registry = createRegistry();
+  private readonly namespaces: IoNamespace[] = [];
+
+  private readonly accepted = new Counter({
+    name: `${PREFIX}events_accepted_total`,
+    help: 'Events the EventManager accepted (stored for delivery, immediate or into a throttle window)',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly disconnects = new Counter({
+    name: `${PREFIX}socket_disconnects_total`,
+    help: "Socket disconnects by reason: socket.io's reasons, slow_consumer (MAX_CLIENT_BUFFER_BYTES), rate_limited (flooding)",
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly actions = new Counter({
+    name: `${PREFIX}client_actions_total`,
+    help: 'Client actions by namespace, action and result (ok or the error code); unknown action names count as action="unknown"',
+    labelNames: ['namespace', 'action', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly http = new Counter({
+    name: `${PREFIX}http_requests_total`,
+    help: 'HTTP requests by express route pattern (unmatched: answered before or without a route) and status',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    const namespaces = this.namespaces;
+    new Gauge({
+      name: `${PREFIX}sockets_connected`,
+      help: 'Sockets connected to this gateway, per namespace',
+      labelNames: ['namespace'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const nsp of namespaces) this.set({ namespace: nsp.name }, nsp.sockets.size);
+      },
+    });
+  }
+
+  /** Pending windows and queue counts, read from Redis on scrape. */
+  observeDeployment(source: DeploymentSource): void {
+    registerDeploymentGauges(this.registry, source);
+  }
+
+  /** Hook of the EventManager: one event accepted. */
+  eventAccepted(event: string): void {
+    this.accepted.inc({ event });
+  }
+
+  /** Counts the namespace's sockets (on scrape) and each disconnect with its reason. */
+  trackNamespace(nsp: IoNamespace): void {
+    this.namespaces.push(nsp);
+    const disconnects = this.disconnects;
+    // One listener function for every socket (no closure per socket).
+    function onDisconnect(this: Socket, reason: string): void {
+      disconnects.inc({ reason: disconnectReason(this, reason) });
+    }
+    nsp.on('connection', (socket: Socket) => socket.on('disconnect', onDisconnect));
+  }
+
+  /** Hook of the action dispatcher: `result` is `ok` or the error code. */
+  clientAction(namespace: string, action: string, result: string): void {
+    this.actions.inc({ namespace, action, result });
+  }
+
+  /** Hook of the HTTP app, once per answered request. */
+  httpRequest(route: string, status: number): void {
+    this.http.inc({ route, status: String(status) });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+function disconnectReason(socket: Socket, reason: string): string {
+  if (closedAsSlowConsumer(socket.conn)) return SLOW_CONSUMER;
+  if (disconnectedForFlooding(socket)) return RATE_LIMITED;
+  return SOCKET_IO_REASONS.has(reason) ? reason : 'other';
+}
