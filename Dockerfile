@@ -1,13 +1,34 @@
-# One image for both processes; docker-compose.yml picks the command.
-FROM node:20-slim
+# One image for both processes; docker-compose.yml picks the command (gateway by default).
+# Built with the project's own commands, `npm ci` and `npm run build`, so it cannot drift from the
+# README. `npm run build` compiles the server, copies the Lua scripts into dist/ and builds the
+# client library.
+
+# ---- build: every dependency (TypeScript, ...), then dist/
+FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --no-audit --no-fund --loglevel=error
-COPY tsconfig.json tsconfig.build.json ./
-COPY src ./src
-COPY workers ./workers
-COPY scripts ./scripts
-COPY bench ./bench
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --no-audit --no-fund --loglevel=error
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build
+
+# ---- production dependencies only (no TypeScript, jest or SWC in the final image)
+FROM node:20-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# ---- runtime
+FROM node:20-slim
 ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# package.json: the version the OpenAPI/AsyncAPI documents report. The console's static files are
+# read from src/console/public at run time (src/console/routes.ts, consolePublicDir).
+COPY package.json ./
+COPY src/console/public ./src/console/public
+# The base image's unprivileged user (uid 1000). The files above stay root-owned: it only reads them.
+USER node
+# Gateway: PORT (HTTP, socket.io, /metrics, /readyz). Worker: METRICS_PORT (/metrics, /readyz).
+EXPOSE 3000 9464
 CMD ["node", "dist/src/gateway/main.js"]

@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // test/cluster/ needs the Redis Cluster that jest.cluster.config.js starts.
+  testPathIgnorePatterns: ['/node_modules/', '/test/cluster/'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   setupFiles: ['<rootDir>/test/helpers/env.ts'],
   testTimeout: 30_000,

@@ -29,7 +29,7 @@ import { sleep } from './lib/harness';
 import type { HeapDiff, HeapRow } from './lib/heapsnap';
 import { cpuSeconds, forkHelper, freePort, Proc, spawnNode } from './lib/procs';
 import { privateRedis } from './lib/redis';
-import { machineFacts, writeResult } from './lib/report';
+import { runFacts, writeResult } from './lib/report';
 import { RssSampler, steadyRss, toMiB } from './lib/rss';
 import { Histogram, round } from './lib/stats';
 
@@ -171,6 +171,8 @@ class TargetStack {
       KEY_PREFIX: `bench-conn-${Date.now().toString(36)}-${process.pid}`,
       PORT: String(this.port),
       HOST: '127.0.0.1',
+      // The worker's /metrics on a free port: no clash with an `npm start` on the same host.
+      METRICS_PORT: '0',
       LOG_LEVEL: 'info',
       ...benchAuthEnv(),
     };
@@ -474,9 +476,7 @@ export async function runConnections(opts: ConnectionsOptions, outFile: string):
   const result = {
     scenario: 'connections',
     setup: {
-      ...machineFacts(),
-      loadavgBefore: loadBefore.map((v) => round(v)),
-      loadavgAfter: os.loadavg().map((v) => round(v)),
+      ...runFacts(loadBefore),
       openFilesLimit: limit,
       connections: opts.connections,
       clientProcesses: opts.clientProcesses,

@@ -6,11 +6,12 @@
  * the emitter) and at rising rates (queued and emitter). Each run also reports its cost per event
  * (worker and Redis CPU, Redis commands, events per delivery job), on a private redis-server.
  */
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { BenchStack, type RunResult } from './lib/harness';
 import type { Path } from './lib/protocol';
 import { median, ratio, round } from './lib/stats';
-import { machineFacts, medianCost, writeResult } from './lib/report';
+import { runFacts, medianCost, writeResult } from './lib/report';
 
 export interface E2eOptions {
   redisUrl: string;
@@ -182,9 +183,7 @@ export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown
     const result = {
       scenario: 'e2e',
       setup: {
-        ...machineFacts(),
-        loadavgBefore: loadBefore.map((v) => round(v)),
-        loadavgAfter: os.loadavg().map((v) => round(v)),
+        ...runFacts(loadBefore),
         ...(await stack.redisFacts()),
         clients: opts.clients,
         clientProcesses: opts.clientProcesses,
@@ -231,6 +230,11 @@ export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown
     };
     writeResult(outFile, result);
     log(`wrote ${outFile}`);
+    // What an operator's Prometheus would have scraped after this run, kept beside the figures.
+    const metrics = await stack.scrapeMetrics();
+    const metricsFile = outFile.replace(/\.json$/, '.metrics.txt');
+    writeFileSync(metricsFile, `# gateway /metrics after the run\n${metrics.gateway}\n# worker /metrics after the run\n${metrics.worker}`);
+    log(`wrote ${metricsFile}`);
     return result;
   } finally {
     const deleted = await stack.close();

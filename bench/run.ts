@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: runs each benchmark scenario in turn (e2e, throughput, throttle, validation,
- * slow-consumers, connections) and writes its result under bench/results/. Not part of the tests.
+ * slow-consumers, connections, cluster) and writes its result under bench/results/. Not part of the tests.
  * Set BENCH_ONLY=e2e (comma list) to run a subset, BENCH_QUICK=1 for a short smoke run.
  */
 import path from 'node:path';
+import { CLUSTER_DEFAULTS, runCluster } from './cluster';
 import { E2E_DEFAULTS, runE2e } from './e2e';
 import { CONNECTIONS_DEFAULTS, runConnections } from './connections';
 import { ROOT } from './lib/report';
@@ -36,6 +37,7 @@ const scenarios: Array<[name: string, run: () => Promise<unknown>]> = [
   ['validation', () => runValidation(quick ? { ...VALIDATION_DEFAULTS, rounds: 3 } : VALIDATION_DEFAULTS, path.join(results, `validation${suffix}.json`))],
   ['slow-consumers', () => runSlowConsumers({ redisUrl, ...slowConsumerOptions }, path.join(results, `slow-consumers${suffix}.json`))],
   ['connections', () => runConnections({ redisUrl, ...connectionsOptions }, path.join(results, `connections${suffix}.json`))],
+  ['cluster', () => runCluster({ redisUrl, ...(quick ? { ...CLUSTER_DEFAULTS, durationS: 2, repeats: 1 } : CLUSTER_DEFAULTS) }, path.join(results, `cluster${suffix}.json`))],
 ];
 
 async function main(): Promise<void> {

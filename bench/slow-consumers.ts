@@ -19,7 +19,7 @@ import { mintBenchTokens } from './lib/auth';
 import { BenchStack, sleep, type RunResult } from './lib/harness';
 import { forkHelper, type Proc } from './lib/procs';
 import { BENCH_ORDER } from './lib/protocol';
-import { machineFacts, writeResult } from './lib/report';
+import { runFacts, writeResult } from './lib/report';
 import { RssSampler, steadyRss, toMiB } from './lib/rss';
 import { median, ratio, round } from './lib/stats';
 
@@ -385,9 +385,7 @@ export async function runSlowConsumers(opts: SlowConsumerOptions, outFile: strin
   const result = {
     scenario: 'slow-consumers',
     setup: {
-      ...machineFacts(),
-      loadavgBefore: loadBefore.map((v) => round(v)),
-      loadavgAfter: os.loadavg().map((v) => round(v)),
+      ...runFacts(loadBefore),
       ...setupFacts,
       healthyClients: opts.healthyClients,
       clientProcesses: opts.clientProcesses,

@@ -68,7 +68,8 @@ export async function runThrottleBench(opts: ThrottleOptions): Promise<object> {
 
     // Commands the accepting process sends (its EventManager's connection), counted at the client.
     let clientCommands = 0;
-    const producer = gateway.runtime.redis;
+    // The bench runs standalone Redis: count the commands the gateway's connection sends.
+    const producer = gateway.runtime.redis as Redis;
     const send = producer.sendCommand.bind(producer);
     producer.sendCommand = ((...args: Parameters<typeof send>) => {
       clientCommands++;

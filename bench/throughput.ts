@@ -10,7 +10,7 @@ import os from 'node:os';
 import { brief } from './e2e';
 import { BenchStack, type RunResult } from './lib/harness';
 import type { Path } from './lib/protocol';
-import { machineFacts, medianCost, writeResult } from './lib/report';
+import { runFacts, medianCost, writeResult } from './lib/report';
 import { median, ratio, round } from './lib/stats';
 
 export interface ThroughputOptions {
@@ -43,7 +43,7 @@ function log(line: string): void {
   process.stdout.write(`[throughput] ${line}\n`);
 }
 
-function summarize(runs: RunResult[]) {
+export function summarize(runs: RunResult[]) {
   return {
     runs: runs.length,
     deliveredPerSec: round(median(runs.map((r) => r.deliveredPerSec)), 0),
@@ -90,9 +90,7 @@ export async function runThroughput(opts: ThroughputOptions, outFile: string): P
     const result = {
       scenario: 'throughput',
       setup: {
-        ...machineFacts(),
-        loadavgBefore: loadBefore.map((v) => round(v)),
-        loadavgAfter: os.loadavg().map((v) => round(v)),
+        ...runFacts(loadBefore),
         ...(await stack.redisFacts()),
         clients: 1,
         room: 'order:bench on /orders',

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # What `npm start`, `npm test` and `npm run bench` do first: install dependencies if they are
 # missing or stale, make sure Redis is reachable, and (with --build) compile TypeScript. Without
-# --build (the test path) it also makes sure the Python socket.io client of the tests is installed.
+# --build (the test path) it also makes sure the Python socket.io client, the headless Chromium and
+# the nginx of the tests are installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 stamp=node_modules/.switchboard-lock
 if [ ! -d node_modules ] || [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-  # npm install rather than npm ci: with some npm settings the lock omits other platforms'
-  # optional binaries (SWC, esbuild), which npm ci treats as out of sync; install keeps the
-  # locked versions of everything present.
+  # npm ci: exactly the locked tree, as the Docker image builds it. It needs a lock that lists
+  # every platform's optional binaries (SWC, msgpackr-extract, unrs-resolver): update the lock
+  # where the whole npm registry is reachable, since a mirror that does not serve the other
+  # platforms' packages leaves them out, and npm ci then refuses the lock as out of sync.
   echo "prepare: installing dependencies"
-  npm install --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
 fi
 
@@ -23,4 +25,6 @@ if [ "${1:-}" = "--build" ]; then
   npm run --silent build
 else
   bash scripts/ensure-python-socketio.sh
+  bash scripts/ensure-chromium.sh
+  bash scripts/ensure-nginx.sh
 fi

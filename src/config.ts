@@ -10,19 +10,35 @@ const intFrom = (min: number, max: number, fallback: number) =>
 /** Development defaults: public on purpose, so `npm start` works; NODE_ENV=production refuses them. */
 export const DEV_JWT_SECRET = 'switchboard-development-secret-do-not-deploy';
 export const DEV_PUBLISH_TOKEN = 'switchboard-dev-publish-token';
+/** A worker's metrics port unless METRICS_PORT says otherwise (the OpenTelemetry Prometheus exporter's). */
+export const DEFAULT_METRICS_PORT = 9464;
+/** A gateway's port unless PORT says otherwise (`npm start` gives gateway n PORT+n). */
+export const DEFAULT_PORT = 3000;
 
 const ConfigSchema = z.object({
-  PORT: intFrom(0, 65535, 3000),
+  PORT: intFrom(0, 65535, DEFAULT_PORT),
   HOST: z.string().min(1).default('0.0.0.0'),
+  /**
+   * A worker's `/metrics` and `/readyz` port (`0`: any free port) and bind address. The gateway
+   * serves both on PORT instead. Counts only, no rooms or users (README, Operating Switchboard).
+   */
+  METRICS_PORT: intFrom(0, 65535, DEFAULT_METRICS_PORT),
+  METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+  /** One URL; with REDIS_MODE=cluster, one or more seed nodes, comma-separated. */
   REDIS_URL: z
     .string()
     .default('redis://127.0.0.1:6379')
-    .refine((v) => /^rediss?:\/\/[^\s]+$/.test(v), 'must look like redis://host:port[/db]'),
-  // Braces are allowed so a deployment on Redis Cluster can use a hash tag such as `{sb}`.
+    .refine((v) => v.split(',').every((url) => /^rediss?:\/\/[^\s,]+$/.test(url.trim())), 'must look like redis://host:port[/db] (a comma-separated list of seed nodes with REDIS_MODE=cluster)'),
+  /**
+   * `standalone`: one Redis (or a primary with replicas behind a fixed address). `cluster`: Redis
+   * Cluster; the gateways use the sharded adapter (SSUBSCRIBE) and the workers SPUBLISH.
+   */
+  REDIS_MODE: z.enum(['standalone', 'cluster']).default('standalone'),
+  // No braces: the keys carry their own hash tags (README, Redis keys).
   KEY_PREFIX: z
     .string()
     .default('sb')
-    .refine((v) => /^[A-Za-z0-9_.{}-]{1,64}$/.test(v), 'letters, digits, _ . - { } only (1-64 chars)'),
+    .refine((v) => /^[A-Za-z0-9_.-]{1,64}$/.test(v), 'letters, digits, _ . - only (1-64 chars)'),
   QUEUE_NAME: z
     .string()
     .default('events')

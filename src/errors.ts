@@ -1,4 +1,5 @@
-import { ZodError } from 'zod';
+import { z, ZodError } from 'zod';
+import type { SameShape } from './same-shape';
 
 /**
  * One table of error codes, each with its HTTP status. The same GatewayError serializes to a
@@ -37,6 +38,18 @@ export interface ErrorBody {
   issues?: ErrorIssue[];
   retryAfterMs?: number;
 }
+
+/**
+ * The same shape as a zod schema, for the specs (src/specs/): the `error` of an HTTP error body, of
+ * a `{ ok: false }` ack and of `disconnect_reason`.
+ */
+export const ErrorBodySchema = z.object({
+  code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+  message: z.string(),
+  issues: z.array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() })).optional(),
+  retryAfterMs: z.number().nonnegative().optional(),
+});
+true satisfies SameShape<z.output<typeof ErrorBodySchema>, ErrorBody>;
 
 export class GatewayError extends Error {
   override readonly name = 'GatewayError';

@@ -3,7 +3,10 @@ import type { Config } from '../src/config';
 import { queueNames } from '../src/delivery/batch';
 import { BatchEmitter } from '../src/delivery/batch-emitter';
 import { readBatch } from '../src/delivery/batch-reader';
+import { bounded, pingCheck, readiness, type Readiness } from '../src/health/readiness';
 import { logger } from '../src/logger';
+import { JobControl } from '../src/management/jobs';
+import { WorkerMetrics } from '../src/metrics/worker-metrics';
 import { connectRedis, closeRedis } from '../src/redis/connections';
 import { createKeys } from '../src/redis/keys';
 import { DEFAULT_HANDLERS_DIR, HandlerRunner } from '../src/handlers/runner';
@@ -23,6 +26,13 @@ export interface DeliveryWorker {
   readonly emitter: BatchEmitter;
   readonly flusher: PendingFlusher;
   readonly pending: PendingStore;
+  /** This worker's Prometheus metrics (served by startMetricsServer, workers/main.ts). */
+  readonly metrics: WorkerMetrics;
+  /**
+   * Readiness: `redis` (PING on its connection), `pubsub` (a PUBLISH, what every emit ends with,
+   * goes through) and `workers` (the delivery and pending BullMQ workers are running).
+   */
+  ready(): Promise<Readiness>;
   /** Stops taking jobs, waits for the ones in flight, closes every connection. */
   close(): Promise<void>;
 }
@@ -30,6 +40,7 @@ export interface DeliveryWorker {
 type WorkerConfig = Pick<
   Config,
   | 'REDIS_URL'
+  | 'REDIS_MODE'
   | 'KEY_PREFIX'
   | 'QUEUE_NAME'
   | 'WORKER_CONCURRENCY'
@@ -48,6 +59,9 @@ type WorkerConfig = Pick<
   | 'FLUSH_PAUSE_AFTER_CLAIM_MS'
 >;
 
+/** A delivery job kept as failed because some of its events can never be delivered (its others were). */
+class UndeliverableEvents extends UnrecoverableError {}
+
 /**
  * Starts the worker side: delivery batches are emitted into their namespace rooms on every gateway,
  * one Lua call per batch that also hands their handler work to the handler inbox; pending-store
@@ -58,7 +72,8 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
   const names = queueNames(config.QUEUE_NAME);
   // One connection for BullMQ's commands and our emits (auto-pipelined together); each BullMQ
   // worker duplicates it for its blocking wait.
-  const redis = await connectRedis(config.REDIS_URL, 'worker', 'sb-worker', config.REDIS_CONNECT_TIMEOUT_MS);
+  const redis = await connectRedis(config, 'worker', 'sb-worker', config.REDIS_CONNECT_TIMEOUT_MS);
+  const metrics = new WorkerMetrics();
   const handlers = new HandlerRunner({
     redis,
     keys,
@@ -69,16 +84,19 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
     reclaimAfterMs: config.WORKER_LOCK_MS,
     lingerMs: config.HANDLER_LINGER_MS,
   });
-  const emitter = new BatchEmitter(redis, keys, config, (items) => handlers.workFor(items));
+  const emitter = new BatchEmitter(redis, keys, config, (items) => handlers.workFor(items), (result) => metrics.emitted(result));
   await emitter.ready();
   const pending = new PendingStore(redis, keys);
-  const flusher = new PendingFlusher(pending, emitter, config.FLUSH_PAUSE_AFTER_CLAIM_MS);
+  await pending.ready();
+  const flusher = new PendingFlusher(pending, emitter, config.FLUSH_PAUSE_AFTER_CLAIM_MS, (event) => metrics.undeliverable(event));
+  const jobs = new JobControl(redis, keys, config.QUEUE_NAME);
+  metrics.observeDeployment({ pendingWindows: () => pending.indexSize(), queues: () => jobs.status() });
 
   /** Windows an operator flushed (claimed by the management core): one batch. */
   const emitClaimed = async (job: Job) => {
     const data = EmitClaimedJobSchema.safeParse(job.data);
     if (!data.success) throw new UnrecoverableError('malformed emit job');
-    const claims = await Promise.all(data.data.windowIds.map((id) => pending.readClaim(id)));
+    const claims = await Promise.all(data.data.claims.map((ref) => pending.readClaim(ref)));
     await flusher.emitClaimedMany(claims.filter((c) => c !== undefined));
   };
 
@@ -95,8 +113,9 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
     if (batch.items.length > 0) await emitter.emit(batch.id, batch.items);
     if (batch.rejected.length > 0) {
       const first = batch.rejected[0]!;
+      for (const rejected of batch.rejected) metrics.undeliverable(rejected.event);
       // Kept as failed (visible in `sb failed list`); its valid events were delivered above.
-      throw new UnrecoverableError(`${batch.rejected.length} event(s) not deliverable, e.g. ${first.event} ${first.id}: ${first.reason}`);
+      throw new UndeliverableEvents(`${batch.rejected.length} event(s) not deliverable, e.g. ${first.event} ${first.id}: ${first.reason}`);
     }
   };
 
@@ -127,6 +146,12 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
     w.on('failed', (job, err) => {
       if (job && (err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) {
         log.error({ queue: w.name, jobId: job.id, job: job.name, err: err.message }, 'job failed for good');
+        // A delivery batch's events are lost unless an operator retries the job. (Its set-aside
+        // events were counted already; a failed window's claim is finished by the sweep.)
+        const events = (job.data as { events?: unknown } | undefined)?.events;
+        if (w === worker && !(err instanceof UndeliverableEvents) && Array.isArray(events)) {
+          for (const e of events) metrics.undeliverable((e as { event?: unknown } | null)?.event);
+        }
       }
     });
     w.on('error', (err) => log.warn({ queue: w.name, err: err.message }, 'worker error'));
@@ -146,10 +171,20 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
     emitter,
     flusher,
     pending,
+    metrics,
+    async ready() {
+      const running = worker.isRunning() && pendingWorker.isRunning();
+      const [ping, pubsub] = await Promise.all([
+        pingCheck(redis),
+        redis.status === 'ready' ? bounded(redis.publish(keys.readinessProbe('worker'), 'ping')) : redis.status,
+      ]);
+      return readiness({ redis: ping, pubsub, workers: running ? 'ok' : 'stopped' });
+    },
     async close() {
       await Promise.all([worker.close(), pendingWorker.close()]);
       await handlers.close();
       await pendingQueue.close();
+      await jobs.close();
       await closeRedis(redis);
     },
   };

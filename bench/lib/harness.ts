@@ -7,7 +7,7 @@ import { createKeys } from '../../src/redis/keys';
 import { benchAuthEnv, mintBenchTokens } from './auth';
 import type { ClientReport, FloodArgs, Path, SendArgs, SendResult, Timeline } from './protocol';
 import { cpuSeconds, forkHelper, machineBusySeconds, freePort, onInterrupt, spawnNode, type Proc } from './procs';
-import { privateRedis, RedisMeter, redisDelta, type RedisDelta } from './redis';
+import { privateCluster, privateRedis, RedisMeter, redisDelta, type RedisDelta } from './redis';
 import { redisSetup, type CostPerEvent } from './report';
 import { clock, Histogram, round, type LatencySummary } from './stats';
 
@@ -22,6 +22,11 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Start a redis-server of the stack's own on a loopback port (default true), so command counts are the stack's only. */
   privateRedis?: boolean;
+  /**
+   * Run on a Redis Cluster of the stack's own (3 masters on loopback ports) with REDIS_MODE=cluster,
+   * instead of one redis-server. Redis CPU and commands are summed over the masters.
+   */
+  cluster?: boolean;
   /** Pads every event's note to this many characters (bigger messages); default: the bare note (~30). */
   noteBytes?: number;
   /** Per-second worst latencies in every RunResult (`timeline`). */
@@ -79,7 +84,7 @@ export class BenchStack {
   private redisPid = NaN;
   private meter!: RedisMeter;
   /** The stack's redis-server when it runs its own (see StackOptions.privateRedis). */
-  private ownRedis: Proc | undefined;
+  private ownRedisProcs: Proc[] = [];
   /** The Redis every process of the stack uses. */
   redisUrl = '';
   /** Commands per second of the idle stack (measureIdle()); a yardstick for the cost figures. */
@@ -87,6 +92,8 @@ export class BenchStack {
   private runCounter = 0;
   readonly completions = new Map<number, number>();
   port = 0;
+  /** The worker's METRICS_PORT. */
+  metricsPort = 0;
   private unregisterInterrupt: () => void = () => undefined;
   /** The configuration every process of this stack loads (same environment), set by start(). */
   config!: Config;
@@ -96,19 +103,33 @@ export class BenchStack {
   async start(): Promise<void> {
     // Interrupted (Ctrl-C): the processes are killed by the exit hook; also delete the keys.
     this.unregisterInterrupt = onInterrupt(() => this.close());
-    const own = this.opts.privateRedis === false ? undefined : await privateRedis('redis-server');
-    if (own) this.ownRedis = this.track(own.proc);
-    this.redisUrl = own?.url ?? this.opts.redisUrl;
-    this.redis = new Redis(this.redisUrl, { lazyConnect: true });
+    let nodeUrls: string[];
+    if (this.opts.cluster) {
+      const cluster = await privateCluster(3);
+      this.ownRedisProcs = cluster.procs.map((proc) => this.track(proc));
+      this.redisUrl = cluster.url;
+      nodeUrls = cluster.nodeUrls;
+    } else {
+      const own = this.opts.privateRedis === false ? undefined : await privateRedis('redis-server');
+      if (own) this.ownRedisProcs = [this.track(own.proc)];
+      this.redisUrl = own?.url ?? this.opts.redisUrl;
+      nodeUrls = [this.redisUrl];
+    }
+    // Server facts and key cleanup go to the first node (a cluster's keys are gone with it).
+    this.redis = new Redis(nodeUrls[0] as string, { lazyConnect: true });
     await this.redis.connect();
     const info = await this.redis.info('server');
     this.redisPid = Number(/process_id:(\d+)/.exec(info)?.[1] ?? NaN);
     this.port = await freePort();
+    this.metricsPort = await freePort();
     const env: Record<string, string> = {
       REDIS_URL: this.redisUrl,
+      REDIS_MODE: this.opts.cluster ? 'cluster' : 'standalone',
       KEY_PREFIX: this.prefix,
       PORT: String(this.port),
       HOST: '127.0.0.1',
+      // The worker's /metrics on a free port: no clash with an `npm start` on the same host.
+      METRICS_PORT: String(this.metricsPort),
       LOG_LEVEL: 'info',
       ...benchAuthEnv(),
       ...this.opts.env,
@@ -119,7 +140,7 @@ export class BenchStack {
     this.config = loadConfig({ ...process.env, ...env });
     const bull = createKeys(this.config.KEY_PREFIX).bullPrefix;
     const queues = queueNames(this.config.QUEUE_NAME);
-    this.meter = new RedisMeter(this.redisUrl, { deliveryJobs: `${bull}:${queues.delivery}:id`, handlerJobs: `${bull}:${queues.handlers}:id` });
+    this.meter = new RedisMeter(nodeUrls, { deliveryJobs: `${bull}:${queues.delivery}:id`, handlerJobs: `${bull}:${queues.handlers}:id` });
     await this.meter.connect();
     const gateway = this.track(spawnNode('gateway', path.join(DIST, 'src/gateway/main.js'), env));
     const worker = this.track(spawnNode('worker', path.join(DIST, 'workers/main.js'), env));
@@ -148,7 +169,16 @@ export class BenchStack {
   }
 
   get pids(): Record<string, number> {
-    return Object.fromEntries([...this.procs.filter((p) => p !== this.ownRedis).map((p) => [p.name, p.pid]), ['redis', this.redisPid]]);
+    // A cluster's masters are procs of their own (redis-1..3); one server is `redis`.
+    if (this.opts.cluster) return Object.fromEntries(this.procs.map((p) => [p.name, p.pid]));
+    return Object.fromEntries([...this.procs.filter((p) => !this.ownRedisProcs.includes(p)).map((p) => [p.name, p.pid]), ['redis', this.redisPid]]);
+  }
+
+  /** What the gateway's and the worker's `/metrics` show now (Prometheus text format). */
+  async scrapeMetrics(): Promise<{ gateway: string; worker: string }> {
+    const text = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const [gateway, worker] = await Promise.all([text(this.port), text(this.metricsPort)]);
+    return { gateway, worker };
   }
 
   async redisVersion(): Promise<string> {
@@ -157,7 +187,8 @@ export class BenchStack {
 
   /** For the result's setup: which Redis the stack ran on and whether its counts are its own. */
   async redisFacts() {
-    return { ...redisSetup(this.ownRedis !== undefined, redactUrl(this.redisUrl), await this.redisVersion()), idleCommandsPerSec: this.idleCommandsPerSec };
+    const own = this.opts.cluster ? 'cluster' : this.ownRedisProcs.length > 0;
+    return { ...redisSetup(own, redactUrl(this.redisUrl), await this.redisVersion()), idleCommandsPerSec: this.idleCommandsPerSec };
   }
 
   /** Measures the idle stack's command rate (call after the warm-up, with nothing being sent). */
@@ -410,13 +441,13 @@ export class BenchStack {
 
   private async closeOnce(): Promise<number> {
     this.unregisterInterrupt();
-    await Promise.all(this.procs.filter((p) => p !== this.ownRedis).map((p) => p.kill().catch(() => undefined)));
+    await Promise.all(this.procs.filter((p) => !this.ownRedisProcs.includes(p)).map((p) => p.kill().catch(() => undefined)));
     this.meter?.disconnect();
     let deleted = 0;
     // A private redis-server is simply stopped; on a shared Redis, delete what the stack wrote.
-    if (this.ownRedis) {
+    if (this.ownRedisProcs.length > 0) {
       this.redis?.disconnect();
-      await this.ownRedis.kill().catch(() => undefined);
+      await Promise.all(this.ownRedisProcs.map((p) => p.kill().catch(() => undefined)));
     } else if (this.redis?.status === 'ready') {
       let cursor = '0';
       do {

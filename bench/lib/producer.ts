@@ -33,9 +33,14 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const runtime = await openRuntime(config);
   const keys = createKeys(config.KEY_PREFIX);
-  // The emitter gets a connection of its own, as a separate publishing service would have.
-  const emitterRedis = new Redis(config.REDIS_URL);
-  const emitter = new Emitter(emitterRedis, { key: keys.adapterKey }).of(BENCH_NS);
+  // The emitter gets a connection of its own, as a separate publishing service would have. It has
+  // no sharded mode: on a cluster there is no emitter path.
+  const emitterRedis = config.REDIS_MODE === 'cluster' ? undefined : new Redis(config.REDIS_URL);
+  const emitter = emitterRedis && new Emitter(emitterRedis, { key: keys.adapterKey }).of(BENCH_NS);
+  const toEmitter = () => {
+    if (!emitter || !emitterRedis) throw new Error('the emitter path needs standalone Redis (@socket.io/redis-emitter has no sharded mode)');
+    return { emitter, emitterRedis };
+  };
   // Queues of this deployment, for backlog counts and drains between runs (not for sending).
   const names = queueNames(config.QUEUE_NAME);
   const queues = [names.delivery, names.handlers].map((name) => new Queue(name, { connection: runtime.redis, prefix: keys.bullPrefix, skipWaitingForReady: true }));
@@ -127,7 +132,7 @@ async function main(): Promise<void> {
       } else {
         // Same (data, meta) shape as the worker's publish, so frames are the same size.
         const meta = { id: newEventId(), ts: Date.now(), ns: BENCH_NS, room: BENCH_ROOM };
-        emitter.to(BENCH_ROOM).emit(BENCH_EVENT, data, meta);
+        toEmitter().emitter.to(BENCH_ROOM).emit(BENCH_EVENT, data, meta);
       }
       lastSendAt = sentAt;
     };
@@ -207,7 +212,7 @@ async function main(): Promise<void> {
           await yieldLoop();
         }
         if (path === 'emitter' && sent % maxInFlight === 0) {
-          const next = emitterRedis.ping();
+          const next = toEmitter().emitterRedis.ping();
           if (fence) await fence;
           fence = next;
         }

@@ -1,7 +1,13 @@
-import { spawn } from 'node:child_process';
-import { Redis } from 'ioredis';
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Cluster, Redis } from 'ioredis';
 import { freePort, Proc } from './procs';
 import { round } from './stats';
+
+const run = promisify(execFile);
 
 /**
  * Redis-side accounting for the bench: a private redis-server per scenario (so INFO
@@ -38,6 +44,63 @@ export async function privateRedis(name = 'bench-redis'): Promise<{ url: string;
     return undefined;
   })();
   return Promise.race([ready, failed]);
+}
+
+/**
+ * A throwaway Redis Cluster: `masters` redis-server processes (cluster mode, no persistence) joined
+ * with `redis-cli --cluster create`. Each node is a bench Proc, killed by pid.
+ */
+export async function privateCluster(masters = 3): Promise<{ url: string; nodeUrls: string[]; procs: Proc[] }> {
+  const ports: number[] = [];
+  while (ports.length < masters) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'sb-bench-cluster-'));
+  const procs = ports.map((port, i) => {
+    mkdirSync(path.join(dir, String(port)));
+    const child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--dir', path.join(dir, String(port))],
+      { stdio: 'ignore' },
+    );
+    return new Proc(`redis-${i + 1}`, child);
+  });
+  const nodeUrls = ports.map((port) => `redis://127.0.0.1:${port}`);
+  try {
+    for (const url of nodeUrls) await waitForPong(url);
+    await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
+    for (const url of nodeUrls) await waitForClusterOk(url);
+  } catch (err) {
+    await Promise.all(procs.map((p) => p.kill()));
+    throw err;
+  }
+  return { url: nodeUrls.join(','), nodeUrls, procs };
+}
+
+async function waitForPong(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    probe.on('error', () => undefined);
+    const ok = await probe.connect().then(() => probe.ping(), () => undefined);
+    probe.disconnect();
+    if (ok === 'PONG') return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`redis-server at ${url} did not start`);
+}
+
+async function waitForClusterOk(url: string): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    for (let i = 0; i < 200; i++) {
+      if (/cluster_state:ok/.test((await redis.cluster('INFO')) as string)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`cluster node ${url} not serving`);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Calls per command so far (INFO commandstats), e.g. `evalsha` -> 12345. */
@@ -81,54 +144,61 @@ export interface RedisDelta {
  * before the INFO of the first snapshot and after the INFO of the second, so each cancels out.
  */
 export class RedisMeter {
-  private readonly redis: Redis;
+  /** One connection per node: INFO is per server, summed over a cluster's masters. */
+  private readonly nodes: Redis[];
+  /** Reads the counters wherever their slot is (a Cluster client on a cluster). */
+  private readonly counters: Redis | Cluster;
 
   constructor(
-    url: string,
+    /** The server, or every master of a cluster. */
+    nodeUrls: string[],
     /** name -> key of a counter to read with each snapshot. */
     private readonly counterKeys: Record<string, string>,
   ) {
-    this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    this.redis.on('error', () => undefined);
+    this.nodes = nodeUrls.map((url) => new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 }));
+    for (const node of this.nodes) node.on('error', () => undefined);
+    this.counters =
+      nodeUrls.length === 1
+        ? (this.nodes[0] as Redis)
+        : new Cluster(nodeUrls.map((u) => ({ host: new URL(u).hostname, port: Number(new URL(u).port) })), { lazyConnect: true, redisOptions: { maxRetriesPerRequest: 1 } });
+    this.counters.on('error', () => undefined);
   }
 
-  connect(): Promise<void> {
-    return this.redis.connect();
+  async connect(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.connect()));
+    if (this.counters instanceof Cluster) await this.counters.connect();
   }
 
   disconnect(): void {
-    this.redis.disconnect();
+    for (const node of this.nodes) node.disconnect();
+    this.counters.disconnect();
+  }
+
+  private async readCounters(): Promise<Record<string, number>> {
+    const names = Object.keys(this.counterKeys);
+    const values = await Promise.all(names.map((n) => this.counters.get(this.counterKeys[n]!)));
+    return Object.fromEntries(names.map((n, i) => [n, Number(values[i] ?? 0) || 0]));
   }
 
   /** `start`: counters first, then INFO; `end`: INFO first, then counters. */
   async snapshot(kind: 'start' | 'end'): Promise<RedisSnapshot> {
-    const names = Object.keys(this.counterKeys);
-    const pipe = this.redis.pipeline();
-    const gets = () => names.forEach((n) => pipe.get(this.counterKeys[n]!));
-    if (kind === 'start') gets();
-    pipe.info('commandstats');
-    pipe.info('cpu');
-    if (kind === 'end') gets();
+    const before = kind === 'start' ? await this.readCounters() : undefined;
     const at = performance.now();
-    const out = (await pipe.exec()) ?? [];
-    const values = out.map(([err, v]) => {
-      if (err) throw err;
-      return v;
-    });
-    const infoAt = kind === 'start' ? names.length : 0;
-    const counterAt = kind === 'start' ? 0 : 2;
-    return {
-      at,
-      commands: parseCommandStats(String(values[infoAt])),
-      cpuS: parseRedisCpu(String(values[infoAt + 1])),
-      counters: Object.fromEntries(names.map((n, i) => [n, Number(values[counterAt + i] ?? 0) || 0])),
-    };
+    const infos = await Promise.all(this.nodes.map(async (node) => [await node.info('commandstats'), await node.info('cpu')] as const));
+    const counters = before ?? (await this.readCounters());
+    const commands = new Map<string, number>();
+    let cpuS = 0;
+    for (const [stats, cpu] of infos) {
+      for (const [cmd, calls] of parseCommandStats(stats)) commands.set(cmd, (commands.get(cmd) ?? 0) + calls);
+      cpuS += parseRedisCpu(cpu);
+    }
+    return { at, commands, cpuS, counters };
   }
 
   /** Commands executed (INFO excluded) so far; for polling. */
   async totalCommands(): Promise<number> {
     let total = 0;
-    for (const [cmd, calls] of await commandStats(this.redis)) if (cmd !== 'info') total += calls;
+    for (const node of this.nodes) for (const [cmd, calls] of await commandStats(node)) if (cmd !== 'info') total += calls;
     return total;
   }
 
@@ -164,7 +234,7 @@ export class RedisMeter {
   }
 
   async serverInfo(): Promise<{ version: string; pid: number }> {
-    const info = await this.redis.info('server');
+    const info = await (this.nodes[0] as Redis).info('server');
     return { version: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown', pid: Number(/process_id:(\d+)/.exec(info)?.[1] ?? NaN) };
   }
 }

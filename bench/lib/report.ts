@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { round } from './stats';
 
 /** The repository root, from dist/bench/lib (compiled) or bench/lib (tsx). */
 export const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
@@ -14,6 +15,11 @@ function versionOf(pkg: string): string {
 }
 
 /** What a reader needs to compare these figures with another run. */
+/** machineFacts() plus the load averages before (`loadBefore`, from os.loadavg()) and after a scenario. */
+export function runFacts(loadBefore: number[]) {
+  return { ...machineFacts(), loadavgBefore: loadBefore.map((v) => round(v)), loadavgAfter: os.loadavg().map((v) => round(v)) };
+}
+
 export function machineFacts() {
   const cpus = os.cpus();
   return {
@@ -58,11 +64,11 @@ export interface CostPerEvent {
   topCommandsPerEvent: Record<string, number>;
   /** Commands per second the idle stack runs anyway (blocking pops, heartbeats), measured once after the warm-up; included above. */
   idleCommandsPerSec: number;
-  /** Delivery jobs added (delta of the delivery queue's id counter `<prefix>:bull:<QUEUE_NAME>:id`). */
+  /** Delivery jobs added (delta of the delivery queue's id counter `<bullPrefix>:<QUEUE_NAME>:id`). */
   deliveryJobs: number;
   /** events / deliveryJobs; null when no auto-id delivery job was added (emitter path, or job ids not auto-incremented). */
   eventsPerJob: number | null;
-  /** Handler jobs added (delta of `<prefix>:bull:<QUEUE_NAME>-handlers:id`) and per event. */
+  /** Handler jobs added (delta of `<bullPrefix>:<QUEUE_NAME>-handlers:id`) and per event. */
   handlerJobs: number;
   handlerJobsPerEvent: number;
 }
@@ -95,7 +101,10 @@ export function medianCost(costs: CostPerEvent[]) {
 }
 
 /** How a scenario's Redis was provided: its own server (exact command counts) or the shared one. */
-export function redisSetup(own: boolean, url: string, version: string) {
+export function redisSetup(own: boolean | 'cluster', url: string, version: string) {
+  if (own === 'cluster') {
+    return { redis: 'private Redis Cluster started by the bench: 3 masters on loopback, no replicas, no persistence; INFO commandstats and cpu summed over the masters', redisUrl: url, redisVersion: version };
+  }
   return own
     ? { redis: 'private redis-server started by the bench on loopback (no persistence): INFO commandstats and cpu count this scenario only', redisUrl: url, redisVersion: version }
     : { redis: `no private redis-server could be started; shared ${url}: other traffic on it inflates command counts and Redis CPU`, redisUrl: url, redisVersion: version };

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerEmit } from './emit';
+import { registerEvents } from './events';
 import { registerJobs } from './jobs';
 import { EXIT_USAGE } from './output';
 import { registerPending } from './pending';
@@ -21,6 +22,7 @@ registerPending(program);
 registerEmit(program);
 registerJobs(program);
 registerToken(program);
+registerEvents(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

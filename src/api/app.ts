@@ -1,24 +1,30 @@
 import express, { type Express } from 'express';
+import { consoleRoutes } from '../console/routes';
 import { RedisTokenBuckets } from '../limits/redis-buckets';
 import type { Runtime } from '../runtime';
 import { requireBearer } from './bearer';
 import { cors, originPolicy } from './cors';
 import { errorResponder, notFound } from './http-errors';
+import { countRequests, opsRoutes, type OpsHooks } from './monitoring';
 import { httpRateLimit, rateLimitByToken } from './rate-limit';
 import { adminRoutes } from './routes/admin';
+import { dashboardRoutes } from './routes/dashboards';
 import { domainRoutes } from './routes/domain';
 import { publishRoutes } from './routes/publish';
 import { publishBatchRoutes } from './routes/publish-batch';
+import { specRoutes } from './routes/specs';
 
 /**
  * The HTTP side of a gateway: JSON API under /api (service token), operator API under /admin
- * (ADMIN_TOKEN), both rate-limited per token or IP; health at /healthz. The publish token on /api
- * (a trusted backend) has its own bucket instead (RATE_PUBLISH_*), or none when
+ * (ADMIN_TOKEN), both rate-limited per token or IP; health at /healthz; with `ops`, readiness at
+ * /readyz and Prometheus metrics at /metrics (open: counts only, see README). The publish token on
+ * /api (a trusted backend) has its own bucket instead (RATE_PUBLISH_*), or none when
  * RATE_PUBLISH_PER_SEC is 0.
  */
-export function createHttpApp(rt: Runtime): Express {
+export function createHttpApp(rt: Runtime, ops: OpsHooks = {}): Express {
   const app = express();
   app.disable('x-powered-by');
+  if (ops.metrics) app.use(countRequests((route, status) => ops.metrics?.httpRequest(route, status)));
   app.use(cors(originPolicy(rt.config)));
   const limit = httpRateLimit(
     new RedisTokenBuckets(rt.redis, rt.keys, 'http', { burst: rt.config.RATE_HTTP_BURST, perSec: rt.config.RATE_HTTP_PER_SEC }),
@@ -32,7 +38,10 @@ export function createHttpApp(rt: Runtime): Express {
     const redis = rt.redis.status === 'ready' ? await rt.redis.ping().then(() => 'ok', () => 'error') : rt.redis.status;
     res.status(redis === 'ok' ? 200 : 503).json({ ok: redis === 'ok', redis });
   });
+  app.use(opsRoutes(ops));
 
+  // The OpenAPI and AsyncAPI documents: before /api's bearer check (they describe, they hold no data).
+  app.use('/api', specRoutes(limit));
   // Limit and authenticate before parsing, so an unauthenticated body is never read.
   app.use('/api', rateLimitByToken(rt.config.PUBLISH_TOKEN, publishLimit, limit), requireBearer([rt.config.PUBLISH_TOKEN], 'the publish API'));
   app.use('/admin', limit);
@@ -40,6 +49,9 @@ export function createHttpApp(rt: Runtime): Express {
   app.use('/api', publishBatchRoutes(rt));
   app.use(express.json({ limit: rt.config.MAX_PAYLOAD_BYTES }));
   app.use('/api', domainRoutes(rt), publishRoutes(rt));
+  // Browser pages: dashboards (admin page sign-in) before the bearer-only JSON /admin API; the console.
+  app.use(dashboardRoutes(rt));
+  app.use(consoleRoutes());
   app.use('/admin', adminRoutes(rt));
   app.use(notFound);
   app.use(errorResponder);

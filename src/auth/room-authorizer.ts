@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connections';
 import type { Keys } from '../redis/keys';
 import { isAdmin, type SocketUser } from './user';
 
@@ -22,7 +22,7 @@ export function isPublicRoom(room: string): boolean {
  * - anything else: nobody.
  */
 export class DefaultRoomAuthorizer implements RoomAuthorizer {
-  constructor(private readonly deps: { redis: Redis; keys: Pick<Keys, 'orderOwner' | 'chatMembers'> }) {}
+  constructor(private readonly deps: { redis: RedisClient; keys: Pick<Keys, 'orderOwner' | 'chatMembers'> }) {}
 
   async canJoin(user: SocketUser, room: string): Promise<boolean> {
     if (isPublicRoom(room)) return true;

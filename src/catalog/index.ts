@@ -1,8 +1,12 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { GatewayError } from '../errors';
+import { OFFSET_RE } from '../history/room-history';
+import type { SameShape } from '../same-shape';
 import { isSafeSegment } from '../redis/keys';
 import { catalog } from './events';
-import type { Delivery, EventDefinition, Namespace, RoomParams } from './define';
+import { ROOMS } from './rooms';
+import { examplesOf } from './fields';
+import { NAMESPACES, type Delivery, type EventDefinition, type Namespace, type RoomParams } from './define';
 
 export { catalog } from './events';
 export * from './define';
@@ -45,6 +49,22 @@ export interface EventMeta {
   recovered?: true;
 }
 
+/** EventMeta as a schema, for the AsyncAPI document (src/specs/asyncapi.ts). */
+export const EventMetaSchema = z.object({
+  id: z.string().meta({ description: 'UUIDv7 made at accept (a throttled emit: its window\'s id); stable across retries: de-duplicate on it' }),
+  ts: z.number().int().nonnegative().meta({ description: 'ms since epoch when the event was accepted (a coalesced emit: when its window flushed)' }),
+  ns: z.enum(NAMESPACES),
+  room: z.string().meta({ description: 'the room the event went to, e.g. post:123' }),
+  coalesced: z.number().int().positive().optional().meta({ description: 'throttled events: how many accepted events this emit stands for' }),
+  offset: z
+    .string()
+    .regex(OFFSET_RE)
+    .optional()
+    .meta({ description: "position in the room's history (a Redis stream id); absent for events without history. Re-join with `since` set to the last one seen" }),
+  recovered: z.literal(true).optional().meta({ description: 'replayed by recovery after a re-join with `since`' }),
+});
+true satisfies SameShape<z.output<typeof EventMetaSchema>, EventMeta>;
+
 /** A `batch` event arrives as `{ items }`; every other event arrives as its payload. */
 export type DeliveredData<E extends EventName> = Catalog[E]['delivery'] extends { mode: 'batch' }
   ? { items: DataOf<E>[] }
@@ -73,6 +93,8 @@ const PARAM_RE = /\{([A-Za-z][A-Za-z0-9_]*)\}/g;
 function resolve(name: string, def: EventDefinition): ResolvedEvent {
   if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`catalog: event name ${name} must be snake_case`);
   const roomParams = [...def.room.matchAll(PARAM_RE)].map((m) => m[1] as string);
+  // The specs, the console and `sb events` show each event's example; a wrong one does not compile.
+  if (examplesOf(def.schema).length === 0) throw new Error(`catalog: event ${name} needs an example: wrap its schema in withExamples(schema, example)`);
   return Object.freeze({
     name,
     namespace: def.namespace,
@@ -102,6 +124,14 @@ export function lookupEvent(name: unknown): ResolvedEvent {
 export function listEvents(): ResolvedEvent[] {
   return [...index.values()];
 }
+
+/**
+ * The namespaces the catalog sends per-user events to (room `user:{userId}`): there a signed-in
+ * socket is put in its own user's room on connect, as no client action joins it.
+ */
+export const USER_ROOM_NAMESPACES: ReadonlySet<Namespace> = new Set(
+  [...index.values()].filter((event) => event.roomTemplate === ROOMS.user).map((event) => event.namespace),
+);
 
 /**
  * Builds the room name from the template. Each param is taken from `target`, else from the

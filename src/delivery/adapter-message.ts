@@ -1,7 +1,6 @@
 import { Packr } from 'msgpackr';
 import { decode } from 'notepack.io';
 import type { EventMeta, Namespace } from '../catalog';
-import type { Keys } from '../redis/keys';
 
 /**
  * The Socket.IO Redis adapter's wire format, which workers publish and gateways consume:
@@ -21,13 +20,21 @@ const packr = new Packr({ useRecords: false, variableMapSize: true });
 const OFFSET_MARK = '\u0001sb-offset\u0001';
 export const OFFSET_MARK_BYTES = packr.pack(OFFSET_MARK);
 
-export function adapterChannel(keys: Pick<Keys, 'adapterKey'>, ns: string, room: string): string {
-  return `${keys.adapterKey}#${ns}#${room}#`;
-}
+/**
+ * `pubsub`: the Redis adapter's `[uid, packet, opts]`. `sharded`: the sharded adapter's (socket.io's
+ * ClusterAdapter) `{ uid, nsp, type: BROADCAST, data: { packet, opts } }`; it reads msgpack as
+ * well as JSON (anything not starting with `{`).
+ */
+export type AdapterFormat = 'pubsub' | 'sharded';
 
-export function encodeAdapterMessage(ns: Namespace, event: string, data: unknown, meta: EventMeta): Buffer {
+/** socket.io-adapter's ClusterAdapter message type of a broadcast. */
+const CLUSTER_BROADCAST = 3;
+
+export function encodeAdapterMessage(format: AdapterFormat, ns: Namespace, event: string, data: unknown, meta: EventMeta): Buffer {
   const packet = { type: EVENT_PACKET, data: [event, data, meta], nsp: ns };
-  return packr.pack([PUBLISHER_UID, packet, { rooms: [meta.room], except: [], flags: {} }]);
+  const opts = { rooms: [meta.room], except: [], flags: {} };
+  if (format === 'sharded') return packr.pack({ uid: PUBLISHER_UID, nsp: ns, type: CLUSTER_BROADCAST, data: { packet, opts } });
+  return packr.pack([PUBLISHER_UID, packet, opts]);
 }
 
 /** meta with the offset placeholder as its last field (where the emit script writes the offset). */
@@ -44,7 +51,8 @@ function stringHeader(length: number): Buffer {
 export function decodeStoredMessage(head: Buffer, tail: Buffer, offset: string): { event: string; data: unknown; meta: EventMeta } {
   const offsetBytes = Buffer.from(offset);
   const message = Buffer.concat([head, stringHeader(offsetBytes.length), offsetBytes, tail]);
-  const [, packet] = decode(message) as [string, { data: [string, unknown, EventMeta] }];
+  const decoded = decode(message) as [string, { data: [string, unknown, EventMeta] }] | { data: { packet: { data: [string, unknown, EventMeta] } } };
+  const packet = Array.isArray(decoded) ? decoded[1] : decoded.data.packet;
   const [event, data, meta] = packet.data;
   return { event, data, meta };
 }

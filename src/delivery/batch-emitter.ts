@@ -1,9 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connections';
 import { lookupEvent, type EventMeta } from '../catalog';
 import { historyPolicy, type HistoryDefaults } from '../history/policy';
 import { defineLuaScripts, preloadLuaScripts, type ScriptCall } from '../redis/lua';
 import type { Keys } from '../redis/keys';
-import { adapterChannel, encodeAdapterMessage, OFFSET_MARK_BYTES, withOffsetMark } from './adapter-message';
+import { encodeAdapterMessage, OFFSET_MARK_BYTES, withOffsetMark, type AdapterFormat } from './adapter-message';
+import { keySlot } from '../redis/slot';
+import type { Config } from '../config';
 
 const SCRIPTS = { sbEmitBatch: 'emit-batch-n.lua' };
 const EMPTY = Buffer.alloc(0);
@@ -37,10 +39,13 @@ export interface BatchEmitResult {
   replayed: boolean;
 }
 
-export type EmitterConfig = HistoryDefaults & { EMIT_MARKER_TTL_MS: number };
+export type EmitterConfig = HistoryDefaults & Pick<Config, 'EMIT_MARKER_TTL_MS' | 'REDIS_MODE'>;
 
 /** Picks the handler work of a batch: JSON for the handler inbox, or '' when no event has a handler. */
 export type HandlerWork = (items: readonly EmitItem[]) => string;
+
+/** Told each batch once its script returned, i.e. once it was published (metrics). */
+export type EmitObserver = (result: BatchEmitResult) => void;
 
 /**
  * Emits batches into namespace rooms on every gateway by publishing the messages the Socket.IO
@@ -55,13 +60,18 @@ export type HandlerWork = (items: readonly EmitItem[]) => string;
 export class BatchEmitter {
   private readonly script: ScriptCall;
 
+  /** `pubsub` for the Redis adapter (PUBLISH), `sharded` for the sharded adapter on Redis Cluster. */
+  private readonly format: AdapterFormat;
+
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly config: EmitterConfig,
     private readonly handlerWork: HandlerWork = () => '',
+    private readonly observe: EmitObserver = () => undefined,
   ) {
     this.script = defineLuaScripts(redis, __dirname, SCRIPTS).sbEmitBatch;
+    this.format = config.REDIS_MODE === 'cluster' ? 'sharded' : 'pubsub';
   }
 
   /** Loads the script before the first job, so a room's first emits keep their order. */
@@ -76,12 +86,61 @@ export class BatchEmitter {
    * returns the offsets of the first run.
    */
   async emit(batchId: string, items: EmitItem[]): Promise<BatchEmitResult> {
+    const work = this.handlerWork(items);
+    let replayed: boolean;
+    let offsets: string[];
+    if (this.format === 'pubsub') {
+      ({ replayed, offsets } = await this.call(this.keys.emitMarker(batchId), work, items));
+    } else {
+      ({ replayed, offsets } = await this.emitBySlot(batchId, items));
+      // The inbox is in a slot of its own: appended after the emit, so a re-run of a job that died
+      // in between hands its events to the handlers again (at least once, as handler retries are).
+      if (work !== '') await this.redis.xadd(this.keys.handlerInbox, '*', 'e', work, 'o', offsets.join(','));
+    }
+    items.forEach((item, i) => {
+      const offset = offsets[i];
+      if (offset) item.meta.offset = offset;
+    });
+    const result = { items, replayed };
+    this.observe(result);
+    return result;
+  }
+
+  /**
+   * Redis Cluster: one script call per slot of the batch's rooms (a room's stream and channel share
+   * a slot), in the order the slots first appear; each call has its own marker in its slot. Room
+   * order holds: a room's events are all in its slot's call, in batch order.
+   */
+  private async emitBySlot(batchId: string, items: EmitItem[]): Promise<{ replayed: boolean; offsets: string[] }> {
+    const groups = new Map<number, { channel: string; positions: number[] }>();
+    // A batch is mostly a few rooms: one CRC16 per room, not per event.
+    const slots = new Map<string, number>();
+    items.forEach((item, i) => {
+      const channel = this.keys.roomChannel(item.meta.ns, item.meta.room);
+      let slot = slots.get(channel);
+      if (slot === undefined) slots.set(channel, (slot = keySlot(channel)));
+      const group = groups.get(slot) ?? { channel, positions: [] };
+      group.positions.push(i);
+      groups.set(slot, group);
+    });
+    const offsets: string[] = new Array<string>(items.length).fill('');
+    let replayed = true;
+    for (const { channel, positions } of groups.values()) {
+      const done = await this.call(this.keys.emitMarker(batchId, channel), '', positions.map((i) => items[i] as EmitItem));
+      replayed &&= done.replayed;
+      positions.forEach((at, j) => (offsets[at] = done.offsets[j] ?? ''));
+    }
+    return { replayed, offsets };
+  }
+
+  /** One script call: `items` appended to their rooms' histories and published, in order. */
+  private async call(marker: string, work: string, items: EmitItem[]): Promise<{ replayed: boolean; offsets: string[] }> {
     const streams = new Map<string, number>();
     const streamArgs: Array<string | number> = [];
     const channels = new Map<string, number>();
     const parts: Buffer[] = [];
     for (const { event, data, meta } of items) {
-      const channelKey = adapterChannel(this.keys, meta.ns, meta.room);
+      const channelKey = this.keys.roomChannel(meta.ns, meta.room);
       let channel = channels.get(channelKey);
       if (channel === undefined) {
         channel = channels.size + 1;
@@ -92,7 +151,7 @@ export class BatchEmitter {
       let head: Buffer;
       let tail: Buffer = EMPTY;
       if (!policy) {
-        head = encodeAdapterMessage(meta.ns, event, data, meta);
+        head = encodeAdapterMessage(this.format, meta.ns, event, data, meta);
       } else {
         const key = this.keys.history(meta.ns, meta.room);
         stream = streams.get(key) ?? 0;
@@ -101,7 +160,7 @@ export class BatchEmitter {
           streams.set(key, stream);
           streamArgs.push(policy.maxLen, policy.maxAgeMs);
         }
-        const message = encodeAdapterMessage(meta.ns, event, data, withOffsetMark(meta));
+        const message = encodeAdapterMessage(this.format, meta.ns, event, data, withOffsetMark(meta));
         // The mark is the last string a client could not have written (meta comes after data and
         // the offset is meta's last field), so its last occurrence is the one to replace.
         const at = message.lastIndexOf(OFFSET_MARK_BYTES);
@@ -110,15 +169,11 @@ export class BatchEmitter {
       }
       parts.push(packEvent(stream, channel, meta.id, head, tail));
     }
-    const keys = [this.keys.emitMarker(batchId), this.keys.handlerInbox, ...streams.keys()];
-    const work = this.handlerWork(items);
-    const args = [this.config.EMIT_MARKER_TTL_MS, work, channels.size, ...streamArgs, ...channels.keys(), Buffer.concat(parts)];
+    // Without handler work the inbox is not touched: the marker stands in for it (same slot).
+    const keys = [marker, work === '' ? marker : this.keys.handlerInbox, ...streams.keys()];
+    const publish = this.format === 'pubsub' ? 'PUBLISH' : 'SPUBLISH';
+    const args = [this.config.EMIT_MARKER_TTL_MS, work, channels.size, ...streamArgs, ...channels.keys(), publish, Buffer.concat(parts)];
     const [replayed, joined] = (await this.script(keys.length, ...keys, ...args)) as [number, string];
-    const offsets = joined.split(',');
-    items.forEach((item, i) => {
-      const offset = offsets[i];
-      if (offset) item.meta.offset = offset;
-    });
-    return { items, replayed: replayed === 1 };
+    return { replayed: replayed === 1, offsets: joined.split(',') };
   }
 }

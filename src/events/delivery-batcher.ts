@@ -14,6 +14,12 @@ export interface BatcherOptions {
   maxBytes: number;
   /** Adds in flight at once; more only when a batch is full (order is kept: one connection, in order). */
   maxInFlight?: number;
+  /**
+   * How long one add may stay in flight before the batcher gives up on it and moves on (the
+   * callers were told `unavailable` by then). Without it, one add that never settles (a command
+   * parked by a Redis Cluster client during a failover) would hold every later batch back.
+   */
+  sendTimeoutMs?: number;
 }
 
 /**
@@ -92,7 +98,7 @@ export class DeliveryBatcher {
     this.bytes -= bytes;
     this.inFlight++;
     this.lastSentAt = performance.now();
-    this.send(batch.map((w) => w.envelope)).then(
+    settleWithin(this.send(batch.map((w) => w.envelope)), this.opts.sendTimeoutMs).then(
       () => batch.forEach((w) => w.resolve()),
       (err: unknown) => batch.forEach((w) => w.reject(err)),
     ).finally(() => {
@@ -103,4 +109,14 @@ export class DeliveryBatcher {
     // Several full batches may be waiting behind this one (a burst): send them too, in order.
     if (this.full()) this.sendNow();
   }
+}
+
+/** `work`, or a rejection after `ms` if it has not settled by then (no bound without `ms`). */
+function settleWithin<T>(work: Promise<T>, ms: number | undefined): Promise<T> {
+  if (ms === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`delivery batch not stored within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connections';
 import {
   lookupEvent,
   type ThrottleDelivery,
@@ -52,11 +52,16 @@ export interface PublishInput {
 
 export interface EventManagerOptions {
   /** A ready `command` connection (fails fast when Redis is away). Not closed by the manager. */
-  redis: Redis;
+  redis: RedisClient;
   config: Pick<
     Config,
     'KEY_PREFIX' | 'QUEUE_NAME' | 'ENQUEUE_TIMEOUT_MS' | 'JOB_ATTEMPTS' | 'IDEMPOTENCY_TTL_MS' | 'BATCH_LINGER_MS' | 'BATCH_MAX_EVENTS' | 'BATCH_MAX_BYTES'
   >;
+  /**
+   * Told each event once it is stored (in a delivery batch or a throttle window), with its catalog
+   * name (metrics). Not for idempotent replays, which store nothing.
+   */
+  onAccepted?: (event: string) => void;
 }
 
 /** Options of every delivery and pending job: retried with backoff, kept when they fail for good. */
@@ -89,8 +94,10 @@ export class EventManager {
   private readonly flushJobOptions: JobsOptions;
   private readonly timeoutMs: number;
   private readonly idempotency: IdempotencyStore;
+  private readonly onAccepted: (event: string) => void;
 
-  constructor({ redis, config }: EventManagerOptions) {
+  constructor({ redis, config, onAccepted }: EventManagerOptions) {
+    this.onAccepted = onAccepted ?? (() => undefined);
     const names = queueNames(config.QUEUE_NAME);
     const open = (name: string) => {
       const queue = new Queue(name, { connection: redis, prefix: createKeys(config.KEY_PREFIX).bullPrefix, skipWaitingForReady: true });
@@ -105,6 +112,7 @@ export class EventManager {
       lingerMs: config.BATCH_LINGER_MS,
       maxEvents: config.BATCH_MAX_EVENTS,
       maxBytes: config.BATCH_MAX_BYTES,
+      sendTimeoutMs: config.ENQUEUE_TIMEOUT_MS,
     });
     this.flushJobOptions = jobOptions;
     const keys = createKeys(config.KEY_PREFIX);
@@ -152,7 +160,12 @@ export class EventManager {
   /** Stores the event (queued job, or pending entry if throttled). Unbounded: callers add the timeout. */
   private async accept(envelope: Envelope): Promise<Accepted> {
     const { delivery } = lookupEvent(envelope.event);
-    if (delivery.kind === 'throttle') return this.addThrottled(envelope, delivery);
+    const accepted = delivery.kind === 'throttle' ? await this.addThrottled(envelope, delivery) : await this.addImmediate(envelope);
+    this.onAccepted(envelope.event);
+    return accepted;
+  }
+
+  private async addImmediate(envelope: Envelope): Promise<Accepted> {
     await this.batcher.add(envelope, sizeOf(envelope));
     return { id: envelope.id };
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connections';
 import { GatewayError } from '../errors';
 import { logger } from '../logger';
 import type { Keys } from '../redis/keys';
@@ -47,7 +47,7 @@ export class IdempotencyStore {
   private readonly claimTtlMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Pick<Keys, 'idempotency'>,
     private readonly opts: IdempotencyOptions,
   ) {

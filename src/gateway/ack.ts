@@ -1,4 +1,5 @@
-import type { ErrorBody } from '../errors';
+import { z } from 'zod';
+import { ErrorBodySchema, type ErrorBody } from '../errors';
 
 /** Every client action is answered with one of these. */
 export interface AckOk<T> {
@@ -10,3 +11,6 @@ export interface AckError {
   error: ErrorBody;
 }
 export type Ack<T> = AckOk<T> | AckError;
+
+/** AckError as a schema, for the AsyncAPI document (src/specs/asyncapi.ts). */
+export const AckErrorSchema = z.object({ ok: z.literal(false), error: ErrorBodySchema });

@@ -1,6 +1,6 @@
 import type { Namespace as IoNamespace, Socket } from 'socket.io';
 import type { z } from 'zod';
-import { GatewayError, toGatewayError } from '../errors';
+import { GatewayError, toGatewayError, type ErrorCode } from '../errors';
 import { logger } from '../logger';
 import type { Ack } from './ack';
 import type { Runtime } from '../runtime';
@@ -28,15 +28,37 @@ export interface ActionDefinition<S extends z.ZodType = z.ZodType, R = unknown> 
    * answered at once instead of waiting behind the socket's earlier actions (a join on Redis).
    */
   readonly ordered: boolean;
+  /** What the AsyncAPI document (src/specs/asyncapi.ts) says about the action. */
+  readonly doc: ActionDoc;
 }
 
-/** A client action: a zod schema for its payload and a handler whose result becomes the ack's data. */
+export interface ActionDoc {
+  /** One line for humans. */
+  readonly description: string;
+  /** The schema of the ack's `data` when `ok` (checked against the handler's result type). */
+  readonly ack: z.ZodType;
+  /** The room template the action is about, e.g. `post:{postId}`. */
+  readonly room?: string;
+}
+
+export interface ActionOptions<R> {
+  ordered?: boolean;
+  description: string;
+  ack: z.ZodType<Awaited<NoInfer<R>>>;
+  room?: string;
+}
+
+/**
+ * A client action: a zod schema for its payload (with `withExamples`, shown in the AsyncAPI
+ * document), a handler whose result becomes the ack's data, and that data's schema.
+ */
 export function action<S extends z.ZodType, R>(
   schema: S,
   handle: (input: z.output<S>, ctx: ActionContext) => R | Promise<R>,
-  options: { ordered?: boolean } = {},
+  options: ActionOptions<R>,
 ): ActionDefinition<S, R> {
-  return { schema, handle, ordered: options.ordered ?? true };
+  const { ordered = true, ...doc } = options;
+  return { schema, handle, ordered, doc };
 }
 
 /** The tail of each socket's action chain: a socket's ordered actions run one at a time, in arrival order. */
@@ -54,22 +76,53 @@ const tails = new WeakMap<Socket, Promise<unknown>>();
  * finished: a `join_x` followed by `get_rooms` always sees the room, even when the join waits on
  * Redis. Unordered ones (ping, typing) are answered at once.
  */
-export function bindActions(actions: Readonly<Record<string, ActionDefinition>>, ctx: ActionContext, guard: PacketGuard): void {
+export function bindActions(
+  actions: Readonly<Record<string, ActionDefinition>>,
+  ctx: ActionContext,
+  guard: PacketGuard,
+  observe: ActionObserver = () => undefined,
+): void {
   // socket.io calls catch-all listeners before its `socket.use` middlewares, so the guard (rate
   // limits, sizes) runs here, first, for every packet.
-  ctx.socket.onAny((event: unknown, ...args: unknown[]) => guard([event, ...args], () => dispatch(actions, ctx, event, args)));
+  ctx.socket.onAny((event: unknown, ...args: unknown[]) =>
+    guard(
+      [event, ...args],
+      () => dispatch(actions, ctx, event, args, observe),
+      (code) => observe(actionLabel(actions, event), code),
+    ),
+  );
 }
 
-/** Admits a packet (`[event, ...args]`) by calling `next`, or answers its ack with the refusal itself. */
-export type PacketGuard = (packet: unknown[], next: () => void) => void;
+/**
+ * Admits a packet (`[event, ...args]`) by calling `next`, or answers its ack with the refusal
+ * itself and tells `refused` its code.
+ */
+export type PacketGuard = (packet: unknown[], next: () => void, refused: (code: ErrorCode) => void) => void;
 
-function dispatch(actions: Readonly<Record<string, ActionDefinition>>, ctx: ActionContext, event: unknown, args: unknown[]): void {
+/**
+ * Told the outcome of every client event (metrics): the action's name, or `unknown` for a name the
+ * namespace has no action for (never the client's string), and `ok` or the error code.
+ */
+export type ActionObserver = (action: string, result: 'ok' | ErrorCode) => void;
+
+function actionLabel(actions: Readonly<Record<string, ActionDefinition>>, event: unknown): string {
+  return typeof event === 'string' && Object.hasOwn(actions, event) ? event : 'unknown';
+}
+
+function dispatch(
+  actions: Readonly<Record<string, ActionDefinition>>,
+  ctx: ActionContext,
+  event: unknown,
+  args: unknown[],
+  observe: ActionObserver,
+): void {
   {
     const last = args[args.length - 1];
     const ack = typeof last === 'function' ? (last as (res: Ack<unknown>) => void) : undefined;
     const name = String(event);
     const def = Object.hasOwn(actions, name) ? actions[name] : undefined;
     if (!def) {
+      observe('unknown', 'unknown_action');
       if (ack) reply(name, ack, { ok: false, error: new GatewayError('unknown_action', `${ctx.nsp.name} has no action ${JSON.stringify(name.slice(0, 64))}`).toJSON() });
       return;
     }
@@ -86,7 +139,10 @@ function dispatch(actions: Readonly<Record<string, ActionDefinition>>, ctx: Acti
     } else {
       current = run(name, def, payload, ctx);
     }
-    if (ack) void current.then((res) => reply(name, ack, res));
+    void current.then((res) => {
+      observe(name, res.ok ? 'ok' : res.error.code);
+      if (ack) reply(name, ack, res);
+    });
   }
 }
 

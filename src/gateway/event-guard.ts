@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io';
 import { userOf } from '../auth/user';
 import type { Config } from '../config';
-import { GatewayError } from '../errors';
+import { GatewayError, type ErrorCode } from '../errors';
 import type { Admission } from '../limits/admission';
 import { MemoryTokenBucket } from '../limits/memory-bucket';
 import { exceedsSize } from '../limits/payload-size';
@@ -12,6 +12,14 @@ const log = logger('gateway');
 
 /** Event a socket receives just before the gateway disconnects it, saying why. */
 export const DISCONNECT_REASON_EVENT = 'disconnect_reason';
+
+/** Sockets the guard disconnected for flooding, so their disconnect can say so (metrics). */
+const flooders = new WeakSet<Socket>();
+
+/** True if the guard disconnected this socket for flooding (socket.io says `server namespace disconnect`). */
+export function disconnectedForFlooding(socket: Socket): boolean {
+  return flooders.has(socket);
+}
 
 type GuardConfig = Pick<
   Config,
@@ -34,27 +42,29 @@ export function eventGuard(socket: Socket, access: Pick<GatewayAccess, 'userBuck
   });
   const user = userOf(socket);
 
-  const refuse = (packet: unknown[], error: GatewayError) => {
+  const refuse = (packet: unknown[], error: GatewayError, refused?: (code: ErrorCode) => void) => {
+    refused?.(error.code);
     const ack = packet[packet.length - 1];
     if (typeof ack === 'function') (ack as (res: unknown) => void)({ ok: false, error: error.toJSON() });
     if (!strikes.take().allowed && socket.connected) {
       log.warn({ socket: socket.id, user: user.id }, 'disconnecting a flooding socket');
       socket.emit(DISCONNECT_REASON_EVENT, new GatewayError('rate_limited', 'disconnected: too many refused requests').toJSON());
+      flooders.add(socket);
       socket.disconnect(true);
     }
   };
 
-  return (packet: unknown[], next: () => void): void => {
+  return (packet: unknown[], next: () => void, refused?: (code: ErrorCode) => void): void => {
     const local = socketBucket.take();
-    if (!local.allowed) return refuse(packet, limited(local));
+    if (!local.allowed) return refuse(packet, limited(local), refused);
     if (exceedsSize(packet.slice(1), config.MAX_PAYLOAD_BYTES)) {
-      return refuse(packet, new GatewayError('payload_too_large', `message larger than ${config.MAX_PAYLOAD_BYTES} bytes`));
+      return refuse(packet, new GatewayError('payload_too_large', `message larger than ${config.MAX_PAYLOAD_BYTES} bytes`), refused);
     }
     if (user.anonymous) return next();
     access.userBuckets.take(user.id).then(
-      (shared) => (shared.allowed ? next() : refuse(packet, limited(shared))),
+      (shared) => (shared.allowed ? next() : refuse(packet, limited(shared), refused)),
       // take() admits when Redis is away; should it ever reject, answer with a typed error, not silence.
-      (err: Error) => refuse(packet, new GatewayError('unavailable', `rate limiter unavailable: ${err.message}`)),
+      (err: Error) => refuse(packet, new GatewayError('unavailable', `rate limiter unavailable: ${err.message}`), refused),
     );
   };
 }

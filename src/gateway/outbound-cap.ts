@@ -9,6 +9,19 @@ export const SLOW_CONSUMER_REASON = 'slow_consumer';
 /** After the close frame, how long a client that still does not read keeps its socket. */
 const TERMINATE_AFTER_MS = 5_000;
 
+/** Engine connections closed as slow consumers, so their sockets' disconnects can say so (metrics). */
+const slowConsumers = new WeakSet<object>();
+
+/** Marks a connection about to be closed for not reading (here, or by a recovery replay). */
+export function markSlowConsumer(conn: object): void {
+  slowConsumers.add(conn);
+}
+
+/** True if the engine connection was closed because its client did not read (socket.io says `forced close`). */
+export function closedAsSlowConsumer(conn: object): boolean {
+  return slowConsumers.has(conn);
+}
+
 export interface OutboundStats {
   /** Connections closed because their outbound buffer passed the cap. */
   slowConsumerDisconnects: number;
@@ -52,6 +65,7 @@ export function capOutboundBuffers(engine: EngineServer, maxBytes: number, stats
       if (buffered <= maxBytes) return;
       closed = true;
       stats.slowConsumerDisconnects += 1;
+      markSlowConsumer(conn);
       log.warn({ remote: conn.remoteAddress, bufferedBytes: buffered, maxBytes }, 'closing a slow consumer: outbound buffer over MAX_CLIENT_BUFFER_BYTES');
       if (ws) {
         ws.close(SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON);

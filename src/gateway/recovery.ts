@@ -1,9 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connections';
 import type { Socket } from 'socket.io';
 import type { Adapter } from 'socket.io-adapter';
 import { RoomHistory, type ReplayedEvent } from '../history/room-history';
 import { logger } from '../logger';
 import type { Runtime } from '../runtime';
+import { markSlowConsumer } from './outbound-cap';
 
 const log = logger('recovery');
 
@@ -93,6 +94,7 @@ export class Recovery {
       bytes = 0;
       if (!(await written(socket, REPLAY_DRAIN_MS))) {
         log.warn({ socket: socket.id }, 'closing a client that does not read its recovery');
+        markSlowConsumer(socket.conn);
         socket.conn.close(true);
         return;
       }
@@ -165,7 +167,7 @@ interface EngineConn {
 
 /**
  * Whether this gateway receives the adapter's broadcasts. Those published while its subscriber
- * connection is down (Redis restarted, or only this connection dropped) never reach its sockets,
+ * connection is down (RedisClient restarted, or only this connection dropped) never reach its sockets,
  * and nothing would tell their clients: the websockets stay up, and a client cannot see a gap in
  * offsets (the next live event moves its `since` past the gap). So when the connection drops,
  * every client connection is closed at once (transport close, no DISCONNECT packet, as on
@@ -177,7 +179,7 @@ export class SubscriberWatch {
   private subscribed = true;
   private stopped = false;
 
-  constructor(sub: Redis, sockets: () => Iterable<Socket>) {
+  constructor(sub: RedisClient, sockets: () => Iterable<Socket>) {
     sub.on('close', () => {
       if (this.stopped) return;
       const was = this.subscribed;

@@ -1,17 +1,20 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdapter } from '@socket.io/redis-adapter';
-import type { Redis } from 'ioredis';
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
+import type { RedisClient } from '../redis/connections';
 import { Server } from 'socket.io';
 import { createHttpApp } from '../api/app';
+import { pingCheck, PubSubProbe, readiness, type Readiness } from '../health/readiness';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { logRefusal, originPolicy } from '../api/cors';
-import { roomOf, ROOMS } from '../catalog';
+import { roomOf, ROOMS, USER_ROOM_NAMESPACES } from '../catalog';
 import { userOf } from '../auth/user';
 import type { Config } from '../config';
 import { logger } from '../logger';
 import { closeRedis, connectRedis } from '../redis/connections';
 import { openRuntime, type Runtime } from '../runtime';
 import { openAccess, type GatewayAccess } from './access';
+import { attachAdminUi } from './admin-ui';
 import { Recovery, SubscriberWatch } from './recovery';
 import { bindActions, type ActionDefinition } from './action';
 import { authenticate } from './connection-auth';
@@ -32,6 +35,10 @@ export interface Gateway {
   readonly port: number;
   /** Slow-consumer disconnects so far (MAX_CLIENT_BUFFER_BYTES). */
   readonly outbound: OutboundStats;
+  /** This gateway's Prometheus metrics (served at GET /metrics). */
+  readonly metrics: GatewayMetrics;
+  /** What GET /readyz answers: RedisClient commands work and the adapter subscriber receives. */
+  ready(): Promise<Readiness>;
   close(): Promise<void>;
 }
 
@@ -40,14 +47,24 @@ export interface Gateway {
  * broadcasts from any worker or gateway reach this process's sockets, and the namespace modules.
  */
 export async function startGateway(config: Config): Promise<Gateway> {
-  const runtime = await openRuntime(config);
-  let sub: Redis | undefined;
+  const metrics = new GatewayMetrics();
+  const runtime = await openRuntime(config, { onAccepted: (event) => metrics.eventAccepted(event) });
+  let sub: RedisClient | undefined;
   let access: GatewayAccess | undefined;
   try {
     access = await openAccess(runtime);
     // The adapter publishes on the runtime's command connection and needs one subscriber of its own.
-    sub = await connectRedis(config.REDIS_URL, 'subscriber', 'sb-adapter-sub', config.REDIS_CONNECT_TIMEOUT_MS);
-    const http = createServer(createHttpApp(runtime));
+    sub = await connectRedis(config, 'subscriber', 'sb-adapter-sub', config.REDIS_CONNECT_TIMEOUT_MS);
+    // Readiness: the subscriber also listens on a channel of this gateway's own, and /readyz hears
+    // a probe published there come back (the adapter ignores channels that are not its own).
+    const cluster = config.REDIS_MODE === 'cluster';
+    const probe = await PubSubProbe.start(sub, runtime.redis, runtime.keys.readinessProbe(access.presence.gatewayId), cluster);
+    const ready = async (): Promise<Readiness> => {
+      const [redis, pubsub] = await Promise.all([pingCheck(runtime.redis), watch.receiving ? probe.check() : 'down']);
+      return readiness({ redis, pubsub });
+    };
+    metrics.observeDeployment({ pendingWindows: () => runtime.events.pending.indexSize(), queues: () => runtime.management.jobs.status() });
+    const http = createServer(createHttpApp(runtime, { metrics, ready }));
     // Keep idle keep-alive connections longer than the clients and load balancers in front (60 s
     // is common): a server that closes first races a request on the same socket (ECONNRESET, 502).
     http.keepAliveTimeout = 65_000;
@@ -60,7 +77,13 @@ export async function startGateway(config: Config): Promise<Gateway> {
       // socket.io closes a connection whose frame exceeds this; messages up to MAX_PAYLOAD_BYTES
       // pass, and those in between get a `payload_too_large` ack from the event guard instead.
       maxHttpBufferSize: config.MAX_PAYLOAD_BYTES * 4,
-      adapter: recovery.adapter(createAdapter(runtime.redis, sub, { key: runtime.keys.adapterKey })),
+      // Redis Cluster: the sharded adapter (SSUBSCRIBE per room channel, `dynamic`: a gateway hears
+      // only the rooms its sockets are in), the format the workers SPUBLISH in.
+      adapter: recovery.adapter(
+        cluster
+          ? createShardedAdapter(runtime.redis, sub, { channelPrefix: runtime.keys.adapterKey, subscriptionMode: 'dynamic' })
+          : createAdapter(runtime.redis, sub, { key: runtime.keys.adapterKey }),
+      ),
       // CORS headers on polling responses by the same rule as the handshake check below.
       cors: (req, answer) => answer(null, { origin: origins(req.headers.origin, req.headers.host).allowed }),
       // CORS does not cover websockets: check the browser's Origin on every handshake ourselves
@@ -88,16 +111,21 @@ export async function startGateway(config: Config): Promise<Gateway> {
       const nsp = io.of(mod.name);
       nsp.use(authenticate(gate.verifier, config.AUTH_MODE));
       attachPresence(nsp, gate.presence);
+      metrics.trackNamespace(nsp);
       nsp.on('connection', (socket) => {
         // A handshake admitted just before the subscriber dropped must not stay on through the gap.
         if (!watch.receiving) return void socket.conn.close();
         trackSocket(socket, gate.presence);
         const user = userOf(socket);
-        // Per-user delivery: every socket of a user on /notification is in its `user:{id}` room.
-        if (mod.name === '/notification' && !user.anonymous) void socket.join(roomOf(ROOMS.user, { userId: user.id }));
-        bindActions(actions, { socket, nsp, deps: runtime, access: gate, recovery }, eventGuard(socket, gate, config));
+        // Per-user delivery: where the catalog sends events to `user:{id}`, each socket of that user is in it.
+        if (USER_ROOM_NAMESPACES.has(mod.name) && !user.anonymous) void socket.join(roomOf(ROOMS.user, { userId: user.id }));
+        bindActions(actions, { socket, nsp, deps: runtime, access: gate, recovery }, eventGuard(socket, gate, config), (action, result) =>
+          metrics.clientAction(mod.name, action, result),
+        );
       });
     }
+    // The Socket.IO Admin UI's `/admin` namespace, only with ADMIN_TOKEN (see admin-ui.ts).
+    const adminUi = attachAdminUi(io, runtime);
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(config.PORT, config.HOST, () => resolve());
@@ -113,8 +141,11 @@ export async function startGateway(config: Config): Promise<Gateway> {
       access: gate,
       port,
       outbound,
+      metrics,
+      ready,
       close() {
         closing ??= (async () => {
+          adminUi?.close();
           // io.close() stops accepting, then closes every transport without a socket.io DISCONNECT
           // packet: clients see "transport close" and reconnect (to another gateway behind the
           // load balancer). A server-side disconnect would tell them not to come back.
@@ -125,6 +156,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
           await gate.close();
           await runtime.close();
           watch.stop();
+          probe.stop();
           await closeRedis(subscriber);
         })();
         return closing;

@@ -1,11 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connections';
 import type { Logger } from 'pino';
 import type { DataOf, EventMeta, EventName } from '../catalog';
 import type { Keys } from '../redis/keys';
 
 /** What a handler gets besides the event: the worker's Redis connection, key names, a logger. */
 export interface HandlerContext {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   log: Logger;
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connections';
 import { logger } from '../logger';
 
 const log = logger('handler-inbox');
@@ -40,9 +40,9 @@ export class InboxReader {
   private lastReclaim = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     /** A connection of its own: the read blocks. */
-    private readonly blocking: Redis,
+    private readonly blocking: RedisClient,
     private readonly opts: InboxOptions,
     private readonly handle: (entries: InboxEntry[]) => Promise<void>,
   ) {}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from '../redis/connections';
 import type { EventMeta, EventName } from '../catalog';
 import { queueNames } from '../delivery/batch';
 import type { EmitItem } from '../delivery/batch-emitter';
@@ -32,7 +32,7 @@ export interface HandlerJob {
 }
 
 export interface HandlerRunnerOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   queueName: string;
   dir: string;
@@ -92,7 +92,7 @@ export class HandlerRunner {
     await this.worker.waitUntilReady();
     this.inbox = new InboxReader(
       this.opts.redis,
-      this.opts.redis.duplicate(),
+      duplicateClient(this.opts.redis),
       {
         key: this.opts.keys.handlerInbox,
         consumer: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connections';
 import type { EventMeta } from '../catalog';
 import { decodeStoredMessage } from '../delivery/adapter-message';
 import type { Keys } from '../redis/keys';
@@ -42,7 +42,7 @@ function replayed(id: string, fields: Map<string, Buffer>): ReplayedEvent {
 /** Reads a room's history (written by the worker's BatchEmitter) for recovery on reconnect. */
 export class RoomHistory {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connections';
 import { logger } from '../logger';
 import type { Keys } from '../redis/keys';
 import { ALLOWED, type Admission, type BucketSpec } from './admission';
@@ -35,7 +35,7 @@ redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / perMs) + 1000)
 return { allowed, retry }
 `;
 
-type WithBucket = Redis & { sbTokenBucket(key: string, burst: number, perSec: number): Promise<[number, number]> };
+type WithBucket = RedisClient & { sbTokenBucket(key: string, burst: number, perSec: number): Promise<[number, number]> };
 
 /**
  * Token buckets shared by every gateway (per user, per HTTP token or IP): one atomic script call
@@ -46,7 +46,7 @@ export class RedisTokenBuckets {
   private readonly redis: WithBucket;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: Pick<Keys, 'rateBucket'>,
     /** What the subjects are (`user`, `http`): part of the key, so kinds never share a bucket. */
     private readonly kind: string,

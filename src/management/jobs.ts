@@ -1,5 +1,5 @@
 import { Queue, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connections';
 import { GatewayError } from '../errors';
 import { readHandlers } from '../handlers/registry';
 import { queueNames } from '../delivery/batch';
@@ -123,7 +123,7 @@ export class JobControl {
   private opened: QueuePair | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Pick<Keys, 'bullPrefix' | 'handlerRegistry'>,
     private readonly queueName: string,
   ) {}
@@ -139,6 +139,12 @@ export class JobControl {
       this.opened = { delivery: open(names.delivery), pending: open(names.pending), handlers: open(names.handlers) };
     }
     return this.opened;
+  }
+
+  /** One of the queues (the same instances the operations use), e.g. for the Bull Board dashboard. */
+  queue(kind: QueueKind): Queue {
+    const [[, queue]] = pick(this.queues, kind) as [[QueueKind, Queue]];
+    return queue;
   }
 
   listFailed(opts: { queue?: QueueKind; limit: number }): Promise<FailedJob[]> {

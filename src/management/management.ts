@@ -1,15 +1,15 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connections';
 import { lookupEvent } from '../catalog';
 import type { Config } from '../config';
 import { queueNames } from '../delivery/batch';
 import { GatewayError } from '../errors';
 import { addDeliveryBatch, deliveryJobOptions, prepareEnvelope } from '../events/event-manager';
 import { addEmitClaimed } from '../pending/jobs';
-import { PendingStore, type PendingWindow, type ThrottleMode } from '../pending/store';
+import { PendingStore, type ClaimRef, type IndexPosition, type PendingWindow, type ThrottleMode } from '../pending/store';
 import { closeRedis, connectRedis, redactUrl } from '../redis/connections';
 import { createKeys } from '../redis/keys';
-import { checkPendingKey, pendingMatcher, type PendingFilter } from './filters';
+import { checkPendingKey, PendingKeySchema, pendingMatcher, type PendingFilter } from './filters';
 import { JobControl } from './jobs';
 
 const CHUNK = 500;
@@ -73,38 +73,41 @@ export class Management {
   async pendingCount(filter: PendingFilter = {}): Promise<FlushOutcome> {
     const matches = pendingMatcher(filter);
     const total: FlushOutcome = { entries: 0, events: 0 };
-    for (let offset = 0; ; offset += CHUNK) {
-      const ids = await this.store.indexRange(offset, CHUNK);
-      const windows = await this.store.summaries(ids.filter(matches));
+    for (let after: IndexPosition | undefined; ; ) {
+      const page = await this.store.indexPage(CHUNK, after);
+      const windows = await this.store.summaries(page.map((p) => p.pendingId).filter(matches));
       total.entries += windows.length;
       for (const w of windows) total.events += w.count;
-      if (ids.length < CHUNK) return total;
+      if (page.length < CHUNK) return total;
+      after = page[page.length - 1];
     }
   }
 
-  /** One page of open windows, oldest first. `nextCursor` is null on the last page. */
+  /**
+   * One page of open windows, oldest first. `nextCursor` (the last item's place) is null on the last
+   * page; windows that open or flush between pages neither shift nor repeat the others.
+   */
   async listPending(input: ListPendingInput): Promise<{ items: PendingSummary[]; nextCursor: string | null }> {
     const matches = pendingMatcher(input);
     const limit = Math.max(1, Math.min(1000, Math.floor(input.limit)));
-    let offset = parseCursor(input.cursor);
+    let after = parseCursor(input.cursor);
     const now = await this.store.now();
     const items: PendingSummary[] = [];
-    while (items.length < limit) {
-      const ids = await this.store.indexRange(offset, CHUNK);
-      for (const [i, id] of ids.entries()) {
-        if (!matches(id)) continue;
-        const [window] = await this.store.summaries([id]);
+    for (;;) {
+      const page = await this.store.indexPage(CHUNK, after);
+      const wanted = page.filter((p) => matches(p.pendingId));
+      const windows = new Map((await this.store.summaries(wanted.map((p) => p.pendingId))).map((w) => [w.pendingId, w]));
+      for (const [i, position] of page.entries()) {
+        const window = windows.get(position.pendingId);
         if (window) items.push(summarize(window, now));
         if (items.length === limit) {
-          offset += i + 1;
-          const more = (await this.store.indexSize()) > offset;
-          return { items, nextCursor: more ? String(offset) : null };
+          const more = i < page.length - 1 || (await this.store.indexPage(1, position)).length > 0;
+          return { items, nextCursor: more ? formatCursor(position) : null };
         }
       }
-      if (ids.length < CHUNK) break;
-      offset += ids.length;
+      if (page.length < CHUNK) return { items, nextCursor: null };
+      after = page[page.length - 1];
     }
-    return { items, nextCursor: null };
   }
 
   /**
@@ -117,7 +120,7 @@ export class Management {
       const key = checkPendingKey(target.key);
       const window = await this.store.claim(key);
       if (!window) throw new GatewayError('not_found', `no pending entry ${key}`);
-      await this.handOver([window.id]);
+      await this.handOver([this.store.claimRefOf(window)]);
       return { entries: 1, events: window.count };
     }
     const startedAt = await this.store.now();
@@ -125,11 +128,11 @@ export class Management {
     const done: FlushOutcome = { entries: 0, events: 0 };
     for (;;) {
       const ids = await this.store.openedBefore(startedAt, CHUNK);
-      const claimed: string[] = [];
+      const claimed: ClaimRef[] = [];
       for (const id of ids) {
         const window = await this.store.claim(id);
         if (!window) continue;
-        claimed.push(window.id);
+        claimed.push(this.store.claimRefOf(window));
         done.entries += 1;
         done.events += window.count;
       }
@@ -152,9 +155,9 @@ export class Management {
   }
 
   /** Claimed windows to the workers; `unavailable` if Redis refuses (the sweep still emits them). */
-  private async handOver(windowIds: string[]): Promise<void> {
+  private async handOver(claims: ClaimRef[]): Promise<void> {
     try {
-      await addEmitClaimed(this.queues.delivery, windowIds, this.queues.jobOptions);
+      await addEmitClaimed(this.queues.delivery, claims, this.queues.jobOptions);
     } catch (err) {
       throw new GatewayError('unavailable', `claimed, but not handed to the workers (the sweep will emit it): ${(err as Error).message}`, { cause: err });
     }
@@ -190,17 +193,17 @@ export class Management {
 export type ManagementConfig = Pick<Config, 'KEY_PREFIX' | 'QUEUE_NAME' | 'JOB_ATTEMPTS'>;
 
 /** Management on an existing connection and queues (a gateway's); closing it leaves them open. */
-export function managementOn(redis: Redis, config: ManagementConfig, queues: { delivery: Queue; pending: Queue }): Management {
+export function managementOn(redis: RedisClient, config: ManagementConfig, queues: { delivery: Queue; pending: Queue }): Management {
   const keys = createKeys(config.KEY_PREFIX);
   const operator = { ...queues, jobOptions: deliveryJobOptions(config.JOB_ATTEMPTS) };
   return new Management(new PendingStore(redis, keys), operator, new JobControl(redis, keys, config.QUEUE_NAME));
 }
 
 /** Management with its own fail-fast connection (the CLI); `unavailable` if Redis does not answer in time. */
-export async function openManagement(config: ManagementConfig & Pick<Config, 'REDIS_URL'>, timeoutMs = 3000): Promise<Management> {
-  let redis: Redis;
+export async function openManagement(config: ManagementConfig & Pick<Config, 'REDIS_URL' | 'REDIS_MODE'>, timeoutMs = 3000): Promise<Management> {
+  let redis: RedisClient;
   try {
-    redis = await connectRedis(config.REDIS_URL, 'command', 'sb-cli', timeoutMs);
+    redis = await connectRedis(config, 'command', 'sb-cli', timeoutMs);
   } catch (err) {
     throw new GatewayError('unavailable', `cannot reach Redis at ${redactUrl(config.REDIS_URL)}: ${(err as Error).message}`, { cause: err });
   }
@@ -238,8 +241,14 @@ function summarize(w: PendingWindow, now: number): PendingSummary {
   };
 }
 
-function parseCursor(cursor: string | undefined): number {
-  if (cursor === undefined || cursor === '') return 0;
-  if (!/^\d{1,9}$/.test(cursor)) throw new GatewayError('invalid_argument', 'cursor must be a value returned as nextCursor');
-  return Number(cursor);
+/** A cursor is the last item's place, `<first-seen ms>.<pending id>`, base64url (opaque to callers). */
+function formatCursor(position: IndexPosition): string {
+  return Buffer.from(`${position.first}.${position.pendingId}`).toString('base64url');
+}
+
+function parseCursor(cursor: string | undefined): IndexPosition | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  const match = /^(\d{1,15})\.(.+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match || !PendingKeySchema.safeParse(match[2]).success) throw new GatewayError('invalid_argument', 'cursor must be a value returned as nextCursor');
+  return { first: Number(match[1]), pendingId: match[2] as string };
 }

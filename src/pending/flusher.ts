@@ -22,6 +22,8 @@ export class PendingFlusher {
     private readonly emitter: BatchEmitter,
     /** Test hook (config FLUSH_PAUSE_AFTER_CLAIM_MS): wait between claim and emit. */
     private readonly pauseAfterClaimMs = 0,
+    /** Told the event name of each window discarded as undeliverable (metrics). */
+    private readonly onUndeliverable: (event: string) => void = () => undefined,
   ) {}
 
   /** Flushes one window of a key: `windowId` from a flush job, or none for whatever is open now. */
@@ -58,7 +60,7 @@ export class PendingFlusher {
     }
     const batchId = items[0]?.meta.id;
     if (batchId !== undefined) await this.emitter.emit(batchId, items);
-    await Promise.all(windows.map((w) => this.store.release(w.id)));
+    await Promise.all(windows.map((w) => this.store.release(this.store.claimRefOf(w))));
     return items.length;
   }
 
@@ -72,6 +74,7 @@ export class PendingFlusher {
       return entry.schema.parse(window.data);
     } catch (err) {
       log.error({ pendingId: window.pendingId, windowId: window.id, err: (err as Error).message }, 'pending window is not deliverable; discarded');
+      this.onUndeliverable(window.event);
       return undefined;
     }
   }

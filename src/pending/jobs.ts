@@ -1,5 +1,6 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import { z } from 'zod';
+import type { ClaimRef } from './store';
 
 /**
  * The pending store's BullMQ jobs. A window's flush at its end and the sweep run in their own queue
@@ -14,11 +15,14 @@ export const SWEEP_SCHEDULER_ID = 'pending-sweep';
 
 export const FlushJobSchema = z.object({ pendingId: z.string().min(1).max(400), windowId: z.string().min(1).max(64) });
 export type FlushJobData = z.infer<typeof FlushJobSchema>;
-export const EmitClaimedJobSchema = z.object({ windowIds: z.array(z.string().min(1).max(64)).min(1).max(500) });
+/** Claimed windows by their place in the pending store (shard and window id). */
+export const EmitClaimedJobSchema = z.object({
+  claims: z.array(z.object({ shard: z.number().int().nonnegative(), windowId: z.string().min(1).max(64) })).min(1).max(500),
+});
 
 /** Hands claimed windows (at most 500) to the workers as one delivery job. */
-export function addEmitClaimed(deliveryQueue: Queue, windowIds: string[], options: JobsOptions): Promise<unknown> {
-  return deliveryQueue.add(EMIT_CLAIMED_JOB, { windowIds }, options);
+export function addEmitClaimed(deliveryQueue: Queue, claims: ClaimRef[], options: JobsOptions): Promise<unknown> {
+  return deliveryQueue.add(EMIT_CLAIMED_JOB, { claims }, options);
 }
 
 /**

@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connections';
 import type { Namespace, ThrottleDelivery } from '../catalog';
 import type { Envelope } from '../events/envelope';
 import { newEventId } from '../ids';
-import { pendingIdOf, type Keys } from '../redis/keys';
-import { pendingScripts, type ScriptCall, type ScriptName } from './scripts';
+import { PENDING_SHARDS, pendingIdOf, type Keys } from '../redis/keys';
+import { pendingScripts, preloadPendingScripts, type ScriptCall, type ScriptName } from './scripts';
 
 export type ThrottleMode = ThrottleDelivery['mode'];
 
@@ -34,6 +34,27 @@ export interface PendingWindow {
   items?: unknown[];
 }
 
+/** A claimed window's place: its shard and window id. */
+export interface ClaimRef {
+  shard: number;
+  windowId: string;
+}
+
+/** An open window's place in the index: first-seen time, then pending id. */
+export interface IndexPosition {
+  first: number;
+  pendingId: string;
+}
+
+function comparePositions(a: IndexPosition, b: IndexPosition): number {
+  return a.first - b.first || (a.pendingId < b.pendingId ? -1 : a.pendingId > b.pendingId ? 1 : 0);
+}
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+/** The shard numbers, 0 .. PENDING_SHARDS - 1. */
+const SHARDS = Array.from({ length: PENDING_SHARDS }, (_, shard) => shard);
+
 const SUMMARY_FIELDS = ['id', 'ns', 'event', 'room', 'mode', 'windowMs', 'first', 'last', 'count'] as const;
 
 /**
@@ -44,10 +65,19 @@ export class PendingStore {
   private readonly scripts: Record<ScriptName, ScriptCall>;
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly keys: Keys,
   ) {
     this.scripts = pendingScripts(redis);
+  }
+
+  /**
+   * Loads the scripts into Redis's script cache (every master of a cluster). Concurrent first adds
+   * on a cold cache would otherwise be retried as EVAL out of order: a `latest` window could keep
+   * an older payload.
+   */
+  ready(): Promise<void> {
+    return preloadPendingScripts(this.redis);
   }
 
   pendingIdOf(envelope: Pick<Envelope, 'ns' | 'event' | 'room'>): string {
@@ -57,11 +87,12 @@ export class PendingStore {
   /** Adds an accepted event to its key's window: one EVALSHA. */
   async add(envelope: Envelope, delivery: ThrottleDelivery): Promise<AddOutcome> {
     const pendingId = pendingIdOf(envelope.ns, envelope.event, envelope.room);
+    const shard = this.keys.pendingShardOf(pendingId);
     const reply = (await this.scripts.sbPendingAdd(
       this.keys.pendingEntry(pendingId),
-      this.keys.pendingIndex,
+      this.keys.pendingIndex(shard),
       this.keys.pendingLead(pendingId),
-      this.keys.pendingClaims,
+      this.keys.pendingClaims(shard),
       delivery.mode,
       JSON.stringify(envelope.data),
       delivery.windowMs,
@@ -71,7 +102,7 @@ export class PendingStore {
       envelope.event,
       envelope.room,
       pendingId,
-      this.keys.pendingClaimPrefix,
+      this.keys.pendingClaimPrefix(shard),
     )) as [number, string, number];
     const [status, windowId, delay] = reply;
     switch (status) {
@@ -91,65 +122,94 @@ export class PendingStore {
    * claim, also when it was claimed before (a retry), or undefined when nothing is left to emit.
    */
   async claim(pendingId: string, windowId = ''): Promise<PendingWindow | undefined> {
+    const shard = this.keys.pendingShardOf(pendingId);
     const flat = (await this.scripts.sbPendingClaim(
       this.keys.pendingEntry(pendingId),
-      this.keys.pendingIndex,
-      this.keys.pendingClaims,
+      this.keys.pendingIndex(shard),
+      this.keys.pendingClaims(shard),
       windowId,
       pendingId,
-      this.keys.pendingClaimPrefix,
+      this.keys.pendingClaimPrefix(shard),
     )) as string[];
     return fromFlatHash(pendingId, flat);
   }
 
-  /** A claim left behind (the sweep re-emits these). */
-  async readClaim(windowId: string): Promise<PendingWindow | undefined> {
-    const hash = await this.redis.hgetall(this.keys.pendingClaim(windowId));
+  /** Where a claimed window is kept: its shard and its window id (what jobs and the sweep carry). */
+  claimRefOf(window: Pick<PendingWindow, 'pendingId' | 'id'>): ClaimRef {
+    return { shard: this.keys.pendingShardOf(window.pendingId), windowId: window.id };
+  }
+
+  /** A claim left behind (the sweep re-emits these), or one handed to a worker by an operator flush. */
+  async readClaim(ref: ClaimRef): Promise<PendingWindow | undefined> {
+    const hash = await this.redis.hgetall(this.keys.pendingClaim(ref.shard, ref.windowId));
     return fromHash(undefined, hash);
   }
 
   /** The claim was emitted: forget it. */
-  async release(windowId: string): Promise<void> {
-    await this.redis.multi().del(this.keys.pendingClaim(windowId)).zrem(this.keys.pendingClaims, windowId).exec();
+  async release(ref: ClaimRef): Promise<void> {
+    await this.redis.multi().del(this.keys.pendingClaim(ref.shard, ref.windowId)).zrem(this.keys.pendingClaims(ref.shard), ref.windowId).exec();
   }
 
   /** Removes an open window without emitting; returns what it held. */
   async drop(pendingId: string): Promise<PendingWindow | undefined> {
-    const flat = (await this.scripts.sbPendingDrop(this.keys.pendingEntry(pendingId), this.keys.pendingIndex, pendingId)) as string[];
+    const shard = this.keys.pendingShardOf(pendingId);
+    const flat = (await this.scripts.sbPendingDrop(this.keys.pendingEntry(pendingId), this.keys.pendingIndex(shard), pendingId)) as string[];
     return fromFlatHash(pendingId, flat);
   }
 
-  /** Open windows in first-seen order, `offset` to `offset + count - 1` of the index. */
-  async indexRange(offset: number, count: number): Promise<string[]> {
-    return this.redis.zrange(this.keys.pendingIndex, String(offset), String(offset + count - 1));
-  }
-
+  /** Open windows: one ZCARD per shard, sent together. */
   async indexSize(): Promise<number> {
-    return this.redis.zcard(this.keys.pendingIndex);
+    // Commands sent together, not a pipeline: on a cluster the shards are on several nodes, and
+    // ioredis sends each node its share at once either way.
+    return sum(await Promise.all(SHARDS.map((shard) => this.redis.zcard(this.keys.pendingIndex(shard)))));
   }
 
-  /** Open windows first seen at or before `ms` (oldest first). */
+  /**
+   * Open windows after `cursor` in first-seen order (then by pending id), at most `limit`: a stable
+   * order, so a page neither skips nor repeats an entry while other windows open and flush.
+   */
+  async indexPage(limit: number, after?: IndexPosition): Promise<IndexPosition[]> {
+    const reads = SHARDS.flatMap((shard) => {
+      const index = this.keys.pendingIndex(shard);
+      // Entries of the cursor's very millisecond (few: one burst's), to keep those after it by id;
+      // then each shard's first `limit` entries of later times.
+      const later = this.redis.zrangebyscore(index, after ? `(${after.first}` : '-inf', '+inf', 'WITHSCORES', 'LIMIT', 0, limit);
+      return after ? [this.redis.zrangebyscore(index, after.first, after.first, 'WITHSCORES'), later] : [later];
+    });
+    const merged: IndexPosition[] = [];
+    for (const flat of await Promise.all(reads)) {
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const position = { pendingId: flat[i] as string, first: Number(flat[i + 1]) };
+        if (!after || comparePositions(position, after) > 0) merged.push(position);
+      }
+    }
+    return merged.sort(comparePositions).slice(0, limit);
+  }
+
+  /** Open windows first seen at or before `ms`, oldest first, at most `limit` (over all shards). */
   async openedBefore(ms: number, limit: number): Promise<string[]> {
-    return this.redis.zrangebyscore(this.keys.pendingIndex, '-inf', String(ms), 'LIMIT', 0, limit);
+    const reads = SHARDS.map((shard) => this.redis.zrangebyscore(this.keys.pendingIndex(shard), '-inf', String(ms), 'WITHSCORES', 'LIMIT', 0, limit));
+    const merged: IndexPosition[] = [];
+    for (const flat of await Promise.all(reads)) {
+      for (let i = 0; i + 1 < flat.length; i += 2) merged.push({ pendingId: flat[i] as string, first: Number(flat[i + 1]) });
+    }
+    return merged.sort(comparePositions).slice(0, limit).map((p) => p.pendingId);
   }
 
-  /** Window ids claimed at or before `ms` and not released (oldest first). */
-  async claimedBefore(ms: number, limit: number): Promise<string[]> {
-    return this.redis.zrangebyscore(this.keys.pendingClaims, '-inf', String(ms), 'LIMIT', 0, limit);
+  /** Claims made at or before `ms` and not released, at most `limit` per shard. */
+  async claimedBefore(ms: number, limit: number): Promise<ClaimRef[]> {
+    const reads = SHARDS.map((shard) => this.redis.zrangebyscore(this.keys.pendingClaims(shard), '-inf', String(ms), 'LIMIT', 0, limit));
+    return (await Promise.all(reads)).flatMap((ids, shard) => ids.map((windowId) => ({ shard, windowId })));
   }
 
-  /** Summaries (no payloads) of open windows, one pipelined round trip; missing ones are skipped. */
+  /** Summaries (no payloads) of open windows, read together; missing ones are skipped. */
   async summaries(pendingIds: readonly string[]): Promise<PendingWindow[]> {
-    if (pendingIds.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of pendingIds) pipeline.hmget(this.keys.pendingEntry(id), ...SUMMARY_FIELDS);
-    const replies = (await pipeline.exec()) ?? [];
+    const replies = await Promise.all(pendingIds.map((id) => this.redis.hmget(this.keys.pendingEntry(id), ...SUMMARY_FIELDS)));
     const out: PendingWindow[] = [];
-    replies.forEach(([err, values], i) => {
-      if (err) throw err;
+    replies.forEach((values, i) => {
       const hash: Record<string, string> = {};
       SUMMARY_FIELDS.forEach((field, j) => {
-        const value = (values as (string | null)[])[j];
+        const value = values[j];
         if (value !== null && value !== undefined) hash[field] = value;
       });
       const window = fromHash(pendingIds[i], hash);

@@ -21,10 +21,10 @@ export async function sweepPending(store: PendingStore, flusher: PendingFlusher,
   const result: SweepResult = { entries: 0, claims: 0, events: 0 };
   const now = await store.now();
 
-  for (const windowId of await store.claimedBefore(now - graceMs, chunk)) {
-    const claim = await store.readClaim(windowId);
+  for (const ref of await store.claimedBefore(now - graceMs, chunk)) {
+    const claim = await store.readClaim(ref);
     if (!claim) {
-      await store.release(windowId); // index left over from a release cut short
+      await store.release(ref); // index left over from a release cut short
       continue;
     }
     if (await flusher.emitClaimed(claim)) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connections';
 import { logger } from '../logger';
 import type { Keys } from '../redis/keys';
 import { PRESENCE_LEASE_LUA, PRESENCE_ROOM_LUA, PRESENCE_USER_LUA } from './scripts';
@@ -9,7 +9,7 @@ const log = logger('presence');
 export type PresenceStatus = 'online' | 'offline';
 
 export interface PresenceOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   heartbeatMs: number;
   ttlMs: number;
@@ -17,7 +17,7 @@ export interface PresenceOptions {
   onTransition: (userId: string, status: PresenceStatus) => void;
 }
 
-type PresenceRedis = Redis & {
+type PresenceRedis = RedisClient & {
   sbPresenceUser(gw: string, online: string, userId: string, delta: number): Promise<number>;
   sbPresenceRoom(gw: string, room: string, field: string, userId: string, delta: number): Promise<number>;
   sbPresenceLease(gateways: string, online: string, prefix: string, mode: 'beat' | 'drop', me: string, ttlMs: number): Promise<Array<number | string>>;

@@ -4,8 +4,8 @@
  * exactly one caller learns that a user came online or went offline.
  *
  * Key shapes built inside the scripts (ARGV prefix = Keys.presencePrefix) match src/redis/keys.ts:
- * `<prefix>:gw:<gateway>` and `<prefix>:room:<ns>:<room>`. On Redis Cluster, use a hash-tag
- * KEY_PREFIX such as `{sb}` so they share one slot.
+ * `<prefix>:gw:<gateway>` and `<prefix>:room:<ns>:<room>`. The prefix carries one hash tag, so on
+ * Redis Cluster every key a script touches is in the same slot.
  */
 
 /**

@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { Config } from '../config';
 import { logger } from '../logger';
 
 const log = logger('redis');
@@ -12,6 +13,16 @@ const log = logger('redis');
  */
 export type ConnectionRole = 'command' | 'subscriber' | 'worker';
 
+/**
+ * A connection of either mode. ioredis's Cluster speaks the same commands and follows MOVED/ASK,
+ * refreshes its slot map and reconnects by itself, so the code above this module does not know
+ * which one it has.
+ */
+export type RedisClient = Redis | Cluster;
+
+/** Where Redis is: REDIS_URL and REDIS_MODE. */
+export type RedisTarget = Pick<Config, 'REDIS_URL' | 'REDIS_MODE'>;
+
 export function redisOptions(role: ConnectionRole): RedisOptions {
   const retryStrategy = (attempt: number) => Math.min(50 * attempt, 2000);
   switch (role) {
@@ -24,9 +35,44 @@ export function redisOptions(role: ConnectionRole): RedisOptions {
   }
 }
 
+/**
+ * Cluster settings per role: the node connections get the role's options; MOVED/ASK redirects,
+ * failover (a replica promoted) and a restarted shard are followed by the client itself: it
+ * refreshes the slot map on MOVED and every 5 s, and reconnects to the seeds if every node is gone.
+ */
+function clusterOptions(role: ConnectionRole, url: URL, name: string): ClusterOptions {
+  const { retryStrategy, enableOfflineQueue, ...node } = redisOptions(role);
+  return {
+    redisOptions: {
+      ...node,
+      connectionName: name,
+      ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+      ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+      ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+    },
+    ...(enableOfflineQueue === false ? { enableOfflineQueue: false } : {}),
+    clusterRetryStrategy: retryStrategy ?? null,
+    // The gateways' adapter subscriber SSUBSCRIBEs: one subscriber connection per master.
+    shardedSubscribers: role === 'subscriber',
+    lazyConnect: true,
+  };
+}
+
+/** A client for REDIS_URL in REDIS_MODE, not yet connected. */
+function createClient(target: RedisTarget, role: ConnectionRole, name: string): RedisClient {
+  if (target.REDIS_MODE === 'standalone') return new Redis(target.REDIS_URL, { ...redisOptions(role), connectionName: name });
+  const seeds = target.REDIS_URL.split(',').map((u) => new URL(u.trim()));
+  const first = seeds[0] as URL;
+  return new Cluster(
+    seeds.map((u) => ({ host: u.hostname, port: Number(u.port || 6379) })),
+    clusterOptions(role, first, name),
+  );
+}
+
 /** Opens a connection and waits until it is ready (or throws after `timeoutMs`). */
-export async function connectRedis(url: string, role: ConnectionRole, name: string, timeoutMs = 5000): Promise<Redis> {
-  const redis = new Redis(url, { ...redisOptions(role), connectionName: name });
+export async function connectRedis(target: RedisTarget, role: ConnectionRole, name: string, timeoutMs = 5000): Promise<RedisClient> {
+  const url = target.REDIS_URL;
+  const redis = createClient(target, role, name);
   // Without a listener ioredis prints every reconnect error; log them once per state change instead.
   let lastError = '';
   redis.on('error', (err: Error) => {
@@ -60,20 +106,38 @@ export async function connectRedis(url: string, role: ConnectionRole, name: stri
   return redis;
 }
 
-/** Closes a connection politely, or drops it if Redis is not there to answer QUIT. */
-export async function closeRedis(redis: Redis): Promise<void> {
+/**
+ * Closes a connection politely, or drops it if Redis is not there to answer QUIT. QUIT is bounded:
+ * a cluster client quits every node, and one node connection still coming back from a restart
+ * would otherwise hold the close (and the process's shutdown) forever.
+ */
+export async function closeRedis(redis: RedisClient, quitTimeoutMs = 2000): Promise<void> {
   if (redis.status === 'end') return;
   if (redis.status !== 'ready') {
     redis.disconnect();
     return;
   }
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, quitTimeoutMs);
+  });
   try {
-    await redis.quit();
+    await Promise.race([redis.quit(), gaveUp]);
   } catch {
-    redis.disconnect();
+    // dropped below
+  } finally {
+    clearTimeout(timer);
   }
+  // TypeScript narrowed status to 'ready' above; QUIT (or its timeout) has changed it since.
+  if ((redis.status as string) !== 'end') redis.disconnect();
 }
 
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
+/** A second connection like `redis` (same mode, nodes and options), e.g. for a blocking read. */
+export function duplicateClient(redis: RedisClient): RedisClient {
+  // One call per class: TypeScript cannot call the union of their two signatures.
+  return redis instanceof Cluster ? redis.duplicate() : redis.duplicate();
 }

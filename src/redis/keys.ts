@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 
-const SEGMENT_RE = /^[A-Za-z0-9_.:@-]{1,128}$/;
+/** A safe id or room segment (exported for the specs, which show it as a pattern). */
+export const SEGMENT_RE = /^[A-Za-z0-9_.:@-]{1,128}$/;
 
 /** Ids that become part of a key or room name: short, printable, no spaces, braces or '#'. */
 export function isSafeSegment(value: string): boolean {
@@ -18,14 +19,27 @@ function segment(value: string): string {
 
 export interface Keys {
   readonly prefix: string;
-  /** BullMQ's own prefix: the queue's keys live at `<prefix>:bull:<queue>:*`. */
+  /**
+   * BullMQ's own prefix: the queue's keys live at `<prefix>:bull:{<prefix>}:<queue>:*`. The hash
+   * tag keeps each queue's keys in one Redis Cluster slot, as BullMQ's scripts need.
+   */
   readonly bullPrefix: string;
   /** Socket.IO Redis adapter channel prefix (`<prefix>:io#/<ns>#<room>#`). */
   readonly adapterKey: string;
-  /** Stream of a room's recent events (recovery on reconnect): `<prefix>:history:<ns>:<room>`. */
+  /** The adapter's channel of one room, `<prefix>:io#/<ns>#<room>#` (ns with its slash). */
+  roomChannel(ns: string, room: string): string;
+  /**
+   * Stream of a room's recent events (recovery on reconnect): `<prefix>:history:{<channel>}`, whose
+   * hash tag is the room's adapter channel (`<prefix>:io#/<ns>#<room>#`). On Redis Cluster the
+   * stream and the room's sharded pub/sub channel are then in one slot, so the emit script can append
+   * and SPUBLISH in one call; the rooms spread over the nodes.
+   */
   history(ns: string, room: string): string;
-  /** String: offsets of an emitted delivery batch (or window), written with the emit; guards re-runs (expires). */
-  emitMarker(batchId: string): string;
+  /**
+   * String: offsets of an emitted delivery batch (or window), written with the emit; guards re-runs
+   * (expires). On Redis Cluster one per slot of the batch, tagged with a channel (`slotOf`) there.
+   */
+  emitMarker(batchId: string, slotOf?: string): string;
   /** Stream of emitted events that have server-side handlers, read by the workers' consumer group. */
   readonly handlerInbox: string;
   /** Stream the example `activity-log` handler appends to. */
@@ -36,17 +50,22 @@ export interface Keys {
   postLikes(postId: string): string;
   /** Capped list of a chat's recent messages (example domain). */
   chatMessages(chatId: string): string;
-  /** Sorted set of open pending entries: member = pending id, score = first-seen ms. */
-  readonly pendingIndex: string;
-  /** Sorted set of claimed windows being emitted: member = window id, score = claim ms. */
-  readonly pendingClaims: string;
+  /**
+   * The pending store is split into PENDING_SHARDS shards by room; each shard's keys share one
+   * hash tag, so its scripts run on one Redis Cluster slot and the shards spread over the nodes.
+   */
+  pendingShardOf(pendingId: string): number;
+  /** Sorted set of a shard's open pending entries: member = pending id, score = first-seen ms. */
+  pendingIndex(shard: number): string;
+  /** Sorted set of a shard's claimed windows being emitted: member = window id, score = claim ms. */
+  pendingClaims(shard: number): string;
   /** Hash of one open window of a throttled key (payload or items, count, first/last time). */
   pendingEntry(pendingId: string): string;
   /** `leading` mode only: exists (with a TTL of one window) while a key's window is open. */
   pendingLead(pendingId: string): string;
   /** A claimed window, renamed from its entry; the Lua scripts build it from this prefix + window id. */
-  readonly pendingClaimPrefix: string;
-  pendingClaim(windowId: string): string;
+  pendingClaimPrefix(shard: number): string;
+  pendingClaim(shard: number, windowId: string): string;
   /** Set of a chat's members; a chat with this set admits only its members (room authorization). */
   chatMembers(chatId: string): string;
   /** String: the user id owning an order (written by the API, read by room authorization). */
@@ -63,8 +82,12 @@ export interface Keys {
   readonly presencePrefix: string;
   /** Token bucket (hash t/ts) of one rate-limited subject, e.g. kind `user` id `42`, or `http` and a token hash. */
   rateBucket(kind: string, id: string): string;
+  /** Pub/sub channel a gateway's adapter subscriber listens on to prove it receives (/readyz). */
+  readinessProbe(gatewayId: string): string;
   /** String `wait|<fingerprint>|<token>` or `done|<fingerprint>|<event id>` of an idempotency key (hashed). */
   idempotency(key: string): string;
+  /** String, TTL: one signed-in dashboard session (`/admin/login`), keyed by a hash of its cookie value. */
+  adminSession(sessionId: string): string;
 }
 
 /** Namespace without its slash, the event and the room: `social:post_liked:post:1`. */
@@ -83,33 +106,73 @@ export function parsePendingId(id: string): { ns: string; event: string; room: s
   return { ns: `/${match[1]}`, event: match[2] as string, room: match[3] as string };
 }
 
+/** The adapter channel of a room: the same shape for the pub/sub and the sharded Redis adapters. */
+function roomChannel(prefix: string, ns: string, room: string): string {
+  return `${prefix}:io#/${segment(ns.replace(/^\//, ''))}#${segment(room)}#`;
+}
+
+/**
+ * `<prefix>:presence:{<prefix>:presence}`: every presence key shares one hash tag, because a
+ * gateway's reap (presence scripts) updates the rooms and users it counted in one call. On Redis
+ * Cluster presence therefore lives on one slot.
+ */
+function presence(prefix: string): string {
+  return `${prefix}:presence:{${prefix}:presence}`;
+}
+
+/**
+ * Shards of the pending store. Fixed, not configured: a window's shard is where its keys live, so
+ * changing the count would strand the open windows of the old layout.
+ */
+export const PENDING_SHARDS = 16;
+
+/** FNV-1a of the room: every window of a room (any event) is in the same shard. */
+function pendingShardOf(pendingId: string): number {
+  const room = parsePendingId(pendingId)?.room ?? pendingId;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < room.length; i++) hash = Math.imul(hash ^ room.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % PENDING_SHARDS;
+}
+
+/** `<prefix>:pending:{<prefix>:<shard>}`: the hash tag puts a shard's keys in one cluster slot. */
+function pendingShard(prefix: string, shard: number): string {
+  if (!Number.isInteger(shard) || shard < 0 || shard >= PENDING_SHARDS) throw new Error(`no pending shard ${shard}`);
+  return `${prefix}:pending:{${prefix}:${shard}}`;
+}
+
 export function createKeys(prefix: string): Keys {
   return {
     prefix,
-    bullPrefix: `${prefix}:bull`,
+    bullPrefix: `${prefix}:bull:{${prefix}}`,
     adapterKey: `${prefix}:io`,
-    emitMarker: (batchId) => `${prefix}:emitted:${segment(batchId)}`,
+    // On a cluster, one marker per slot of the batch: tagged with a channel of that slot.
+    emitMarker: (batchId, slotOf) => `${prefix}:emitted:${slotOf === undefined ? '' : `{${slotOf}}:`}${segment(batchId)}`,
     handlerInbox: `${prefix}:handlers:inbox`,
     activityLog: `${prefix}:activity`,
     handlerRegistry: `${prefix}:handlers:registry`,
-    history: (ns, room) => `${prefix}:history:${segment(ns.replace(/^\//, ''))}:${segment(room)}`,
+    roomChannel: (ns, room) => roomChannel(prefix, ns, room),
+    history: (ns, room) => `${prefix}:history:{${roomChannel(prefix, ns, room)}}`,
     postLikes: (postId) => `${prefix}:post:${segment(postId)}:likes`,
     chatMessages: (chatId) => `${prefix}:chat:${segment(chatId)}:messages`,
-    pendingIndex: `${prefix}:pending:index`,
-    pendingClaims: `${prefix}:pending:claims`,
-    pendingEntry: (pendingId) => `${prefix}:pending:entry:${pendingId}`,
-    pendingLead: (pendingId) => `${prefix}:pending:lead:${pendingId}`,
-    pendingClaimPrefix: `${prefix}:pending:claim:`,
-    pendingClaim: (windowId) => `${prefix}:pending:claim:${segment(windowId)}`,
+    pendingShardOf: (pendingId) => pendingShardOf(pendingId),
+    pendingIndex: (shard) => `${pendingShard(prefix, shard)}:index`,
+    pendingClaims: (shard) => `${pendingShard(prefix, shard)}:claims`,
+    pendingEntry: (pendingId) => `${pendingShard(prefix, pendingShardOf(pendingId))}:entry:${pendingId}`,
+    pendingLead: (pendingId) => `${pendingShard(prefix, pendingShardOf(pendingId))}:lead:${pendingId}`,
+    pendingClaimPrefix: (shard) => `${pendingShard(prefix, shard)}:claim:`,
+    pendingClaim: (shard, windowId) => `${pendingShard(prefix, shard)}:claim:${segment(windowId)}`,
     chatMembers: (chatId) => `${prefix}:chat:${segment(chatId)}:members`,
     orderOwner: (orderId) => `${prefix}:order:${segment(orderId)}:owner`,
-    presenceGateways: `${prefix}:presence:gateways`,
-    presenceGateway: (gatewayId) => `${prefix}:presence:gw:${segment(gatewayId)}`,
-    presenceOnline: `${prefix}:presence:online`,
-    presenceRoom: (ns, room) => `${prefix}:presence:room:${segment(ns)}:${segment(room)}`,
-    presencePrefix: `${prefix}:presence`,
+    presenceGateways: `${presence(prefix)}:gateways`,
+    presenceGateway: (gatewayId) => `${presence(prefix)}:gw:${segment(gatewayId)}`,
+    presenceOnline: `${presence(prefix)}:online`,
+    presenceRoom: (ns, room) => `${presence(prefix)}:room:${segment(ns)}:${segment(room)}`,
+    presencePrefix: presence(prefix),
     rateBucket: (kind, id) => `${prefix}:rate:${segment(kind)}:${segment(id)}`,
+    readinessProbe: (gatewayId) => `${prefix}:probe#${segment(gatewayId)}`,
     // Hashed: the caller's key may hold any printable character.
     idempotency: (key) => `${prefix}:idem:${createHash('sha256').update(key).digest('base64url')}`,
+    // Hashed: reading Redis never yields a usable session cookie.
+    adminSession: (sessionId) => `${prefix}:admin:session:${createHash('sha256').update(sessionId).digest('base64url')}`,
   };
 }

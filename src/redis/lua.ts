@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from './connections';
 
 type ScriptArg = string | number | Buffer;
 export type ScriptCall = (...keysThenArgs: ScriptArg[]) => Promise<unknown>;
@@ -31,7 +32,7 @@ function source(file: string): { lua: string; numberOfKeys?: number } {
  *
  * @example const { sbEmitBatch } = defineLuaScripts(redis, __dirname, { sbEmitBatch: 'emit-batch-n.lua' });
  */
-export function defineLuaScripts<N extends string>(redis: Redis, dir: string, files: Record<N, string>): Record<N, ScriptCall> {
+export function defineLuaScripts<N extends string>(redis: RedisClient, dir: string, files: Record<N, string>): Record<N, ScriptCall> {
   const calls = {} as Record<N, ScriptCall>;
   const target = redis as unknown as Record<string, ScriptCall | undefined>;
   for (const name of Object.keys(files) as N[]) {
@@ -46,6 +47,9 @@ export function defineLuaScripts<N extends string>(redis: Redis, dir: string, fi
  * with NOSCRIPT and ioredis re-sends them as EVAL after later calls already ran, which reorders
  * them: for the emit script that reorders a room's first events.
  */
-export async function preloadLuaScripts(redis: Redis, dir: string, files: Record<string, string>): Promise<void> {
-  await Promise.all(Object.values(files).map((file) => redis.script('LOAD', source(path.join(dir, 'lua', file)).lua)));
+export async function preloadLuaScripts(redis: RedisClient, dir: string, files: Record<string, string>): Promise<void> {
+  // Each node of a cluster has its own script cache: load them on every master.
+  const servers = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  const scripts = Object.values(files).map((file) => source(path.join(dir, 'lua', file)).lua);
+  await Promise.all(servers.flatMap((server) => scripts.map((lua) => server.script('LOAD', lua))));
 }

@@ -25,10 +25,14 @@ export class TestRedisServer {
   private child: ChildProcess | undefined;
   private readonly dir = mkdtempSync(path.join(tmpdir(), 'sb-redis-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: string[],
+  ) {}
 
-  static async start(): Promise<TestRedisServer> {
-    const server = new TestRedisServer(await freePort());
+  /** `extraArgs`: more redis-server options, e.g. `--cluster-enabled yes` (see redis-cluster.ts). */
+  static async start(extraArgs: string[] = []): Promise<TestRedisServer> {
+    const server = new TestRedisServer(await freePort(), extraArgs);
     await server.startProcess();
     return server;
   }
@@ -38,7 +42,7 @@ export class TestRedisServer {
   }
 
   async startProcess(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', this.dir], {
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', this.dir, ...this.extraArgs], {
       stdio: 'ignore',
     });
     const deadline = Date.now() + 5000;
@@ -51,7 +55,9 @@ export class TestRedisServer {
         probe.disconnect();
         return;
       } catch {
-        probe.disconnect();
+        // A refused connection has already ended (no retries): disconnect() would arm ioredis's
+        // 2 s stream-destroy timer on a closed stream and keep a short test file from exiting.
+        if (probe.status !== 'end') probe.disconnect();
         if (Date.now() > deadline) throw new Error(`redis-server on ${this.port} did not start`);
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -66,6 +72,27 @@ export class TestRedisServer {
       child.once('exit', () => resolve());
       child.kill(graceful ? 'SIGTERM' : 'SIGKILL');
     });
+  }
+
+  /** Slot ranges this node serves as a cluster master (`CLUSTER SHARDS` of itself). */
+  async slots(): Promise<Array<[number, number]>> {
+    const redis = new Redis(this.url, { lazyConnect: true });
+    await redis.connect();
+    try {
+      const myId = (await redis.cluster('MYID')) as string;
+      const nodes = (await redis.cluster('NODES')) as string;
+      const mine = nodes.split('\n').find((line) => line.startsWith(myId)) ?? '';
+      return mine
+        .split(' ')
+        .slice(8)
+        .filter((part) => /^\d+(-\d+)?$/.test(part))
+        .map((part) => {
+          const [from, to] = part.split('-').map(Number);
+          return [from as number, (to ?? from) as number];
+        });
+    } finally {
+      redis.disconnect();
+    }
   }
 
   async close(): Promise<void> {

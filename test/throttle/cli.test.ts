@@ -43,7 +43,11 @@ describe('sb CLI (real processes)', () => {
     expect(table.code).toBe(0);
     expect(table.stdout.split('\n')[0]).toMatch(/^KEY\s+EVENT\s+NAMESPACE\s+ROOM\s+COUNT\s+AGEMS\s+MODE$/);
     expect(table.stdout).toContain('social:post_liked:post:cli2');
-    expect(table.stdout).toContain('more: --cursor 2');
+    // The cursor is opaque (the last item's place); following it gives the rest.
+    const cursor = /more: --cursor (\S+)/.exec(table.stdout)?.[1];
+    expect(cursor).toBeDefined();
+    const rest = JSON.parse((await sb(['pending', 'list', '--json', '--cursor', cursor!])).stdout) as { items: { key: string }[]; nextCursor: string | null };
+    expect(rest).toEqual({ items: [expect.objectContaining({ key: 'social:post_liked:post:cli3' })], nextCursor: null });
 
     const emitted = nextEvent<{ likeCount: number }, EventMeta>(client, 'post_liked');
     const flushOne = await sb(['pending', 'flush', '--key', 'social:post_liked:post:cli1']);

@@ -23,6 +23,37 @@ describe('management core and admin HTTP against real pending entries', () => {
     return { gw, likes };
   }
 
+  it('pages through windows of every shard once each, in first-seen order, while others flush between pages', async () => {
+    const { gw, likes } = await seed();
+    const m = gw.runtime.management;
+    const posts = Array.from({ length: 60 }, (_, i) => `page${String(i).padStart(2, '0')}`);
+    for (const post of posts) await likes(post, 1);
+    const keys = posts.map((post) => `social:post_liked:post:${post}`);
+    // The rooms spread over the store's shards.
+    expect(new Set(keys.map((key) => gw.runtime.keys.pendingShardOf(key))).size).toBeGreaterThan(8);
+
+    const listed: string[] = [];
+    const flushed = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await m.listPending({ event: 'post_liked', limit: 7, ...(cursor ? { cursor } : {}) });
+      listed.push(...page.items.map((i) => i.key));
+      // Between pages, one window already listed and one not yet listed go away.
+      for (const key of [listed[listed.length - 1], keys.find((k) => !listed.includes(k) && !flushed.has(k))]) {
+        if (key && !flushed.has(key)) {
+          await m.flushPending({ key });
+          flushed.add(key);
+        }
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(new Set(listed).size).toBe(listed.length);
+    // Everything not flushed before its turn is listed, in the order the windows opened.
+    expect(listed).toEqual(keys.filter((key) => listed.includes(key) || !flushed.has(key)));
+    expect(listed.length).toBeGreaterThan(40);
+    await m.flushPending({ all: true });
+  });
+
   it('counts and lists entries (filters, pages), flushes one and all, drops one', async () => {
     const { gw, likes } = await seed();
     const m = gw.runtime.management;

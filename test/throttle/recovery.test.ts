@@ -25,7 +25,7 @@ describe('pending windows survive a worker killed mid-flush and a lost flush job
     await waitForOutput(doomed, 'pending window claimed');
     await killChild(doomed, 'SIGKILL');
     const pending = gw.runtime.events.pending;
-    expect(await pending.claimedBefore(Number.MAX_SAFE_INTEGER, 10)).toEqual([windowId]);
+    expect((await pending.claimedBefore(Number.MAX_SAFE_INTEGER, 10)).map((ref) => ref.windowId)).toEqual([windowId]);
     expect(await gw.runtime.management.pendingCount()).toEqual({ entries: 0, events: 0 });
 
     const received = nextEvent<{ likeCount: number }, EventMeta>(client, 'post_liked', 15_000);

@@ -36,7 +36,7 @@ describe('delivery batches (real gateway, worker and clients)', () => {
     const { gw } = await setUp();
     const client = await orderClient(gw, 'burst');
     const seen = record<Order, EventMeta>(client, 'order_status_changed');
-    const jobsBefore = Number((await gw.runtime.redis.get(`${stack.config.KEY_PREFIX}:bull:${stack.config.QUEUE_NAME}:id`)) ?? 0);
+    const jobsBefore = Number((await gw.runtime.redis.get(`${gw.runtime.keys.bullPrefix}:${stack.config.QUEUE_NAME}:id`)) ?? 0);
     // Sent in waves without waiting for delivery: several batches are in flight at once.
     for (let wave = 0; wave < 10; wave++) {
       await Promise.all(
@@ -47,7 +47,7 @@ describe('delivery batches (real gateway, worker and clients)', () => {
     const firstSeen = new Map<string, number>();
     for (const [data, meta] of seen) if (!firstSeen.has(meta.id)) firstSeen.set(meta.id, Number(data.note));
     expect([...firstSeen.values()]).toEqual(Array.from({ length: 5000 }, (_, i) => i));
-    const jobs = Number(await gw.runtime.redis.get(`${stack.config.KEY_PREFIX}:bull:${stack.config.QUEUE_NAME}:id`)) - jobsBefore;
+    const jobs = Number(await gw.runtime.redis.get(`${gw.runtime.keys.bullPrefix}:${stack.config.QUEUE_NAME}:id`)) - jobsBefore;
     expect(jobs).toBeGreaterThan(1);
     expect(jobs).toBeLessThan(5000);
   });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis/connections';
 import { defineHandler, type HandledEvent } from '../../src/handlers/define';
 
 /** How many entries the activity stream keeps (approximately: MAXLEN ~ trims in whole nodes). */
@@ -16,9 +16,9 @@ for i = 2, #ARGV, 4 do
 end
 return (#ARGV - 1) / 4`;
 
-type Appender = Redis & { sbActivityAppend(key: string, maxLen: number, ...fields: string[]): Promise<number> };
+type Appender = RedisClient & { sbActivityAppend(key: string, maxLen: number, ...fields: string[]): Promise<number> };
 
-function append(redis: Redis, key: string, events: Array<HandledEvent<(typeof EVENTS)[number]>>): Promise<number> {
+function append(redis: RedisClient, key: string, events: Array<HandledEvent<(typeof EVENTS)[number]>>): Promise<number> {
   const r = redis as Appender;
   if (typeof r.sbActivityAppend !== 'function') redis.defineCommand('sbActivityAppend', { numberOfKeys: 1, lua: APPEND_LUA });
   return r.sbActivityAppend(key, ACTIVITY_LOG_LENGTH, ...events.flatMap(({ name, data, meta }) => [meta.id, name, meta.room, JSON.stringify(data)]));

@@ -1,15 +1,27 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { catalog } from '../../catalog';
-import { id, text } from '../../catalog/fields';
+import { id, text, withExamples } from '../../catalog/fields';
 import { postChatMessage, setChatMembers } from '../../domain/chats';
 import { notifyUser } from '../../domain/notifications';
 import { createOrder, setOrderStatus } from '../../domain/orders';
 import { commentOnPost, likePost } from '../../domain/posts';
 import type { Runtime } from '../../runtime';
+import { Accepted, EventId, type HttpOperation } from '../operation';
 import { parse } from '../validate';
 
-const IdParams = z.object({ id });
+// The schemas each route parses with; the OpenAPI document (domainOperations) shows the same ones.
+export const IdParams = withExamples(z.object({ id }), { id: '123' });
+export const LikeBody = withExamples(z.object({ userId: id }), { userId: '42' });
+export const CommentBody = withExamples(z.object({ userId: id, text: text(2000) }), { userId: '42', text: 'Great post!' });
+export const CreateOrderBody = withExamples(z.object({ orderId: id, userId: id }), { orderId: '1001', userId: '42' });
+export const OrderStatusBody = withExamples(
+  catalog.order_status_changed.schema.pick({ status: true, note: true }).extend({ userId: id.optional() }),
+  { status: 'shipped', note: 'Left the warehouse', userId: '42' },
+);
+export const ChatMessageBody = withExamples(z.object({ userId: id.nullable().default(null), content: text(4000) }), { userId: '42', content: 'Hello!' });
+export const ChatMembersBody = withExamples(z.object({ userIds: z.array(id).max(10_000) }), { userIds: ['42', '7'] });
+export const NotificationBody = catalog.notification.schema;
 
 /**
  * Example domain routes: each does its small piece of domain work and publishes through the
@@ -20,31 +32,30 @@ export function domainRoutes(rt: Runtime): Router {
 
   r.post('/posts/:id/like', async (req, res) => {
     const { id: postId } = parse(IdParams, req.params, 'path');
-    const { userId } = parse(z.object({ userId: id }), req.body, 'body');
+    const { userId } = parse(LikeBody, req.body, 'body');
     res.status(202).json(await likePost(rt, postId, userId));
   });
 
   r.post('/posts/:id/comments', async (req, res) => {
     const { id: postId } = parse(IdParams, req.params, 'path');
-    const body = parse(z.object({ userId: id, text: text(2000) }), req.body, 'body');
+    const body = parse(CommentBody, req.body, 'body');
     res.status(202).json(await commentOnPost(rt, postId, body));
   });
 
   // Orders record their owner: only the owner (and admins) may join `order:{id}`.
   r.post('/orders', async (req, res) => {
-    const body = parse(z.object({ orderId: id, userId: id }), req.body, 'body');
+    const body = parse(CreateOrderBody, req.body, 'body');
     res.status(202).json(await createOrder(rt, body));
   });
 
   r.post('/orders/:id/status', async (req, res) => {
     const { id: orderId } = parse(IdParams, req.params, 'path');
-    const StatusBody = catalog.order_status_changed.schema.pick({ status: true, note: true }).extend({ userId: id.optional() });
-    res.status(202).json(await setOrderStatus(rt, orderId, parse(StatusBody, req.body, 'body')));
+    res.status(202).json(await setOrderStatus(rt, orderId, parse(OrderStatusBody, req.body, 'body')));
   });
 
   r.post('/chats/:id/messages', async (req, res) => {
     const { id: chatId } = parse(IdParams, req.params, 'path');
-    const body = parse(z.object({ userId: id.nullable().default(null), content: text(4000) }), req.body, 'body');
+    const body = parse(ChatMessageBody, req.body, 'body');
     const { message, eventId } = await postChatMessage(rt, { chatId, ...body });
     res.status(202).json({ id: eventId, message });
   });
@@ -52,15 +63,116 @@ export function domainRoutes(rt: Runtime): Router {
   // A chat with members admits only them to `chat:{id}`; an empty list opens it again.
   r.put('/chats/:id/members', async (req, res) => {
     const { id: chatId } = parse(IdParams, req.params, 'path');
-    const { userIds } = parse(z.object({ userIds: z.array(id).max(10_000) }), req.body, 'body');
+    const { userIds } = parse(ChatMembersBody, req.body, 'body');
     res.status(200).json(await setChatMembers(rt, chatId, userIds));
   });
 
   r.post('/users/:id/notifications', async (req, res) => {
     const { id: userId } = parse(IdParams, req.params, 'path');
-    const body = parse(catalog.notification.schema, req.body, 'body');
+    const body = parse(NotificationBody, req.body, 'body');
     res.status(202).json(await notifyUser(rt, userId, body));
   });
 
   return r;
 }
+
+const accepted = (what: string) => `accepted for delivery: ${what}`;
+// Every route here publishes (or writes Redis): `unavailable` when Redis does not take it in time.
+const PUBLISHES = ['invalid_payload', 'unavailable'] as const;
+
+export const domainOperations: HttpOperation[] = [
+  {
+    method: 'post',
+    path: '/api/posts/{id}/like',
+    operationId: 'likePost',
+    tag: 'domain',
+    auth: 'publish',
+    summary: 'Like a post',
+    description: 'Increments the post\'s like counter and publishes `post_liked { postId, userId, likeCount }` (throttled: at most one emit per second per post).',
+    params: IdParams,
+    body: LikeBody,
+    response: { status: 202, description: accepted('`post_liked`'), schema: z.object({ id: EventId, likeCount: z.number().int().positive() }) },
+    errors: PUBLISHES,
+  },
+  {
+    method: 'post',
+    path: '/api/posts/{id}/comments',
+    operationId: 'commentOnPost',
+    tag: 'domain',
+    auth: 'publish',
+    summary: 'Comment on a post',
+    description: 'Publishes `post_commented` with a new comment id.',
+    params: IdParams,
+    body: CommentBody,
+    response: { status: 202, description: accepted('`post_commented`'), schema: z.object({ id: EventId, commentId: z.string() }) },
+    errors: PUBLISHES,
+  },
+  {
+    method: 'post',
+    path: '/api/orders',
+    operationId: 'createOrder',
+    tag: 'domain',
+    auth: 'publish',
+    summary: 'Create an order',
+    description: 'Records the order\'s owner (only the owner and admins may join `order:{orderId}`; the first owner sticks) and publishes `order_status_changed` with status `created`.',
+    body: CreateOrderBody,
+    response: { status: 202, description: accepted('`order_status_changed`'), schema: z.object({ id: EventId, orderId: z.string() }) },
+    errors: [...PUBLISHES, 'invalid_argument'],
+  },
+  {
+    method: 'post',
+    path: '/api/orders/{id}/status',
+    operationId: 'setOrderStatus',
+    tag: 'domain',
+    auth: 'publish',
+    summary: 'Change an order\'s status',
+    description: 'Publishes `order_status_changed`; with `userId`, records the owner first (`invalid_argument` if the order belongs to another user).',
+    params: IdParams,
+    body: OrderStatusBody,
+    response: { status: 202, description: accepted('`order_status_changed`'), schema: Accepted },
+    errors: [...PUBLISHES, 'invalid_argument'],
+  },
+  {
+    method: 'post',
+    path: '/api/chats/{id}/messages',
+    operationId: 'postChatMessage',
+    tag: 'domain',
+    auth: 'publish',
+    summary: 'Post a chat message',
+    description: 'Stores the message (the chat keeps its last 200) and publishes it to `chat:{id}` as `new_message`.',
+    params: IdParams,
+    body: ChatMessageBody,
+    response: {
+      status: 202,
+      description: accepted('`new_message`, with the stored message'),
+      schema: z.object({ id: EventId, message: catalog.new_message.schema }),
+    },
+    errors: PUBLISHES,
+  },
+  {
+    method: 'put',
+    path: '/api/chats/{id}/members',
+    operationId: 'setChatMembers',
+    tag: 'domain',
+    auth: 'publish',
+    summary: 'Set a chat\'s members',
+    description: 'Replaces the member list: only members may join `chat:{id}` from then on; an empty list opens the chat to every signed-in user again.',
+    params: IdParams,
+    body: ChatMembersBody,
+    response: { status: 200, description: 'the number of distinct members', schema: z.object({ members: z.number().int().nonnegative() }) },
+    errors: PUBLISHES,
+  },
+  {
+    method: 'post',
+    path: '/api/users/{id}/notifications',
+    operationId: 'notifyUser',
+    tag: 'domain',
+    auth: 'publish',
+    summary: 'Notify a user',
+    description: 'Publishes `notification` to every socket of the user (room `user:{id}`; batched: at most one list of 20 a second).',
+    params: IdParams,
+    body: NotificationBody,
+    response: { status: 202, description: accepted('`notification`'), schema: Accepted },
+    errors: PUBLISHES,
+  },
+];

@@ -1,11 +1,13 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { GatewayError, toGatewayError, type ErrorBody } from '../../errors';
+import { ErrorBodySchema, GatewayError, toGatewayError, type ErrorBody } from '../../errors';
 import type { Accepted } from '../../events/event-manager';
 import { logger } from '../../logger';
 import type { Runtime } from '../../runtime';
+import type { SameShape } from '../../same-shape';
+import { EventId, type HttpOperation } from '../operation';
 import { parse } from '../validate';
-import { PublishBody } from './publish';
+import { PublishBody, PublishBodyByEvent, publishExamples } from './publish';
 
 const log = logger('http');
 
@@ -20,6 +22,37 @@ export interface BatchAnswer {
   rejected: number;
   results: BatchItemResult[];
 }
+
+export const BatchAnswerSchema = z.object({
+  accepted: z.number().int().nonnegative(),
+  rejected: z.number().int().nonnegative(),
+  results: z
+    .array(z.union([z.object({ id: EventId, replayed: z.literal(true).optional() }), z.object({ error: ErrorBodySchema })]))
+    .meta({ description: 'one per item, in item order: `{ id }`, `{ id, replayed: true }` (idempotency key used before) or `{ error }`' }),
+});
+true satisfies SameShape<z.output<typeof BatchAnswerSchema>, BatchAnswer>;
+
+/** The body as the OpenAPI document shows it: each item is a `POST /api/events` body. */
+const BatchBodyByEvent = z.object({
+  events: z.array(PublishBodyByEvent).min(1).meta({ description: 'at most PUBLISH_BATCH_MAX items (default 1000); each validated and accepted on its own' }),
+});
+
+export const publishBatchOperations: HttpOperation[] = [
+  {
+    method: 'post',
+    path: '/api/events/batch',
+    operationId: 'publishEvents',
+    tag: 'publish',
+    auth: 'publish',
+    summary: 'Publish many catalog events in one request',
+    description:
+      'Each item is a `POST /api/events` body (keys go on the items as `idempotencyKey`) and is validated and accepted on its own: a bad item rejects only itself. Items without an idempotency key are queued in item order. The body may be up to PUBLISH_BATCH_MAX_BYTES (4 MiB); each item\'s data is held to MAX_PAYLOAD_BYTES.',
+    body: BatchBodyByEvent,
+    examples: { everyEvent: { summary: 'one item per catalog event', value: { events: Object.values(publishExamples()).map((example) => example.value) } } },
+    response: { status: 200, description: 'one result per item, in item order', schema: BatchAnswerSchema },
+    errors: ['invalid_payload', 'unavailable'],
+  },
+];
 
 /**
  * `POST /api/events/batch { events: [{ event, target?, data, idempotencyKey? }, ...] }`: many

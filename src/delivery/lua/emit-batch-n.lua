@@ -6,13 +6,16 @@
   emitted, so a re-run of the same job (a stalled job) publishes nothing twice.
 
   KEYS[1]      the batch's emit marker
-  KEYS[2]      the handler inbox (a stream read by the workers' consumer group)
+  KEYS[2]      the handler inbox (a stream read by the workers' consumer group); unused when
+               ARGV[2] is '' (on Redis Cluster the worker appends to the inbox after the emit,
+               and passes the marker here again: every key of a call is in one slot)
   KEYS[3..]    history streams of the batch's rooms that keep history, each once (S = #KEYS - 2)
   ARGV[1]      marker TTL in ms
   ARGV[2]      handler work: JSON of the events that have handlers, '' for none
   ARGV[3]      C = number of adapter channels
   ARGV[4..]    per stream s (1..S), 2 values: max entries (MAXLEN ~), max age in ms;
                then the C channels
+  ARGV[last-1] PUBLISH, or SPUBLISH on Redis Cluster (the channels then share the keys' slot)
   ARGV[last]   the events, packed one after another (big-endian), one argument for the whole
                batch so the client and Redis parse one value instead of several per event:
                  u16 stream number (0 = no history), u16 channel number (1..C),
@@ -33,6 +36,8 @@ local S = #KEYS - 2
 local C = tonumber(ARGV[3])
 local channels = 3 + 2 * S
 local packed = ARGV[#ARGV]
+local publish = ARGV[#ARGV - 1]
+if publish ~= 'PUBLISH' and publish ~= 'SPUBLISH' then return redis.error_reply('ERR publish command must be PUBLISH or SPUBLISH') end
 local offsets = {}
 local pos = 1
 local n = 0
@@ -56,10 +61,10 @@ while pos <= #packed do
     local len = #offset
     local header
     if len < 32 then header = string.char(0xa0 + len) else header = string.char(0xd9, len) end
-    redis.call('PUBLISH', ARGV[channels + c], head .. header .. offset .. tail)
+    redis.call(publish, ARGV[channels + c], head .. header .. offset .. tail)
     offsets[n] = offset
   else
-    redis.call('PUBLISH', ARGV[channels + c], head)
+    redis.call(publish, ARGV[channels + c], head)
     offsets[n] = ''
   end
 end

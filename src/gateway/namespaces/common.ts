@@ -1,24 +1,35 @@
 import { z } from 'zod';
+import { withExamples } from '../../catalog/fields';
 import { isSafeSegment } from '../../redis/keys';
 import { action } from '../action';
 import { presenceNs } from '../presence-hooks';
 import { requireAllowed } from '../room-actions';
 
 /** A room name as clients see them: `post:1`, `presence`, `admin`. */
-const roomName = z.string().refine(isSafeSegment, 'must be a room name such as post:1');
+const roomName = z.string().refine(isSafeSegment, 'must be a room name such as post:1').meta({ description: 'a room name such as post:1' });
 
 /** Actions every namespace answers. */
 export const commonActions = {
   /** The rooms this socket is in, its own private room (its id) left out. */
-  get_rooms: action(z.object({}), (_input, { socket }) => [...socket.rooms].filter((room) => room !== socket.id)),
+  get_rooms: action(withExamples(z.object({}), {}), (_input, { socket }) => [...socket.rooms].filter((room) => room !== socket.id), {
+    description: "The rooms this socket is in, its own private room (its id) left out.",
+    ack: z.array(z.string()),
+  }),
   /** Round-trip check; `pong` is the server's clock in ms, for latency and skew estimates. */
-  ping: action(z.object({}), () => ({ pong: Date.now() }), { ordered: false }),
+  ping: action(withExamples(z.object({}), {}), () => ({ pong: Date.now() }), {
+    ordered: false,
+    description: "Round-trip check; `pong` is the server's clock in ms.",
+    ack: z.object({ pong: z.number().int() }),
+  }),
   /**
    * `get_presence { room }`: ids of the users with a socket in that room of this namespace, on any
    * gateway. Only for callers who may join the room themselves (`forbidden` otherwise).
    */
-  get_presence: action(z.object({ room: roomName }), async ({ room }, ctx) => {
+  get_presence: action(withExamples(z.object({ room: roomName }), { room: 'post:123' }), async ({ room }, ctx) => {
     await requireAllowed(ctx, room);
     return { room, users: await ctx.access.presence.inRoom(presenceNs(ctx.nsp.name), room) };
+  }, {
+    description: 'Ids of the users with a socket in that room of this namespace, on any gateway; only for callers who may join the room.',
+    ack: z.object({ room: z.string(), users: z.array(z.string()) }),
   }),
 };

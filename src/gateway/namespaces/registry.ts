@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Namespace } from '../../catalog';
 import type { Ack } from '../ack';
 import type { ActionDefinition } from '../action';
+import type { RelayDefinition } from '../room-actions';
 import { chat } from './chat';
 import { commonActions } from './common';
 import { notification } from './notification';
@@ -14,7 +15,10 @@ export const namespaceModules = {
   '/chat': chat,
   '/orders': orders,
   '/notification': notification,
-} as const satisfies Record<Namespace, { name: string; actions: Record<string, ActionDefinition>; relays: unknown }>;
+} as const satisfies Record<
+  Namespace,
+  { name: string; description: string; actions: Record<string, ActionDefinition>; relays: Record<string, RelayDefinition> }
+>;
 
 type ActionsOf<NS extends Namespace> = (typeof namespaceModules)[NS]['actions'] & typeof commonActions;
 
@@ -25,5 +29,9 @@ export type ClientActionsOf<NS extends Namespace> = {
     : never;
 };
 
-/** Events a namespace relays from one client to the others (typing indicators). */
-export type RelayEventsOf<NS extends Namespace> = (typeof namespaceModules)[NS]['relays'];
+type RelaysOf<NS extends Namespace> = (typeof namespaceModules)[NS]['relays'];
+
+/** Events a namespace relays from one client to the others (typing indicators), as listener types. */
+export type RelayEventsOf<NS extends Namespace> = {
+  [E in keyof RelaysOf<NS>]: RelaysOf<NS>[E] extends RelayDefinition<infer S> ? (data: z.output<S>) => void : never;
+};

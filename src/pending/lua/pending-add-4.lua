@@ -2,10 +2,11 @@
   Adds one accepted event to the open window of its throttled key and says what the caller must
   do next. One call per event, O(1) whatever the size of the burst.
 
-  KEYS[1] entry hash of the key's open window     (<prefix>:pending:entry:<pending id>)
-  KEYS[2] index of open entries (zset)            (<prefix>:pending:index)
-  KEYS[3] leading-mode window marker              (<prefix>:pending:lead:<pending id>)
-  KEYS[4] index of claimed windows (zset)         (<prefix>:pending:claims)
+  Every key is in the key's shard, P = <prefix>:pending:{<prefix>:<shard>} (one cluster slot):
+  KEYS[1] entry hash of the key's open window     (P:entry:<pending id>)
+  KEYS[2] the shard's index of open entries       (P:index)
+  KEYS[3] leading-mode window marker              (P:lead:<pending id>)
+  KEYS[4] the shard's index of claimed windows    (P:claims)
 
   ARGV[1] mode: latest | batch | leading
   ARGV[2] payload, JSON
@@ -13,7 +14,7 @@
   ARGV[4] batch cap (items per emit)
   ARGV[5] id for the window if this event opens one (becomes the emit's meta.id)
   ARGV[6] namespace   ARGV[7] event   ARGV[8] room   ARGV[9] pending id (index member)
-  ARGV[10] claim key prefix (a sealed batch is renamed to prefix .. window id)
+  ARGV[10] claim key prefix P:claim: (a sealed batch is renamed to prefix .. window id)
 
   Returns { status, window id, delay ms }:
     0 added to the open window, nothing to do

@@ -1,0 +1,66 @@
+import type { EventMeta } from '../../src/catalog';
+import { keySlot } from '../../src/redis/slot';
+import { TestRedisCluster } from '../helpers/redis-cluster';
+import { Stack, testConfig } from '../helpers/stack';
+import { call, record, until } from '../helpers/wait';
+
+/**
+ * A master of the cluster restarts (SIGTERM, then the same port and data): the gateway, the worker
+ * and the publisher are not restarted; ioredis's cluster client reconnects to the node and
+ * SSUBSCRIBEs its channels again, and delivery resumes to rooms on every shard.
+ */
+describe('a Redis Cluster master restarting under a running deployment', () => {
+  let cluster: TestRedisCluster;
+  let stack: Stack;
+  beforeAll(async () => {
+    cluster = await TestRedisCluster.start(3);
+    stack = new Stack(
+      testConfig({
+        REDIS_URL: cluster.url,
+        REDIS_MODE: 'cluster',
+        RATE_SOCKET_BURST: '1000',
+        RATE_SOCKET_PER_SEC: '1000',
+        RATE_USER_BURST: '1000',
+        RATE_USER_PER_SEC: '1000',
+      }),
+    );
+  }, 30_000);
+  afterAll(async () => {
+    await stack?.close();
+    await cluster?.close();
+  });
+
+  it('delivers to rooms on every shard again once the master is back', async () => {
+    const gw = await stack.gateway();
+    await stack.worker();
+    const client = await stack.client(gw, '/orders', await stack.auth('ops', ['admin']));
+    const orders = Array.from({ length: 12 }, (_, i) => `restart${i}`);
+    for (const orderId of orders) expect(await call(client, 'join_order', { orderId })).toMatchObject({ ok: true });
+    const got = record<{ orderId: string; status: string }, EventMeta>(client, 'order_status_changed');
+    const publishAll = (status: 'paid' | 'shipped') =>
+      Promise.all(orders.map((orderId) => gw.runtime.events.emitToOrder('order_status_changed', orderId, { orderId, status })));
+
+    await publishAll('paid');
+    await until(() => got.length === orders.length, 15_000, 'first round');
+
+    // The master serving the most of these rooms' channels.
+    const owners = await Promise.all(cluster.nodes.map((node) => node.slots()));
+    const servedBy = (orderId: string) => owners.findIndex((ranges) => ranges.some(([from, to]) => {
+      const slot = keySlot(gw.runtime.keys.roomChannel('/orders', `order:${orderId}`));
+      return slot >= from && slot <= to;
+    }));
+    const counts = cluster.nodes.map((_, i) => orders.filter((o) => servedBy(o) === i).length);
+    const victim = counts.indexOf(Math.max(...counts));
+    expect(counts[victim]).toBeGreaterThan(0);
+
+    await cluster.nodes[victim]!.stopProcess(true);
+    await cluster.nodes[victim]!.startProcess();
+    await cluster.waitUntilServing();
+
+    // Accepts may fail while the node's connections come back: the publisher retries, as a caller would.
+    await until(async () => publishAll('shipped').then(() => true, () => false), 15_000, 'accepts after the restart');
+    await until(() => orders.every((orderId) => got.some(([data]) => data.orderId === orderId && data.status === 'shipped')), 20_000, 'second round');
+    const shipped = new Set(got.filter(([data]) => data.status === 'shipped').map(([data]) => data.orderId));
+    expect(shipped.size).toBe(orders.length);
+  }, 60_000);
+});

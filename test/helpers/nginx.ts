@@ -1,0 +1,56 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { captureOutput } from './fault';
+import { freePort } from './redis-server';
+import { killChild, ROOT, waitForOutput } from './stack';
+
+/** Debian's nginx (scripts/ensure-nginx.sh installs it). */
+export const NGINX = '/usr/sbin/nginx';
+
+export interface Nginx {
+  port: number;
+  child: ChildProcess;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Runs deploy/nginx.conf, unchanged, on a loopback port in front of `gatewayPorts`: the two files
+ * it includes (its listen directive and its gateways) are written next to a copy of it in a temp
+ * prefix, with the pid file there too. nginx runs in the foreground as a child, stopped by pid.
+ */
+export async function startNginx(gatewayPorts: number[]): Promise<Nginx> {
+  if (!existsSync(NGINX)) throw new Error(`no nginx at ${NGINX}: run scripts/ensure-nginx.sh (npm test does)`);
+  const dir = mkdtempSync(path.join(tmpdir(), 'sb-nginx-'));
+  // Run as root, nginx's workers are `nobody`: they must be able to enter the prefix.
+  chmodSync(dir, 0o755);
+  const port = await freePort();
+  copyFileSync(path.join(ROOT, 'deploy/nginx.conf'), path.join(dir, 'nginx.conf'));
+  writeFileSync(path.join(dir, 'switchboard-listen.conf'), `listen 127.0.0.1:${port};\n`);
+  writeFileSync(path.join(dir, 'switchboard-gateways.conf'), gatewayPorts.map((p) => `server 127.0.0.1:${p};\n`).join(''));
+  // The notice level (a second error_log) makes nginx say when its workers start: the ready signal.
+  const args = ['-p', `${dir}/`, '-c', path.join(dir, 'nginx.conf'), '-e', 'stderr', '-g', `daemon off; pid ${dir}/nginx.pid; error_log stderr notice;`];
+  // stdout is a file: nginx opens its access log as /dev/stdout, which fails on a socket (a pipe of Node's).
+  const accessLog = openSync(path.join(dir, 'access.log'), 'a');
+  const check = spawnSync(NGINX, [...args, '-t'], { encoding: 'utf8', stdio: ['ignore', accessLog, 'pipe'] });
+  if (check.status !== 0) {
+    closeSync(accessLog);
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`nginx -t failed:\n${check.stderr}`);
+  }
+  const child = spawn(NGINX, args, { stdio: ['ignore', accessLog, 'pipe'] });
+  closeSync(accessLog);
+  const ready = waitForOutput(child, 'start worker process ', 10_000);
+  const output = captureOutput(child);
+  const stop = async () => {
+    await killChild(child, 'SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  await ready.catch(async (err: Error) => {
+    await stop();
+    throw err;
+  });
+  return { port, child, output, stop };
+}

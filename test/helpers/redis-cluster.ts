@@ -1,0 +1,64 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { TestRedisServer } from './redis-server';
+
+const run = promisify(execFile);
+
+/**
+ * A Redis Cluster of its own for tests: `masters` redis-server processes on free loopback ports
+ * (cluster mode, appendonly), joined with `redis-cli --cluster create`, stopped by pid in close().
+ */
+export class TestRedisCluster {
+  private constructor(readonly nodes: TestRedisServer[]) {}
+
+  /** `replicasPerMaster`: 1 gives each master a replica that takes over when the master dies. */
+  static async start(masters = 3, replicasPerMaster = 0): Promise<TestRedisCluster> {
+    const nodes = await Promise.all(
+      Array.from({ length: masters * (1 + replicasPerMaster) }, () => TestRedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'])),
+    );
+    const cluster = new TestRedisCluster(nodes);
+    try {
+      await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'], { timeout: 30_000 });
+      await cluster.waitUntilServing();
+    } catch (err) {
+      await cluster.close();
+      throw err;
+    }
+    return cluster;
+  }
+
+  /** The seed list as REDIS_URL takes it with REDIS_MODE=cluster. */
+  get url(): string {
+    return this.nodes.map((n) => n.url).join(',');
+  }
+
+  /** Until every running node says cluster_state:ok (all 16384 slots served). */
+  async waitUntilServing(timeoutMs = 20_000, nodes = this.nodes): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const states = await Promise.all(nodes.map((n) => clusterState(n.port)));
+      if (states.every((s) => s === 'ok')) return;
+      if (Date.now() > deadline) throw new Error(`cluster not serving after ${timeoutMs} ms: ${states.join(',')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.close()));
+  }
+}
+
+async function clusterState(port: number): Promise<string> {
+  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    const info = await redis.cluster('INFO');
+    return /cluster_state:(\w+)/.exec(info)?.[1] ?? 'unknown';
+  } catch {
+    return 'down';
+  } finally {
+    redis.disconnect();
+  }
+}
