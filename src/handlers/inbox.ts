@@ -61,10 +61,14 @@ export class InboxReader {
     while (!this.closing) {
       try {
         if (Date.now() - this.lastReclaim >= this.opts.reclaimAfterMs / 2) await this.reclaim();
-        const reply = (await this.blocking.xreadgroup(
+        const read = this.blocking.xreadgroup(
           'GROUP', GROUP, this.opts.consumer, 'COUNT', this.opts.count ?? 100, 'BLOCK', Math.max(100, Math.floor(this.opts.reclaimAfterMs / 2)),
           'STREAMS', this.opts.key, '>',
-        )) as Array<[string, Array<[string, string[]]>]> | null;
+        ) as Promise<Array<[string, Array<[string, string[]]>]> | null>;
+        read.catch(() => undefined); // settled or not, it is abandoned once closing
+        // A read is no work in hand: close() does not wait for it. A cluster client disconnected
+        // while it re-routes a command may never settle that command.
+        const reply = await Promise.race([read, this.closed]);
         const entries = reply?.[0]?.[1] ?? [];
         if (entries.length > 0) await this.finish(entries);
         if (entries.length > 0 && entries.length < (this.opts.count ?? 100) && this.opts.lingerMs) await this.pause(this.opts.lingerMs);
@@ -87,6 +91,10 @@ export class InboxReader {
   }
 
   private wake: () => void = () => undefined;
+  private markClosed: (value: null) => void = () => undefined;
+  private readonly closed = new Promise<null>((resolve) => {
+    this.markClosed = resolve;
+  });
 
   /** Takes over entries that another (dead) consumer read and never acknowledged. */
   private async reclaim(): Promise<void> {
@@ -117,6 +125,7 @@ export class InboxReader {
   async close(): Promise<void> {
     this.closing = true;
     this.wake();
+    this.markClosed(null);
     this.blocking.disconnect();
     await this.loop;
   }

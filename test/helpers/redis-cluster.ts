@@ -21,6 +21,8 @@ export class TestRedisCluster {
     try {
       await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'], { timeout: 30_000 });
       await cluster.waitUntilServing();
+      // A replica that has not synced once refuses to take over (its data is too old to count).
+      if (replicasPerMaster > 0) await cluster.waitUntilReplicasSynced(masters * replicasPerMaster);
     } catch (err) {
       await cluster.close();
       throw err;
@@ -44,8 +46,52 @@ export class TestRedisCluster {
     }
   }
 
+  /** Until `count` replicas report their link to the master up (first sync done). */
+  async waitUntilReplicasSynced(count: number, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const infos = await Promise.all(this.nodes.map((n) => nodeInfo(n.port, 'replication')));
+      if (infos.filter((i) => /master_link_status:up/.test(i)).length >= count) return;
+      if (Date.now() > deadline) throw new Error(`replicas not synced after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * After `victim` died: until another node serves all of the victim's slots (its replica was
+   * promoted) and every other node says cluster_state:ok. Until the failure is detected the
+   * survivors still say ok, so "ok" alone would pass before the failover.
+   */
+  async waitUntilFailedOver(victim: TestRedisServer, victimSlots: Array<[number, number]>, timeoutMs = 30_000): Promise<TestRedisServer> {
+    const deadline = Date.now() + timeoutMs;
+    const others = this.nodes.filter((n) => n !== victim);
+    for (;;) {
+      const owned = await Promise.all(others.map((n) => n.slots().catch(() => [] as Array<[number, number]>)));
+      const heir = others.find((_, i) => victimSlots.every(([from, to]) => owned[i]!.some(([a, b]) => a <= from && to <= b)));
+      if (heir) {
+        await this.waitUntilServing(Math.max(1, deadline - Date.now()), others);
+        return heir;
+      }
+      if (Date.now() > deadline) throw new Error(`no replica took over the slots after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.close()));
+  }
+}
+
+async function nodeInfo(port: number, section: string): Promise<string> {
+  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return await redis.info(section);
+  } catch {
+    return '';
+  } finally {
+    redis.disconnect();
   }
 }
 
