@@ -10,7 +10,7 @@ module.exports = {
   ...base,
   testPathIgnorePatterns: ['/node_modules/'],
   testMatch: [
-    // end to end, recovery, throttling and idempotency, unchanged
+    // end to end, recovery, throttling, idempotency and presence, unchanged
     '**/test/e2e/like-to-room.test.ts',
     '**/test/e2e/two-gateways.test.ts',
     '**/test/e2e/recovery.test.ts',
@@ -18,6 +18,8 @@ module.exports = {
     '**/test/throttle/management.test.ts',
     '**/test/throttle/recovery.test.ts',
     '**/test/events/idempotency.test.ts',
+    // presence: rooms under their own tags, a gateway's reap spanning slots
+    '**/test/presence/*.test.ts',
     // 3 gateways x 2 workers, 5,000 events, exactly once after de-duplication and in room order
     '**/test/scale/gateways-workers.test.ts',
     // what only a cluster shows: keys and channels spread over the masters, a restarted shard

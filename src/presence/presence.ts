@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../redis/connections';
 import { logger } from '../logger';
 import type { Keys } from '../redis/keys';
-import { PRESENCE_LEASE_LUA, PRESENCE_ROOM_LUA, PRESENCE_USER_LUA } from './scripts';
+import { preloadPresenceScripts, presenceScripts } from './scripts';
 
 const log = logger('presence');
 
@@ -17,40 +17,40 @@ export interface PresenceOptions {
   onTransition: (userId: string, status: PresenceStatus) => void;
 }
 
-type PresenceRedis = RedisClient & {
-  sbPresenceUser(gw: string, online: string, userId: string, delta: number): Promise<number>;
-  sbPresenceRoom(gw: string, room: string, field: string, userId: string, delta: number): Promise<number>;
-  sbPresenceLease(gateways: string, online: string, prefix: string, mode: 'beat' | 'drop', me: string, ttlMs: number): Promise<Array<number | string>>;
-};
-
 /**
  * Who is online and who is in which room, across gateways, kept in Redis (never fetchSockets).
  * Each gateway holds a lease renewed every heartbeat; a gateway whose lease runs out is reaped by
  * any live gateway, so a SIGKILLed gateway's users go offline within TTL + one heartbeat, unless
- * they still have a socket elsewhere. A local mirror of this gateway's counts lets it re-register
- * if it was ever reaped while alive (e.g. a long pause).
+ * they still have a socket elsewhere. Rooms live under their own hash tags (spread over a
+ * cluster), so a reap is one script for the users and then one per room the dead gateway listed;
+ * each is safe to run twice, and a reap left half done is finished by the next heartbeat anywhere.
+ * A local mirror of this gateway's counts lets it re-register, under a new lease id, if it was
+ * ever reaped while alive (e.g. a long pause).
  */
 export class Presence {
+  /** This process's id (readiness probe channel); the lease id changes if the lease was lost. */
   readonly gatewayId = randomUUID();
-  private readonly redis: PresenceRedis;
-  private readonly gwKey: string;
+  private leaseId = this.gatewayId;
+  private readonly scripts: ReturnType<typeof presenceScripts>;
   private readonly users = new Map<string, number>();
-  private readonly rooms = new Map<string, { key: string; userId: string; count: number }>();
+  /** `[ns, room]` as JSON -> user -> sockets of this gateway in that room. */
+  private readonly rooms = new Map<string, Map<string, number>>();
+  /** Rooms this gateway left entirely, by heartbeat generation, to drop from its room set. */
+  private emptied = new Set<string>();
+  private emptiedBefore = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
+  /** After the first beat: from then on a missing lease means this gateway was reaped. */
+  private started = false;
   private closed = false;
 
   constructor(private readonly opts: PresenceOptions) {
-    const r = opts.redis as PresenceRedis;
-    r.defineCommand('sbPresenceUser', { numberOfKeys: 2, lua: PRESENCE_USER_LUA });
-    r.defineCommand('sbPresenceRoom', { numberOfKeys: 2, lua: PRESENCE_ROOM_LUA });
-    r.defineCommand('sbPresenceLease', { numberOfKeys: 2, lua: PRESENCE_LEASE_LUA });
-    this.redis = r;
-    this.gwKey = opts.keys.presenceGateway(this.gatewayId);
+    this.scripts = presenceScripts(opts.redis);
   }
 
   /** Takes the first lease (before any socket is accepted) and starts the heartbeat. */
   async start(): Promise<void> {
+    await preloadPresenceScripts(this.opts.redis);
     await this.beat();
     this.timer = setInterval(() => this.track(this.beat()), this.opts.heartbeatMs);
     this.timer.unref();
@@ -70,25 +70,36 @@ export class Presence {
 
   /** `ns` without its slash (`social`); `room` as the adapter names it. */
   joined(ns: string, room: string, userId: string): void {
-    const field = `r|${ns}|${room}|${userId}`;
-    const entry = this.rooms.get(field) ?? { key: this.opts.keys.presenceRoom(ns, room), userId, count: 0 };
-    entry.count += 1;
-    this.rooms.set(field, entry);
-    this.track(this.redis.sbPresenceRoom(this.gwKey, entry.key, field, userId, 1));
+    const id = JSON.stringify([ns, room]);
+    let here = this.rooms.get(id);
+    const first = !here;
+    if (!here) this.rooms.set(id, (here = new Map()));
+    here.set(userId, (here.get(userId) ?? 0) + 1);
+    this.emptied.delete(id);
+    this.emptiedBefore.delete(id);
+    // Listed for a reaper in the same tick as the share is written (a reaper only looks once this
+    // gateway's lease has run out, long after both have landed).
+    if (first) this.track(this.opts.redis.sadd(this.opts.keys.presenceGatewayRooms(this.leaseId), id));
+    this.track(this.changeRoom(ns, room, userId, 1, this.leaseId));
   }
 
   left(ns: string, room: string, userId: string): void {
-    const field = `r|${ns}|${room}|${userId}`;
-    const entry = this.rooms.get(field);
-    if (!entry) return;
-    entry.count -= 1;
-    if (entry.count <= 0) this.rooms.delete(field);
-    this.track(this.redis.sbPresenceRoom(this.gwKey, entry.key, field, userId, -1));
+    const id = JSON.stringify([ns, room]);
+    const here = this.rooms.get(id);
+    const count = here?.get(userId);
+    if (!here || !count) return;
+    if (count > 1) here.set(userId, count - 1);
+    else here.delete(userId);
+    if (here.size === 0) {
+      this.rooms.delete(id);
+      this.emptied.add(id);
+    }
+    this.track(this.changeRoom(ns, room, userId, -1, this.leaseId));
   }
 
   /** User ids with at least one socket in the room, on any gateway. */
   async inRoom(ns: string, room: string): Promise<string[]> {
-    return (await this.redis.hkeys(this.opts.keys.presenceRoom(ns, room))).sort();
+    return (await this.opts.redis.hkeys(this.opts.keys.presenceRoom(ns, room))).sort();
   }
 
   /** Online user ids (at most `limit`, scanned so a large set never blocks Redis), and whether there were more. */
@@ -96,7 +107,7 @@ export class Presence {
     const users: string[] = [];
     let cursor = '0';
     do {
-      const [next, fields] = await this.redis.hscan(this.opts.keys.presenceOnline, cursor, 'COUNT', 500);
+      const [next, fields] = await this.opts.redis.hscan(this.opts.keys.presenceOnline, cursor, 'COUNT', 500);
       cursor = next;
       for (let i = 0; i < fields.length; i += 2) users.push(fields[i] as string);
     } while (cursor !== '0' && users.length <= limit);
@@ -109,33 +120,76 @@ export class Presence {
     this.closed = true;
     clearInterval(this.timer);
     await Promise.allSettled([...this.inFlight]);
-    await this.lease('drop').catch((err: unknown) => log.warn({ err: (err as Error).message }, 'presence drop failed'));
+    await this.reap(this.leaseId, 'drop').catch((err: unknown) => log.warn({ err: (err as Error).message }, 'presence drop failed'));
   }
 
   private async changeUser(userId: string, delta: number): Promise<void> {
-    const changed = await this.redis.sbPresenceUser(this.gwKey, this.opts.keys.presenceOnline, userId, delta);
+    const changed = await this.scripts.sbPresenceUser(this.opts.keys.presenceGateway(this.leaseId), this.opts.keys.presenceOnline, userId, delta);
     if (changed === 1) this.opts.onTransition(userId, delta > 0 ? 'online' : 'offline');
   }
 
-  private async beat(): Promise<void> {
-    const existed = await this.lease('beat');
-    if (!existed && !this.closed) await this.reregister();
-  }
-
-  /** Renews (or drops) the lease; reports users whose last socket was on a reaped gateway. */
-  private async lease(mode: 'beat' | 'drop'): Promise<boolean> {
+  private changeRoom(ns: string, room: string, userId: string, delta: number, lease: string): Promise<unknown> {
     const k = this.opts.keys;
-    const [existed, ...offline] = await this.redis.sbPresenceLease(k.presenceGateways, k.presenceOnline, k.presencePrefix, mode, this.gatewayId, this.opts.ttlMs);
-    for (const userId of offline) this.opts.onTransition(String(userId), 'offline');
-    return existed === 1;
+    return this.scripts.sbPresenceRoom(k.presenceRoom(ns, room), k.presenceRoomGateway(ns, room, lease), userId, delta);
   }
 
-  /** After being reaped while alive, puts this gateway's sockets back (their users come online again). */
+  private async beat(): Promise<void> {
+    const k = this.opts.keys;
+    const [existed, ...toReap] = (await this.scripts.sbPresenceBeat(k.presenceGateways, k.presenceReaping, this.leaseId, this.opts.ttlMs)) as [number, ...string[]];
+    for (const gateway of new Set(toReap)) await this.reap(gateway, 'expired');
+    if (!existed && this.started && !this.closed) await this.reregister();
+    this.started = true;
+    await this.forgetEmptiedRooms();
+  }
+
+  /**
+   * Undoes a gateway: its users (one script, which decides who reaps), then each room it listed.
+   * `drop` is this gateway's own close; `expired` only acts if that gateway's lease ran out.
+   */
+  private async reap(gateway: string, mode: 'expired' | 'drop'): Promise<void> {
+    const k = this.opts.keys;
+    const [state, ...offline] = (await this.scripts.sbPresenceReapUsers(
+      k.presenceGateways, k.presenceOnline, k.presenceGateway(gateway), k.presenceReaping, gateway, mode,
+    )) as [number, ...string[]];
+    for (const userId of offline) this.opts.onTransition(String(userId), 'offline');
+    if (state === 0) return;
+    const rooms = await this.opts.redis.smembers(k.presenceGatewayRooms(gateway));
+    for (const id of rooms) {
+      const [ns, room] = JSON.parse(id) as [string, string];
+      await this.scripts.sbPresenceRoomReap(k.presenceRoom(ns, room), k.presenceRoomGateway(ns, room, gateway));
+    }
+    await this.opts.redis.multi().del(k.presenceGatewayRooms(gateway)).srem(k.presenceReaping, gateway).exec();
+  }
+
+  /**
+   * After being reaped while alive, puts this gateway's sockets back under a new lease id (their
+   * users come online again). A new id keeps this apart from a reap of the old one still running.
+   */
   private async reregister(): Promise<void> {
-    if (this.users.size === 0 && this.rooms.size === 0) return;
-    log.warn({ gateway: this.gatewayId, users: this.users.size }, 'presence lease was lost; re-registering sockets');
+    log.warn({ gateway: this.gatewayId, users: this.users.size, rooms: this.rooms.size }, 'presence lease was lost; re-registering sockets');
+    this.leaseId = randomUUID();
+    const k = this.opts.keys;
+    await this.scripts.sbPresenceBeat(k.presenceGateways, k.presenceReaping, this.leaseId, this.opts.ttlMs);
     for (const [userId, count] of this.users) await this.changeUser(userId, count);
-    for (const [field, e] of this.rooms) await this.redis.sbPresenceRoom(this.gwKey, e.key, field, e.userId, e.count);
+    if (this.rooms.size > 0) await this.opts.redis.sadd(k.presenceGatewayRooms(this.leaseId), ...this.rooms.keys());
+    for (const [id, here] of this.rooms) {
+      const [ns, room] = JSON.parse(id) as [string, string];
+      for (const [userId, count] of here) await this.changeRoom(ns, room, userId, count, this.leaseId);
+    }
+    this.emptied.clear();
+    this.emptiedBefore.clear();
+  }
+
+  /**
+   * Drops rooms this gateway left a heartbeat ago from its room set (not at once: a leave's room
+   * script, on another node of a cluster, may still be on its way). Keeps the set from growing
+   * with every room a long-lived gateway ever served.
+   */
+  private async forgetEmptiedRooms(): Promise<void> {
+    const stale = [...this.emptiedBefore].filter((id) => !this.rooms.has(id));
+    this.emptiedBefore = this.emptied;
+    this.emptied = new Set();
+    if (stale.length > 0) await this.opts.redis.srem(this.opts.keys.presenceGatewayRooms(this.leaseId), ...stale);
   }
 
   private track(work: Promise<unknown>): void {

@@ -72,14 +72,18 @@ export interface Keys {
   orderOwner(orderId: string): string;
   /** Presence: zset of live gateways, scored by the time (ms) their lease runs out. */
   readonly presenceGateways: string;
-  /** Presence: hash of one gateway's counts (`u|<user>` and `r|<ns>|<room>|<user>`), for reaping it. */
+  /** Presence: set of gateways whose lease ran out and whose rooms are still being undone. */
+  readonly presenceReaping: string;
+  /** Presence: hash user id -> sockets of that user on one gateway, for undoing it if it dies. */
   presenceGateway(gatewayId: string): string;
+  /** Presence: set of `[ns, room]` (JSON) one gateway has sockets in, for undoing it if it dies. */
+  presenceGatewayRooms(gatewayId: string): string;
   /** Presence: hash user id -> sockets open anywhere. A user is online while present here. */
   readonly presenceOnline: string;
-  /** Presence: hash user id -> sockets of that user in one room of one namespace. */
+  /** Presence: hash user id -> sockets of that user in one room of one namespace (the room's slot). */
   presenceRoom(ns: string, room: string): string;
-  /** Prefix the presence scripts build gateway and room keys from (same shapes as above). */
-  readonly presencePrefix: string;
+  /** Presence: one gateway's share of presenceRoom (same slot), subtracted if that gateway dies. */
+  presenceRoomGateway(ns: string, room: string, gatewayId: string): string;
   /** Token bucket (hash t/ts) of one rate-limited subject, e.g. kind `user` id `42`, or `http` and a token hash. */
   rateBucket(kind: string, id: string): string;
   /** Pub/sub channel a gateway's adapter subscriber listens on to prove it receives (/readyz). */
@@ -112,9 +116,10 @@ function roomChannel(prefix: string, ns: string, room: string): string {
 }
 
 /**
- * `<prefix>:presence:{<prefix>:presence}`: every presence key shares one hash tag, because a
- * gateway's reap (presence scripts) updates the rooms and users it counted in one call. On Redis
- * Cluster presence therefore lives on one slot.
+ * `<prefix>:presence:{<prefix>:presence}`: who is online and which gateway holds what share one
+ * hash tag (a lease and a gateway's users change in one script). Room presence is not under it: a
+ * room's keys carry the room's own channel as tag, beside its history, so rooms spread over a
+ * cluster's masters.
  */
 function presence(prefix: string): string {
   return `${prefix}:presence:{${prefix}:presence}`;
@@ -164,10 +169,12 @@ export function createKeys(prefix: string): Keys {
     chatMembers: (chatId) => `${prefix}:chat:${segment(chatId)}:members`,
     orderOwner: (orderId) => `${prefix}:order:${segment(orderId)}:owner`,
     presenceGateways: `${presence(prefix)}:gateways`,
+    presenceReaping: `${presence(prefix)}:reaping`,
     presenceGateway: (gatewayId) => `${presence(prefix)}:gw:${segment(gatewayId)}`,
+    presenceGatewayRooms: (gatewayId) => `${presence(prefix)}:gw:${segment(gatewayId)}:rooms`,
     presenceOnline: `${presence(prefix)}:online`,
-    presenceRoom: (ns, room) => `${presence(prefix)}:room:${segment(ns)}:${segment(room)}`,
-    presencePrefix: presence(prefix),
+    presenceRoom: (ns, room) => `${prefix}:presence:room:{${roomChannel(prefix, ns, room)}}`,
+    presenceRoomGateway: (ns, room, gatewayId) => `${prefix}:presence:room:{${roomChannel(prefix, ns, room)}}:gw:${segment(gatewayId)}`,
     rateBucket: (kind, id) => `${prefix}:rate:${segment(kind)}:${segment(id)}`,
     readinessProbe: (gatewayId) => `${prefix}:probe#${segment(gatewayId)}`,
     // Hashed: the caller's key may hold any printable character.

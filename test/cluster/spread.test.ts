@@ -19,7 +19,7 @@ describe('on Redis Cluster, per-room data and channels spread over the masters',
     for (const node of nodes) node.disconnect();
   });
 
-  it('room histories, pending windows and room channels of 40 rooms land on every master', async () => {
+  it('room histories, pending windows, room presence and room channels of 40 rooms land on every master', async () => {
     expect(stack.config.REDIS_MODE).toBe('cluster');
     const gw = await stack.gatewayWithParkedFlushes();
     const admin = await stack.auth('ops', ['admin']);
@@ -43,6 +43,8 @@ describe('on Redis Cluster, per-room data and channels spread over the masters',
         return {
           histories: keys.filter((k) => k.startsWith(`${prefix}:history:`)).length,
           windows: keys.filter((k) => k.includes(':entry:')).length,
+          // The room's presence hash (who is in it), not this gateway's share of it.
+          presence: keys.filter((k) => k.startsWith(`${prefix}:presence:room:`) && !k.includes('}:gw:')).length,
           shardChannels: shardChannels.length,
           channels: channels.length,
         };
@@ -52,13 +54,17 @@ describe('on Redis Cluster, per-room data and channels spread over the masters',
     for (const node of perNode) {
       expect(node.histories).toBeGreaterThan(0);
       expect(node.windows).toBeGreaterThan(0);
+      expect(node.presence).toBeGreaterThan(0);
       expect(node.shardChannels).toBeGreaterThan(0);
       expect(node.channels).toBe(0); // the sharded adapter: no classic PUBLISH/SUBSCRIBE for rooms
     }
     expect(perNode.reduce((n, node) => n + node.histories, 0)).toBe(orders.length);
     expect(perNode.reduce((n, node) => n + node.shardChannels, 0)).toBe(orders.length);
+    expect(perNode.reduce((n, node) => n + node.presence, 0)).toBe(orders.length);
     // A room's stream and its channel share a slot (what lets one script append and SPUBLISH).
     const room = 'order:spread0';
     expect(keySlot(gw.runtime.keys.history('/orders', room))).toBe(keySlot(gw.runtime.keys.roomChannel('/orders', room)));
+    expect(keySlot(gw.runtime.keys.presenceRoom('orders', room))).toBe(keySlot(gw.runtime.keys.roomChannel('/orders', room)));
+    expect(await call(client, 'get_presence', { room })).toMatchObject({ ok: true, data: { users: ['ops'] } });
   });
 });
