@@ -182,6 +182,20 @@ export class ConfigError extends Error {
  * Reads and validates the configuration. Throws a ConfigError whose message is a single line
  * naming every bad variable, e.g. `invalid configuration: PORT: expected number, received NaN`.
  */
+/** Variables whose value is never printed, not even in an error about them: only the name and the rule. */
+const SECRETS = new Set(['JWT_SECRET', 'JWT_PUBLIC_KEY', 'ADMIN_TOKEN', 'PUBLISH_TOKEN']);
+
+/** How a bad value is shown in a config error: secrets not at all, URLs without their credentials. */
+function shownValue(name: string, value: string | undefined): string | undefined {
+  if (value === undefined || SECRETS.has(name)) return undefined;
+  return JSON.stringify(name === 'REDIS_URL' ? redactUrl(value) : value);
+}
+
+/** A Redis URL (or comma-separated list) with every user:password replaced, for logs and errors. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/,]*)@/g, '//***@');
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings count as unset so `PORT= npm start` falls back to the default.
   const raw: Record<string, string> = {};
@@ -193,8 +207,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = issue.path.join('.');
-      const got = raw[name];
-      return `${name}: ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+      const got = shownValue(name, raw[name]);
+      return `${name}: ${issue.message}${got === undefined ? '' : ` (got ${got})`}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }

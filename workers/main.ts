@@ -1,7 +1,7 @@
 import { loadConfigOrExit } from '../src/config';
 import { logger } from '../src/logger';
 import { startMetricsServer, type MetricsServer } from '../src/metrics/server';
-import { redactUrl } from '../src/redis/connections';
+import { redactUrl } from '../src/config';
 import { startDeliveryWorker } from './delivery-worker';
 
 /**

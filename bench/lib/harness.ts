@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { loadConfig, type Config } from '../../src/config';
+import { loadConfig, redactUrl, type Config } from '../../src/config';
 import { queueNames } from '../../src/delivery/batch';
-import { redactUrl } from '../../src/redis/connections';
 import { createKeys } from '../../src/redis/keys';
 import { benchAuthEnv, mintBenchTokens } from './auth';
 import type { ClientReport, FloodArgs, Path, SendArgs, SendResult, Timeline } from './protocol';

@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from '../config';
 import { logger } from '../logger';
-import { redactUrl } from '../redis/connections';
+import { redactUrl } from '../config';
 import { startGateway } from './server';
 
 /** Gateway process: `node dist/src/gateway/main.js`. */

@@ -1,5 +1,5 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import type { Config } from '../config';
+import { redactUrl, type Config } from '../config';
 import { logger } from '../logger';
 
 const log = logger('redis');
@@ -132,9 +132,6 @@ export async function closeRedis(redis: RedisClient, quitTimeoutMs = 2000): Prom
   if ((redis.status as string) !== 'end') redis.disconnect();
 }
 
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
-}
 
 /** A second connection like `redis` (same mode, nodes and options), e.g. for a blocking read. */
 export function duplicateClient(redis: RedisClient): RedisClient {

@@ -35,10 +35,24 @@ describe('config', () => {
     ['QUEUE_NAME', 'a:b'],
     ['WORKER_CONCURRENCY', '0'],
     ['LOG_LEVEL', 'loud'],
-    ['ADMIN_TOKEN', 'short'],
-  ])('%s=%s is refused with a message naming it', (name, value) => {
+  ])('%s=%s is refused with a message naming it and its value', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration: ${name}: .*${JSON.stringify(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  });
+
+  it.each([
+    ['JWT_SECRET', 'short-but-secret-Zq9'],
+    ['ADMIN_TOKEN', 'tiny-Zq9'],
+    ['PUBLISH_TOKEN', 'tiny-Zq9'],
+  ])('names %s and its rule but never prints its value', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration: ${name}: must be at least \\d+ characters$`));
+    expect(() => loadConfig({ [name]: value })).not.toThrow(/Zq9/);
+  });
+
+  it('shows a bad REDIS_URL without any password of its seed list', () => {
+    const bad = 'redis://u:pw-Zq9@10.0.0.1:6379,redis://:pw2-Zq9@10.0.0.2:6379,not-a-url';
+    expect(() => loadConfig({ REDIS_URL: bad })).toThrow(/^invalid configuration: REDIS_URL: .*\(got "redis:\/\/\*\*\*@10\.0\.0\.1:6379,redis:\/\/\*\*\*@10\.0\.0\.2:6379,not-a-url"\)$/);
+    expect(() => loadConfig({ REDIS_URL: bad })).not.toThrow(/Zq9/);
   });
 
   it('lists every bad variable on one line', () => {
