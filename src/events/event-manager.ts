@@ -185,8 +185,9 @@ export class EventManager {
         return { id: envelope.id };
       case 'opened':
       case 'sealed': {
-        const data = { pendingId: this.pending.pendingIdOf(envelope), windowId: outcome.windowId };
         const early = outcome.kind === 'sealed';
+        // A sealed window is already claimed, under its own claim id: the job flushes that claim.
+        const data = { pendingId: this.pending.pendingIdOf(envelope), windowId: early ? outcome.claimId : outcome.windowId };
         // Already stored: if the job cannot be added, the sweep flushes the window instead.
         await scheduleFlush(this.pendingQueue, data, early ? 0 : outcome.flushInMs, this.flushJobOptions, early).catch((err: unknown) =>
           log.warn({ ...data, err: (err as Error).message }, 'flush job not scheduled; the sweep will flush the window'),

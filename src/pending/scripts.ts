@@ -3,8 +3,7 @@ import { defineLuaScripts, preloadLuaScripts, type ScriptCall } from '../redis/l
 
 /** The pending store's Lua scripts (src/pending/lua/<name>-<numKeys>.lua). */
 const SCRIPTS = {
-  sbPendingAdd: 'pending-add-4.lua',
-  sbPendingClaim: 'pending-claim-3.lua',
+  sbPendingWindow: 'pending-window-5.lua',
   sbPendingDrop: 'pending-drop-2.lua',
 } as const;
 

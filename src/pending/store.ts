@@ -1,18 +1,20 @@
 import type { RedisClient } from '../redis/connections';
 import type { Namespace, ThrottleDelivery } from '../catalog';
 import type { Envelope } from '../events/envelope';
+import { GatewayError } from '../errors';
 import { newEventId } from '../ids';
 import { PENDING_SHARDS, pendingIdOf, type Keys } from '../redis/keys';
 import { pendingScripts, preloadPendingScripts, type ScriptCall, type ScriptName } from './scripts';
 
 export type ThrottleMode = ThrottleDelivery['mode'];
 
-/** What the add script tells the caller to do next (see lua/pending-add-4.lua). */
+/** What the add script tells the caller to do next (see lua/pending-window-5.lua). */
 export type AddOutcome =
   | { kind: 'added'; windowId: string }
   | { kind: 'opened'; windowId: string; flushInMs: number }
   | { kind: 'emit-now' }
-  | { kind: 'sealed'; windowId: string };
+  /** A full batch window, claimed at once under `claimId`: flush that claim now. */
+  | { kind: 'sealed'; windowId: string; claimId: string };
 
 /** One window of a throttled key, open (an entry) or claimed for emitting (a claim). */
 export interface PendingWindow {
@@ -28,6 +30,8 @@ export interface PendingWindow {
   last: number;
   count: number;
   claimedAt?: number;
+  /** Set once claimed: the window's id, or a fresh id when an add sealed a full batch window. */
+  claimId?: string;
   /** `latest`/`leading`: the newest payload. */
   data?: unknown;
   /** `batch`: the payloads in arrival order. */
@@ -37,6 +41,7 @@ export interface PendingWindow {
 /** A claimed window's place: its shard and window id. */
 export interface ClaimRef {
   shard: number;
+  /** The claim's id: the window's id, or the fresh id an add sealed a full batch window under. */
   windowId: string;
 }
 
@@ -88,11 +93,13 @@ export class PendingStore {
   async add(envelope: Envelope, delivery: ThrottleDelivery): Promise<AddOutcome> {
     const pendingId = pendingIdOf(envelope.ns, envelope.event, envelope.room);
     const shard = this.keys.pendingShardOf(pendingId);
-    const reply = (await this.scripts.sbPendingAdd(
-      this.keys.pendingEntry(pendingId),
-      this.keys.pendingIndex(shard),
-      this.keys.pendingLead(pendingId),
-      this.keys.pendingClaims(shard),
+    // Named up front: the claim this event makes if it fills a batch window.
+    const sealClaim = newEventId();
+    const [status, windowId, delay] = (await this.scripts.sbPendingWindow(
+      ...this.windowKeys(pendingId, shard, sealClaim),
+      'add',
+      pendingId,
+      sealClaim,
       delivery.mode,
       JSON.stringify(envelope.data),
       delivery.windowMs,
@@ -101,10 +108,7 @@ export class PendingStore {
       envelope.ns,
       envelope.event,
       envelope.room,
-      pendingId,
-      this.keys.pendingClaimPrefix(shard),
     )) as [number, string, number];
-    const [status, windowId, delay] = reply;
     switch (status) {
       case 0:
         return { kind: 'added', windowId };
@@ -112,31 +116,36 @@ export class PendingStore {
         return { kind: 'opened', windowId, flushInMs: delay };
       case 2:
         return { kind: 'emit-now' };
+      case 3:
+        return { kind: 'sealed', windowId, claimId: sealClaim };
       default:
-        return { kind: 'sealed', windowId };
+        throw new GatewayError('internal', `pending-window answered an unknown status ${String(status)} for ${pendingId}`);
     }
   }
 
   /**
-   * Claims a window (`windowId`), or whichever is open for the key (no `windowId`). Returns the
-   * claim, also when it was claimed before (a retry), or undefined when nothing is left to emit.
+   * Claims a window, or the claim `claimId` names if it is claimed already (a retry, the sweep, a
+   * sealed batch); with no `claimId`, whichever window is open for the key. Returns the claim, or
+   * undefined when nothing is left to emit.
    */
-  async claim(pendingId: string, windowId = ''): Promise<PendingWindow | undefined> {
+  async claim(pendingId: string, claimId?: string): Promise<PendingWindow | undefined> {
     const shard = this.keys.pendingShardOf(pendingId);
-    const flat = (await this.scripts.sbPendingClaim(
-      this.keys.pendingEntry(pendingId),
-      this.keys.pendingIndex(shard),
-      this.keys.pendingClaims(shard),
-      windowId,
-      pendingId,
-      this.keys.pendingClaimPrefix(shard),
-    )) as string[];
+    // The claim key names the window, so the open window's id is read first when none is given.
+    const wanted = claimId ?? (await this.redis.hget(this.keys.pendingEntry(pendingId), 'id'));
+    if (!wanted) return undefined;
+    const flat = (await this.scripts.sbPendingWindow(...this.windowKeys(pendingId, shard, wanted), 'claim', pendingId, wanted)) as string[];
     return fromFlatHash(pendingId, flat);
   }
 
+  /** KEYS of pending-window: entry, index, lead marker, claims index, and the claim `claimId` names. */
+  private windowKeys(pendingId: string, shard: number, claimId: string): [string, string, string, string, string] {
+    const k = this.keys;
+    return [k.pendingEntry(pendingId), k.pendingIndex(shard), k.pendingLead(pendingId), k.pendingClaims(shard), k.pendingClaim(shard, claimId)];
+  }
+
   /** Where a claimed window is kept: its shard and its window id (what jobs and the sweep carry). */
-  claimRefOf(window: Pick<PendingWindow, 'pendingId' | 'id'>): ClaimRef {
-    return { shard: this.keys.pendingShardOf(window.pendingId), windowId: window.id };
+  claimRefOf(window: Pick<PendingWindow, 'pendingId' | 'id' | 'claimId'>): ClaimRef {
+    return { shard: this.keys.pendingShardOf(window.pendingId), windowId: window.claimId ?? window.id };
   }
 
   /** A claim left behind (the sweep re-emits these), or one handed to a worker by an operator flush. */
@@ -246,6 +255,7 @@ function fromHash(pendingId: string | undefined, hash: Record<string, string>): 
     count: Number(hash.count),
   };
   if (hash.claimedAt !== undefined) window.claimedAt = Number(hash.claimedAt);
+  if (hash.claimId !== undefined) window.claimId = hash.claimId;
   if (hash.data !== undefined) window.data = JSON.parse(hash.data);
   const itemFields = Object.keys(hash).filter((f) => f.startsWith('i:'));
   if (itemFields.length > 0) {

@@ -63,8 +63,7 @@ export interface Keys {
   pendingEntry(pendingId: string): string;
   /** `leading` mode only: exists (with a TTL of one window) while a key's window is open. */
   pendingLead(pendingId: string): string;
-  /** A claimed window, renamed from its entry; the Lua scripts build it from this prefix + window id. */
-  pendingClaimPrefix(shard: number): string;
+  /** A claimed window, renamed from its entry (pending-window), under its claim id. */
   pendingClaim(shard: number, windowId: string): string;
   /** Set of a chat's members; a chat with this set admits only its members (room authorization). */
   chatMembers(chatId: string): string;
@@ -164,7 +163,6 @@ export function createKeys(prefix: string): Keys {
     pendingClaims: (shard) => `${pendingShard(prefix, shard)}:claims`,
     pendingEntry: (pendingId) => `${pendingShard(prefix, pendingShardOf(pendingId))}:entry:${pendingId}`,
     pendingLead: (pendingId) => `${pendingShard(prefix, pendingShardOf(pendingId))}:lead:${pendingId}`,
-    pendingClaimPrefix: (shard) => `${pendingShard(prefix, shard)}:claim:`,
     pendingClaim: (shard, windowId) => `${pendingShard(prefix, shard)}:claim:${segment(windowId)}`,
     chatMembers: (chatId) => `${prefix}:chat:${segment(chatId)}:members`,
     orderOwner: (orderId) => `${prefix}:order:${segment(orderId)}:owner`,
