@@ -1,0 +1,45 @@
+import { logger } from '../logger';
+
+/** What a process entry point starts and, on a signal, closes. */
+export interface Closable {
+  close(): Promise<void>;
+}
+
+/**
+ * The one shutdown of every Switchboard process (gateway, worker): starts it; on SIGTERM or SIGINT
+ * closes it once (in-flight work finishes) and exits 0, or 1 if closing failed or hung past
+ * `forceAfterMs` (a Redis that never answers must not keep a stopping process alive). A failure
+ * to start prints one line and exits 1.
+ */
+export function runProcess(name: string, start: () => Promise<Closable>, forceAfterMs = 10_000): void {
+  const log = logger(`${name}-main`);
+  start().then(
+    (running) => {
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, `${name} stopping`);
+        const forced = setTimeout(() => {
+          log.error({ afterMs: forceAfterMs }, `${name} did not close in time; exiting`);
+          process.exit(1);
+        }, forceAfterMs).unref();
+        try {
+          await running.close();
+          clearTimeout(forced);
+          log.info(`${name} stopped`);
+          process.exit(0);
+        } catch (err) {
+          log.error({ err: (err as Error).message }, `${name} stopped with an error`);
+          process.exit(1);
+        }
+      };
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+      process.on('SIGINT', () => void stop('SIGINT'));
+    },
+    (err: unknown) => {
+      process.stderr.write(`${name} failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
