@@ -2,8 +2,8 @@ import { cpSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /**
- * Build step after tsc: copies every `lua/` folder under src/ to the same place under dist/src/,
- * where the compiled modules read their scripts from.
+ * Build step after tsc: copies every `lua/` folder under src/ and workers/ to the same place under
+ * dist/, where the compiled modules read their scripts from.
  */
 const root = path.resolve(__dirname, '..', '..');
 
@@ -20,4 +20,4 @@ function copyLuaFolders(dir: string): number {
   return copied;
 }
 
-copyLuaFolders(path.join(root, 'src'));
+for (const top of ['src', 'workers']) copyLuaFolders(path.join(root, top));
