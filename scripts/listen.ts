@@ -41,7 +41,7 @@ const mint = () => mintToken(loadConfig(), { userId: user });
 
 async function listen(): Promise<void> {
   // A token that cannot be made (bad local config) is a usage error, as before; later ones are retried.
-  if (given === undefined) await mint().catch((err: Error) => usage(err.message));
+  if (given === undefined) await mint().catch((err: unknown) => usage((err as Error).message));
 
   const client = createClient({
     url,
@@ -58,7 +58,7 @@ async function listen(): Promise<void> {
   });
   space.join(room as RoomOf<Namespace>).then(
     () => process.stdout.write(`listening on ${ns} ${room} (${url})\n`),
-    (err: Error) => {
+    (err: unknown) => {
       process.stderr.write(`listen: join refused: ${err instanceof SwitchboardError ? err.message : String(err)}\n`);
       process.exit(1);
     },

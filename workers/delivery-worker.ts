@@ -111,8 +111,8 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
     // One script call: history, publish, handler work. Its marker makes a re-run of this job
     // (stalled, retried) publish nothing a second time.
     if (batch.items.length > 0) await emitter.emit(batch.id, batch.items);
-    if (batch.rejected.length > 0) {
-      const first = batch.rejected[0]!;
+    const [first] = batch.rejected;
+    if (first) {
       for (const rejected of batch.rejected) metrics.undeliverable(rejected.event);
       // Kept as failed (visible in `sb failed list`); its valid events were delivered above.
       throw new UndeliverableEvents(`${batch.rejected.length} event(s) not deliverable, e.g. ${first.event} ${first.id}: ${first.reason}`);
@@ -126,7 +126,10 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
       await flusher.flush(data.data.pendingId, data.data.windowId);
       return;
     }
-    if (job.name === SWEEP_JOB) return void (await sweepPending(pending, flusher, config.SWEEP_GRACE_MS));
+    if (job.name === SWEEP_JOB) {
+      await sweepPending(pending, flusher, config.SWEEP_GRACE_MS);
+      return;
+    }
     throw new UnrecoverableError(`unknown pending job ${job.name}`);
   };
 

@@ -14,8 +14,18 @@ export function isAdmin(user: SocketUser): boolean {
   return !user.anonymous && user.roles.includes(ADMIN_ROLE);
 }
 
+/** What Switchboard keeps on `socket.data`. */
+interface SocketData {
+  user?: SocketUser;
+}
+
 /** The user the handshake put on `socket.data.user`; sockets past `nsp.use` always have one. */
 export function userOf(socket: Pick<Socket, 'data' | 'id'>): SocketUser {
-  const user = (socket.data as { user?: SocketUser }).user;
+  const user = (socket.data as SocketData).user;
   return user ?? { id: `anon:${socket.id}`, roles: [], anonymous: true };
+}
+
+/** Set once, by the handshake check (src/gateway/connection-auth.ts). */
+export function setUserOf(socket: Pick<Socket, 'data'>, user: SocketUser): void {
+  (socket.data as SocketData).user = user;
 }

@@ -15,7 +15,7 @@ export { ROOMS, roomOf } from './rooms';
 // ---- Types derived from the catalog -------------------------------------------------------------
 
 export type Catalog = typeof catalog;
-export type EventName = keyof Catalog & string;
+export type EventName = Extract<keyof Catalog, string>;
 /** What a publisher passes (before zod defaults and transforms). */
 export type PayloadOf<E extends EventName> = z.input<Catalog[E]['schema']>;
 /** What the schema produces, and what a client receives for an immediate or `latest` event. */

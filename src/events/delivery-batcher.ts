@@ -90,8 +90,9 @@ export class DeliveryBatcher {
     }
     let take = 0;
     let bytes = 0;
-    while (take < this.waiting.length && take < this.opts.maxEvents && (take === 0 || bytes + this.waiting[take]!.bytes <= this.opts.maxBytes)) {
-      bytes += this.waiting[take]!.bytes;
+    for (const next of this.waiting) {
+      if (take >= this.opts.maxEvents || (take > 0 && bytes + next.bytes > this.opts.maxBytes)) break;
+      bytes += next.bytes;
       take++;
     }
     const batch = this.waiting.splice(0, take);

@@ -95,9 +95,9 @@ export class IdempotencyStore {
       await this.settle(redisKey, claim, '', 0).catch(() => undefined);
       throw err;
     }
-    await this.settle(redisKey, claim, `done|${fingerprint}|${id}`, this.opts.ttlMs).catch((err: Error) =>
+    await this.settle(redisKey, claim, `done|${fingerprint}|${id}`, this.opts.ttlMs).catch((err: unknown) =>
       // The event is accepted; only its key could not be recorded (the claim expires on its own).
-      log.warn({ err: err.message }, 'idempotency key not recorded'),
+      log.warn({ err: (err as Error).message }, 'idempotency key not recorded'),
     );
     return id;
   }

@@ -50,11 +50,11 @@ export function attachAdminUi(io: Server, rt: Runtime): AdminUiHandle | undefine
   // instrument() starts a 2 s stats timer it never stops; keep its handle so close() can.
   const timers: ReturnType<typeof setInterval>[] = [];
   const original = globalThis.setInterval;
-  globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
+  globalThis.setInterval = (...args: Parameters<typeof setInterval>) => {
     const timer = original(...args);
     timers.push(timer);
     return timer;
-  }) as typeof setInterval;
+  };
   try {
     instrument(io, { auth: false, mode: 'production', readonly: true, namespaceName: ADMIN_NAMESPACE });
   } finally {
@@ -62,16 +62,16 @@ export function attachAdminUi(io: Server, rt: Runtime): AdminUiHandle | undefine
   }
 
   io.of(ADMIN_NAMESPACE).use((socket: Socket, next: (err?: Error) => void) => {
-    const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
+    const auth = socket.handshake.auth as Record<string, unknown>;
     const { username, password } = auth;
     delete auth.password;
     const subject = createHash('sha256').update(`ip:${socket.conn.remoteAddress}`).digest('hex').slice(0, 32);
     void (async () => {
       const admission = await limiter.take(subject);
-      if (!admission.allowed) return next(new Error(`too many attempts; retry in ${admission.retryAfterMs} ms`));
-      if (password !== undefined && adminCredentialsOk(token, username, password)) return next();
-      if (await sessions.valid(cookies.get(socket.conn))) return next();
-      next(new Error(INVALID));
+      if (!admission.allowed) next(new Error(`too many attempts; retry in ${admission.retryAfterMs} ms`));
+      else if (password !== undefined && adminCredentialsOk(token, username, password)) next();
+      else if (await sessions.valid(cookies.get(socket.conn))) next();
+      else next(new Error(INVALID));
     })().catch((err: unknown) => {
       log.warn({ err: (err as Error).message }, 'admin namespace sign-in failed');
       next(new Error(INVALID));

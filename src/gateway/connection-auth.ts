@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io';
 import type { TokenVerifier } from '../auth/tokens';
-import type { SocketUser } from '../auth/user';
+import { setUserOf, type SocketUser } from '../auth/user';
 import type { Config } from '../config';
 import { toGatewayError } from '../errors';
 
@@ -18,12 +18,13 @@ export function authenticate(verifier: TokenVerifier, mode: Config['AUTH_MODE'])
     const token = auth && typeof auth === 'object' ? auth.token : undefined;
     if ((token === undefined || token === null || token === '') && mode === 'anonymous') {
       const user: SocketUser = { id: `anon:${socket.id}`, roles: [], anonymous: true };
-      socket.data.user = user;
-      return next();
+      setUserOf(socket, user);
+      next();
+      return;
     }
     verifier.verify(token).then(
       (user) => {
-        socket.data.user = user;
+        setUserOf(socket, user);
         // Verified once: the token is not needed for the socket's lifetime (256 B a socket).
         delete auth?.token;
         next();

@@ -56,15 +56,25 @@ export function eventGuard(socket: Socket, access: Pick<GatewayAccess, 'userBuck
 
   return (packet: unknown[], next: () => void, refused?: (code: ErrorCode) => void): void => {
     const local = socketBucket.take();
-    if (!local.allowed) return refuse(packet, limited(local), refused);
-    if (exceedsSize(packet.slice(1), config.MAX_PAYLOAD_BYTES)) {
-      return refuse(packet, new GatewayError('payload_too_large', `message larger than ${config.MAX_PAYLOAD_BYTES} bytes`), refused);
+    if (!local.allowed) {
+      refuse(packet, limited(local), refused);
+      return;
     }
-    if (user.anonymous) return next();
+    if (exceedsSize(packet.slice(1), config.MAX_PAYLOAD_BYTES)) {
+      refuse(packet, new GatewayError('payload_too_large', `message larger than ${config.MAX_PAYLOAD_BYTES} bytes`), refused);
+      return;
+    }
+    if (user.anonymous) {
+      next();
+      return;
+    }
     access.userBuckets.take(user.id).then(
-      (shared) => (shared.allowed ? next() : refuse(packet, limited(shared), refused)),
+      (shared) => {
+        if (shared.allowed) next();
+        else refuse(packet, limited(shared), refused);
+      },
       // take() admits when Redis is away; should it ever reject, answer with a typed error, not silence.
-      (err: Error) => refuse(packet, new GatewayError('unavailable', `rate limiter unavailable: ${err.message}`), refused),
+      (err: unknown) => refuse(packet, new GatewayError('unavailable', `rate limiter unavailable: ${(err as Error).message}`), refused),
     );
   };
 }

@@ -119,8 +119,9 @@ export class Recovery {
   private async release(socket: Socket): Promise<void> {
     const queue = this.held.get(socket.id) ?? [];
     let sent = 0;
-    while (queue.length > 0 && !queue[0]!.turn && socket.connected) {
-      queue.shift()!.run();
+    for (let next = queue[0]; next && !next.turn && socket.connected; next = queue[0]) {
+      queue.shift();
+      next.run();
       if (++sent % RELEASE_SLICE === 0 && !(await written(socket, REPLAY_DRAIN_MS))) break;
     }
     this.held.delete(socket.id);

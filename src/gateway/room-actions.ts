@@ -118,7 +118,8 @@ export function typingAction<P extends string>(template: string, param: P, typin
   return action(withExamples(idPayload(param), idExample(param) as never), (input, ctx) => {
     const room = roomFor(template, param, input as Record<P, string>);
     requireJoined(ctx, room);
-    const userId = (ctx.socket.data as { user?: { id: string } }).user?.id;
+    const user = userOf(ctx.socket);
+    const userId = user.anonymous ? undefined : user.id;
     const payload = { [param]: (input as Record<P, string>)[param], typing, ...(userId ? { userId } : {}) };
     ctx.socket.to(room).emit(TYPING_EVENT, payload);
     return { room, typing };

@@ -92,7 +92,10 @@ export async function startGateway(config: Config): Promise<Gateway> {
       // websocket upgrade: 400 with the text) and one warn line.
       // While the adapter subscriber is down, refuse handshakes (clients retry): see SubscriberWatch.
       allowRequest: (req, done) => {
-        if (!watch.receiving) return done('adapter subscriber unavailable', false);
+        if (!watch.receiving) {
+          done('adapter subscriber unavailable', false);
+          return;
+        }
         const verdict = origins(req.headers.origin, req.headers.host);
         if (!verdict.allowed) logRefusal('socket handshake', verdict, req.headers.origin, req.headers.host);
         done(verdict.allowed ? null : verdict.why, verdict.allowed);
@@ -114,7 +117,10 @@ export async function startGateway(config: Config): Promise<Gateway> {
       metrics.trackNamespace(nsp);
       nsp.on('connection', (socket) => {
         // A handshake admitted just before the subscriber dropped must not stay on through the gap.
-        if (!watch.receiving) return void socket.conn.close();
+        if (!watch.receiving) {
+          socket.conn.close();
+          return;
+        }
         trackSocket(socket, gate.presence);
         const user = userOf(socket);
         // Per-user delivery: where the catalog sends events to `user:{id}`, each socket of that user is in it.
@@ -149,7 +155,9 @@ export async function startGateway(config: Config): Promise<Gateway> {
           // io.close() stops accepting, then closes every transport without a socket.io DISCONNECT
           // packet: clients see "transport close" and reconnect (to another gateway behind the
           // load balancer). A server-side disconnect would tell them not to come back.
-          const closed = new Promise<void>((resolve) => io.close(() => resolve()));
+          const closed = new Promise<void>((resolve) => {
+            void io.close(() => resolve());
+          });
           http.closeIdleConnections();
           await closed;
           // Before the runtime: dropping this gateway's presence publishes offline transitions.

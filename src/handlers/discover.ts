@@ -25,6 +25,8 @@ export function discoverHandlers(dir: string): EventHandler[] {
     throw err;
   }
   for (const file of files) {
+    // Synchronous on purpose: the worker knows its handlers before it takes its first job.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const exported = require(path.join(dir, file)) as Record<string, unknown>;
     for (const value of Object.values(exported)) {
       if (!isEventHandler(value)) continue;

@@ -52,7 +52,7 @@ export class InboxReader {
       // From the stream's start, not `$`: entries added before the group existed are work too.
       await this.redis.xgroup('CREATE', this.opts.key, GROUP, '0', 'MKSTREAM');
     } catch (err) {
-      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+      if (!(err as Error).message.includes('BUSYGROUP')) throw err;
     }
     this.loop = this.run();
   }
@@ -73,7 +73,7 @@ export class InboxReader {
         if (entries.length > 0) await this.finish(entries);
         if (entries.length > 0 && entries.length < (this.opts.count ?? 100) && this.opts.lingerMs) await this.pause(this.opts.lingerMs);
       } catch (err) {
-        if (this.closing) return;
+        if (this.isClosing()) return;
         log.warn({ err: (err as Error).message }, 'handler inbox read failed; retrying');
         await new Promise((r) => setTimeout(r, 500));
       }
@@ -88,6 +88,11 @@ export class InboxReader {
         resolve();
       };
     });
+  }
+
+  /** Read through a call: close() sets `closing` while the loop awaits, which narrowing cannot see. */
+  private isClosing(): boolean {
+    return this.closing;
   }
 
   private wake: () => void = () => undefined;

@@ -44,8 +44,8 @@ export interface HandlerRunnerOptions {
   lingerMs: number;
 }
 
-function toHandled(item: EmitItem): HandledEvent<EventName> {
-  return { name: item.event, data: item.data, meta: item.meta } as HandledEvent<EventName>;
+function toHandled(item: EmitItem): HandledEvent {
+  return { name: item.event, data: item.data, meta: item.meta } as HandledEvent;
 }
 
 /** One inbox entry's events: `[index in the batch, event, data, meta without offset]`. */

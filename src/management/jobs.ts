@@ -38,7 +38,7 @@ function describe(queue: QueueKind, job: Job): FailedJob {
     event: events ? [...new Set(events.map((e) => e.event))].join(',') : data?.event,
     eventId: events ? (events[0]?.meta?.id ?? events[0]?.id) : (data?.meta?.id ?? data?.id),
     attemptsMade: job.attemptsMade,
-    failedReason: job.failedReason ?? '',
+    failedReason: job.failedReason,
     failedAt: job.finishedOn,
   };
 }
@@ -55,7 +55,8 @@ function pick(queues: QueuePair, kind: QueueKind | undefined): Array<[QueueKind,
 export async function listFailed(queues: QueuePair, opts: { queue?: QueueKind; limit: number }): Promise<FailedJob[]> {
   const out: FailedJob[] = [];
   for (const [kind, queue] of pick(queues, opts.queue)) {
-    const jobs = await queue.getFailed(0, opts.limit - 1);
+    // A job removed between BullMQ's listing and its fetch comes back as undefined.
+    const jobs: Array<Job | undefined> = await queue.getFailed(0, opts.limit - 1);
     out.push(...jobs.filter((j): j is Job => j !== undefined).map((j) => describe(kind, j)));
   }
   return out.sort((a, b) => (b.failedAt ?? 0) - (a.failedAt ?? 0)).slice(0, opts.limit);
@@ -165,7 +166,7 @@ export class JobControl {
 
   async handlers(): Promise<HandlerSummary> {
     const registered = await readHandlers(this.redis, this.keys);
-    const failedJobs = await this.queues.handlers.getFailed(0, 9_999);
+    const failedJobs: Array<Job | undefined> = await this.queues.handlers.getFailed(0, 9_999);
     const failedBy = new Map<string, number>();
     for (const job of failedJobs) if (job) failedBy.set(job.name, (failedBy.get(job.name) ?? 0) + 1);
     const byEvent: Record<string, number> = {};

@@ -67,7 +67,7 @@ export class Management {
     private readonly queues: OperatorQueues,
     /** Failed jobs, pause/resume, handler introspection. */
     readonly jobs: JobControl,
-    private readonly onClose: () => Promise<void> = async () => undefined,
+    private readonly onClose: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
   /** How many open windows (entries) match, and how many accepted events they hold. */

@@ -73,7 +73,7 @@ export class Presence {
     const id = JSON.stringify([ns, room]);
     let here = this.rooms.get(id);
     const first = !here;
-    if (!here) this.rooms.set(id, (here = new Map()));
+    if (!here) this.rooms.set(id, (here = new Map<string, number>()));
     here.set(userId, (here.get(userId) ?? 0) + 1);
     this.emptied.delete(id);
     this.emptiedBefore.delete(id);
@@ -151,7 +151,7 @@ export class Presence {
     const [state, ...offline] = (await this.scripts.sbPresenceReapUsers(
       k.presenceGateways, k.presenceOnline, k.presenceGateway(gateway), k.presenceReaping, gateway, mode,
     )) as [number, ...string[]];
-    for (const userId of offline) this.opts.onTransition(String(userId), 'offline');
+    for (const userId of offline) this.opts.onTransition(userId, 'offline');
     if (state === 0) return;
     const rooms = await this.opts.redis.smembers(k.presenceGatewayRooms(gateway));
     for (const id of rooms) {

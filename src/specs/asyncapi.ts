@@ -1,4 +1,4 @@
-import { EventMetaSchema, listEvents, resolveRoom, ROOMS, USER_ROOM_NAMESPACES, type Delivery, type EventMeta, type Namespace, type ResolvedEvent } from '../catalog';
+import { EventMetaSchema, listEvents, resolveRoom, ROOMS, USER_ROOM_NAMESPACES, type EventMeta, type Namespace, type ResolvedEvent } from '../catalog';
 import { describeDelivery, exampleOf } from '../catalog/describe';
 import { examplesOf } from '../catalog/fields';
 import { ErrorBodySchema } from '../errors';
@@ -133,7 +133,7 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): Json {
       title: `${mod.name} namespace`,
       description: `${mod.description}\n\n${roomsText(mod.name, events, actions)}`,
       messages,
-      'x-switchboard-rooms': rooms(events, actions, mod.relays as Record<string, RelayDefinition>),
+      'x-switchboard-rooms': rooms(events, actions, mod.relays),
     };
   }
 

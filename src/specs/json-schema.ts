@@ -26,7 +26,8 @@ function params(options: ConvertOptions) {
     unrepresentable: 'any' as const,
     override: (ctx: { zodSchema: unknown; jsonSchema: Json }) => {
       if (ctx.zodSchema !== id) return;
-      for (const key of Object.keys(ctx.jsonSchema)) delete ctx.jsonSchema[key];
+      // Replaced in place: the converter keeps this object, so its keys are cleared, not the object.
+      for (const key of Object.keys(ctx.jsonSchema)) Reflect.deleteProperty(ctx.jsonSchema, key);
       Object.assign(
         ctx.jsonSchema,
         options.io === 'output' ? ID_STRING : { anyOf: [ID_STRING, { type: 'integer', minimum: 0, description: 'a whole number, turned into a string' }] },
@@ -43,7 +44,7 @@ function embeddable(schema: Json): Json {
 
 /** One schema, inline. */
 export function toJsonSchema(schema: z.ZodType, options: ConvertOptions): Json {
-  return embeddable(z.toJSONSchema(schema, params(options)) as Json);
+  return embeddable(z.toJSONSchema(schema, params(options)));
 }
 
 /**
