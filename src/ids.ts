@@ -27,8 +27,13 @@ export function newEventId(now: number = Date.now()): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A safe id or room segment: what may become part of a Redis key, a room name or a channel. */
+export const SEGMENT_RE = /^[A-Za-z0-9_.:@-]{1,128}$/;
 
-export function isEventId(value: unknown): value is string {
-  return typeof value === 'string' && UUID_RE.test(value);
+/** Ids that become part of a key or room name: short, printable, no spaces, braces or '#'. */
+export function isSafeSegment(value: string): boolean {
+  return SEGMENT_RE.test(value);
 }
+
+/** A position in a room's history (a Redis stream id, `<ms>-<seq>`): `meta.offset` and `since`. */
+export const OFFSET_RE = /^\d{1,15}-\d{1,15}$/;

@@ -3,7 +3,7 @@ import { errors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import type { Config } from '../config';
 import { GatewayError } from '../errors';
-import { isSafeSegment } from '../redis/keys';
+import { isSafeSegment } from '../ids';
 import type { SocketUser } from './user';
 
 type TokenConfig = Pick<

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isSafeSegment } from '../redis/keys';
+import { isSafeSegment } from '../ids';
 
 /**
  * Field schemas shared by catalog entries and client actions. Ids become parts of room names and

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { GatewayError } from '../errors';
-import { OFFSET_RE } from '../history/room-history';
 import type { SameShape } from '../same-shape';
-import { isSafeSegment } from '../redis/keys';
+import { isSafeSegment, OFFSET_RE } from '../ids';
 import { catalog } from './events';
 import { ROOMS } from './rooms';
 import { examplesOf } from './fields';

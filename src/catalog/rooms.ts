@@ -1,4 +1,4 @@
-import { isSafeSegment } from '../redis/keys';
+import { isSafeSegment } from '../ids';
 import type { RoomParams } from './define';
 
 /**

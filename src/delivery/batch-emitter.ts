@@ -50,8 +50,9 @@ export type EmitObserver = (result: BatchEmitResult) => void;
 /**
  * Emits batches into namespace rooms on every gateway by publishing the messages the Socket.IO
  * Redis adapter listens for, with one Lua call per batch (history append + PUBLISH per event, in
- * batch order), see lua/emit-batch-n.lua. Each message is msgpack-encoded once, here; the history
- * keeps those same bytes.
+ * batch order), see lua/emit-batch-n.lua. Each message is msgpack-encoded once, here, and the
+ * history keeps those same bytes; an event that has handlers is JSON-encoded a second time, for the
+ * handler inbox (handlerWork).
  *
  * Why not @socket.io/redis-emitter: its emit does not return the PUBLISH promise, so a publish
  * lost while Redis is away would still count as delivered; here the worker awaits it, and a failed

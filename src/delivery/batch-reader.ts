@@ -2,7 +2,7 @@ import { lookupEvent, type EventMeta } from '../catalog';
 import { CATALOG_VERSION } from '../catalog/version';
 import { GatewayError } from '../errors';
 import type { Envelope } from '../events/envelope';
-import { isSafeSegment } from '../redis/keys';
+import { isSafeSegment } from '../ids';
 import { DeliveryBatchSchema } from './batch';
 import type { EmitItem } from './batch-emitter';
 

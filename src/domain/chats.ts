@@ -33,11 +33,6 @@ export async function postChatMessage(
   return { message, eventId: id };
 }
 
-export async function recentChatMessages(rt: Pick<Runtime, 'redis' | 'keys'>, chatId: string, limit = 50): Promise<ChatMessage[]> {
-  const rows = await rt.redis.lrange(rt.keys.chatMessages(chatId), 0, Math.max(0, limit - 1));
-  return rows.map((row) => JSON.parse(row) as ChatMessage);
-}
-
 /**
  * Replaces a chat's member list. From then on only members may join `chat:{chatId}`; an empty
  * list opens the chat to every authenticated user again.

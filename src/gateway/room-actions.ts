@@ -3,7 +3,7 @@ import { roomOf, ROOMS } from '../catalog';
 import { id, withExamples } from '../catalog/fields';
 import { userOf } from '../auth/user';
 import { GatewayError } from '../errors';
-import { OFFSET_RE } from '../history/room-history';
+import { OFFSET_RE } from '../ids';
 import { action, type ActionContext } from './action';
 
 /**

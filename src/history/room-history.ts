@@ -3,8 +3,6 @@ import type { EventMeta } from '../catalog';
 import { decodeStoredMessage } from '../delivery/adapter-message';
 import type { Keys } from '../redis/keys';
 
-/** A stream id as clients hold it in `meta.offset`: `<ms>-<seq>`. */
-export const OFFSET_RE = /^\d{1,15}-\d{1,15}$/;
 
 export interface ReplayedEvent {
   event: string;

@@ -3,14 +3,7 @@
  * isolate runs and deployments can share a Redis. The README lists each key's role.
  */
 import { createHash } from 'node:crypto';
-
-/** A safe id or room segment (exported for the specs, which show it as a pattern). */
-export const SEGMENT_RE = /^[A-Za-z0-9_.:@-]{1,128}$/;
-
-/** Ids that become part of a key or room name: short, printable, no spaces, braces or '#'. */
-export function isSafeSegment(value: string): boolean {
-  return SEGMENT_RE.test(value);
-}
+import { isSafeSegment } from '../ids';
 
 function segment(value: string): string {
   if (!isSafeSegment(value)) throw new Error(`unsafe key segment: ${JSON.stringify(value)}`);

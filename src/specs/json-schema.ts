@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { id } from '../catalog/fields';
-import { SEGMENT_RE } from '../redis/keys';
+import { SEGMENT_RE } from '../ids';
 
 /** A JSON Schema (or any JSON object) as the documents hold it. */
 export type Json = Record<string, unknown>;

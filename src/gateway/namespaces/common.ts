@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { withExamples } from '../../catalog/fields';
-import { isSafeSegment } from '../../redis/keys';
+import { isSafeSegment } from '../../ids';
 import { action } from '../action';
 import { presenceNs } from '../presence-hooks';
 import { requireAllowed } from '../room-actions';
