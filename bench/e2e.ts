@@ -9,9 +9,10 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { BenchStack, type RunResult } from './lib/harness';
+import { orderRoomSetup } from './lib/order-room-setup';
 import type { Path } from './lib/protocol';
 import { median, ratio, round } from './lib/stats';
-import { runFacts, medianCost, writeResult } from './lib/report';
+import { medianCost, writeResult } from './lib/report';
 
 export interface E2eOptions {
   redisUrl: string;
@@ -183,13 +184,7 @@ export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown
     const result = {
       scenario: 'e2e',
       setup: {
-        ...runFacts(loadBefore),
-        ...(await stack.redisFacts()),
-        clients: opts.clients,
-        clientProcesses: opts.clientProcesses,
-        room: 'order:bench on /orders',
-        event: 'order_status_changed (delivery immediate)',
-        workerConcurrency: stack.config.WORKER_CONCURRENCY,
+        ...(await orderRoomSetup(stack, loadBefore, { clients: opts.clients, clientProcesses: opts.clientProcesses })),
         auth: `AUTH_MODE=${stack.config.AUTH_MODE}; one JWT per client (distinct users, role admin), verified at the handshake; rate limits as configured (socket ${stack.config.RATE_SOCKET_PER_SEC}/s, user ${stack.config.RATE_USER_PER_SEC}/s); clients send only their join`,
         clockOffsetsMs,
         http: `http: POST /api/events, one event per request; http-batch: POST /api/events/batch, the events of one 2 ms producer tick per request; node:http keep-alive agent (64 sockets) in the producer, bearer PUBLISH_TOKEN; gateway env ${JSON.stringify(HTTP_LIMIT_ENV)}`,

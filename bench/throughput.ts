@@ -9,8 +9,9 @@
 import os from 'node:os';
 import { brief } from './e2e';
 import { BenchStack, type RunResult } from './lib/harness';
+import { orderRoomSetup } from './lib/order-room-setup';
 import type { Path } from './lib/protocol';
-import { runFacts, medianCost, writeResult } from './lib/report';
+import { medianCost, writeResult } from './lib/report';
 import { median, ratio, round } from './lib/stats';
 
 export interface ThroughputOptions {
@@ -90,12 +91,7 @@ export async function runThroughput(opts: ThroughputOptions, outFile: string): P
     const result = {
       scenario: 'throughput',
       setup: {
-        ...runFacts(loadBefore),
-        ...(await stack.redisFacts()),
-        clients: 1,
-        room: 'order:bench on /orders',
-        event: 'order_status_changed (delivery immediate)',
-        workerConcurrency: stack.config.WORKER_CONCURRENCY,
+        ...(await orderRoomSetup(stack, loadBefore, { clients: 1 })),
         sending: `as fast as possible for ${opts.durationS} s: queued via EventManager.emitToOrder with at most ${opts.maxInFlight} emits not yet accepted; emitter via @socket.io/redis-emitter, yielding every ${opts.yieldEvery} emits, at most ${opts.maxInFlight} publishes ahead of a PING; both yield every ${opts.yieldEvery} sends`,
         delivered: 'distinct events received by the client / (last receipt - first send); after the producer stops, the run waits until the client has every event or nothing arrived for 3 s',
         latency: 'client receive time - producer send time (send time in data.note); includes the time an event waits behind the backlog',

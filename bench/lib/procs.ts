@@ -1,6 +1,5 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { Reply, Request } from './protocol';
 
 /**
@@ -156,17 +155,6 @@ export function serve(handlers: Record<string, (args: never) => unknown>): void 
   });
   // The parent going away (even by SIGKILL) closes the channel: do not linger.
   process.on('disconnect', () => process.exit(0));
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc; NaN where unreadable. */

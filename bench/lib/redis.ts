@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
-import { freePort, Proc } from './procs';
+import { freePort } from './free-port';
+import { Proc } from './procs';
 import { round } from './stats';
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { GatewayError } from '../../src/errors';
-import { jsonOption, printJson, wantsJson, withManagement } from './output';
+import { jsonOption, readAndPrint } from './output';
 
 /** `sb emit --force <event> --target JSON --data JSON`: validate with the catalog, emit at once. */
 export function registerEmit(program: Command): void {
@@ -13,11 +13,13 @@ export function registerEmit(program: Command): void {
     .requiredOption('--data <json>', 'the payload, checked against the catalog schema')
     .action(function (this: Command, event: string) {
       const opts = this.opts<{ force?: boolean; target?: string; data: string }>();
-      return withManagement(async (m) => {
-        if (!opts.force) throw new GatewayError('invalid_argument', 'emit bypasses throttling: add --force (normal events go through the API)');
-        const result = await m.forceEmit(event, jsonOption(opts.data, '--data'), jsonOption(opts.target, '--target'));
-        if (wantsJson(this)) printJson(result);
-        else process.stdout.write(`queued ${event} for ${result.namespace} ${result.room} (id ${result.id}; a worker emits it at once, bypassing the throttle)\n`);
-      });
+      return readAndPrint(
+        this,
+        (m) => {
+          if (!opts.force) throw new GatewayError('invalid_argument', 'emit bypasses throttling: add --force (normal events go through the API)');
+          return m.forceEmit(event, jsonOption(opts.data, '--data'), jsonOption(opts.target, '--target'));
+        },
+        (result) => process.stdout.write(`queued ${event} for ${result.namespace} ${result.room} (id ${result.id}; a worker emits it at once, bypassing the throttle)\n`),
+      );
     });
 }

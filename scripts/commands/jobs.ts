@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { GatewayError } from '../../src/errors';
 import { QUEUE_KINDS, type QueueKind, type QueueStatus } from '../../src/management/jobs';
 import { positiveInt } from './args';
-import { printJson, printTable, wantsJson, withManagement } from './output';
+import { printTable, readAndPrint } from './output';
 
 const queueOption = () => new Option('--queue <queue>', 'only this queue').choices([...QUEUE_KINDS]);
 
@@ -23,14 +23,15 @@ export function registerJobs(program: Command): void {
     .option('--limit <n>', 'at most this many (1-1000)', positiveInt, 50)
     .action(function (this: Command) {
       const opts = this.opts<{ queue?: QueueKind; limit: number }>();
-      return withManagement(async (m) => {
-        const jobs = await m.jobs.listFailed(opts);
-        if (wantsJson(this)) return printJson(jobs);
-        printTable(
-          jobs.map((j) => ({ ...j, failedAt: j.failedAt ? new Date(j.failedAt).toISOString() : undefined })),
-          ['queue', 'id', 'name', 'event', 'attemptsMade', 'failedAt', 'failedReason'],
-        );
-      });
+      return readAndPrint(
+        this,
+        (m) => m.jobs.listFailed(opts),
+        (jobs) =>
+          printTable(
+            jobs.map((j) => ({ ...j, failedAt: j.failedAt ? new Date(j.failedAt).toISOString() : undefined })),
+            ['queue', 'id', 'name', 'event', 'attemptsMade', 'failedAt', 'failedReason'],
+          ),
+      );
     });
   failed
     .command('retry')
@@ -40,13 +41,15 @@ export function registerJobs(program: Command): void {
     .option('--id <id>', 'one job, as shown by failed list')
     .action(function (this: Command) {
       const opts = this.opts<{ queue?: QueueKind; id?: string; all?: boolean }>();
-      return withManagement(async (m) => {
-        if (!opts.all && opts.id === undefined) throw new GatewayError('invalid_argument', 'failed retry needs --all or --queue <queue> --id <id>');
-        if (opts.id !== undefined && !opts.queue) throw new GatewayError('invalid_argument', 'failed retry --id needs --queue delivery|handlers');
-        const result = await m.jobs.retryFailed(opts.all ? { all: true, queue: opts.queue } : { queue: opts.queue as QueueKind, id: opts.id as string });
-        if (wantsJson(this)) printJson(result);
-        else process.stdout.write(`retried ${result.retried} jobs\n`);
-      });
+      return readAndPrint(
+        this,
+        (m) => {
+          if (!opts.all && opts.id === undefined) throw new GatewayError('invalid_argument', 'failed retry needs --all or --queue <queue> --id <id>');
+          if (opts.id !== undefined && !opts.queue) throw new GatewayError('invalid_argument', 'failed retry --id needs --queue delivery|handlers');
+          return m.jobs.retryFailed(opts.all ? { all: true, queue: opts.queue } : { queue: opts.queue as QueueKind, id: opts.id as string });
+        },
+        (result) => process.stdout.write(`retried ${result.retried} jobs\n`),
+      );
     });
 
   const queue = program.command('queue').description('the delivery and handler queues');
@@ -54,11 +57,7 @@ export function registerJobs(program: Command): void {
     .command('status')
     .description('job counts and whether processing is paused')
     .action(function (this: Command) {
-      return withManagement(async (m) => {
-        const status = await m.jobs.status();
-        if (wantsJson(this)) printJson(status);
-        else printStatus(status);
-      });
+      return readAndPrint(this, (m) => m.jobs.status(), printStatus);
     });
   for (const [name, paused, what] of [
     ['pause', true, 'stop processing on every worker; accepted events keep queuing'],
@@ -70,11 +69,7 @@ export function registerJobs(program: Command): void {
       .addOption(queueOption())
       .action(function (this: Command) {
         const opts = this.opts<{ queue?: QueueKind }>();
-        return withManagement(async (m) => {
-          const status = await m.jobs.setPaused(paused, opts.queue);
-          if (wantsJson(this)) printJson(status);
-          else printStatus(status);
-        });
+        return readAndPrint(this, (m) => m.jobs.setPaused(paused, opts.queue), printStatus);
       });
   }
 
@@ -82,12 +77,14 @@ export function registerJobs(program: Command): void {
     .command('handlers')
     .description('server-side handlers the workers loaded, per event, with failed job counts')
     .action(function (this: Command) {
-      return withManagement(async (m) => {
-        const summary = await m.jobs.handlers();
-        if (wantsJson(this)) return printJson(summary);
-        printTable(summary.handlers, ['name', 'events', 'failed']);
-        const events = Object.entries(summary.byEvent).map(([event, handlers]) => `${event}=${handlers}`);
-        if (events.length > 0) process.stdout.write(`handlers per event: ${events.join(' ')}\n`);
-      });
+      return readAndPrint(
+        this,
+        (m) => m.jobs.handlers(),
+        (summary) => {
+          printTable(summary.handlers, ['name', 'events', 'failed']);
+          const events = Object.entries(summary.byEvent).map(([event, handlers]) => `${event}=${handlers}`);
+          if (events.length > 0) process.stdout.write(`handlers per event: ${events.join(' ')}\n`);
+        },
+      );
     });
 }

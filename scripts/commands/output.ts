@@ -58,6 +58,18 @@ export async function withManagement(work: (m: Management) => Promise<void>): Pr
   await management.close();
 }
 
+/**
+ * What most commands do: `read` from the management core (inside withManagement, so its errors
+ * exit like any other), then print the answer as JSON under --json, else as `show` lays it out.
+ */
+export function readAndPrint<T>(cmd: Command, read: (m: Management) => Promise<T>, show: (answer: T) => void): Promise<void> {
+  return withManagement(async (m) => {
+    const answer = await read(m);
+    if (wantsJson(cmd)) printJson(answer);
+    else show(answer);
+  });
+}
+
 /** Parses a JSON option, or fails with `invalid_argument` naming the option. */
 export function jsonOption(value: string | undefined, name: string): unknown {
   if (value === undefined) return undefined;

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { positiveInt } from './args';
 import { GatewayError } from '../../src/errors';
-import { printJson, printTable, wantsJson, withManagement } from './output';
+import { printTable, readAndPrint } from './output';
 
 const LIST_COLUMNS = ['key', 'event', 'namespace', 'room', 'count', 'ageMs', 'mode'];
 
@@ -13,11 +13,11 @@ export function registerPending(program: Command): void {
 
   filters(pending.command('count').description('how many pending entries (and events in them)')).action(function (this: Command) {
     const opts = this.opts<{ namespace?: string; event?: string }>();
-    return withManagement(async (m) => {
-      const count = await m.pendingCount(opts);
-      if (wantsJson(this)) printJson(count);
-      else process.stdout.write(`${count.entries} pending entries holding ${count.events} events\n`);
-    });
+    return readAndPrint(
+      this,
+      (m) => m.pendingCount(opts),
+      (count) => process.stdout.write(`${count.entries} pending entries holding ${count.events} events\n`),
+    );
   });
 
   filters(pending.command('list').description('pending entries, oldest first'))
@@ -25,12 +25,14 @@ export function registerPending(program: Command): void {
     .option('--cursor <c>', 'next page: the nextCursor of the previous page')
     .action(function (this: Command) {
       const opts = this.opts<{ namespace?: string; event?: string; limit: number; cursor?: string }>();
-      return withManagement(async (m) => {
-        const page = await m.listPending(opts);
-        if (wantsJson(this)) return printJson(page);
-        printTable(page.items as unknown as Record<string, unknown>[], LIST_COLUMNS);
-        if (page.nextCursor) process.stdout.write(`more: --cursor ${page.nextCursor}\n`);
-      });
+      return readAndPrint(
+        this,
+        (m) => m.listPending(opts),
+        (page) => {
+          printTable(page.items as unknown as Record<string, unknown>[], LIST_COLUMNS);
+          if (page.nextCursor) process.stdout.write(`more: --cursor ${page.nextCursor}\n`);
+        },
+      );
     });
 
   pending
@@ -40,13 +42,15 @@ export function registerPending(program: Command): void {
     .option('--key <key>', 'one entry, e.g. social:post_liked:post:1')
     .action(function (this: Command) {
       const opts = this.opts<{ all?: boolean; key?: string }>();
-      return withManagement(async (m) => {
-        if (!opts.all && opts.key === undefined) throw new GatewayError('invalid_argument', 'pending flush needs --all or --key <key>');
-        const progress = (done: number, total: number) => process.stderr.write(`flushed ${done}/${total} entries\n`);
-        const result = await m.flushPending(opts.all ? { all: true } : { key: opts.key as string }, opts.all ? progress : undefined);
-        if (wantsJson(this)) printJson(result);
-        else process.stdout.write(`flushed ${result.entries} entries (${result.events} events)\n`);
-      });
+      return readAndPrint(
+        this,
+        (m) => {
+          if (!opts.all && opts.key === undefined) throw new GatewayError('invalid_argument', 'pending flush needs --all or --key <key>');
+          const progress = (done: number, total: number) => process.stderr.write(`flushed ${done}/${total} entries\n`);
+          return m.flushPending(opts.all ? { all: true } : { key: opts.key as string }, opts.all ? progress : undefined);
+        },
+        (result) => process.stdout.write(`flushed ${result.entries} entries (${result.events} events)\n`),
+      );
     });
 
   pending
@@ -55,10 +59,10 @@ export function registerPending(program: Command): void {
     .requiredOption('--key <key>', 'the entry, e.g. social:post_liked:post:1')
     .action(function (this: Command) {
       const { key } = this.opts<{ key: string }>();
-      return withManagement(async (m) => {
-        const { dropped } = await m.dropPending({ key });
-        if (wantsJson(this)) printJson({ dropped });
-        else process.stdout.write(`dropped ${dropped.key}: ${dropped.count} ${dropped.event} events (${dropped.mode})\n`);
-      });
+      return readAndPrint(
+        this,
+        (m) => m.dropPending({ key }),
+        ({ dropped }) => process.stdout.write(`dropped ${dropped.key}: ${dropped.count} ${dropped.event} events (${dropped.mode})\n`),
+      );
     });
 }

@@ -1,6 +1,6 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import type { HttpOperation } from './operation';
+import { probeResponses, type HttpOperation } from './operation';
 import type { Readiness } from '../health/readiness';
 import type { MetricsSource } from '../metrics/server';
 
@@ -68,25 +68,25 @@ const ReadinessBody = z.object({
   }),
 });
 
+/** What probes and scrapers call: no token, tagged `health`. */
+export const PUBLIC_HEALTH = { tag: 'health', auth: 'none' } as const;
+
 export const monitoringOperations: HttpOperation[] = [
   {
+    ...PUBLIC_HEALTH,
     method: 'get',
     path: '/readyz',
     operationId: 'readiness',
-    tag: 'health',
-    auth: 'none',
     summary: 'Can this gateway deliver? Redis commands work and its adapter subscription receives',
     description: 'Workers answer the same on their metrics port (METRICS_PORT). A load balancer routes only to gateways that answer 200.',
-    response: { status: 200, description: 'every check is `ok`', schema: ReadinessBody },
-    otherResponses: { 503: { description: 'a check failed; `checks` names it', schema: ReadinessBody } },
+    ...probeResponses(ReadinessBody, 'every check is `ok`', 'a check failed; `checks` names it'),
     errors: [],
   },
   {
+    ...PUBLIC_HEALTH,
     method: 'get',
     path: '/metrics',
     operationId: 'metrics',
-    tag: 'health',
-    auth: 'none',
     summary: 'Prometheus metrics of this gateway (every name starts with switchboard_)',
     description: 'Counts and histograms with bounded labels (event, action, namespace, reason, route), never rooms or users. Workers serve theirs on METRICS_PORT.',
     response: { status: 200, description: 'the Prometheus text format', schema: z.string(), contentType: 'text/plain; version=0.0.4' },

@@ -64,3 +64,11 @@ export const EventId = z.string().meta({ description: 'the event id: the `meta.i
 
 /** `202 { id }`: accepted for delivery. */
 export const Accepted = z.object({ id: EventId });
+
+/**
+ * The answers of a health probe: 200 when every check passes, else 503 with the same body, so a
+ * load balancer can route on the status alone.
+ */
+export function probeResponses(schema: z.ZodType, up: string, down: string): Pick<HttpOperation, 'response' | 'otherResponses'> {
+  return { response: { status: 200, description: up, schema }, otherResponses: { 503: { description: down, schema } } };
+}

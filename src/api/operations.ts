@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { consoleOperations } from '../console/routes';
-import { monitoringOperations } from './monitoring';
-import type { HttpOperation } from './operation';
+import { monitoringOperations, PUBLIC_HEALTH } from './monitoring';
+import { probeResponses, type HttpOperation } from './operation';
 import { dashboardOperations } from './routes/dashboards';
 import { adminOperations } from './routes/admin';
 import { domainOperations } from './routes/domain';
@@ -16,14 +16,12 @@ const Health = z.object({
 /** Routes the app defines itself (src/api/app.ts and routes/specs.ts). */
 const gatewayOperations: HttpOperation[] = [
   {
+    ...PUBLIC_HEALTH,
     method: 'get',
     path: '/healthz',
     operationId: 'health',
-    tag: 'health',
-    auth: 'none',
     summary: 'Is this gateway up and its Redis answering?',
-    response: { status: 200, description: 'Redis answers PING', schema: Health },
-    otherResponses: { 503: { description: 'Redis does not answer', schema: Health } },
+    ...probeResponses(Health, 'Redis answers PING', 'Redis does not answer'),
     errors: [],
   },
   {

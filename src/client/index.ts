@@ -13,17 +13,7 @@ import { Manager } from 'socket.io-client';
 import { SwitchboardError } from './errors';
 import { NamespaceClient, type Shared } from './namespace';
 import { ROOM_KINDS, type RoomOf } from './rooms';
-import type {
-  ActionNameOf,
-  ClientOptions,
-  ClientStats,
-  EventNameOf,
-  HandlerOf,
-  JoinResult,
-  Namespace,
-  PayloadOfAction,
-  ResultOfAction,
-} from './types';
+import type { ActionNameOf, ClientOptions, ClientStats, EventNameOf, HandlerOf, JoinResult, Namespace, PayloadOfAction, ResultOfAction } from './types';
 
 export { SwitchboardError } from './errors';
 export { NamespaceClient, NO_OFFSET_REASON, SLOW_CONSUMER, SLOW_CONSUMER_CLOSE_CODE } from './namespace';

@@ -1,8 +1,9 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge } from 'prom-client';
 import type { Namespace as IoNamespace, Socket } from 'socket.io';
 import { disconnectedForFlooding } from '../gateway/event-guard';
 import { closedAsSlowConsumer } from '../gateway/outbound-cap';
-import { createRegistry, PREFIX, registerDeploymentGauges, type DeploymentSource } from './registry';
+import { ProcessMetrics } from './process-metrics';
+import { PREFIX } from './registry';
 
 /** socket.io's disconnect reasons; anything else (a future version's) is counted as `other`. */
 const SOCKET_IO_REASONS: ReadonlySet<string> = new Set([
@@ -26,39 +27,35 @@ export const RATE_LIMITED = 'rate_limited';
  * gateway wires in; labels are namespace names, catalog event names, action names of the
  * namespace modules, error codes and express route patterns: never rooms, users or ids.
  */
-export class GatewayMetrics {
-  readonly registry: Registry = createRegistry();
+export class GatewayMetrics extends ProcessMetrics {
   private readonly namespaces: IoNamespace[] = [];
 
-  private readonly accepted = new Counter({
-    name: `${PREFIX}events_accepted_total`,
-    help: 'Events the EventManager accepted (stored for delivery, immediate or into a throttle window)',
-    labelNames: ['event'] as const,
-    registers: [this.registry],
-  });
+  private readonly accepted = this.counter(
+    'events_accepted_total',
+    'Events the EventManager accepted (stored for delivery, immediate or into a throttle window)',
+    ['event'],
+  );
 
-  private readonly disconnects = new Counter({
-    name: `${PREFIX}socket_disconnects_total`,
-    help: "Socket disconnects by reason: socket.io's reasons, slow_consumer (MAX_CLIENT_BUFFER_BYTES), rate_limited (flooding)",
-    labelNames: ['reason'] as const,
-    registers: [this.registry],
-  });
+  private readonly disconnects = this.counter(
+    'socket_disconnects_total',
+    "Socket disconnects by reason: socket.io's reasons, slow_consumer (MAX_CLIENT_BUFFER_BYTES), rate_limited (flooding)",
+    ['reason'],
+  );
 
-  private readonly actions = new Counter({
-    name: `${PREFIX}client_actions_total`,
-    help: 'Client actions by namespace, action and result (ok or the error code); unknown action names count as action="unknown"',
-    labelNames: ['namespace', 'action', 'result'] as const,
-    registers: [this.registry],
-  });
+  private readonly actions = this.counter(
+    'client_actions_total',
+    'Client actions by namespace, action and result (ok or the error code); unknown action names count as action="unknown"',
+    ['namespace', 'action', 'result'],
+  );
 
-  private readonly http = new Counter({
-    name: `${PREFIX}http_requests_total`,
-    help: 'HTTP requests by express route pattern (unmatched: answered before or without a route) and status',
-    labelNames: ['route', 'status'] as const,
-    registers: [this.registry],
-  });
+  private readonly http = this.counter(
+    'http_requests_total',
+    'HTTP requests by express route pattern (unmatched: answered before or without a route) and status',
+    ['route', 'status'],
+  );
 
   constructor() {
+    super();
     const namespaces = this.namespaces;
     new Gauge({
       name: `${PREFIX}sockets_connected`,
@@ -69,11 +66,6 @@ export class GatewayMetrics {
         for (const nsp of namespaces) this.set({ namespace: nsp.name }, nsp.sockets.size);
       },
     });
-  }
-
-  /** Pending windows and queue counts, read from Redis on scrape. */
-  observeDeployment(source: DeploymentSource): void {
-    registerDeploymentGauges(this.registry, source);
   }
 
   /** Hook of the EventManager: one event accepted. */
@@ -100,14 +92,6 @@ export class GatewayMetrics {
   /** Hook of the HTTP app, once per answered request. */
   httpRequest(route: string, status: number): void {
     this.http.inc({ route, status: String(status) });
-  }
-
-  get contentType(): string {
-    return this.registry.contentType;
-  }
-
-  text(): Promise<string> {
-    return this.registry.metrics();
   }
 }
 

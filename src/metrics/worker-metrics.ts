@@ -1,27 +1,20 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Histogram } from 'prom-client';
 import type { BatchEmitResult } from '../delivery/batch-emitter';
-import { createRegistry, DELIVERY_BUCKETS, eventLabel, PREFIX, registerDeploymentGauges, type DeploymentSource } from './registry';
+import { ProcessMetrics } from './process-metrics';
+import { DELIVERY_BUCKETS, eventLabel, PREFIX } from './registry';
 
 /**
  * The metrics of one worker process, on a registry of its own. Each method is one hook the worker
  * wires in; the `event` label is a catalog name (or `unknown`), never a room or an id.
  */
-export class WorkerMetrics {
-  readonly registry: Registry = createRegistry();
+export class WorkerMetrics extends ProcessMetrics {
+  private readonly delivered = this.counter(
+    'events_delivered_total',
+    'Events published to the gateways (a throttle window counts once; a re-run that published nothing does not count)',
+    ['event'],
+  );
 
-  private readonly delivered = new Counter({
-    name: `${PREFIX}events_delivered_total`,
-    help: 'Events published to the gateways (a throttle window counts once; a re-run that published nothing does not count)',
-    labelNames: ['event'] as const,
-    registers: [this.registry],
-  });
-
-  private readonly failed = new Counter({
-    name: `${PREFIX}events_failed_total`,
-    help: 'Events set aside as undeliverable, or in a delivery job that failed for good',
-    labelNames: ['event'] as const,
-    registers: [this.registry],
-  });
+  private readonly failed = this.counter('events_failed_total', 'Events set aside as undeliverable, or in a delivery job that failed for good', ['event']);
 
   private readonly latency = new Histogram({
     name: `${PREFIX}delivery_seconds`,
@@ -29,11 +22,6 @@ export class WorkerMetrics {
     buckets: DELIVERY_BUCKETS,
     registers: [this.registry],
   });
-
-  /** Pending windows and queue counts, read from Redis on scrape. */
-  observeDeployment(source: DeploymentSource): void {
-    registerDeploymentGauges(this.registry, source);
-  }
 
   /**
    * Hook of the emitter, after its script returned. Events of a throttle window (`meta.coalesced`)
@@ -51,13 +39,5 @@ export class WorkerMetrics {
   /** Hook of the worker and the flusher: events that can never be delivered (another catalog refused them). */
   undeliverable(event: unknown, count = 1): void {
     this.failed.inc({ event: eventLabel(event) }, count);
-  }
-
-  get contentType(): string {
-    return this.registry.contentType;
-  }
-
-  text(): Promise<string> {
-    return this.registry.metrics();
   }
 }

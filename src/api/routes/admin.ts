@@ -93,6 +93,17 @@ true satisfies SameShape<Omit<z.output<typeof PendingEntry>, 'namespace'>, Omit<
 true satisfies SameShape<z.output<typeof QueueStatusList>[number], QueueStatus>;
 true satisfies SameShape<z.output<typeof Handlers>, HandlerSummary>;
 
+/** `POST /admin/queue/pause` and `/resume`: one route, but for which way it switches. */
+const QUEUE_SWITCHES = [
+  {
+    verb: 'pause',
+    paused: true,
+    summary: 'Pause processing',
+    description: 'BullMQ global pause of one queue or all: events keep being accepted and are delivered once resumed.',
+  },
+  { verb: 'resume', paused: false, summary: 'Resume processing', description: 'Resumes one queue or all; everything queued while paused is delivered.' },
+] as const;
+
 /**
  * `/admin/...`: the management core over HTTP, behind `Authorization: Bearer <ADMIN_TOKEN>`.
  * With no ADMIN_TOKEN configured every request is refused.
@@ -139,12 +150,11 @@ export function adminRoutes(rt: Runtime): Router {
   r.get('/queue', async (_req, res) => {
     res.json(await m.jobs.status());
   });
-  r.post('/queue/pause', async (req, res) => {
-    res.json(await m.jobs.setPaused(true, parse(PauseBody, req.body ?? {}, 'body').queue));
-  });
-  r.post('/queue/resume', async (req, res) => {
-    res.json(await m.jobs.setPaused(false, parse(PauseBody, req.body ?? {}, 'body').queue));
-  });
+  for (const { verb, paused } of QUEUE_SWITCHES) {
+    r.post(`/queue/${verb}`, async (req, res) => {
+      res.json(await m.jobs.setPaused(paused, parse(PauseBody, req.body ?? {}, 'body').queue));
+    });
+  }
   r.get('/handlers', async (_req, res) => {
     res.json(await m.jobs.handlers());
   });
@@ -152,6 +162,22 @@ export function adminRoutes(rt: Runtime): Router {
 }
 
 const ADMIN = { tag: 'admin', auth: 'admin' } as const;
+
+/** The document entry of one QUEUE_SWITCHES route. */
+function queueSwitchOperation({ verb, summary, description }: (typeof QUEUE_SWITCHES)[number]): HttpOperation {
+  return {
+    ...ADMIN,
+    method: 'post',
+    path: `/admin/queue/${verb}`,
+    operationId: `${verb}Queue`,
+    summary,
+    description,
+    body: PauseBody,
+    bodyOptional: true,
+    response: { status: 200, description: 'the queues after the change', schema: QueueStatusList },
+    errors: ['invalid_payload'],
+  };
+}
 
 export const adminOperations: HttpOperation[] = [
   {
@@ -241,30 +267,7 @@ export const adminOperations: HttpOperation[] = [
     response: { status: 200, description: 'one entry per queue', schema: QueueStatusList },
     errors: [],
   },
-  {
-    ...ADMIN,
-    method: 'post',
-    path: '/admin/queue/pause',
-    operationId: 'pauseQueue',
-    summary: 'Pause processing',
-    description: 'BullMQ global pause of one queue or all: events keep being accepted and are delivered once resumed.',
-    body: PauseBody,
-    bodyOptional: true,
-    response: { status: 200, description: 'the queues after the change', schema: QueueStatusList },
-    errors: ['invalid_payload'],
-  },
-  {
-    ...ADMIN,
-    method: 'post',
-    path: '/admin/queue/resume',
-    operationId: 'resumeQueue',
-    summary: 'Resume processing',
-    description: 'Resumes one queue or all; everything queued while paused is delivered.',
-    body: PauseBody,
-    bodyOptional: true,
-    response: { status: 200, description: 'the queues after the change', schema: QueueStatusList },
-    errors: ['invalid_payload'],
-  },
+  ...QUEUE_SWITCHES.map(queueSwitchOperation),
   {
     ...ADMIN,
     method: 'get',
