@@ -1,5 +1,6 @@
 import type { RedisClient } from '../redis/connections';
 import type { Keys } from '../redis/keys';
+import { matchRoom, ROOMS } from '../catalog/rooms';
 import { isAdmin, type SocketUser } from './user';
 
 /** Decides whether a user may join (or look at the presence of) a room. One call per join. */
@@ -9,16 +10,16 @@ export interface RoomAuthorizer {
 
 /** Rooms anonymous sockets may use when AUTH_MODE=anonymous. */
 export function isPublicRoom(room: string): boolean {
-  return room.startsWith('post:');
+  return matchRoom(ROOMS.post, room) !== undefined;
 }
 
 /**
- * The default rules:
- * - `user:{id}`: only that user;
- * - `order:{id}`: the owner recorded by the API, or an admin;
+ * The default rules, by the catalog's room templates:
+ * - `user:{userId}`: only that user;
+ * - `order:{orderId}`: the owner recorded by the API, or an admin;
  * - `admin`: role admin;
- * - `post:{id}`, `presence`: any authenticated user (posts also anonymous ones: public rooms);
- * - `chat:{id}`: any authenticated user, or only its members once the chat has a member list;
+ * - `post:{postId}`, `presence`: any authenticated user (posts also anonymous ones: public rooms);
+ * - `chat:{chatId}`: any authenticated user, or only its members once the chat has a member list;
  * - anything else: nobody.
  */
 export class DefaultRoomAuthorizer implements RoomAuthorizer {
@@ -27,22 +28,15 @@ export class DefaultRoomAuthorizer implements RoomAuthorizer {
   async canJoin(user: SocketUser, room: string): Promise<boolean> {
     if (isPublicRoom(room)) return true;
     if (user.anonymous) return false;
-    const [kind, ...rest] = room.split(':');
-    const id = rest.join(':');
-    switch (kind) {
-      case 'user':
-        return id === user.id;
-      case 'order':
-        return isAdmin(user) || (id !== '' && (await this.deps.redis.get(this.deps.keys.orderOwner(id))) === user.id);
-      case 'admin':
-        return rest.length === 0 && isAdmin(user);
-      case 'presence':
-        return rest.length === 0;
-      case 'chat':
-        return id !== '' && (await this.isChatMember(id, user.id));
-      default:
-        return false;
-    }
+    const own = matchRoom(ROOMS.user, room);
+    if (own) return own.userId === user.id;
+    const order = matchRoom(ROOMS.order, room);
+    if (order) return isAdmin(user) || (await this.deps.redis.get(this.deps.keys.orderOwner(order.orderId as string))) === user.id;
+    if (matchRoom(ROOMS.admin, room)) return isAdmin(user);
+    if (matchRoom(ROOMS.presence, room)) return true;
+    const chat = matchRoom(ROOMS.chat, room);
+    if (chat) return this.isChatMember(chat.chatId as string, user.id);
+    return false;
   }
 
   private async isChatMember(chatId: string, userId: string): Promise<boolean> {

@@ -22,3 +22,22 @@ export function roomOf<T extends string>(template: T, params: RoomParams<T>): st
     return value;
   });
 }
+
+const templateMatchers = new Map<string, RegExp>();
+
+/**
+ * The inverse of roomOf: `matchRoom(ROOMS.order, 'order:7')` -> `{ orderId: '7' }`; undefined for
+ * a room of another shape. Each param must be a safe id, as roomOf requires.
+ */
+export function matchRoom(template: string, room: string): Record<string, string> | undefined {
+  let re = templateMatchers.get(template);
+  if (!re) {
+    const pattern = template
+      .split(/(\{[A-Za-z][A-Za-z0-9_]*\})/)
+      .map((part) => (/^\{.*\}$/.test(part) ? `(?<${part.slice(1, -1)}>[A-Za-z0-9_.:@-]{1,128})` : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('');
+    templateMatchers.set(template, (re = new RegExp(`^${pattern}$`)));
+  }
+  const match = re.exec(room);
+  return match ? { ...match.groups } : undefined;
+}

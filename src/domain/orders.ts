@@ -14,7 +14,7 @@ export async function recordOrderOwner(rt: Pick<Runtime, 'redis' | 'keys'>, orde
   const set = await rt.redis.set(key, userId, 'NX');
   if (set === 'OK') return;
   const owner = await rt.redis.get(key);
-  if (owner !== userId) throw new GatewayError('invalid_argument', `order ${orderId} belongs to another user`);
+  if (owner !== userId) throw new GatewayError('conflict', `order ${orderId} belongs to another user`);
 }
 
 /** Creates an order for a user: records the owner and publishes `order_status_changed` `created`. */

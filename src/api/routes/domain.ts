@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { catalog } from '../../catalog';
 import { id, text, withExamples } from '../../catalog/fields';
@@ -30,17 +30,8 @@ export const NotificationBody = catalog.notification.schema;
 export function domainRoutes(rt: Runtime): Router {
   const r = Router();
 
-  r.post('/posts/:id/like', async (req, res) => {
-    const { id: postId } = parse(IdParams, req.params, 'path');
-    const { userId } = parse(LikeBody, req.body, 'body');
-    res.status(202).json(await likePost(rt, postId, userId));
-  });
-
-  r.post('/posts/:id/comments', async (req, res) => {
-    const { id: postId } = parse(IdParams, req.params, 'path');
-    const body = parse(CommentBody, req.body, 'body');
-    res.status(202).json(await commentOnPost(rt, postId, body));
-  });
+  r.post('/posts/:id/like', idWithBody(202, LikeBody, (postId, { userId }) => likePost(rt, postId, userId)));
+  r.post('/posts/:id/comments', idWithBody(202, CommentBody, (postId, body) => commentOnPost(rt, postId, body)));
 
   // Orders record their owner: only the owner (and admins) may join `order:{id}`.
   r.post('/orders', async (req, res) => {
@@ -48,32 +39,34 @@ export function domainRoutes(rt: Runtime): Router {
     res.status(202).json(await createOrder(rt, body));
   });
 
-  r.post('/orders/:id/status', async (req, res) => {
-    const { id: orderId } = parse(IdParams, req.params, 'path');
-    res.status(202).json(await setOrderStatus(rt, orderId, parse(OrderStatusBody, req.body, 'body')));
-  });
+  r.post('/orders/:id/status', idWithBody(202, OrderStatusBody, (orderId, body) => setOrderStatus(rt, orderId, body)));
 
-  r.post('/chats/:id/messages', async (req, res) => {
-    const { id: chatId } = parse(IdParams, req.params, 'path');
-    const body = parse(ChatMessageBody, req.body, 'body');
-    const { message, eventId } = await postChatMessage(rt, { chatId, ...body });
-    res.status(202).json({ id: eventId, message });
-  });
+  r.post(
+    '/chats/:id/messages',
+    idWithBody(202, ChatMessageBody, async (chatId, body) => {
+      const { message, eventId } = await postChatMessage(rt, { chatId, ...body });
+      return { id: eventId, message };
+    }),
+  );
 
   // A chat with members admits only them to `chat:{id}`; an empty list opens it again.
-  r.put('/chats/:id/members', async (req, res) => {
-    const { id: chatId } = parse(IdParams, req.params, 'path');
-    const { userIds } = parse(ChatMembersBody, req.body, 'body');
-    res.status(200).json(await setChatMembers(rt, chatId, userIds));
-  });
+  r.put('/chats/:id/members', idWithBody(200, ChatMembersBody, (chatId, { userIds }) => setChatMembers(rt, chatId, userIds)));
 
-  r.post('/users/:id/notifications', async (req, res) => {
-    const { id: userId } = parse(IdParams, req.params, 'path');
-    const body = parse(NotificationBody, req.body, 'body');
-    res.status(202).json(await notifyUser(rt, userId, body));
-  });
+  r.post('/users/:id/notifications', idWithBody(202, NotificationBody, (userId, body) => notifyUser(rt, userId, body)));
 
   return r;
+}
+
+/**
+ * A route on `/…/:id` with a JSON body: parses the id, then the body, and answers `status` with
+ * what `work` returns.
+ */
+function idWithBody<Body extends z.ZodType>(status: number, schema: Body, work: (id: string, body: z.output<Body>) => Promise<unknown>): RequestHandler {
+  return async (req, res) => {
+    const { id } = parse(IdParams, req.params, 'path');
+    const body = parse(schema, req.body, 'body');
+    res.status(status).json(await work(id, body));
+  };
 }
 
 const accepted = (what: string) => `accepted for delivery: ${what}`;
@@ -114,10 +107,10 @@ export const domainOperations: HttpOperation[] = [
     tag: 'domain',
     auth: 'publish',
     summary: 'Create an order',
-    description: 'Records the order\'s owner (only the owner and admins may join `order:{orderId}`; the first owner sticks) and publishes `order_status_changed` with status `created`.',
+    description: 'Records the order\'s owner (only the owner and admins may join `order:{orderId}`; the first owner sticks: `conflict` if the order belongs to another user) and publishes `order_status_changed` with status `created`.',
     body: CreateOrderBody,
     response: { status: 202, description: accepted('`order_status_changed`'), schema: z.object({ id: EventId, orderId: z.string() }) },
-    errors: [...PUBLISHES, 'invalid_argument'],
+    errors: [...PUBLISHES, 'conflict'],
   },
   {
     method: 'post',
@@ -126,11 +119,11 @@ export const domainOperations: HttpOperation[] = [
     tag: 'domain',
     auth: 'publish',
     summary: 'Change an order\'s status',
-    description: 'Publishes `order_status_changed`; with `userId`, records the owner first (`invalid_argument` if the order belongs to another user).',
+    description: 'Publishes `order_status_changed`; with `userId`, records the owner first (`conflict` if the order belongs to another user).',
     params: IdParams,
     body: OrderStatusBody,
     response: { status: 202, description: accepted('`order_status_changed`'), schema: Accepted },
-    errors: [...PUBLISHES, 'invalid_argument'],
+    errors: [...PUBLISHES, 'conflict'],
   },
   {
     method: 'post',
