@@ -40,10 +40,3 @@ export function discoverHandlers(dir: string): EventHandler[] {
   }
   return found;
 }
-
-/** Which events have how many handlers, and which: `{ post_liked: ['activity-log'] }`. */
-export function handlersByEvent(handlers: readonly EventHandler[]): Record<string, string[]> {
-  const byEvent: Record<string, string[]> = {};
-  for (const h of handlers) for (const e of h.events) (byEvent[e] ??= []).push(h.name);
-  return byEvent;
-}

@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io-client';
 import type { Gateway } from '../../src/gateway/server';
 import { Stack } from '../helpers/stack';
-import { call, nextEvent, record, sleep } from '../helpers/wait';
+import { call, nextEvent, recordUntil } from '../helpers/wait';
 
 const forbidden = { ok: false, error: expect.objectContaining({ code: 'forbidden' }) };
 const rooms = async (socket: Socket) => ((await call<{ data: string[] }>(socket, 'get_rooms')).data ?? []).sort();
@@ -34,20 +34,24 @@ describe('room authorization', () => {
     expect(await call(owner, 'join_order', { orderId: 'o2' })).toEqual({ ok: true, data: { room: 'order:o2' } });
     expect(await call(admin, 'join_order', { orderId: 'o2' })).toEqual({ ok: true, data: { room: 'order:o2' } });
     await call(stranger, 'join_order', { orderId: 'o2' });
-    const strays = record(stranger, 'order_status_changed');
+    // The barrier below: an event of an order of the stranger's own, through the same queue and worker.
+    expect((await stack.post(gw, '/api/orders', { orderId: 'o1-stranger', userId: '1' })).status).toBe(202);
+    expect(await call(stranger, 'join_order', { orderId: 'o1-stranger' })).toEqual({ ok: true, data: { room: 'order:o1-stranger' } });
+    const strays = recordUntil<{ orderId: string }>(stranger, 'order_status_changed', (data) => data.orderId === 'o1-stranger');
     const toOwner = nextEvent(owner, 'order_status_changed');
     const toAdmin = nextEvent(admin, 'order_status_changed');
     expect((await stack.post(gw, '/api/orders/o2/status', { status: 'paid' })).status).toBe(202);
     expect((await toOwner)[0]).toEqual({ orderId: 'o2', status: 'paid' });
     expect((await toAdmin)[0]).toEqual({ orderId: 'o2', status: 'paid' });
-    await sleep(50);
+    expect((await stack.post(gw, '/api/orders/o1-stranger/status', { status: 'paid' })).status).toBe(202);
+    await strays.barrier(); // o2's event, had it gone to the stranger, would have arrived before this one
     expect(strays).toHaveLength(0);
   });
 
   it('records ownership when a status is set, and refuses a second owner', async () => {
     expect((await stack.post(gw, '/api/orders/o3/status', { status: 'created', userId: '3' })).status).toBe(202);
     const res = await stack.post(gw, '/api/orders', { orderId: 'o3', userId: '4' });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(409);
     const three = await stack.client(gw, '/orders', await stack.auth('3'));
     expect(await call(three, 'join_order', { orderId: 'o3' })).toEqual({ ok: true, data: { room: 'order:o3' } });
   });
@@ -84,14 +88,17 @@ describe('per-user delivery', () => {
     const onB = await stack.client(b, '/notification', await stack.auth('42'));
     const secondOnB = await stack.client(b, '/notification', await stack.auth('42'));
     const other = await stack.client(a, '/notification', await stack.auth('43'));
-    const strays = record(other, 'notification');
+    const strays = recordUntil<{ items: Array<{ title: string }> }>(other, 'notification', (data) => data.items.some((i) => i.title === 'barrier'));
     const got = [onA, onB, secondOnB].map((s) => nextEvent(s, 'notification'));
     const { id } = await a.runtime.events.emitToUser('notification', '42', { title: 'Hi', body: 'there' });
     for (const [data, meta] of await Promise.all(got)) {
       expect(data).toEqual({ items: [{ title: 'Hi', body: 'there', kind: 'info' }] }); // notification is a batch event
       expect(meta).toMatchObject({ id, room: 'user:42' });
     }
-    await sleep(50);
+    // A barrier: a notification of user 43's own, in a window opened after 42's went out; had 42's
+    // reached the other user, it would have arrived before this one.
+    await a.runtime.events.emitToUser('notification', '43', { title: 'barrier', body: 'b' });
+    await strays.barrier();
     expect(strays).toHaveLength(0);
   });
 });

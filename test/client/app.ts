@@ -96,7 +96,7 @@ export function startProducer(publish: (n: number) => Promise<{ id?: string; ref
         refusedNotes.add(String(n));
         refusals.push(outcome.refused ?? 'refused');
       }
-      await sleep(Math.max(0, everyMs - (Date.now() - started)));
+      await sleep(Math.max(0, everyMs - (Date.now() - started))); // the producer's pace
     }
   })();
   return {

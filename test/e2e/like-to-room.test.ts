@@ -1,5 +1,5 @@
 import { Stack } from '../helpers/stack';
-import { call, nextEvent, record, sleep } from '../helpers/wait';
+import { call, nextEvent, record } from '../helpers/wait';
 
 describe('HTTP like -> queue -> worker -> room', () => {
   const stack = new Stack();
@@ -41,7 +41,14 @@ describe('HTTP like -> queue -> worker -> room', () => {
       body: JSON.stringify({ userId: 'u2' }),
     });
     expect((await second)[0].likeCount).toBe(2);
-    await sleep(100);
+    // Barriers on the other two sockets: an event to each one's own room, through the same queue,
+    // worker and adapter, sent after both likes went out; a stray like would have arrived first.
+    const barrierOther = nextEvent<{ postId: string }>(otherPost, 'post_commented');
+    const barrierOrders = nextEvent<{ orderId: string }>(orders, 'order_status_changed');
+    expect((await stack.post(gw, '/api/posts/999/comments', { userId: 'u3', text: 'barrier' })).status).toBe(202);
+    expect((await stack.post(gw, '/api/orders/123/status', { status: 'paid' })).status).toBe(202);
+    expect((await barrierOther)[0].postId).toBe('999');
+    expect((await barrierOrders)[0].orderId).toBe('123');
     expect(strayOther).toHaveLength(0);
     expect(strayOrders).toHaveLength(0);
   });

@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io-client';
 import type { EventMeta } from '../../src/catalog';
+import type { Gateway } from '../../src/gateway/server';
 import { Stack, testConfig } from '../helpers/stack';
 import { call, nextEvent, sleep, until } from '../helpers/wait';
 
@@ -25,18 +26,20 @@ describe('recovery on re-join (history in Redis)', () => {
   // A short history, so a long gap falls off it (trimming works in whole stream nodes of 100).
   const stack = new Stack(testConfig({ HISTORY_MAX_LEN: '150' }));
   let admin: { token: string };
+  let gw: Gateway;
+  let other: Gateway;
   afterAll(() => stack.close());
   beforeAll(async () => {
     admin = await stack.auth('ops', ['admin']);
+    gw = await stack.gateway();
+    other = await stack.gateway();
+    await stack.worker();
   });
 
-  const send = (gw: Awaited<ReturnType<Stack['gateway']>>, orderId: string, n: number) =>
+  const send = (gw: Gateway, orderId: string, n: number) =>
     gw.runtime.events.emit('order_status_changed', { orderId, status: 'preparing', note: String(n) });
 
   it('a client offline for 5 s while 100 events go to its room gets exactly those 100, in order, then live ones', async () => {
-    const gw = await stack.gateway();
-    const other = await stack.gateway();
-    await stack.worker();
     const first = await stack.client(gw, '/orders', admin);
     await call(first, 'join_order', { orderId: 'r1' });
     const got = nextEvent<unknown, EventMeta>(first, 'order_status_changed');
@@ -46,7 +49,7 @@ describe('recovery on re-join (history in Redis)', () => {
     first.disconnect();
     const offlineSince = Date.now();
 
-    // Offline for 5 s while the 100 events go out, spread over that time.
+    // Offline for 5 s while the 100 events go out, spread over that time (the pace is the test's).
     for (let n = 1; n <= 100; n++) {
       await send(gw, 'r1', n);
       await sleep(45);
@@ -76,7 +79,6 @@ describe('recovery on re-join (history in Redis)', () => {
   });
 
   it('a gap older than the history gets recovery_incomplete, and the room is joined anyway', async () => {
-    const [gw] = stack.gateways as [Awaited<ReturnType<Stack['gateway']>>];
     const s = await stack.client(gw, '/orders', admin);
     await call(s, 'join_order', { orderId: 'r2' });
     const firstSeen = nextEvent<unknown, EventMeta>(s, 'order_status_changed');
@@ -110,7 +112,6 @@ describe('recovery on re-join (history in Redis)', () => {
   });
 
   it('events sent while a client re-joins arrive in room order, recovered ones before live ones', async () => {
-    const [gw] = stack.gateways as [Awaited<ReturnType<Stack['gateway']>>];
     const s = await stack.client(gw, '/orders', admin);
     await call(s, 'join_order', { orderId: 'r3' });
     const firstSeen = nextEvent<unknown, EventMeta>(s, 'order_status_changed');

@@ -1,14 +1,19 @@
+import type { Gateway } from '../../src/gateway/server';
 import { Stack } from '../helpers/stack';
 import { call, nextEvent } from '../helpers/wait';
 
 describe('two gateways, one worker', () => {
   const stack = new Stack();
+  let gwA: Gateway;
+  let gwB: Gateway;
+  beforeAll(async () => {
+    gwA = await stack.gateway();
+    gwB = await stack.gateway();
+    await stack.worker();
+  });
   afterAll(() => stack.close());
 
   it('an event published through one gateway reaches clients on both', async () => {
-    const gwA = await stack.gateway();
-    const gwB = await stack.gateway();
-    await stack.worker();
     const admin = await stack.auth('ops', ['admin']);
     const onA = await stack.client(gwA, '/orders', admin);
     const onB = await stack.client(gwB, '/orders', admin);
@@ -27,7 +32,6 @@ describe('two gateways, one worker', () => {
   });
 
   it('typing relays cross gateways through the adapter', async () => {
-    const [gwA, gwB] = stack.gateways as [any, any];
     const a = await stack.client(gwA, '/social');
     const b = await stack.client(gwB, '/social');
     await call(a, 'join_post', { postId: 'p2' });

@@ -2,7 +2,7 @@ import type { EventMeta } from '../../src/catalog';
 import { GatewayError } from '../../src/errors';
 import { IdempotencyStore } from '../../src/events/idempotency';
 import { Stack, testConfig } from '../helpers/stack';
-import { call, record, sleep, until } from '../helpers/wait';
+import { call, record, recordUntil, sleep, until } from '../helpers/wait';
 
 describe('idempotent publish', () => {
   // Anonymous sockets may join post rooms; order rooms need an admin token.
@@ -100,7 +100,7 @@ describe('idempotent publish', () => {
     let published = 0;
     const slow = async (id: string) => {
       published++;
-      await sleep(150);
+      await sleep(150); // a slow publish: the second request must wait for it (what the test is about)
       return { id };
     };
     const [a, b] = await Promise.all([store.once('slow-i7', 'fp', 'a', () => slow('ea')), store.once('slow-i7', 'fp', 'b', () => slow('eb'))]);
@@ -111,14 +111,18 @@ describe('idempotent publish', () => {
   it('a throttled event with a key is counted once in its window', async () => {
     const s = await stack.client(gw, '/social', {});
     await call(s, 'join_post', { postId: 'i5' });
-    const seen = record<{ likeCount: number }, EventMeta>(s, 'post_liked');
+    const seen = recordUntil<{ userId: string; likeCount: number }, EventMeta>(s, 'post_liked', (data) => data.userId === 'barrier');
     const like = (n: number, key?: string) =>
       gw.runtime.events.emitToPost('post_liked', 'i5', { postId: 'i5', userId: `u${n}`, likeCount: n }, key ? { idempotencyKey: key } : undefined);
     const keyed = await Promise.all(Array.from({ length: 10 }, () => like(1, 'like-i5-u1')));
     await like(2);
     expect(new Set(keyed.map((r) => r.id)).size).toBe(1);
     await until(() => seen.length >= 1, 5000, 'coalesced emit');
-    await sleep(200);
+    // A barrier: one more like, in a new window of the same room; a stray extra emit of the first
+    // window (or a second window) would have arrived before it.
+    const { id: barrierId } = await gw.runtime.events.emitToPost('post_liked', 'i5', { postId: 'i5', userId: 'barrier', likeCount: 3 });
+    const [, barrierMeta] = await seen.barrier();
+    expect(barrierMeta).toMatchObject({ id: barrierId, coalesced: 1 });
     // One keyed like sent 10 times + one plain like = 2 events merged, not 11.
     expect(seen.reduce((sum, [, m]) => sum + (m.coalesced ?? 1), 0)).toBe(2);
   });

@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io-client';
 import { killChild, Stack, testConfig } from '../helpers/stack';
 import { cmpOffset, RoomTracker, spawnGateway, spawnWorker, type SpawnedGateway } from '../helpers/fault';
-import { call, sleep, until } from '../helpers/wait';
+import { call, nextEvent, sleep, until } from '../helpers/wait';
 
 type JoinAck = { ok: boolean; data?: { room: string; recovered?: number; incomplete?: true }; error?: { code: string } };
 
@@ -26,7 +26,7 @@ function startProducer(stack: Stack, gw: SpawnedGateway) {
       });
       if (res.status === 202) accepted.push(((await res.json()) as { id: string }).id);
       else refused.push(res.status);
-      await sleep(Math.max(0, EVERY_MS - (Date.now() - started)));
+      await sleep(Math.max(0, EVERY_MS - (Date.now() - started))); // the producer's pace
     }
   })();
   return {
@@ -69,17 +69,22 @@ describe('fault: a gateway SIGKILLed while events flow to its clients', () => {
     const lastOffsets = trackers.map((t) => t.lastOffset);
     const acceptedAtKill = producer.accepted.length;
 
-    // Offline for a while (the producer keeps going), then back on B with `since`.
+    // Offline for a while (the producer keeps going), then back on B with `since`. The second is
+    // the test's own gap: what the re-join must recover.
     await sleep(1000);
     const acks: JoinAck[] = [];
+    const onB: Socket[] = [];
     for (const [i, tracker] of trackers.entries()) {
       const socket = await stack.client(b.gw, '/orders', admin);
+      onB.push(socket);
       tracker.attach(socket);
       expect(lastOffsets[i]).toMatch(/^\d+-\d+$/);
       acks.push(await call<JoinAck>(socket, 'join_order', { orderId: ORDER, since: lastOffsets[i] }));
     }
     const rejoinedAt = Date.now();
-    await sleep(1000); // live traffic on B after the re-join
+    // Live traffic on B after the re-join.
+    const liveOnB = (t: RoomTracker) => t.deliveries.filter((d) => d.conn === 1 && !d.recovered).length;
+    await until(() => trackers.every((t) => liveOnB(t) >= 30), 15_000, 'live events on gateway B');
     await producer.stop();
     const accepted = producer.accepted;
 
@@ -87,7 +92,16 @@ describe('fault: a gateway SIGKILLed while events flow to its clients', () => {
       () => undefined,
     );
     const allAfterMs = Date.now() - killedAt;
-    await sleep(300); // late duplicates, if any, would land here
+    // A barrier: one more event to the room (another event name, so the trackers do not count it),
+    // through the same queue, worker and gateway; a late duplicate would have arrived before it.
+    const barriers = onB.map((s) => nextEvent(s, 'payment_confirmed', 10_000));
+    const barrier = await stack.post(b.gw, '/api/events', {
+      event: 'payment_confirmed',
+      target: { orderId: ORDER },
+      data: { orderId: ORDER, paymentId: 'barrier', amount: 1, currency: 'EUR' },
+    });
+    expect(barrier.status).toBe(202);
+    await Promise.all(barriers);
 
     const summary = trackers.map((t, i) => {
       const first = t.firstDeliveries();

@@ -5,7 +5,7 @@ import { createKeys } from '../../src/redis/keys';
 import { Stack, testConfig } from '../helpers/stack';
 import { TestRedisServer } from '../helpers/redis-server';
 import { reconnectingClient, RoomTracker, spawnGateway, spawnWorker, type SpawnedGateway } from '../helpers/fault';
-import { sleep, until } from '../helpers/wait';
+import { nextEvent, sleep, until } from '../helpers/wait';
 
 type JoinAck = { ok: boolean; data?: { room: string; recovered?: number; incomplete?: true }; error?: { code: string } };
 
@@ -62,7 +62,7 @@ function startProducer(stack: Stack, gw: SpawnedGateway, orderId: string, outage
       const p = one();
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
-      await sleep(EVERY_MS);
+      await sleep(EVERY_MS); // the producer's pace
     }
   })();
   return {
@@ -96,7 +96,7 @@ async function orderClient(stack: Stack, gw: SpawnedGateway, orderId: string) {
       } catch {
         if (!socket.connected) return; // the next 'connect' joins again
       }
-      await sleep(100);
+      await sleep(100); // before retrying a join that failed while the gateway could not reach Redis
     }
   };
   socket.on('connect', () => void join());
@@ -153,14 +153,23 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
     // The gateway must take events again on its own.
     await until(() => producer.outcomes.some((o) => o.status === 202 && o.at >= recoveredAt), 15_000, 'a 202 after the fault').catch(() => undefined);
     const firstOkAfterMs = (producer.outcomes.find((o) => o.status === 202 && o.at >= recoveredAt)?.at ?? NaN) - recoveredAt;
-    await sleep(2000);
+    await sleep(2000); // the producer goes on for 2 s after the fault (the run's design, see above)
     await producer.stop();
     const stoppedAt = Date.now();
 
     const accepted = [...producer.outcomes.filter((o) => o.status === 202).map((o) => o.id!), ...burst.map((b) => b.id!)];
     await until(() => accepted.every((id) => client.tracker.has(id)), 4 * LOCK_MS, 'every accepted event delivered').catch(() => undefined);
     const deliveredAfterMs = Date.now() - stoppedAt;
-    await sleep(300); // late duplicates, if any
+    // A barrier: one more event to the room (another event name, so the tracker does not count it),
+    // through the same queue, worker and gateway; a late duplicate would have arrived before it.
+    const barrier = nextEvent(client.socket, 'payment_confirmed', 10_000);
+    const barrierRes = await stack.post(gateway.gw, '/api/events', {
+      event: 'payment_confirmed',
+      target: { orderId },
+      data: { orderId, paymentId: 'barrier', amount: 1, currency: 'EUR' },
+    });
+    expect(barrierRes.status).toBe(202);
+    await barrier;
 
     const refused = producer.outcomes.filter((o) => o.status !== 202);
     const { missing, extra } = client.tracker.diff(accepted);
@@ -219,7 +228,7 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
     const t0 = Date.now();
     await redis.stopProcess(graceful);
     const t1 = Date.now();
-    await sleep(OUTAGE_MS);
+    await sleep(OUTAGE_MS); // the outage itself
     const t2 = Date.now();
     await redis.startProcess();
     down(false);
@@ -285,7 +294,7 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
           const ids = [...list.matchAll(/^id=(\d+) .*name=sb-adapter-sub /gm)].map((m) => m[1]!);
           expect(ids.length).toBe(1);
           await admin.client('KILL', 'ID', ids[0]!);
-          await sleep(400);
+          await sleep(400); // the fault: three drops, 400 ms apart
         }
         return 'CLIENT KILL of sb-adapter-sub, 3 times 400 ms apart';
       });

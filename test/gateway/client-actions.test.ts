@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io-client';
 import { Stack } from '../helpers/stack';
-import { call, nextEvent, record, sleep } from '../helpers/wait';
+import { call, nextEvent, recordUntil } from '../helpers/wait';
 
 type AckAny = { ok: boolean; data?: any; error?: { code: string; message: string; issues?: unknown[] } };
 
@@ -88,8 +88,12 @@ describe('client actions on every namespace', () => {
       const outsider = await stack.client(gw, ns);
       await call(a, join, { [param]: 't1' });
       await call(b, join, { [param]: 't1' });
-      const selfEcho = record(a, 'typing');
-      const outsiderSeen = record(outsider, 'typing');
+      // The barrier below: typing of another user, relayed the same way once the checks are done.
+      const barrierSender = await stack.client(gw, ns, await stack.auth('barrier-typist'));
+      await call(barrierSender, join, { [param]: 't1' });
+      const isBarrier = (data: { userId?: string }) => data.userId === 'barrier-typist';
+      const selfEcho = recordUntil(a, 'typing', isBarrier);
+      const outsiderSeen = recordUntil(outsider, 'typing', isBarrier);
 
       const got = nextEvent(b, 'typing');
       expect(await call<AckAny>(a, 'typing_start', { [param]: 't1' })).toMatchObject({ ok: true, data: { typing: true } });
@@ -102,7 +106,11 @@ describe('client actions on every namespace', () => {
       const refused = await call<AckAny>(outsider, 'typing_start', { [param]: 't1' });
       expect(refused).toMatchObject({ ok: false, error: { code: 'not_joined' } });
       expect((await call<AckAny>(a, 'typing_start', {})).error?.code).toBe('invalid_payload');
-      await sleep(50);
+      // A barrier: once the outsider has joined, another user's typing reaches a and the outsider;
+      // an echo to a or a relay to the outsider sent before it would have arrived first.
+      await call(outsider, join, { [param]: 't1' });
+      await call(barrierSender, 'typing_start', { [param]: 't1' });
+      await Promise.all([selfEcho.barrier(), outsiderSeen.barrier()]);
       expect(selfEcho).toHaveLength(0);
       expect(outsiderSeen).toHaveLength(0);
     });

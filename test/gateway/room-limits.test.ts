@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { Gateway } from '../../src/gateway/server';
 import { TestRedisServer } from '../helpers/redis-server';
 import { Stack, testConfig } from '../helpers/stack';
 import { call, until } from '../helpers/wait';
@@ -17,10 +18,13 @@ describe('per-socket bounds', () => {
       RATE_USER_PER_SEC: '100000',
     }),
   );
+  let gw: Gateway;
+  beforeAll(async () => {
+    gw = await stack.gateway();
+  });
   afterAll(() => stack.close());
 
   it('a socket may be in MAX_ROOMS_PER_SOCKET rooms; one more is a typed too_many_rooms error', async () => {
-    const gw = stack.gateways[0] ?? (await stack.gateway());
     const s = await stack.client(gw, '/social');
     for (const postId of ['a', 'b', 'c']) expect((await call<Ack>(s, 'join_post', { postId })).ok).toBe(true);
     const refused = await call<Ack>(s, 'join_post', { postId: 'd' });
@@ -35,7 +39,6 @@ describe('per-socket bounds', () => {
   });
 
   it('10,000 joins and leaves leave no per-socket state behind, on the gateway or in Redis presence', async () => {
-    const gw = stack.gateways[0] ?? (await stack.gateway());
     const nsp = gw.io.of('/social');
     const s = await stack.client(gw, '/social', await stack.auth('churner'));
     const roomsBefore = nsp.adapter.rooms.size;

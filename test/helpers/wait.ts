@@ -47,3 +47,48 @@ export function recordItems<T = unknown, M = unknown>(socket: Socket, event: str
   });
   return seen;
 }
+
+/** What `recordUntil` returns: the occurrences before the barrier, and a wait for the barrier. */
+export type RecordedUntil<D, M> = Array<[D, M]> & {
+  /** Resolves with the barrier's `[data, meta]` once it has arrived; rejects after `timeoutMs`. */
+  barrier(timeoutMs?: number): Promise<[D, M]>;
+};
+
+/**
+ * For checking that nothing (more) arrives on a socket: records every `event`, like `record`, until
+ * the barrier, a later event the test sends through the same path, recognised by `isBarrier`. Once
+ * `barrier()` resolves, everything sent before the barrier has been delivered. The barrier itself
+ * is not recorded, nor is anything after it.
+ */
+export function recordUntil<D = unknown, M = unknown>(
+  socket: Socket,
+  event: string,
+  isBarrier: (data: D, meta: M) => boolean,
+): RecordedUntil<D, M> {
+  const seen: Array<[D, M]> = [];
+  let arrived: [D, M] | undefined;
+  let wake: ((barrier: [D, M]) => void) | undefined;
+  const handler = (data: D, meta: M) => {
+    if (isBarrier(data, meta)) {
+      arrived = [data, meta];
+      socket.off(event, handler);
+      wake?.(arrived);
+    } else {
+      seen.push([data, meta]);
+    }
+  };
+  socket.on(event, handler);
+  const barrier = (timeoutMs = 10_000): Promise<[D, M]> =>
+    arrived
+      ? Promise.resolve(arrived)
+      : new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no barrier ${event} within ${timeoutMs} ms`)), timeoutMs);
+          wake = (b) => {
+            clearTimeout(timer);
+            resolve(b);
+          };
+        });
+  // Not enumerable: `expect(recorded).toEqual([...])` compares the occurrences only.
+  Object.defineProperty(seen, 'barrier', { value: barrier, enumerable: false });
+  return seen as RecordedUntil<D, M>;
+}

@@ -21,32 +21,36 @@ const SENT = 5;
  * series has the expected value, and no label carries a room, a user or an id of the test.
  */
 describe('metrics after a real flow', () => {
-  const stack = new Stack();
+  // Each test has its own gateway, worker (with its metrics server), clients and Redis prefix:
+  // the counts below start from zero in every test.
+  let stack: Stack;
   const tag = randomUUID().slice(0, 8);
   const orderId = `mord-${tag}`;
   const userId = `muser-${tag}`;
   let gw: Gateway;
   let worker: DeliveryWorker;
-  let workerHttp: MetricsServer;
+  let workerHttp: MetricsServer | undefined;
   let clients: Socket[];
   const gatewayMetrics = () => scrape(stack.url(gw, '/metrics'));
-  const workerMetrics = () => scrape(`http://127.0.0.1:${workerHttp.port}/metrics`);
+  const workerMetrics = () => scrape(`http://127.0.0.1:${workerHttp!.port}/metrics`);
   const workerValue = async (name: string, labels: Record<string, string> = {}) => valueOf((await workerMetrics()).samples, name, labels) ?? 0;
-  let last: { gateway: string; worker: string } = { gateway: '', worker: '' };
 
-  beforeAll(async () => {
+  beforeEach(async () => {
+    stack = new Stack();
     gw = await stack.gateway();
     worker = await stack.worker();
     workerHttp = await startMetricsServer({ host: '127.0.0.1', port: 0, metrics: worker.metrics, ready: () => worker.ready() });
     const auth = await stack.auth(userId, ['admin']);
     clients = [await stack.client(gw, '/orders', auth), await stack.client(gw, '/orders', auth)];
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await workerHttp?.close();
+    workerHttp = undefined;
     await stack.close();
   });
 
-  it('counts accepted, delivered, timed, actions, HTTP requests, sockets and failures with the right values', async () => {
+  /** The real flow, checking each series on the way; returns the texts of the last scrape of both processes. */
+  async function realFlow(): Promise<{ gateway: string; worker: string }> {
     for (const c of clients) expect(await call(c, 'join_order', { orderId })).toMatchObject({ ok: true });
     const received = clients.map((c) => {
       const ids: string[] = [];
@@ -96,7 +100,6 @@ describe('metrics after a real flow', () => {
 
     g = await gatewayMetrics();
     w = await workerMetrics();
-    last = { gateway: g.text, worker: w.text };
     const gv = (name: string, labels: Record<string, string>) => valueOf(g.samples, name, labels);
     expect(gv('switchboard_events_accepted_total', { event: EVENT })).toBe(acceptedBefore + SENT + 1);
     expect(gv('switchboard_client_actions_total', { namespace: '/orders', action: 'join_order', result: 'ok' })).toBe(2);
@@ -126,9 +129,16 @@ describe('metrics after a real flow', () => {
       // Default process metrics, prefixed.
       expect(valueOf(samples, 'switchboard_process_resident_memory_bytes')).toBeGreaterThan(0);
     }
+    return { gateway: g.text, worker: w.text };
+  }
+
+  it('counts accepted, delivered, timed, actions, HTTP requests, sockets and failures with the right values', async () => {
+    await realFlow();
   }, 60_000);
 
-  it('keeps labels bounded: catalog events, module actions, namespaces, route patterns; never a room, user or id', () => {
+  it('keeps labels bounded: catalog events, module actions, namespaces, route patterns; never a room, user or id', async () => {
+    // Its own flow (the one above, checked the same way), then the labels of its last scrapes.
+    const last = await realFlow();
     const samples: Sample[] = [...parseMetrics(last.gateway), ...parseMetrics(last.worker)];
     expect(samples.length).toBeGreaterThan(50);
     const forbidden = [orderId, userId, tag, `order:${orderId}`, 'bogus', 'nothing', ...clients.map((c) => c.id ?? 'no-id')];
@@ -146,23 +156,23 @@ describe('metrics after a real flow', () => {
       if (s.labels.namespace !== undefined) expect(namespaces).toContain(s.labels.namespace);
       if (s.labels.route !== undefined) expect(s.labels.route).toMatch(/^(unmatched|\/[a-z/:]*)$/);
     }
-  });
+  }, 60_000);
 
   it('reports both processes ready, and a worker with a stopped consumer not ready', async () => {
     const g = await fetch(stack.url(gw, '/readyz'));
     expect(g.status).toBe(200);
     expect(await g.json()).toEqual({ ok: true, checks: { redis: 'ok', pubsub: 'ok' } });
-    const w = await fetch(`http://127.0.0.1:${workerHttp.port}/readyz`);
+    const w = await fetch(`http://127.0.0.1:${workerHttp!.port}/readyz`);
     expect(w.status).toBe(200);
     expect(await w.json()).toEqual({ ok: true, checks: { redis: 'ok', pubsub: 'ok', workers: 'ok' } });
-    expect((await fetch(`http://127.0.0.1:${workerHttp.port}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${workerHttp!.port}/healthz`)).status).toBe(200);
 
     // A worker whose pending-queue consumer stopped cannot flush windows: not ready, and says why.
     await worker.pendingWorker.close();
-    const stopped = await fetch(`http://127.0.0.1:${workerHttp.port}/readyz`);
+    const stopped = await fetch(`http://127.0.0.1:${workerHttp!.port}/readyz`);
     expect(stopped.status).toBe(503);
     expect(await stopped.json()).toEqual({ ok: false, checks: { redis: 'ok', pubsub: 'ok', workers: 'stopped' } });
-    expect((await fetch(`http://127.0.0.1:${workerHttp.port}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${workerHttp!.port}/healthz`)).status).toBe(200);
   });
 });
 

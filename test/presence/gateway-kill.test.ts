@@ -61,8 +61,12 @@ describe('a gateway killed with SIGKILL', () => {
 
     expect(await call(watcher, 'get_online')).toMatchObject({ data: { users: ['roaming', 'watcher'] } });
     expect(await call(observer, 'get_presence', { room: 'post:k' })).toMatchObject({ data: { users: [] } });
-    // A few more heartbeats: roaming never had a false offline.
+    // A few more heartbeats: roaming never had a false offline. The wait is the test's own (the
+    // heartbeats must happen); the barrier then delivers what they published: a new user comes
+    // online, and a transition published before it has reached the watcher first.
     await sleep(HEARTBEAT_MS * 3);
+    await stack.client(survivor, '/social', await stack.auth('barrier-user'));
+    await until(() => statusesOf('barrier-user').join() === 'online', 5000, 'the barrier user online');
     expect(statusesOf('roaming')).toEqual(['online']);
   });
 });

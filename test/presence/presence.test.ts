@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io-client';
 import type { Gateway } from '../../src/gateway/server';
 import { Stack } from '../helpers/stack';
-import { call, record, recordItems, sleep, until } from '../helpers/wait';
+import { call, record, recordItems, until } from '../helpers/wait';
 
 type Status = { userId: string; status: 'online' | 'offline' };
 
@@ -25,6 +25,14 @@ describe('presence across two gateways', () => {
   afterAll(() => stack.close());
 
   const statusesOf = (userId: string) => changes.filter(([d]) => d.userId === userId).map(([d]) => d.status);
+  /**
+   * A barrier: a new user comes online on `gw`, and the watcher sees it; a transition published
+   * before it (a stray one included) has been delivered by then.
+   */
+  const barrier = async (gw: Gateway, userId: string) => {
+    await stack.client(gw, '/social', await stack.auth(userId));
+    await until(() => statusesOf(userId).join() === 'online', 5000, `${userId} online`);
+  };
 
   it('lists who is in a room and who is online, whichever gateway they are on', async () => {
     const u1 = await stack.client(a, '/social', await stack.auth('u1'));
@@ -63,7 +71,8 @@ describe('presence across two gateways', () => {
     await sawCarol('online', 'offline');
     await stack.client(a, '/social', await stack.auth('carol'));
     await sawCarol('online', 'offline', 'online');
-    await sleep(100);
+    await barrier(a, 'barrier-carol-a');
+    await barrier(b, 'barrier-carol-b');
     expect(statusesOf('carol')).toEqual(['online', 'offline', 'online']);
   });
 
@@ -76,7 +85,7 @@ describe('presence across two gateways', () => {
     await c.close();
     await until(() => statusesOf('only-on-c').length === 2, 5000, 'only-on-c offline');
     expect(await onlineOf(watcher)).toContain('on-both');
-    await sleep(100);
+    await barrier(a, 'barrier-c-closed'); // c's transitions were all published when c.close() returned
     expect(statusesOf('on-both')).toEqual(['online']);
     expect(statusesOf('only-on-c')).toEqual(['online', 'offline']);
   });

@@ -8,8 +8,12 @@ const ANONYMOUS = {};
 
 /** Each CLI run is a real process, as an operator would start it. */
 describe('sb CLI (real processes)', () => {
-  const stack = new Stack(testConfig({ AUTH_MODE: 'anonymous' }));
-  afterAll(() => stack.close());
+  // Each test has its own stack and Redis prefix; a test that needs a gateway starts it.
+  let stack: Stack;
+  beforeEach(() => {
+    stack = new Stack(testConfig({ AUTH_MODE: 'anonymous' }));
+  });
+  afterEach(() => stack.close());
 
   const sb = (args: string[], env: Record<string, string> = {}): Promise<Run> => runSb(stack.config, args, env);
   const oneErrorLine = (run: Run, pattern: RegExp) => {

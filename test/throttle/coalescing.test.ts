@@ -1,20 +1,28 @@
 import type { EventMeta } from '../../src/catalog';
-import { Stack } from '../helpers/stack';
-import { call, nextEvent, record, sleep, until } from '../helpers/wait';
+import type { Gateway } from '../../src/gateway/server';
+import { Stack, testConfig } from '../helpers/stack';
+import { call, nextEvent, record, recordUntil, until } from '../helpers/wait';
 
 type Emit<D> = [D, EventMeta];
+/** Anonymous post-room clients (AUTH_MODE=anonymous): no presence transitions. */
+const ANONYMOUS = {};
 const sumCoalesced = (emits: Emit<unknown>[]) => emits.reduce((n, [, meta]) => n + (meta.coalesced ?? 0), 0);
 
 describe('throttled delivery through the pending store', () => {
-  const stack = new Stack();
-  afterAll(() => stack.close());
+  // Each test has its own gateway, worker and Redis prefix: no window of another test is pending.
+  let stack: Stack;
+  let gw: Gateway;
+  beforeEach(async () => {
+    stack = new Stack(testConfig({ AUTH_MODE: 'anonymous' }));
+    gw = await stack.gateway();
+    await stack.worker();
+  });
+  afterEach(() => stack.close());
 
   it('latest: a burst of 10,000 likes ends in one emit per window, the last with the final count', async () => {
-    const gw = await stack.gateway();
-    await stack.worker();
     const client = await stack.client(gw, '/social');
     await call(client, 'join_post', { postId: 'hot' });
-    const emits = record<{ likeCount: number }, EventMeta>(client, 'post_liked');
+    const emits = recordUntil<{ userId: string; likeCount: number }, EventMeta>(client, 'post_liked', (data) => data.userId === 'barrier');
 
     const total = 10_000;
     const windowIds = new Set<string>();
@@ -28,7 +36,12 @@ describe('throttled delivery through the pending store', () => {
     const burstMs = Date.now() - started;
 
     await until(() => sumCoalesced(emits) >= total, 15_000, 'every like to be emitted');
-    await sleep(200); // a stray extra emit would show up here
+    // A barrier: one more like, in a new window of the same room; once it is emitted, a stray extra
+    // emit of the burst's windows would have been too.
+    const { id: barrierId } = await gw.runtime.events.emit('post_liked', { postId: 'hot', userId: 'barrier', likeCount: total + 1 });
+    const [, barrierMeta] = await emits.barrier();
+    expect(barrierMeta).toMatchObject({ id: barrierId, coalesced: 1 });
+    expect(windowIds.has(barrierId)).toBe(false);
     expect(sumCoalesced(emits)).toBe(total);
     // Exactly one emit per window, and each carries the id the accept returned for that window.
     expect(emits.map(([, meta]) => meta.id).sort()).toEqual([...windowIds].sort());
@@ -39,7 +52,6 @@ describe('throttled delivery through the pending store', () => {
   });
 
   it('batch: items arrive in order, at most the cap per emit, none lost across windows', async () => {
-    const gw = stack.gateways[0]!;
     // A /notification socket is in its own user room from the start.
     const client = await stack.client(gw, '/notification', await stack.auth('reader'));
     const emits = record<{ items: { title: string }[] }, EventMeta>(client, 'notification');
@@ -55,7 +67,6 @@ describe('throttled delivery through the pending store', () => {
   });
 
   it('leading: the first event goes out at once, the rest of the window coalesce into one', async () => {
-    const gw = stack.gateways[0]!;
     const client = await stack.client(gw, '/chat');
     await call(client, 'join_chat', { chatId: 'c1' });
     const emits = record<{ messageId: string }, EventMeta>(client, 'message_read');
@@ -76,9 +87,9 @@ describe('throttled delivery through the pending store', () => {
   });
 
   it('different rooms and different events never merge', async () => {
-    const gw = stack.gateways[0]!;
-    const one = await stack.client(gw, '/social');
-    const two = await stack.client(gw, '/social');
+    // Anonymous sockets: no presence transition, so only this test's own windows are pending.
+    const one = await stack.client(gw, '/social', ANONYMOUS);
+    const two = await stack.client(gw, '/social', ANONYMOUS);
     await call(one, 'join_post', { postId: 'p1' });
     await call(two, 'join_post', { postId: 'p2' });
     const likesOne = record<{ postId: string; likeCount: number }, EventMeta>(one, 'post_liked');

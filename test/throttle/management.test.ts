@@ -12,8 +12,12 @@ const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
  * is paused: windows stay pending until the test flushes, drops or lists them.
  */
 describe('management core and admin HTTP against real pending entries', () => {
-  const stack = new Stack(testConfig({ ADMIN_TOKEN, AUTH_MODE: 'anonymous' }));
-  afterAll(() => stack.close());
+  // Each test has its own stack and Redis prefix: no other test's windows are pending.
+  let stack: Stack;
+  beforeEach(() => {
+    stack = new Stack(testConfig({ ADMIN_TOKEN, AUTH_MODE: 'anonymous' }));
+  });
+  afterEach(() => stack.close());
 
   async function seed() {
     const gw = await stack.gatewayWithParkedFlushes();
@@ -121,7 +125,6 @@ describe('management core and admin HTTP against real pending entries', () => {
 
   it('admin HTTP: 401 without the token, 400 with zod issues, JSON results with it', async () => {
     const { gw, likes } = await seed();
-    await gw.runtime.management.flushPending({ all: true }); // what earlier tests left
     await likes('h', 5);
     const admin = (path: string, init: RequestInit = {}, token: string | null = ADMIN_TOKEN) =>
       fetch(stack.url(gw, `/admin${path}`), {

@@ -1,4 +1,5 @@
 import type { EventMeta } from '../../src/catalog';
+import type { Gateway } from '../../src/gateway/server';
 import { flushJobId, SWEEP_SCHEDULER_ID } from '../../src/pending/jobs';
 import { Stack, testConfig, waitForOutput, killChild } from '../helpers/stack';
 import { call, nextEvent, until } from '../helpers/wait';
@@ -7,11 +8,16 @@ import { call, nextEvent, until } from '../helpers/wait';
 const ANONYMOUS = {};
 
 describe('pending windows survive a worker killed mid-flush and a lost flush job', () => {
-  const stack = new Stack(testConfig({ SWEEP_INTERVAL_MS: '300', SWEEP_GRACE_MS: '200', AUTH_MODE: 'anonymous' }));
-  afterAll(() => stack.close());
+  // Each test has its own gateway (and no worker yet) on its own Redis prefix.
+  let stack: Stack;
+  let gw: Gateway;
+  beforeEach(async () => {
+    stack = new Stack(testConfig({ SWEEP_INTERVAL_MS: '300', SWEEP_GRACE_MS: '200', AUTH_MODE: 'anonymous' }));
+    gw = await stack.gateway();
+  });
+  afterEach(() => stack.close());
 
   it('a worker process SIGKILLed after claiming: the next worker emits the claim with the same meta.id', async () => {
-    const gw = await stack.gateway();
     const client = await stack.client(gw, '/social', ANONYMOUS);
     await call(client, 'join_post', { postId: 'k' });
     const accepted = await Promise.all(
@@ -39,7 +45,6 @@ describe('pending windows survive a worker killed mid-flush and a lost flush job
   });
 
   it('a lost flush job: the sweep scheduler emits the entry', async () => {
-    const gw = stack.gateways[0]!;
     const client = await stack.client(gw, '/social', ANONYMOUS);
     await call(client, 'join_post', { postId: 'lost' });
     const { id: windowId } = await gw.runtime.events.emit('post_liked', { postId: 'lost', userId: 'u', likeCount: 41 });

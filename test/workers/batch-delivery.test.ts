@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { EventMeta } from '../../src/catalog';
 import { listFailed } from '../../src/management/jobs';
 import type { Gateway } from '../../src/gateway/server';
+import type { DeliveryWorker } from '../../workers/delivery-worker';
 import { Stack, testConfig } from '../helpers/stack';
 import { call, nextEvent, record, until } from '../helpers/wait';
 
@@ -18,11 +19,15 @@ async function historyIds(gw: Gateway, room: string): Promise<string[]> {
 
 describe('delivery batches (real gateway, worker and clients)', () => {
   const stack = new Stack(testConfig({ HANDLERS_DIR: FIXTURES, HANDLER_ATTEMPTS: '2', ADMIN_TOKEN, HISTORY_MAX_LEN: '10000' }));
+  let gw: Gateway;
+  let worker: DeliveryWorker;
+  beforeAll(async () => {
+    gw = await stack.gateway();
+    worker = await stack.worker();
+  });
   afterAll(() => stack.close());
 
-  async function setUp() {
-    const gw = stack.gateways[0] ?? (await stack.gateway());
-    const worker = stack.workers[0] ?? (await stack.worker());
+  function setUp() {
     return { gw, worker, redis: gw.runtime.redis, prefix: stack.config.KEY_PREFIX };
   }
 
@@ -33,7 +38,7 @@ describe('delivery batches (real gateway, worker and clients)', () => {
   }
 
   it('a burst of 5,000 numbered events reaches a client complete and in order, in several batches', async () => {
-    const { gw } = await setUp();
+    const { gw } = setUp();
     const client = await orderClient(gw, 'burst');
     const seen = record<Order, EventMeta>(client, 'order_status_changed');
     const jobsBefore = Number((await gw.runtime.redis.get(`${gw.runtime.keys.bullPrefix}:${stack.config.QUEUE_NAME}:id`)) ?? 0);
@@ -53,28 +58,32 @@ describe('delivery batches (real gateway, worker and clients)', () => {
   });
 
   it('a handler failing on one event of a batch: only that event is retried and listed; nothing is emitted twice', async () => {
-    const { gw, worker, redis, prefix } = await setUp();
+    const { gw, worker, redis, prefix } = setUp();
     await redis.set(`${prefix}:test:picky-fail`, '1');
-    const client = await orderClient(gw, 'h1');
-    const seen = record<Order, EventMeta>(client, 'order_status_changed');
-    const notes = ['a', 'b', 'fail', 'c', 'd'];
-    const ids = (await Promise.all(notes.map((note) => gw.runtime.events.emitToOrder('order_status_changed', 'h1', { orderId: 'h1', status: 'paid', note })))).map((a) => a.id);
-    const failedId = ids[2]!;
-    const queues = { delivery: gw.runtime.events.queue, handlers: worker.handlers.queue };
-    await until(async () => (await listFailed(queues, { limit: 10 })).some((f) => f.eventId === failedId), 15_000, 'the failing event listed');
+    try {
+      const client = await orderClient(gw, 'h1');
+      const seen = record<Order, EventMeta>(client, 'order_status_changed');
+      const notes = ['a', 'b', 'fail', 'c', 'd'];
+      const ids = (await Promise.all(notes.map((note) => gw.runtime.events.emitToOrder('order_status_changed', 'h1', { orderId: 'h1', status: 'paid', note })))).map((a) => a.id);
+      const failedId = ids[2]!;
+      const queues = { delivery: gw.runtime.events.queue, handlers: worker.handlers.queue };
+      await until(async () => (await listFailed(queues, { limit: 10 })).some((f) => f.eventId === failedId), 15_000, 'the failing event listed');
 
-    const [failed] = (await listFailed(queues, { limit: 10 })).filter((f) => f.eventId === failedId);
-    expect(failed).toMatchObject({ queue: 'handlers', id: `${failedId}.picky`, name: 'picky', attemptsMade: 2 });
-    // The handler's other events ran once each (the batch was not re-run for the failure).
-    const handled = await redis.lrange(`${prefix}:test:picky`, 0, -1);
-    expect(handled.filter((id) => ids.includes(id)).sort()).toEqual(ids.filter((id) => id !== failedId).sort());
-    // Delivered once each, and one history entry each.
-    expect(seen.map(([, m]) => m.id)).toEqual(ids);
-    expect(await historyIds(gw, 'order:h1')).toEqual(ids);
+      const [failed] = (await listFailed(queues, { limit: 10 })).filter((f) => f.eventId === failedId);
+      expect(failed).toMatchObject({ queue: 'handlers', id: `${failedId}.picky`, name: 'picky', attemptsMade: 2 });
+      // The handler's other events ran once each (the batch was not re-run for the failure).
+      const handled = await redis.lrange(`${prefix}:test:picky`, 0, -1);
+      expect(handled.filter((id) => ids.includes(id)).sort()).toEqual(ids.filter((id) => id !== failedId).sort());
+      // Delivered once each, and one history entry each.
+      expect(seen.map(([, m]) => m.id)).toEqual(ids);
+      expect(await historyIds(gw, 'order:h1')).toEqual(ids);
+    } finally {
+      await redis.del(`${prefix}:test:picky-fail`); // the failure is this test's only
+    }
   });
 
   it('a batch emitted again (a re-run job) publishes nothing twice and runs its handlers once', async () => {
-    const { gw, worker, redis, prefix } = await setUp();
+    const { gw, worker, redis, prefix } = setUp();
     await redis.del(`${prefix}:test:picky-fail`);
     const client = await orderClient(gw, 'd1');
     const seen = record<Order, EventMeta>(client, 'order_status_changed');
@@ -100,7 +109,7 @@ describe('delivery batches (real gateway, worker and clients)', () => {
   });
 
   it('an operator flush is emitted by a worker and runs the event handlers', async () => {
-    const { gw, redis, prefix } = await setUp();
+    const { gw, redis, prefix } = setUp();
     const client = await stack.client(gw, '/social', await stack.auth('fan'));
     await call(client, 'join_post', { postId: 'op1' });
     // Park the window's own flush job: only the operator's flush can emit it.

@@ -1,9 +1,18 @@
 import path from 'node:path';
-import { discoverHandlers, handlersByEvent } from '../../src/handlers/discover';
+import { discoverHandlers } from '../../src/handlers/discover';
+import type { Gateway } from '../../src/gateway/server';
 import { DEFAULT_HANDLERS_DIR } from '../../src/handlers/runner';
 import { listFailed, queueStatus, retryFailed, setPaused } from '../../src/management/jobs';
+import type { DeliveryWorker } from '../../workers/delivery-worker';
 import { Stack, testConfig } from '../helpers/stack';
 import { call, nextEvent, until } from '../helpers/wait';
+
+/** Which events have which handlers: `{ post_liked: ['activity-log'] }`. */
+function handlersByEvent(handlers: ReturnType<typeof discoverHandlers>): Record<string, string[]> {
+  const byEvent: Record<string, string[]> = {};
+  for (const h of handlers) for (const e of h.events) (byEvent[e] ??= []).push(h.name);
+  return byEvent;
+}
 
 const FIXTURES = path.join(__dirname, '../fixtures/handlers');
 
@@ -25,11 +34,15 @@ describe('handler discovery', () => {
 
 describe('server-side handlers in the worker', () => {
   const stack = new Stack(testConfig({ HANDLERS_DIR: FIXTURES, HANDLER_ATTEMPTS: '2' }));
+  let gw: Gateway;
+  let worker: DeliveryWorker;
+  beforeAll(async () => {
+    gw = await stack.gateway();
+    worker = await stack.worker();
+  });
   afterAll(() => stack.close());
 
   it('a throwing handler blocks neither the emit nor the other handler; its failure is listed and retried', async () => {
-    const gw = await stack.gateway();
-    const worker = await stack.worker();
     const { redis } = gw.runtime;
     const prefix = stack.config.KEY_PREFIX;
     await redis.set(`${prefix}:test:fail`, '1');
@@ -55,8 +68,6 @@ describe('server-side handlers in the worker', () => {
   });
 
   it('pause holds delivery without losing events; resume delivers them', async () => {
-    const [gw] = stack.gateways as [any];
-    const [worker] = stack.workers as [any];
     const queues = { delivery: gw.runtime.events.queue, handlers: worker.handlers.queue };
     const client = await stack.client(gw, '/orders', await stack.auth('ops', ['admin']));
     await call(client, 'join_order', { orderId: 'p1' });

@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { FailedJob, HandlerSummary, QueueStatus } from '../../src/management/jobs';
 import { runSb } from '../helpers/cli';
 import { Stack, testConfig } from '../helpers/stack';
-import { call, sleep, until } from '../helpers/wait';
+import { queuedEvents } from '../helpers/queue';
+import { call, until } from '../helpers/wait';
 
 const ADMIN_TOKEN = 'admin-token-for-job-control-0123';
 const FIXTURES = path.join(__dirname, '../fixtures/handlers');
@@ -90,7 +91,12 @@ describe('sb failed|queue|handlers and /admin/failed|queue|handlers', () => {
     for (let i = 0; i < 5; i++) ids.push((await gw.runtime.events.emitToOrder('order_status_changed', 'q1', { orderId: 'q1', status: 'preparing' })).id);
     // At least our 5 wait (the sweep scheduler and presence events queue there too).
     await until(async () => ((await admin<QueueStatus[]>('/queue')).body.find((s) => s.queue === 'delivery')?.counts.wait ?? 0) >= 5, 5000, '5 waiting');
-    await sleep(100);
+    // Every one of our 5 still sits in a waiting job: none was taken by the worker, so none can
+    // have been delivered.
+    await until(async () => {
+      const waiting = new Set((await queuedEvents(gw.runtime.events.queue, ['wait'])).map((e) => e.id));
+      return ids.every((id) => waiting.has(id));
+    }, 5000, 'our 5 events in waiting jobs');
     expect(seen).toEqual([]);
     const status = await sb('queue', 'status');
     expect(status.stdout).toMatch(/^QUEUE\s+STATE\s+WAIT\s+ACTIVE\s+DELAYED\s+FAILED\n/);
