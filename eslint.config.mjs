@@ -11,8 +11,8 @@ export default tseslint.config(
     rules: {
       // Numbers and booleans read fine in a message; objects and undefined are still refused.
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
-      // `() => work()` as a callback returning void is the common, clear shape.
-      '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
+      // `() => work()` and `return next()` in a function that returns void are the common, clear shapes.
+      '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true, ignoreVoidReturningFunctions: true }],
       // `_name`: a parameter a signature needs (express's error handler) or a field left out on purpose.
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },

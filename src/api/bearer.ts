@@ -23,7 +23,7 @@ export function requireBearer(tokens: readonly (string | undefined)[], realm: st
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     // Every expected token is compared, match or not, so timing does not tell which one matched.
     const ok = match !== null && expected.map((t) => safeEqual(match[1] as string, t)).includes(true);
-    if (ok) return next();
-    next(new GatewayError('unauthorized', expected.length === 0 ? `${realm} is disabled: no token configured` : `${realm} needs a valid bearer token`));
+    if (ok) next();
+    else next(new GatewayError('unauthorized', expected.length === 0 ? `${realm} is disabled: no token configured` : `${realm} needs a valid bearer token`));
   };
 }

@@ -98,16 +98,20 @@ export const pageHeaders: RequestHandler = (_req, res, next) => {
 export function requireAdminPage(config: Pick<Config, 'ADMIN_TOKEN'>, sessions: AdminSessions): RequestHandler {
   const token = config.ADMIN_TOKEN;
   return (req, res, next) => {
-    if (!token) return refuse(req, res, 'Dashboards are disabled: ADMIN_TOKEN is not set.');
+    if (!token) {
+      refuse(req, res, 'Dashboards are disabled: ADMIN_TOKEN is not set.');
+      return;
+    }
     const basic = basicCredentials(req.headers.authorization);
     if (basic) {
-      if (adminCredentialsOk(token, basic.user, basic.password)) return next();
-      return refuse(req, res, 'Wrong user or password.');
+      if (adminCredentialsOk(token, basic.user, basic.password)) next();
+      else refuse(req, res, 'Wrong user or password.');
+      return;
     }
-    sessions.valid(sessionCookieOf(req.headers.cookie)).then(
-      (ok) => (ok ? next() : refuse(req, res, 'Sign in first.')),
-      next,
-    );
+    sessions.valid(sessionCookieOf(req.headers.cookie)).then((ok) => {
+      if (ok) next();
+      else refuse(req, res, 'Sign in first.');
+    }, next);
   };
 }
 

@@ -1,4 +1,4 @@
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { probeResponses, type HttpOperation } from './operation';
 import type { Readiness } from '../health/readiness';
@@ -23,20 +23,20 @@ export const UNMATCHED_ROUTE = 'unmatched';
  */
 export function countRequests(count: (route: string, status: number) => void): RequestHandler {
   return (req, res, next) => {
-    let route: Request['route'];
+    let route: { path?: unknown } | undefined;
     let base = '';
     Object.defineProperty(req, 'route', {
       configurable: true,
       enumerable: true,
       get: () => route,
-      set: (value: Request['route']) => {
+      set: (value: { path?: unknown } | undefined) => {
         route = value;
         base = req.baseUrl;
       },
     });
     res.once('finish', () => {
-      const path = (route as { path?: unknown } | undefined)?.path;
-      count(path === undefined ? UNMATCHED_ROUTE : `${base}${String(path)}`, res.statusCode);
+      const path = route?.path;
+      count(typeof path === 'string' ? `${base}${path}` : UNMATCHED_ROUTE, res.statusCode);
     });
     next();
   };

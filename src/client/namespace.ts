@@ -58,7 +58,7 @@ function isMeta(value: unknown): value is { id: string; room: string; offset?: s
 function isSlowConsumer(details: unknown, server: ServerDisconnectReason | undefined): boolean {
   if (server?.reason === SLOW_CONSUMER || server?.code === SLOW_CONSUMER) return true;
   const close = (details as { context?: { code?: unknown; reason?: unknown } } | undefined)?.context;
-  return close?.code === SLOW_CONSUMER_CLOSE_CODE || String(close?.reason ?? '').includes(SLOW_CONSUMER);
+  return close?.code === SLOW_CONSUMER_CLOSE_CODE || (typeof close?.reason === 'string' && close.reason.includes(SLOW_CONSUMER));
 }
 
 /**
@@ -118,8 +118,11 @@ export class NamespaceClient<NS extends Namespace> {
   on<E extends EventNameOf<NS>>(event: E, handler: HandlerOf<NS, E>): () => void {
     const set = this.listeners.get(event) ?? new Set<Listener>();
     this.listeners.set(event, set);
-    set.add(handler as unknown as Listener);
-    return () => void set.delete(handler as unknown as Listener);
+    const listener = handler as unknown as Listener;
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+    };
   }
 
   /** Every event of this namespace (after de-duplication), e.g. for logging. */
@@ -139,7 +142,7 @@ export class NamespaceClient<NS extends Namespace> {
     try {
       roomActions(this.ns, room);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     const state = this.stateOf(room);
     state.tracked = true;
@@ -162,7 +165,7 @@ export class NamespaceClient<NS extends Namespace> {
     try {
       // Not connected: the gateway dropped the membership with the connection, and no re-join follows.
       if (!this.socket.connected) return { room };
-      return (await this.call(leave as ActionNameOf<NS>, payload as never)) as { room: string };
+      return (await this.call(leave as ActionNameOf<NS>, payload)) as { room: string };
     } finally {
       // Events sent before the leave's ack were delivered; none come after it.
       if (this.rooms.get(room) === state && !state?.tracked) this.rooms.delete(room);
@@ -187,7 +190,7 @@ export class NamespaceClient<NS extends Namespace> {
           else resolve(res);
         });
       });
-      if (ack.ok) return ack.data as ResultOfAction<NS, A>;
+      if (ack.ok) return ack.data;
       const wait = ack.error.retryAfterMs ?? 0;
       if (ack.error.code !== 'rate_limited' || this.closed || Date.now() + wait > deadline) throw SwitchboardError.from(ack.error);
       await new Promise((resolve) => setTimeout(resolve, wait));
@@ -235,7 +238,10 @@ export class NamespaceClient<NS extends Namespace> {
       // Disconnected or left meanwhile: the next connect joins again, or nothing is wanted.
       if (this.inFlight.get(room) !== send || this.rooms.get(room) !== state || !state.tracked) return;
       this.inFlight.delete(room);
-      if (err) return this.later(() => this.sendJoin(state), 500); // no ack in time: ask again
+      if (err) {
+        this.later(() => this.sendJoin(state), 500); // no ack in time: ask again
+        return;
+      }
       if (ack.ok) {
         this.joined.add(room);
         this.settle(room, ack.data as JoinResult);
@@ -308,9 +314,9 @@ export class NamespaceClient<NS extends Namespace> {
   private onEvent(event: string, args: unknown[]): void {
     if (event === 'recovery_incomplete') {
       const { room, reason } = (args[0] ?? {}) as { room?: unknown; reason?: unknown };
-      this.notify('onRecoveryIncomplete', String(room), String(reason ?? ''), this.ns);
+      this.notify('onRecoveryIncomplete', typeof room === 'string' ? room : '', typeof reason === 'string' ? reason : '', this.ns);
     } else if (event === 'disconnect_reason') {
-      this.serverReason = (args[0] ?? {}) as ServerDisconnectReason;
+      this.serverReason = (args[0] ?? {});
     } else if (isMeta(args[1])) {
       if (!this.stateOf(args[1].room).admit(args[1])) {
         this.shared.stats.duplicates++;
@@ -325,7 +331,7 @@ export class NamespaceClient<NS extends Namespace> {
   /** Calls an application callback; one that throws does not break the library's own handling. */
   private notify<K extends Callback>(name: K, ...args: Parameters<NonNullable<ClientOptions[K]>>): void {
     const callback = this.shared.options[name];
-    if (callback) deliver(callback as (...a: never[]) => void, args);
+    if (callback) deliver(callback, args);
   }
 
   private connection(timeoutMs: number): Promise<void> {

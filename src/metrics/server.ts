@@ -44,8 +44,8 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
           res.writeHead(200, { 'content-type': opts.metrics.contentType, 'cache-control': 'no-store' });
           res.end(text);
         },
-        (err: Error) => {
-          log.error({ err: err.message }, 'metrics collection failed');
+        (err: unknown) => {
+          log.error({ err: (err as Error).message }, 'metrics collection failed');
           json(500, { error: { code: 'internal', message: 'metrics collection failed' } });
         },
       );
@@ -54,7 +54,7 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
     if (path === '/readyz') {
       opts.ready().then(
         (r) => json(r.ok ? 200 : 503, r),
-        (err: Error) => json(503, { ok: false, checks: { process: 'error' }, error: err.message }),
+        (err: unknown) => json(503, { ok: false, checks: { process: 'error' }, error: (err as Error).message }),
       );
       return;
     }

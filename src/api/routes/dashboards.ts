@@ -148,7 +148,10 @@ function adminUiFiles(): RequestHandler {
   const r = Router({ strict: true });
   r.get('/', (req, res) => {
     // Relative asset paths (css/, js/) need the trailing slash.
-    if (!req.originalUrl.split('?')[0]?.endsWith('/')) return void res.redirect(301, `${ADMIN_UI_PATH}/`);
+    if (!req.originalUrl.split('?')[0]?.endsWith('/')) {
+      res.redirect(301, `${ADMIN_UI_PATH}/`);
+      return;
+    }
     res.setHeader('Cache-Control', 'no-store');
     res.type('html').send(index);
   });

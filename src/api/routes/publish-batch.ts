@@ -81,7 +81,8 @@ export function publishBatchRoutes(rt: Runtime): Router {
     const parsed = PublishBody.safeParse(item);
     if (!parsed.success) throw GatewayError.fromZod(parsed.error, 'invalid_payload', `events[${index}]`);
     const { idempotencyKey, ...input } = parsed.data;
-    const bytes = Buffer.byteLength(JSON.stringify(input.data) ?? '');
+    // JSON.stringify(undefined) is undefined, whatever its declared type says.
+    const bytes = input.data === undefined ? 0 : Buffer.byteLength(JSON.stringify(input.data));
     if (bytes > maxDataBytes) {
       throw new GatewayError('payload_too_large', `events[${index}].data is ${bytes} bytes; at most ${maxDataBytes} per event`);
     }
@@ -114,7 +115,7 @@ export function publishBatchRoutes(rt: Runtime): Router {
       }
     }
     // Nothing accepted because Redis is away: answer like the single route, so callers retry.
-    if (errors.length === events.length && errors.every((e) => e.code === 'unavailable')) throw errors[0];
+    if (errors.length === events.length && errors.every((e) => e.code === 'unavailable')) throw errors[0] as GatewayError;
     res.status(200).json(answer);
   });
   return r;
