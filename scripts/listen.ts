@@ -49,7 +49,9 @@ async function listen(): Promise<void> {
     onConnect: (_ns, at) => client.stats.connects > 1 && process.stderr.write(`listen: reconnected to ${at}, re-joining ${room}\n`),
     onDisconnect: (_ns, reason) => process.stderr.write(`listen: disconnected (${reason})\n`),
     onError: (_ns, err, refusedRoom) =>
-      process.stderr.write(refusedRoom ? `listen: re-join of ${refusedRoom} refused: ${err.message}\n` : `listen: cannot connect to ${url}${ns}: ${err.message}\n`),
+      process.stderr.write(
+        refusedRoom ? `listen: re-join of ${refusedRoom} refused: ${err.message}\n` : `listen: cannot connect to ${url}${ns}: ${err.message}\n`,
+      ),
     onRecoveryIncomplete: (r, reason) => process.stderr.write(`listen: events of ${r} missed while disconnected cannot all be replayed (${reason})\n`),
   });
   const space = client.namespace(ns as Namespace);

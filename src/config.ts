@@ -4,8 +4,7 @@ import { z } from 'zod';
  * Every setting Switchboard reads, from environment variables, checked once by zod.
  * Values that two processes must agree on (key prefix, queue name) come only from here.
  */
-const intFrom = (min: number, max: number, fallback: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+const intFrom = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
 /** Development defaults: public on purpose, so `npm start` works; NODE_ENV=production refuses them. */
 export const DEV_JWT_SECRET = 'switchboard-development-secret-do-not-deploy';
@@ -28,7 +27,10 @@ const ConfigSchema = z.object({
   REDIS_URL: z
     .string()
     .default('redis://127.0.0.1:6379')
-    .refine((v) => v.split(',').every((url) => /^rediss?:\/\/[^\s,]+$/.test(url.trim())), 'must look like redis://host:port[/db] (a comma-separated list of seed nodes with REDIS_MODE=cluster)'),
+    .refine(
+      (v) => v.split(',').every((url) => /^rediss?:\/\/[^\s,]+$/.test(url.trim())),
+      'must look like redis://host:port[/db] (a comma-separated list of seed nodes with REDIS_MODE=cluster)',
+    ),
   /**
    * `standalone`: one Redis (or a primary with replicas behind a fixed address). `cluster`: Redis
    * Cluster; the gateways use the sharded adapter (SSUBSCRIBE) and the workers SPUBLISH.

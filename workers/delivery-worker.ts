@@ -84,7 +84,13 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
     reclaimAfterMs: config.WORKER_LOCK_MS,
     lingerMs: config.HANDLER_LINGER_MS,
   });
-  const emitter = new BatchEmitter(redis, keys, config, (items) => handlers.workFor(items), (result) => metrics.emitted(result));
+  const emitter = new BatchEmitter(
+    redis,
+    keys,
+    config,
+    (items) => handlers.workFor(items),
+    (result) => metrics.emitted(result),
+  );
   await emitter.ready();
   const pending = new PendingStore(redis, keys);
   await pending.ready();

@@ -19,7 +19,8 @@ export function registerEmit(program: Command): void {
           if (!opts.force) throw new GatewayError('invalid_argument', 'emit bypasses throttling: add --force (normal events go through the API)');
           return m.forceEmit(event, jsonOption(opts.data, '--data'), jsonOption(opts.target, '--target'));
         },
-        (result) => process.stdout.write(`queued ${event} for ${result.namespace} ${result.room} (id ${result.id}; a worker emits it at once, bypassing the throttle)\n`),
+        (result) =>
+          process.stdout.write(`queued ${event} for ${result.namespace} ${result.room} (id ${result.id}; a worker emits it at once, bypassing the throttle)\n`),
       );
     });
 }

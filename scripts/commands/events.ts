@@ -25,8 +25,10 @@ export function registerEvents(program: Command): void {
         if (name !== undefined) {
           const event = describeEvent(lookupEvent(name));
           if (wantsJson(this)) return printJson(event);
-                    printTable([row(event)], COLUMNS);
-          process.stdout.write(`\nschema:\n${JSON.stringify(event.schema, null, 2)}\n\nexample (POST /api/events):\n${JSON.stringify({ event: event.name, ...event.example }, null, 2)}\n`);
+          printTable([row(event)], COLUMNS);
+          process.stdout.write(
+            `\nschema:\n${JSON.stringify(event.schema, null, 2)}\n\nexample (POST /api/events):\n${JSON.stringify({ event: event.name, ...event.example }, null, 2)}\n`,
+          );
           return;
         }
         const events = describeEvents();

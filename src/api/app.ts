@@ -26,16 +26,20 @@ export function createHttpApp(rt: Runtime, ops: OpsHooks = {}): Express {
   app.disable('x-powered-by');
   if (ops.metrics) app.use(countRequests((route, status) => ops.metrics?.httpRequest(route, status)));
   app.use(cors(originPolicy(rt.config)));
-  const limit = httpRateLimit(
-    new RedisTokenBuckets(rt.redis, rt.keys, 'http', { burst: rt.config.RATE_HTTP_BURST, perSec: rt.config.RATE_HTTP_PER_SEC }),
-  );
+  const limit = httpRateLimit(new RedisTokenBuckets(rt.redis, rt.keys, 'http', { burst: rt.config.RATE_HTTP_BURST, perSec: rt.config.RATE_HTTP_PER_SEC }));
   const publishLimit =
     rt.config.RATE_PUBLISH_PER_SEC > 0
       ? httpRateLimit(new RedisTokenBuckets(rt.redis, rt.keys, 'publish', { burst: rt.config.RATE_PUBLISH_BURST, perSec: rt.config.RATE_PUBLISH_PER_SEC }))
       : undefined;
 
   app.get('/healthz', async (_req, res) => {
-    const redis = rt.redis.status === 'ready' ? await rt.redis.ping().then(() => 'ok', () => 'error') : rt.redis.status;
+    const redis =
+      rt.redis.status === 'ready'
+        ? await rt.redis.ping().then(
+            () => 'ok',
+            () => 'error',
+          )
+        : rt.redis.status;
     res.status(redis === 'ok' ? 200 : 503).json({ ok: redis === 'ok', redis });
   });
   app.use(opsRoutes(ops));

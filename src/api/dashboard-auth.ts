@@ -120,8 +120,13 @@ function refuse(req: Request, res: Response, why: string): void {
   res.setHeader('Cache-Control', 'no-store');
   if (req.accepts(['json', 'html']) === 'html') {
     const next = encodeURIComponent(req.originalUrl);
-    res.type('html').send(page('Sign in required', `<p>${escapeHtml(why)}</p>
-<p>Sign in with HTTP Basic (user <code>admin</code>, password ADMIN_TOKEN) or with the <a href="/admin/login?next=${next}">sign-in form</a>.</p>`));
+    res.type('html').send(
+      page(
+        'Sign in required',
+        `<p>${escapeHtml(why)}</p>
+<p>Sign in with HTTP Basic (user <code>admin</code>, password ADMIN_TOKEN) or with the <a href="/admin/login?next=${next}">sign-in form</a>.</p>`,
+      ),
+    );
     return;
   }
   res.json({ error: { code: 'unauthorized', message: `the admin pages need HTTP Basic (admin:ADMIN_TOKEN) or a sign-in cookie: ${why}` } });
@@ -167,7 +172,11 @@ export const loginOperations: HttpOperation[] = [
     body: LoginForm,
     bodyContentType: 'application/x-www-form-urlencoded',
     examples: { default: { value: { user: 'admin', password: 'the ADMIN_TOKEN', next: '/admin/queues/' } } },
-    response: { status: 303, description: 'signed in: `Set-Cookie` and a redirect; a wrong password answers 403 with the form again', headers: { 'Set-Cookie': `${SESSION_COOKIE}=…; HttpOnly; SameSite=Strict` } },
+    response: {
+      status: 303,
+      description: 'signed in: `Set-Cookie` and a redirect; a wrong password answers 403 with the form again',
+      headers: { 'Set-Cookie': `${SESSION_COOKIE}=…; HttpOnly; SameSite=Strict` },
+    },
     errors: ['rate_limited'],
   },
   {
@@ -205,7 +214,12 @@ export function loginRoutes(config: Pick<Config, 'ADMIN_TOKEN'>, sessions: Admin
   r.use('/login', pageHeaders);
   r.get('/login', (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    if (!token) return void res.status(401).setHeader('WWW-Authenticate', BASIC_CHALLENGE).type('html').send(page('Sign-in disabled', '<p>Dashboards are disabled: ADMIN_TOKEN is not set.</p>'));
+    if (!token)
+      return void res
+        .status(401)
+        .setHeader('WWW-Authenticate', BASIC_CHALLENGE)
+        .type('html')
+        .send(page('Sign-in disabled', '<p>Dashboards are disabled: ADMIN_TOKEN is not set.</p>'));
     res.type('html').send(form(safeNext(req.query.next)));
   });
   r.post('/login', express.urlencoded({ extended: false, limit: 4096, parameterLimit: 10 }), async (req, res, next) => {
@@ -213,7 +227,12 @@ export function loginRoutes(config: Pick<Config, 'ADMIN_TOKEN'>, sessions: Admin
       res.setHeader('Cache-Control', 'no-store');
       const body = (req.body ?? {}) as Record<string, unknown>;
       const target = safeNext(body.next);
-      if (!token) return void res.status(401).setHeader('WWW-Authenticate', BASIC_CHALLENGE).type('html').send(page('Sign-in disabled', '<p>Dashboards are disabled: ADMIN_TOKEN is not set.</p>'));
+      if (!token)
+        return void res
+          .status(401)
+          .setHeader('WWW-Authenticate', BASIC_CHALLENGE)
+          .type('html')
+          .send(page('Sign-in disabled', '<p>Dashboards are disabled: ADMIN_TOKEN is not set.</p>'));
       if (!adminCredentialsOk(token, body.user ?? ADMIN_USER, body.password)) {
         // 403, not 401: a form, not HTTP authentication (no Basic prompt over the form).
         return void res.status(403).type('html').send(form(target, 'Wrong password.'));

@@ -55,7 +55,10 @@ export function opsRoutes(hooks: OpsHooks): Router {
   if (ready) {
     r.get('/readyz', async (_req, res) => {
       const result = await ready();
-      res.status(result.ok ? 200 : 503).set('cache-control', 'no-store').json(result);
+      res
+        .status(result.ok ? 200 : 503)
+        .set('cache-control', 'no-store')
+        .json(result);
     });
   }
   return r;
@@ -64,7 +67,8 @@ export function opsRoutes(hooks: OpsHooks): Router {
 const ReadinessBody = z.object({
   ok: z.boolean().meta({ description: 'true when every check is `ok`' }),
   checks: z.record(z.string(), z.string()).meta({
-    description: '`redis` (PING on the command connection) and `pubsub` (a probe published on this gateway\'s own channel came back to its adapter subscriber): `ok`, or why not (`timeout`, `error`, `down`, or the connection status)',
+    description:
+      "`redis` (PING on the command connection) and `pubsub` (a probe published on this gateway's own channel came back to its adapter subscriber): `ok`, or why not (`timeout`, `error`, `down`, or the connection status)",
   }),
 });
 
@@ -88,7 +92,8 @@ export const monitoringOperations: HttpOperation[] = [
     path: '/metrics',
     operationId: 'metrics',
     summary: 'Prometheus metrics of this gateway (every name starts with switchboard_)',
-    description: 'Counts and histograms with bounded labels (event, action, namespace, reason, route), never rooms or users. Workers serve theirs on METRICS_PORT.',
+    description:
+      'Counts and histograms with bounded labels (event, action, namespace, reason, route), never rooms or users. Workers serve theirs on METRICS_PORT.',
     response: { status: 200, description: 'the Prometheus text format', schema: z.string(), contentType: 'text/plain; version=0.0.4' },
     errors: [],
   },

@@ -42,7 +42,8 @@ const gatewayOperations: HttpOperation[] = [
     tag: 'specs',
     auth: 'none',
     summary: 'The socket API as AsyncAPI 3.0',
-    description: 'Generated from the event catalog and the namespace modules: one channel per Socket.IO namespace, its events, client actions and their acks. No token needed.',
+    description:
+      'Generated from the event catalog and the namespace modules: one channel per Socket.IO namespace, its events, client actions and their acks. No token needed.',
     response: { status: 200, description: 'an AsyncAPI 3.0 document', schema: z.record(z.string(), z.unknown()) },
     errors: ['rate_limited'],
   },

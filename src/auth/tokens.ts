@@ -6,10 +6,7 @@ import { GatewayError } from '../errors';
 import { isSafeSegment } from '../ids';
 import type { SocketUser } from './user';
 
-type TokenConfig = Pick<
-  Config,
-  'JWT_ALG' | 'JWT_SECRET' | 'JWT_PUBLIC_KEY' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_CLOCK_TOLERANCE_S'
->;
+type TokenConfig = Pick<Config, 'JWT_ALG' | 'JWT_SECRET' | 'JWT_PUBLIC_KEY' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_CLOCK_TOLERANCE_S'>;
 
 /** The claims Switchboard reads: `sub` is the user id (it becomes part of room names), `roles` optional. */
 const Claims = z.object({
@@ -25,10 +22,7 @@ export class TokenVerifier {
   private readonly key: Uint8Array | KeyObject;
 
   constructor(private readonly config: TokenConfig) {
-    this.key =
-      config.JWT_ALG === 'RS256'
-        ? createPublicKey((config.JWT_PUBLIC_KEY ?? '').replace(/\\n/g, '\n'))
-        : new TextEncoder().encode(config.JWT_SECRET);
+    this.key = config.JWT_ALG === 'RS256' ? createPublicKey((config.JWT_PUBLIC_KEY ?? '').replace(/\\n/g, '\n')) : new TextEncoder().encode(config.JWT_SECRET);
   }
 
   /** Returns the user, or throws GatewayError `unauthorized` whose message says why. */
@@ -81,7 +75,8 @@ export interface MintOptions {
  * @example mintToken(config, { userId: '42', roles: ['admin'] })
  */
 export async function mintToken(config: TokenConfig, opts: MintOptions): Promise<string> {
-  if (config.JWT_ALG !== 'HS256') throw new GatewayError('invalid_argument', 'only HS256 tokens can be minted here (RS256 needs the private key of your identity provider)');
+  if (config.JWT_ALG !== 'HS256')
+    throw new GatewayError('invalid_argument', 'only HS256 tokens can be minted here (RS256 needs the private key of your identity provider)');
   if (!isSafeSegment(opts.userId)) throw new GatewayError('invalid_argument', 'user id must be 1-128 characters of letters, digits, _ . : @ -');
   const ttl = opts.ttlSeconds ?? 3600;
   if (!Number.isInteger(ttl) || ttl <= 0) throw new GatewayError('invalid_argument', 'ttl must be a positive number of seconds');

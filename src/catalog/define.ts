@@ -34,12 +34,7 @@ export function throttle(windowMs: number, mode: 'latest' | 'leading' | 'batch',
 }
 
 /** One catalog entry. `room` is a template such as `post:{postId}`; its params name the target. */
-export interface EventDefinition<
-  NS extends Namespace = Namespace,
-  R extends string = string,
-  S extends z.ZodType = z.ZodType,
-  D extends Delivery = Delivery,
-> {
+export interface EventDefinition<NS extends Namespace = Namespace, R extends string = string, S extends z.ZodType = z.ZodType, D extends Delivery = Delivery> {
   readonly namespace: NS;
   readonly room: R;
   readonly schema: S;
@@ -59,9 +54,7 @@ export function defineCatalog<const C extends Record<string, EventDefinition>>(c
 }
 
 /** `'order:{orderId}'` -> `'orderId'`; `'admin'` -> never. */
-export type RoomParamNames<T extends string> = T extends `${string}{${infer P}}${infer Rest}`
-  ? P | RoomParamNames<Rest>
-  : never;
+export type RoomParamNames<T extends string> = T extends `${string}{${infer P}}${infer Rest}` ? P | RoomParamNames<Rest> : never;
 
 /** The values a room template needs: `{ orderId: string | number }`. */
 export type RoomParams<T extends string> = { [K in RoomParamNames<T>]: string | number };

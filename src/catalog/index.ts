@@ -50,7 +50,7 @@ export interface EventMeta {
 
 /** EventMeta as a schema, for the AsyncAPI document (src/specs/asyncapi.ts). */
 export const EventMetaSchema = z.object({
-  id: z.string().meta({ description: 'UUIDv7 made at accept (a throttled emit: its window\'s id); stable across retries: de-duplicate on it' }),
+  id: z.string().meta({ description: "UUIDv7 made at accept (a throttled emit: its window's id); stable across retries: de-duplicate on it" }),
   ts: z.number().int().nonnegative().meta({ description: 'ms since epoch when the event was accepted (a coalesced emit: when its window flushed)' }),
   ns: z.enum(NAMESPACES),
   room: z.string().meta({ description: 'the room the event went to, e.g. post:123' }),
@@ -59,15 +59,15 @@ export const EventMetaSchema = z.object({
     .string()
     .regex(OFFSET_RE)
     .optional()
-    .meta({ description: "position in the room's history (a Redis stream id); absent for events without history. Re-join with `since` set to the last one seen" }),
+    .meta({
+      description: "position in the room's history (a Redis stream id); absent for events without history. Re-join with `since` set to the last one seen",
+    }),
   recovered: z.literal(true).optional().meta({ description: 'replayed by recovery after a re-join with `since`' }),
 });
 true satisfies SameShape<z.output<typeof EventMetaSchema>, EventMeta>;
 
 /** A `batch` event arrives as `{ items }`; every other event arrives as its payload. */
-export type DeliveredData<E extends EventName> = Catalog[E]['delivery'] extends { mode: 'batch' }
-  ? { items: DataOf<E>[] }
-  : DataOf<E>;
+export type DeliveredData<E extends EventName> = Catalog[E]['delivery'] extends { mode: 'batch' } ? { items: DataOf<E>[] } : DataOf<E>;
 
 /** Server-to-client event map of one namespace, for `io<ServerToClientEvents<'/social'>>()`. */
 export type ServerToClientEvents<NS extends Namespace> = {
@@ -139,18 +139,14 @@ export const USER_ROOM_NAMESPACES: ReadonlySet<Namespace> = new Set(
 export function resolveRoom(entry: ResolvedEvent, target: unknown, payload: unknown): string {
   if (entry.roomParams.length === 0) return entry.roomTemplate;
   const from = (source: unknown, key: string): unknown =>
-    source !== null && typeof source === 'object' && Object.hasOwn(source, key)
-      ? (source as Record<string, unknown>)[key]
-      : undefined;
+    source !== null && typeof source === 'object' && Object.hasOwn(source, key) ? (source as Record<string, unknown>)[key] : undefined;
   return entry.roomTemplate.replace(PARAM_RE, (_, key: string) => {
     const raw = from(target, key) ?? from(payload, key);
     const value = typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 ? String(raw) : raw;
     if (typeof value !== 'string' || !isSafeSegment(value)) {
       throw new GatewayError(
         'invalid_target',
-        raw === undefined
-          ? `target.${key} is required for room ${entry.roomTemplate}`
-          : `target.${key} must be 1-128 characters of letters, digits, _ . : @ -`,
+        raw === undefined ? `target.${key} is required for room ${entry.roomTemplate}` : `target.${key} must be 1-128 characters of letters, digits, _ . : @ -`,
         { issues: [{ path: ['target', key], message: raw === undefined ? 'required' : 'invalid id' }] },
       );
     }

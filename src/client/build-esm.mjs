@@ -21,10 +21,11 @@ rmSync(out, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.client.json')], { stdio: 'inherit' });
 
-const files = (dir) => readdirSync(dir).flatMap((name) => {
-  const full = path.join(dir, name);
-  return statSync(full).isDirectory() ? files(full) : [full];
-});
+const files = (dir) =>
+  readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    return statSync(full).isDirectory() ? files(full) : [full];
+  });
 
 const SPECIFIER = /(\bfrom\s*|\bimport\s*\(\s*)(['"])(\.{1,2}\/[^'"]*?)\2/g;
 for (const file of files(out)) {
@@ -32,7 +33,10 @@ for (const file of files(out)) {
     if (/\.js(\.map)?$/.test(file)) rmSync(file);
   } else if (/\.(d\.ts|js)$/.test(file)) {
     const text = readFileSync(file, 'utf8');
-    writeFileSync(file, text.replace(SPECIFIER, (all, head, quote, spec) => (/\.(m?js|json)$/.test(spec) ? all : `${head}${quote}${spec}.js${quote}`)));
+    writeFileSync(
+      file,
+      text.replace(SPECIFIER, (all, head, quote, spec) => (/\.(m?js|json)$/.test(spec) ? all : `${head}${quote}${spec}.js${quote}`)),
+    );
   }
 }
 writeFileSync(path.join(client, 'package.json'), '{ "type": "module" }\n');

@@ -316,7 +316,7 @@ export class NamespaceClient<NS extends Namespace> {
       const { room, reason } = (args[0] ?? {}) as { room?: unknown; reason?: unknown };
       this.notify('onRecoveryIncomplete', typeof room === 'string' ? room : '', typeof reason === 'string' ? reason : '', this.ns);
     } else if (event === 'disconnect_reason') {
-      this.serverReason = (args[0] ?? {});
+      this.serverReason = args[0] ?? {};
     } else if (isMeta(args[1])) {
       if (!this.stateOf(args[1].room).admit(args[1])) {
         this.shared.stats.duplicates++;

@@ -127,7 +127,11 @@ export class BatchEmitter {
     const offsets: string[] = new Array<string>(items.length).fill('');
     let replayed = true;
     for (const { channel, positions } of groups.values()) {
-      const done = await this.call(this.keys.emitMarker(batchId, channel), '', positions.map((i) => items[i] as EmitItem));
+      const done = await this.call(
+        this.keys.emitMarker(batchId, channel),
+        '',
+        positions.map((i) => items[i] as EmitItem),
+      );
       replayed &&= done.replayed;
       positions.forEach((at, j) => (offsets[at] = done.offsets[j] ?? ''));
     }

@@ -28,7 +28,11 @@ export async function postChatMessage(
     sentAt: Date.now(),
   };
   const key = rt.keys.chatMessages(input.chatId);
-  await rt.redis.multi().lpush(key, JSON.stringify(message)).ltrim(key, 0, CHAT_HISTORY_LENGTH - 1).exec();
+  await rt.redis
+    .multi()
+    .lpush(key, JSON.stringify(message))
+    .ltrim(key, 0, CHAT_HISTORY_LENGTH - 1)
+    .exec();
   const { id } = await rt.events.emitToChat('new_message', input.chatId, message);
   return { message, eventId: id };
 }

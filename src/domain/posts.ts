@@ -11,11 +11,7 @@ export async function likePost(rt: Deps, postId: string, userId: string): Promis
 }
 
 /** Publishes `post_commented` for a new comment (storage of comments is the caller's domain). */
-export async function commentOnPost(
-  rt: Deps,
-  postId: string,
-  input: { userId: string; text: string },
-): Promise<{ id: string; commentId: string }> {
+export async function commentOnPost(rt: Deps, postId: string, input: { userId: string; text: string }): Promise<{ id: string; commentId: string }> {
   const commentId = randomUUID();
   const { id } = await rt.events.emitToPost('post_commented', postId, { postId, commentId, ...input });
   return { id, commentId };

@@ -99,14 +99,16 @@ export class DeliveryBatcher {
     this.bytes -= bytes;
     this.inFlight++;
     this.lastSentAt = performance.now();
-    settleWithin(this.send(batch.map((w) => w.envelope)), this.opts.sendTimeoutMs).then(
-      () => batch.forEach((w) => w.resolve()),
-      (err: unknown) => batch.forEach((w) => w.reject(err)),
-    ).finally(() => {
-      this.inFlight--;
-      if (this.full()) this.sendNow();
-      else this.schedule();
-    });
+    settleWithin(this.send(batch.map((w) => w.envelope)), this.opts.sendTimeoutMs)
+      .then(
+        () => batch.forEach((w) => w.resolve()),
+        (err: unknown) => batch.forEach((w) => w.reject(err)),
+      )
+      .finally(() => {
+        this.inFlight--;
+        if (this.full()) this.sendNow();
+        else this.schedule();
+      });
     // Several full batches may be waiting behind this one (a burst): send them too, in order.
     if (this.full()) this.sendNow();
   }

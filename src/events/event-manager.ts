@@ -1,15 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { RedisClient } from '../redis/connections';
-import {
-  lookupEvent,
-  type ThrottleDelivery,
-  resolveRoom,
-  type EventName,
-  type EventsWithRoom,
-  type PayloadOf,
-  type ROOMS,
-  type TargetOf,
-} from '../catalog';
+import { lookupEvent, type ThrottleDelivery, resolveRoom, type EventName, type EventsWithRoom, type PayloadOf, type ROOMS, type TargetOf } from '../catalog';
 import type { Config } from '../config';
 import { GatewayError } from '../errors';
 import { newEventId } from '../ids';
@@ -204,10 +195,7 @@ export class EventManager {
   private async withTimeout<T>(work: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new GatewayError('unavailable', `event store did not accept the event within ${this.timeoutMs} ms`)),
-        this.timeoutMs,
-      );
+      timer = setTimeout(() => reject(new GatewayError('unavailable', `event store did not accept the event within ${this.timeoutMs} ms`)), this.timeoutMs);
     });
     try {
       return await Promise.race([work, timeout]);

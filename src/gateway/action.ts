@@ -109,13 +109,7 @@ function actionLabel(actions: Readonly<Record<string, ActionDefinition>>, event:
   return typeof event === 'string' && Object.hasOwn(actions, event) ? event : 'unknown';
 }
 
-function dispatch(
-  actions: Readonly<Record<string, ActionDefinition>>,
-  ctx: ActionContext,
-  event: unknown,
-  args: unknown[],
-  observe: ActionObserver,
-): void {
+function dispatch(actions: Readonly<Record<string, ActionDefinition>>, ctx: ActionContext, event: unknown, args: unknown[], observe: ActionObserver): void {
   {
     const last = args[args.length - 1];
     const ack = typeof last === 'function' ? (last as (res: Ack<unknown>) => void) : undefined;
@@ -123,7 +117,11 @@ function dispatch(
     const def = Object.hasOwn(actions, name) ? actions[name] : undefined;
     if (!def) {
       observe('unknown', 'unknown_action');
-      if (ack) reply(name, ack, { ok: false, error: new GatewayError('unknown_action', `${ctx.nsp.name} has no action ${JSON.stringify(name.slice(0, 64))}`).toJSON() });
+      if (ack)
+        reply(name, ack, {
+          ok: false,
+          error: new GatewayError('unknown_action', `${ctx.nsp.name} has no action ${JSON.stringify(name.slice(0, 64))}`).toJSON(),
+        });
       return;
     }
     const payload = ack && args.length === 1 ? undefined : args[0];

@@ -21,10 +21,7 @@ export function disconnectedForFlooding(socket: Socket): boolean {
   return flooders.has(socket);
 }
 
-type GuardConfig = Pick<
-  Config,
-  'MAX_PAYLOAD_BYTES' | 'RATE_SOCKET_BURST' | 'RATE_SOCKET_PER_SEC' | 'RATE_FLOOD_DISCONNECT_AFTER'
->;
+type GuardConfig = Pick<Config, 'MAX_PAYLOAD_BYTES' | 'RATE_SOCKET_BURST' | 'RATE_SOCKET_PER_SEC' | 'RATE_FLOOD_DISCONNECT_AFTER'>;
 
 /**
  * The per-packet guard (run by bindActions before any action): every packet a client sends takes a token from the

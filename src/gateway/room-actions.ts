@@ -64,44 +64,60 @@ export function joinRoomAction<P extends string>(template: string, param: P) {
     idExample(param) as never,
     { ...idExample(param), since: '1763889503572-0' } as never,
   );
-  return action(schema, async (input, ctx): Promise<{ room: string; recovered?: number; incomplete?: true }> => {
-    const room = roomFor(template, param, input as unknown as Record<P, string>);
-    requireRoomBudget(ctx, room);
-    await requireAllowed(ctx, room);
-    const { since } = input as { since?: string };
-    if (since !== undefined) return ctx.recovery.rejoin(ctx.socket, room, since);
-    await ctx.socket.join(room);
-    return { room };
-  }, {
-    description: `Joins ${template} if the room authorizer allows it; with \`since\` (the last meta.offset seen there) first replays the events missed since then.`,
-    ack: JoinAck,
-    room: template,
-  });
+  return action(
+    schema,
+    async (input, ctx): Promise<{ room: string; recovered?: number; incomplete?: true }> => {
+      const room = roomFor(template, param, input as unknown as Record<P, string>);
+      requireRoomBudget(ctx, room);
+      await requireAllowed(ctx, room);
+      const { since } = input as { since?: string };
+      if (since !== undefined) return ctx.recovery.rejoin(ctx.socket, room, since);
+      await ctx.socket.join(room);
+      return { room };
+    },
+    {
+      description: `Joins ${template} if the room authorizer allows it; with \`since\` (the last meta.offset seen there) first replays the events missed since then.`,
+      ack: JoinAck,
+      room: template,
+    },
+  );
 }
 
 /** Join and leave actions for a room without params (e.g. `presence`). */
 export function fixedRoomActions(room: string) {
   return {
-    join: action(withExamples(z.object({}), {}), async (_input, ctx) => {
-      requireRoomBudget(ctx, room);
-      await requireAllowed(ctx, room);
-      await ctx.socket.join(room);
-      return { room };
-    }, { description: `Joins ${room} if the room authorizer allows it.`, ack: RoomAck, room }),
-    leave: action(withExamples(z.object({}), {}), async (_input, ctx) => {
-      await ctx.socket.leave(room);
-      return { room };
-    }, { description: `Leaves ${room} (a no-op if not in it).`, ack: RoomAck, room }),
+    join: action(
+      withExamples(z.object({}), {}),
+      async (_input, ctx) => {
+        requireRoomBudget(ctx, room);
+        await requireAllowed(ctx, room);
+        await ctx.socket.join(room);
+        return { room };
+      },
+      { description: `Joins ${room} if the room authorizer allows it.`, ack: RoomAck, room },
+    ),
+    leave: action(
+      withExamples(z.object({}), {}),
+      async (_input, ctx) => {
+        await ctx.socket.leave(room);
+        return { room };
+      },
+      { description: `Leaves ${room} (a no-op if not in it).`, ack: RoomAck, room },
+    ),
   };
 }
 
 /** `leave_x { xId }`: leaves the room (a no-op if not in it) and acks `{ room }`. */
 export function leaveRoomAction<P extends string>(template: string, param: P) {
-  return action(withExamples(idPayload(param), idExample(param) as never), async (input, ctx) => {
-    const room = roomFor(template, param, input as Record<P, string>);
-    await ctx.socket.leave(room);
-    return { room };
-  }, { description: `Leaves ${template} (a no-op if not in it).`, ack: RoomAck, room: template });
+  return action(
+    withExamples(idPayload(param), idExample(param) as never),
+    async (input, ctx) => {
+      const room = roomFor(template, param, input as Record<P, string>);
+      await ctx.socket.leave(room);
+      return { room };
+    },
+    { description: `Leaves ${template} (a no-op if not in it).`, ack: RoomAck, room: template },
+  );
 }
 
 /** Throws `not_joined` unless the socket is in the room: only members may type or post there. */
@@ -115,20 +131,24 @@ export function requireJoined(ctx: ActionContext, room: string): void {
  */
 export function typingAction<P extends string>(template: string, param: P, typing: boolean) {
   // Unordered: no Redis call, so it never waits behind the socket's earlier actions.
-  return action(withExamples(idPayload(param), idExample(param) as never), (input, ctx) => {
-    const room = roomFor(template, param, input as Record<P, string>);
-    requireJoined(ctx, room);
-    const user = userOf(ctx.socket);
-    const userId = user.anonymous ? undefined : user.id;
-    const payload = { [param]: (input as Record<P, string>)[param], typing, ...(userId ? { userId } : {}) };
-    ctx.socket.to(room).emit(TYPING_EVENT, payload);
-    return { room, typing };
-  }, {
-    ordered: false,
-    description: `Tells the others in ${template} that this user ${typing ? 'started' : 'stopped'} typing (\`${TYPING_EVENT}\`); only after joining the room.`,
-    ack: TypingAck,
-    room: template,
-  });
+  return action(
+    withExamples(idPayload(param), idExample(param) as never),
+    (input, ctx) => {
+      const room = roomFor(template, param, input as Record<P, string>);
+      requireJoined(ctx, room);
+      const user = userOf(ctx.socket);
+      const userId = user.anonymous ? undefined : user.id;
+      const payload = { [param]: (input as Record<P, string>)[param], typing, ...(userId ? { userId } : {}) };
+      ctx.socket.to(room).emit(TYPING_EVENT, payload);
+      return { room, typing };
+    },
+    {
+      ordered: false,
+      description: `Tells the others in ${template} that this user ${typing ? 'started' : 'stopped'} typing (\`${TYPING_EVENT}\`); only after joining the room.`,
+      ack: TypingAck,
+      room: template,
+    },
+  );
 }
 
 /** The event typing actions relay to the room. */

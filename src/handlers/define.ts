@@ -51,11 +51,5 @@ export function defineHandler<const E extends EventName>(handler: EventHandler<E
 
 export function isEventHandler(value: unknown): value is EventHandler {
   const v = value as Partial<EventHandler> | null;
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof v.name === 'string' &&
-    Array.isArray(v.events) &&
-    typeof v.handle === 'function'
-  );
+  return typeof v === 'object' && v !== null && typeof v.name === 'string' && Array.isArray(v.events) && typeof v.handle === 'function';
 }

@@ -62,8 +62,16 @@ export class InboxReader {
       try {
         if (Date.now() - this.lastReclaim >= this.opts.reclaimAfterMs / 2) await this.reclaim();
         const read = this.blocking.xreadgroup(
-          'GROUP', GROUP, this.opts.consumer, 'COUNT', this.opts.count ?? 100, 'BLOCK', Math.max(100, Math.floor(this.opts.reclaimAfterMs / 2)),
-          'STREAMS', this.opts.key, '>',
+          'GROUP',
+          GROUP,
+          this.opts.consumer,
+          'COUNT',
+          this.opts.count ?? 100,
+          'BLOCK',
+          Math.max(100, Math.floor(this.opts.reclaimAfterMs / 2)),
+          'STREAMS',
+          this.opts.key,
+          '>',
         ) as Promise<Array<[string, Array<[string, string[]]>]> | null>;
         read.catch(() => undefined); // settled or not, it is abandoned once closing
         // A read is no work in hand: close() does not wait for it. A cluster client disconnected
@@ -123,7 +131,11 @@ export class InboxReader {
     });
     await this.handle(entries);
     const ids = entries.map((e) => e.id);
-    await this.redis.multi().xack(this.opts.key, GROUP, ...ids).xdel(this.opts.key, ...ids).exec();
+    await this.redis
+      .multi()
+      .xack(this.opts.key, GROUP, ...ids)
+      .xdel(this.opts.key, ...ids)
+      .exec();
   }
 
   /** Stops reading; waits for the entries in hand to finish. */

@@ -85,9 +85,7 @@ export class HandlerRunner {
       prefix: this.opts.keys.bullPrefix,
       concurrency: this.opts.concurrency,
     });
-    this.worker.on('failed', (job, err) =>
-      log.warn({ job: job?.id, handler: job?.name, attempt: job?.attemptsMade, err: err.message }, 'handler job failed'),
-    );
+    this.worker.on('failed', (job, err) => log.warn({ job: job?.id, handler: job?.name, attempt: job?.attemptsMade, err: err.message }, 'handler job failed'));
     this.worker.on('error', (err) => log.warn({ err: err.message }, 'handler worker error'));
     await this.worker.waitUntilReady();
     this.inbox = new InboxReader(

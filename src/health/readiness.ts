@@ -20,7 +20,13 @@ export async function bounded(work: Promise<unknown>, timeoutMs = READINESS_TIME
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<CheckResult>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
   try {
-    return await Promise.race([work.then(() => 'ok', () => 'error'), timeout]);
+    return await Promise.race([
+      work.then(
+        () => 'ok',
+        () => 'error',
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -3,7 +3,6 @@ import type { EventMeta } from '../catalog';
 import { decodeStoredMessage } from '../delivery/adapter-message';
 import type { Keys } from '../redis/keys';
 
-
 export interface ReplayedEvent {
   event: string;
   data: unknown;

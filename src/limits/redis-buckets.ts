@@ -6,7 +6,6 @@ import { ALLOWED, type Admission, type BucketSpec } from './admission';
 
 const log = logger('rate-limit');
 
-
 /**
  * Token buckets shared by every gateway (per user, per HTTP token or IP): one atomic script call
  * per request. If Redis cannot answer, the request is admitted (logged): the per-socket bucket

@@ -28,7 +28,8 @@ export interface FailedJob {
 }
 
 function describe(queue: QueueKind, job: Job): FailedJob {
-  const data = job.data as { event?: string; id?: string; meta?: { id?: string }; events?: Array<{ id?: string; event?: string; meta?: { id?: string } }> } | undefined;
+  const data = job.data as
+    { event?: string; id?: string; meta?: { id?: string }; events?: Array<{ id?: string; event?: string; meta?: { id?: string } }> } | undefined;
   // A batch (delivery, or a handler batch) names its events and its first event's id.
   const events = Array.isArray(data?.events) ? data.events : undefined;
   return {

@@ -74,7 +74,7 @@ export class Management {
   async pendingCount(filter: PendingFilter = {}): Promise<FlushOutcome> {
     const matches = pendingMatcher(filter);
     const total: FlushOutcome = { entries: 0, events: 0 };
-    for (let after: IndexPosition | undefined; ; ) {
+    for (let after: IndexPosition | undefined; ;) {
       const page = await this.store.indexPage(CHUNK, after);
       const windows = await this.store.summaries(page.map((p) => p.pendingId).filter(matches));
       total.entries += windows.length;

@@ -47,12 +47,14 @@ export class BoundedRead<T> {
   ) {}
 
   async refresh(): Promise<void> {
-    this.inFlight ??= this.read().then(
-      (value) => this.apply(value),
-      () => undefined,
-    ).finally(() => {
-      this.inFlight = undefined;
-    });
+    this.inFlight ??= this.read()
+      .then(
+        (value) => this.apply(value),
+        () => undefined,
+      )
+      .finally(() => {
+        this.inFlight = undefined;
+      });
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.inFlight, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.timeoutMs)))]);
     clearTimeout(timer);
@@ -96,7 +98,11 @@ export function registerDeploymentGauges(registry: Registry, source: DeploymentS
     // The same read as queue_jobs (one in flight at a time): both wait for it.
     collect: () => queuesRead.refresh(),
   });
-  const windowsRead = new BoundedRead(() => source.pendingWindows(), (n) => windows.set(n), timeoutMs);
+  const windowsRead = new BoundedRead(
+    () => source.pendingWindows(),
+    (n) => windows.set(n),
+    timeoutMs,
+  );
   const queuesRead = new BoundedRead(
     () => source.queues(),
     (statuses) => {

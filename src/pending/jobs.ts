@@ -17,7 +17,10 @@ export const FlushJobSchema = z.object({ pendingId: z.string().min(1).max(400), 
 export type FlushJobData = z.infer<typeof FlushJobSchema>;
 /** Claimed windows by their place in the pending store (shard and window id). */
 export const EmitClaimedJobSchema = z.object({
-  claims: z.array(z.object({ shard: z.number().int().nonnegative(), windowId: z.string().min(1).max(64) })).min(1).max(500),
+  claims: z
+    .array(z.object({ shard: z.number().int().nonnegative(), windowId: z.string().min(1).max(64) }))
+    .min(1)
+    .max(500),
 });
 
 /** Hands claimed windows (at most 500) to the workers as one delivery job. */
@@ -39,9 +42,13 @@ export function scheduleFlush(queue: Queue, data: FlushJobData, delayMs: number,
 
 /** Registers (or updates) the sweep's job scheduler; every worker calls it, the result is one scheduler. */
 export function upsertSweepScheduler(queue: Queue, everyMs: number): Promise<unknown> {
-  return queue.upsertJobScheduler(SWEEP_SCHEDULER_ID, { every: everyMs }, {
-    name: SWEEP_JOB,
-    data: {},
-    opts: { removeOnComplete: true, removeOnFail: { count: 100 } },
-  });
+  return queue.upsertJobScheduler(
+    SWEEP_SCHEDULER_ID,
+    { every: everyMs },
+    {
+      name: SWEEP_JOB,
+      data: {},
+      opts: { removeOnComplete: true, removeOnFail: { count: 100 } },
+    },
+  );
 }

@@ -202,7 +202,10 @@ export class PendingStore {
     for (const flat of await Promise.all(reads)) {
       for (let i = 0; i + 1 < flat.length; i += 2) merged.push({ pendingId: flat[i] as string, first: Number(flat[i + 1]) });
     }
-    return merged.sort(comparePositions).slice(0, limit).map((p) => p.pendingId);
+    return merged
+      .sort(comparePositions)
+      .slice(0, limit)
+      .map((p) => p.pendingId);
   }
 
   /** Claims made at or before `ms` and not released, at most `limit` per shard. */

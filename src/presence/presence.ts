@@ -135,7 +135,10 @@ export class Presence {
 
   private async beat(): Promise<void> {
     const k = this.opts.keys;
-    const [existed, ...toReap] = (await this.scripts.sbPresenceBeat(k.presenceGateways, k.presenceReaping, this.leaseId, this.opts.ttlMs)) as [number, ...string[]];
+    const [existed, ...toReap] = (await this.scripts.sbPresenceBeat(k.presenceGateways, k.presenceReaping, this.leaseId, this.opts.ttlMs)) as [
+      number,
+      ...string[],
+    ];
     for (const gateway of new Set(toReap)) await this.reap(gateway, 'expired');
     if (!existed && this.started && !this.closed) await this.reregister();
     this.started = true;
@@ -149,7 +152,12 @@ export class Presence {
   private async reap(gateway: string, mode: 'expired' | 'drop'): Promise<void> {
     const k = this.opts.keys;
     const [state, ...offline] = (await this.scripts.sbPresenceReapUsers(
-      k.presenceGateways, k.presenceOnline, k.presenceGateway(gateway), k.presenceReaping, gateway, mode,
+      k.presenceGateways,
+      k.presenceOnline,
+      k.presenceGateway(gateway),
+      k.presenceReaping,
+      gateway,
+      mode,
     )) as [number, ...string[]];
     for (const userId of offline) this.opts.onTransition(userId, 'offline');
     if (state === 0) return;

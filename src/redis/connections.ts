@@ -132,7 +132,6 @@ export async function closeRedis(redis: RedisClient, quitTimeoutMs = 2000): Prom
   if ((redis.status as string) !== 'end') redis.disconnect();
 }
 
-
 /** A second connection like `redis` (same mode, nodes and options), e.g. for a blocking read. */
 export function duplicateClient(redis: RedisClient): RedisClient {
   // One call per class: TypeScript cannot call the union of their two signatures.

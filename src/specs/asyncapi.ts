@@ -18,7 +18,7 @@ const INPUT = { io: 'input', target: 'draft-07' } as const;
 
 /** How the document maps Socket.IO's multi-argument events; repeated in info.description. */
 const ARGUMENTS_NOTE =
-  'Socket.IO events carry several arguments. A catalog event is emitted as `(data, meta)`: the message `payload` is the first argument and its `headers` the second (`meta`). Relayed and system events have one argument, the `payload`. A client action is `socket.emit(action, payload, ack)`: the `.call` message is the payload, the operation\'s `reply` (the `.ack` message) is what the gateway passes to the ack callback.';
+  "Socket.IO events carry several arguments. A catalog event is emitted as `(data, meta)`: the message `payload` is the first argument and its `headers` the second (`meta`). Relayed and system events have one argument, the `payload`. A client action is `socket.emit(action, payload, ack)`: the `.call` message is the payload, the operation's `reply` (the `.ack` message) is what the gateway passes to the ack callback.";
 
 export interface AsyncApiOptions {
   /** `host[:port]` clients connect to (the served document uses the request's Host). */
@@ -26,7 +26,6 @@ export interface AsyncApiOptions {
   /** `wss` behind TLS. */
   protocol?: 'ws' | 'wss';
 }
-
 
 /**
  * The socket API as an AsyncAPI 3.0 document, generated from the catalog (src/catalog/events.ts)
@@ -111,7 +110,12 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): Json {
         summary: `What the gateway passes to the ack callback of ${name}.`,
         payload: {
           oneOf: [
-            { type: 'object', properties: { ok: { const: true }, data: toJsonSchema(def.doc.ack, OUTPUT) }, required: ['ok', 'data'], additionalProperties: false },
+            {
+              type: 'object',
+              properties: { ok: { const: true }, data: toJsonSchema(def.doc.ack, OUTPUT) },
+              required: ['ok', 'data'],
+              additionalProperties: false,
+            },
             { $ref: `${SCHEMAS}AckError` },
           ],
         },
@@ -147,7 +151,7 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): Json {
       description: [
         'Connect with socket.io-client (Socket.IO protocol 5, Engine.IO 4) to one of the namespaces below: `io("<gateway>/social", { auth: { token } })`. Join rooms with the namespace\'s join actions; catalog events arrive in the rooms they were published to.',
         ARGUMENTS_NOTE,
-        'Delivery is at-least-once: de-duplicate on `meta.id`. Keep the last `meta.offset` per room and re-join with `since` after a reconnect to recover what was missed. `x-switchboard-delivery` is each event\'s delivery policy: `immediate`, or `throttle` with `windowMs` and `mode` (`latest`: the newest payload per window; `leading`: the first at once, the newest of the rest at the window\'s end; `batch`: `{ items }` of at most `maxItems`). `x-switchboard-catalog-version` is the catalog\'s fingerprint. The HTTP API is described by /api/openapi.json.',
+        "Delivery is at-least-once: de-duplicate on `meta.id`. Keep the last `meta.offset` per room and re-join with `since` after a reconnect to recover what was missed. `x-switchboard-delivery` is each event's delivery policy: `immediate`, or `throttle` with `windowMs` and `mode` (`latest`: the newest payload per window; `leading`: the first at once, the newest of the rest at the window's end; `batch`: `{ items }` of at most `maxItems`). `x-switchboard-catalog-version` is the catalog's fingerprint. The HTTP API is described by /api/openapi.json.",
       ].join('\n\n'),
     },
     defaultContentType: 'application/json',
@@ -157,7 +161,8 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): Json {
         protocol: options.protocol ?? 'ws',
         pathname: '/socket.io/',
         title: 'Switchboard gateway',
-        description: 'Socket.IO over websocket (or HTTP long-polling, which needs sticky sessions behind a load balancer). Every gateway serves every namespace.',
+        description:
+          'Socket.IO over websocket (or HTTP long-polling, which needs sticky sessions behind a load balancer). Every gateway serves every namespace.',
         security: [{ $ref: '#/components/securitySchemes/handshakeToken' }],
       },
     },
@@ -182,7 +187,14 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): Json {
 function eventMessage(event: ResolvedEvent, outputs: SchemaComponents): Json {
   const data = outputs.ref(`EventData.${event.name}`, event.schema);
   const batch = event.delivery.kind === 'throttle' && event.delivery.mode === 'batch' ? event.delivery : undefined;
-  const payload = batch ? { type: 'object', properties: { items: { type: 'array', items: data, minItems: 1, maxItems: batch.maxItems } }, required: ['items'], additionalProperties: false } : data;
+  const payload = batch
+    ? {
+        type: 'object',
+        properties: { items: { type: 'array', items: data, minItems: 1, maxItems: batch.maxItems } },
+        required: ['items'],
+        additionalProperties: false,
+      }
+    : data;
   const example = exampleOf(event);
   const meta: EventMeta = {
     id: '019a9f3c-6d2e-7b41-9c1a-3f5e8d2b7a10',
@@ -238,7 +250,8 @@ function joinedBy(ns: Namespace, room: RoomInfo): string {
 
 function roomsText(ns: Namespace, events: ResolvedEvent[], actions: Record<string, ActionDefinition>): string {
   const lines = rooms(events, actions, namespaceModules[ns].relays as Record<string, RelayDefinition>).map(
-    (r) => `- \`${r.template}\`${r.params.length > 0 ? ` (${r.params.map((p) => `{${p}}`).join(', ')}: an id, 1-128 characters of letters, digits, _ . : @ -)` : ''}: events ${r.events.map((e) => `\`${e}\``).join(', ') || 'none'}; ${joinedBy(ns, r)}`,
+    (r) =>
+      `- \`${r.template}\`${r.params.length > 0 ? ` (${r.params.map((p) => `{${p}}`).join(', ')}: an id, 1-128 characters of letters, digits, _ . : @ -)` : ''}: events ${r.events.map((e) => `\`${e}\``).join(', ') || 'none'}; ${joinedBy(ns, r)}`,
   );
   return `Rooms (a room is not part of the channel address: a socket joins it with an action, and receives the events sent to it):\n${lines.join('\n')}`;
 }

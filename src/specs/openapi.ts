@@ -73,7 +73,10 @@ export function buildOpenApi(): Json {
 
   const codes = Object.entries(ERROR_CODES).map(([code, status]) => `\`${code}\` ${status}`);
   const schemas = { ...inputs.toJson(), ...outputs.toJson() };
-  schemas.ErrorBody = { ...schemas.ErrorBody, description: `Every error: HTTP bodies, socket acks and CLI lines. Codes and their HTTP status: ${codes.join(', ')}.` };
+  schemas.ErrorBody = {
+    ...schemas.ErrorBody,
+    description: `Every error: HTTP bodies, socket acks and CLI lines. Codes and their HTTP status: ${codes.join(', ')}.`,
+  };
 
   return {
     openapi: '3.1.0',
@@ -114,7 +117,13 @@ function operationObject(op: HttpOperation, inputs: SchemaComponents, outputs: S
 
   const parameters = [...parametersOf(op.params, 'path'), ...parametersOf(op.query, 'query')];
   for (const [header, { schema, description }] of Object.entries(op.headers ?? {})) {
-    parameters.push({ name: header, in: 'header', required: !schema.safeParse(undefined).success, description, schema: toJsonSchema(unwrapOptional(schema), { io: 'input', target: 'draft-2020-12' }) });
+    parameters.push({
+      name: header,
+      in: 'header',
+      required: !schema.safeParse(undefined).success,
+      description,
+      schema: toJsonSchema(unwrapOptional(schema), { io: 'input', target: 'draft-2020-12' }),
+    });
   }
   if (parameters.length > 0) operation.parameters = parameters;
 
@@ -150,7 +159,9 @@ function operationObject(op: HttpOperation, inputs: SchemaComponents, outputs: S
       ...(status === 429 ? { headers: { 'Retry-After': { description: 'seconds to wait (also `error.retryAfterMs`)', schema: { type: 'integer' } } } } : {}),
       content: {
         'application/json': {
-          schema: { allOf: [{ $ref: `${REF}ErrorResponse` }, { type: 'object', properties: { error: { type: 'object', properties: { code: { enum: codes } } } } }] },
+          schema: {
+            allOf: [{ $ref: `${REF}ErrorResponse` }, { type: 'object', properties: { error: { type: 'object', properties: { code: { enum: codes } } } } }],
+          },
         },
       },
     };

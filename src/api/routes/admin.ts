@@ -23,7 +23,7 @@ export const Filter = withExamples(
 export const ListQuery = withExamples(
   Filter.extend({
     limit: z.coerce.number().int().min(1).max(1000).default(50),
-    cursor: z.string().max(400).optional().meta({ description: 'the previous page\'s nextCursor' }),
+    cursor: z.string().max(400).optional().meta({ description: "the previous page's nextCursor" }),
   }),
   { namespace: '/social', limit: 50 },
 );
@@ -39,10 +39,7 @@ export const FailedQuery = withExamples(z.object({ queue: QueueKind.optional(), 
   limit: 20,
 });
 export const RetryBody = withExamples(
-  z.union([
-    z.object({ queue: QueueKind, id: z.string().min(1).max(200) }).strict(),
-    z.object({ all: z.literal(true), queue: QueueKind.optional() }).strict(),
-  ]),
+  z.union([z.object({ queue: QueueKind, id: z.string().min(1).max(200) }).strict(), z.object({ all: z.literal(true), queue: QueueKind.optional() }).strict()]),
   { all: true },
   { queue: 'delivery', id: '1' },
 );
@@ -230,7 +227,8 @@ export const adminOperations: HttpOperation[] = [
     path: '/admin/emit',
     operationId: 'forceEmit',
     summary: 'Force-emit one event',
-    description: 'Validates with the catalog and emits at once, bypassing the throttle (an open window of the same key is left alone). A `batch` event goes out as `{ items: [data] }`.',
+    description:
+      'Validates with the catalog and emits at once, bypassing the throttle (an open window of the same key is left alone). A `batch` event goes out as `{ items: [data] }`.',
     body: EmitBody,
     response: { status: 200, description: 'queued for a worker to emit', schema: Emitted },
     errors: ['invalid_payload', 'invalid_target', 'unknown_event', 'unavailable'],

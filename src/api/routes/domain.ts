@@ -15,10 +15,11 @@ export const IdParams = withExamples(z.object({ id }), { id: '123' });
 export const LikeBody = withExamples(z.object({ userId: id }), { userId: '42' });
 export const CommentBody = withExamples(z.object({ userId: id, text: text(2000) }), { userId: '42', text: 'Great post!' });
 export const CreateOrderBody = withExamples(z.object({ orderId: id, userId: id }), { orderId: '1001', userId: '42' });
-export const OrderStatusBody = withExamples(
-  catalog.order_status_changed.schema.pick({ status: true, note: true }).extend({ userId: id.optional() }),
-  { status: 'shipped', note: 'Left the warehouse', userId: '42' },
-);
+export const OrderStatusBody = withExamples(catalog.order_status_changed.schema.pick({ status: true, note: true }).extend({ userId: id.optional() }), {
+  status: 'shipped',
+  note: 'Left the warehouse',
+  userId: '42',
+});
 export const ChatMessageBody = withExamples(z.object({ userId: id.nullable().default(null), content: text(4000) }), { userId: '42', content: 'Hello!' });
 export const ChatMembersBody = withExamples(z.object({ userIds: z.array(id).max(10_000) }), { userIds: ['42', '7'] });
 export const NotificationBody = catalog.notification.schema;
@@ -30,8 +31,14 @@ export const NotificationBody = catalog.notification.schema;
 export function domainRoutes(rt: Runtime): Router {
   const r = Router();
 
-  r.post('/posts/:id/like', idWithBody(202, LikeBody, (postId, { userId }) => likePost(rt, postId, userId)));
-  r.post('/posts/:id/comments', idWithBody(202, CommentBody, (postId, body) => commentOnPost(rt, postId, body)));
+  r.post(
+    '/posts/:id/like',
+    idWithBody(202, LikeBody, (postId, { userId }) => likePost(rt, postId, userId)),
+  );
+  r.post(
+    '/posts/:id/comments',
+    idWithBody(202, CommentBody, (postId, body) => commentOnPost(rt, postId, body)),
+  );
 
   // Orders record their owner: only the owner (and admins) may join `order:{id}`.
   r.post('/orders', async (req, res) => {
@@ -39,7 +46,10 @@ export function domainRoutes(rt: Runtime): Router {
     res.status(202).json(await createOrder(rt, body));
   });
 
-  r.post('/orders/:id/status', idWithBody(202, OrderStatusBody, (orderId, body) => setOrderStatus(rt, orderId, body)));
+  r.post(
+    '/orders/:id/status',
+    idWithBody(202, OrderStatusBody, (orderId, body) => setOrderStatus(rt, orderId, body)),
+  );
 
   r.post(
     '/chats/:id/messages',
@@ -50,9 +60,15 @@ export function domainRoutes(rt: Runtime): Router {
   );
 
   // A chat with members admits only them to `chat:{id}`; an empty list opens it again.
-  r.put('/chats/:id/members', idWithBody(200, ChatMembersBody, (chatId, { userIds }) => setChatMembers(rt, chatId, userIds)));
+  r.put(
+    '/chats/:id/members',
+    idWithBody(200, ChatMembersBody, (chatId, { userIds }) => setChatMembers(rt, chatId, userIds)),
+  );
 
-  r.post('/users/:id/notifications', idWithBody(202, NotificationBody, (userId, body) => notifyUser(rt, userId, body)));
+  r.post(
+    '/users/:id/notifications',
+    idWithBody(202, NotificationBody, (userId, body) => notifyUser(rt, userId, body)),
+  );
 
   return r;
 }
@@ -81,7 +97,8 @@ export const domainOperations: HttpOperation[] = [
     tag: 'domain',
     auth: 'publish',
     summary: 'Like a post',
-    description: 'Increments the post\'s like counter and publishes `post_liked { postId, userId, likeCount }` (throttled: at most one emit per second per post).',
+    description:
+      "Increments the post's like counter and publishes `post_liked { postId, userId, likeCount }` (throttled: at most one emit per second per post).",
     params: IdParams,
     body: LikeBody,
     response: { status: 202, description: accepted('`post_liked`'), schema: z.object({ id: EventId, likeCount: z.number().int().positive() }) },
@@ -107,7 +124,8 @@ export const domainOperations: HttpOperation[] = [
     tag: 'domain',
     auth: 'publish',
     summary: 'Create an order',
-    description: 'Records the order\'s owner (only the owner and admins may join `order:{orderId}`; the first owner sticks: `conflict` if the order belongs to another user) and publishes `order_status_changed` with status `created`.',
+    description:
+      "Records the order's owner (only the owner and admins may join `order:{orderId}`; the first owner sticks: `conflict` if the order belongs to another user) and publishes `order_status_changed` with status `created`.",
     body: CreateOrderBody,
     response: { status: 202, description: accepted('`order_status_changed`'), schema: z.object({ id: EventId, orderId: z.string() }) },
     errors: [...PUBLISHES, 'conflict'],
@@ -118,7 +136,7 @@ export const domainOperations: HttpOperation[] = [
     operationId: 'setOrderStatus',
     tag: 'domain',
     auth: 'publish',
-    summary: 'Change an order\'s status',
+    summary: "Change an order's status",
     description: 'Publishes `order_status_changed`; with `userId`, records the owner first (`conflict` if the order belongs to another user).',
     params: IdParams,
     body: OrderStatusBody,
@@ -148,7 +166,7 @@ export const domainOperations: HttpOperation[] = [
     operationId: 'setChatMembers',
     tag: 'domain',
     auth: 'publish',
-    summary: 'Set a chat\'s members',
+    summary: "Set a chat's members",
     description: 'Replaces the member list: only members may join `chat:{id}` from then on; an empty list opens the chat to every signed-in user again.',
     params: IdParams,
     body: ChatMembersBody,

@@ -46,7 +46,7 @@ export const publishBatchOperations: HttpOperation[] = [
     auth: 'publish',
     summary: 'Publish many catalog events in one request',
     description:
-      'Each item is a `POST /api/events` body (keys go on the items as `idempotencyKey`) and is validated and accepted on its own: a bad item rejects only itself. Items without an idempotency key are queued in item order. The body may be up to PUBLISH_BATCH_MAX_BYTES (4 MiB); each item\'s data is held to MAX_PAYLOAD_BYTES.',
+      "Each item is a `POST /api/events` body (keys go on the items as `idempotencyKey`) and is validated and accepted on its own: a bad item rejects only itself. Items without an idempotency key are queued in item order. The body may be up to PUBLISH_BATCH_MAX_BYTES (4 MiB); each item's data is held to MAX_PAYLOAD_BYTES.",
     body: BatchBodyByEvent,
     examples: { everyEvent: { summary: 'one item per catalog event', value: { events: Object.values(publishExamples()).map((example) => example.value) } } },
     response: { status: 200, description: 'one result per item, in item order', schema: BatchAnswerSchema },

@@ -37,7 +37,10 @@ export const PublishBodyByEvent = z.discriminatedUnion(
       event: z.literal(event.name),
       target: required.length > 0 ? target : target.optional(),
       data: event.schema,
-    }).meta({ title: event.name, description: `${event.description} Room ${event.roomTemplate}${event.roomParams.length > 0 ? ': params from `target`, else from `data`' : ''}.` });
+    }).meta({
+      title: event.name,
+      description: `${event.description} Room ${event.roomTemplate}${event.roomParams.length > 0 ? ': params from `target`, else from `data`' : ''}.`,
+    });
   }) as unknown as [z.ZodObject<{ event: z.ZodLiteral<string> }>, ...z.ZodObject<{ event: z.ZodLiteral<string> }>[]],
 );
 
@@ -56,14 +59,19 @@ export const publishOperations: HttpOperation[] = [
     summary: 'Publish one catalog event',
     description:
       'Validates `data` with the catalog schema of `event`, resolves the room from `target` (else from `data`), stores the event (a delivery batch, or the pending store for throttled events) and answers before delivery. With an idempotency key (header or body; the header wins) a repeat answers the first id without publishing again.',
-    headers: { 'Idempotency-Key': { schema: IdempotencyHeader, description: 'publish at most once per key (1-256 printable ASCII characters); wins over `idempotencyKey` in the body' } },
+    headers: {
+      'Idempotency-Key': {
+        schema: IdempotencyHeader,
+        description: 'publish at most once per key (1-256 printable ASCII characters); wins over `idempotencyKey` in the body',
+      },
+    },
     body: PublishBodyByEvent,
     examples: publishExamples(),
     response: {
       status: 202,
-      description: 'accepted for delivery; `id` is the `meta.id` clients receive (for a throttled event: its window\'s id)',
+      description: "accepted for delivery; `id` is the `meta.id` clients receive (for a throttled event: its window's id)",
       schema: Accepted,
-      headers: { 'Idempotent-Replayed': '`true` when the idempotency key was used before: `id` is that first request\'s event' },
+      headers: { 'Idempotent-Replayed': "`true` when the idempotency key was used before: `id` is that first request's event" },
     },
     errors: ['invalid_payload', 'invalid_target', 'unknown_event', 'conflict', 'unavailable'],
   },

@@ -56,7 +56,13 @@ function showResult(target, kind, text, issues = []) {
   target.className = `result ${kind}`;
   target.replaceChildren(el('span', { text }));
   if (issues.length > 0) {
-    target.append(el('ul', { class: 'issues' }, issues.map((i) => el('li', { text: `${(i.path ?? []).join('.') || '(root)'}: ${i.message}` }))));
+    target.append(
+      el(
+        'ul',
+        { class: 'issues' },
+        issues.map((i) => el('li', { text: `${(i.path ?? []).join('.') || '(root)'}: ${i.message}` })),
+      ),
+    );
   }
 }
 
@@ -95,7 +101,13 @@ async function loadCatalog() {
     byNs.get(event.namespace).push(event);
   }
   eventSelect.replaceChildren(
-    ...[...byNs].map(([ns, events]) => el('optgroup', { label: ns }, events.map((e) => el('option', { value: e.name, text: e.name })))),
+    ...[...byNs].map(([ns, events]) =>
+      el(
+        'optgroup',
+        { label: ns },
+        events.map((e) => el('option', { value: e.name, text: e.name })),
+      ),
+    ),
   );
   renderRoomKinds();
   selectEvent(stored.get('event') || state.catalog.events[0]?.name, true);

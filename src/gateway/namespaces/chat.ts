@@ -8,7 +8,8 @@ import { joinRoomAction, leaveRoomAction, relays, requireJoined, typingAction, t
 /** /chat: chat rooms (`chat:{chatId}`), messages and typing indicators. */
 export const chat = {
   name: '/chat',
-  description: 'Chat rooms (`chat:{chatId}`): messages, read markers and typing indicators. A chat with a member list (PUT /api/chats/{id}/members) admits only its members.',
+  description:
+    'Chat rooms (`chat:{chatId}`): messages, read markers and typing indicators. A chat with a member list (PUT /api/chats/{id}/members) admits only its members.',
   actions: {
     join_chat: joinRoomAction(ROOMS.chat, 'chatId'),
     leave_chat: leaveRoomAction(ROOMS.chat, 'chatId'),
@@ -16,16 +17,21 @@ export const chat = {
      * Stores the message and broadcasts it to the room as `new_message` (through the queue, like
      * every server event, so it carries a meta.id). The ack returns the stored message.
      */
-    new_message: action(withExamples(z.object({ chatId: id, content: text(4000) }), { chatId: '123', content: 'Hello!' }), async (input, ctx) => {
-      requireJoined(ctx, roomOf(ROOMS.chat, { chatId: input.chatId }));
-      const userId = (ctx.socket.data as { user?: { id: string } }).user?.id ?? null;
-      const { message, eventId } = await postChatMessage(ctx.deps, { ...input, userId });
-      return { ...message, eventId };
-    }, {
-      description: 'Stores a message in a joined chat and sends it to the room as the `new_message` event (the sender gets it too); the ack holds the stored message and its event id.',
-      ack: catalog.new_message.schema.extend({ eventId: z.string() }),
-      room: ROOMS.chat,
-    }),
+    new_message: action(
+      withExamples(z.object({ chatId: id, content: text(4000) }), { chatId: '123', content: 'Hello!' }),
+      async (input, ctx) => {
+        requireJoined(ctx, roomOf(ROOMS.chat, { chatId: input.chatId }));
+        const userId = (ctx.socket.data as { user?: { id: string } }).user?.id ?? null;
+        const { message, eventId } = await postChatMessage(ctx.deps, { ...input, userId });
+        return { ...message, eventId };
+      },
+      {
+        description:
+          'Stores a message in a joined chat and sends it to the room as the `new_message` event (the sender gets it too); the ack holds the stored message and its event id.',
+        ack: catalog.new_message.schema.extend({ eventId: z.string() }),
+        room: ROOMS.chat,
+      },
+    ),
     typing_start: typingAction(ROOMS.chat, 'chatId', true),
     typing_stop: typingAction(ROOMS.chat, 'chatId', false),
   },

@@ -12,7 +12,7 @@ const roomName = z.string().refine(isSafeSegment, 'must be a room name such as p
 export const commonActions = {
   /** The rooms this socket is in, its own private room (its id) left out. */
   get_rooms: action(withExamples(z.object({}), {}), (_input, { socket }) => [...socket.rooms].filter((room) => room !== socket.id), {
-    description: "The rooms this socket is in, its own private room (its id) left out.",
+    description: 'The rooms this socket is in, its own private room (its id) left out.',
     ack: z.array(z.string()),
   }),
   /** Round-trip check; `pong` is the server's clock in ms, for latency and skew estimates. */
@@ -25,11 +25,15 @@ export const commonActions = {
    * `get_presence { room }`: ids of the users with a socket in that room of this namespace, on any
    * gateway. Only for callers who may join the room themselves (`forbidden` otherwise).
    */
-  get_presence: action(withExamples(z.object({ room: roomName }), { room: 'post:123' }), async ({ room }, ctx) => {
-    await requireAllowed(ctx, room);
-    return { room, users: await ctx.access.presence.inRoom(presenceNs(ctx.nsp.name), room) };
-  }, {
-    description: 'Ids of the users with a socket in that room of this namespace, on any gateway; only for callers who may join the room.',
-    ack: z.object({ room: z.string(), users: z.array(z.string()) }),
-  }),
+  get_presence: action(
+    withExamples(z.object({ room: roomName }), { room: 'post:123' }),
+    async ({ room }, ctx) => {
+      await requireAllowed(ctx, room);
+      return { room, users: await ctx.access.presence.inRoom(presenceNs(ctx.nsp.name), room) };
+    },
+    {
+      description: 'Ids of the users with a socket in that room of this namespace, on any gateway; only for callers who may join the room.',
+      ack: z.object({ room: z.string(), users: z.array(z.string()) }),
+    },
+  ),
 };

@@ -14,20 +14,25 @@ const presenceRoom = fixedRoomActions(ROOMS.presence);
  */
 export const notification = {
   name: '/notification',
-  description: 'A user\'s own room (`user:{userId}`: notifications), which every signed-in socket joins on connect, and the shared `presence` room (`user_status_changed`).',
+  description:
+    "A user's own room (`user:{userId}`: notifications), which every signed-in socket joins on connect, and the shared `presence` room (`user_status_changed`).",
   actions: {
     join_user: joinRoomAction(ROOMS.user, 'userId'),
     leave_user: leaveRoomAction(ROOMS.user, 'userId'),
     join_presence: presenceRoom.join,
     leave_presence: presenceRoom.leave,
     /** `get_online {}`: ids of online users on every gateway (up to 1000; `truncated` if more). */
-    get_online: action(withExamples(z.object({}), {}), async (_input, ctx) => {
-      if (userOf(ctx.socket).anonymous) throw new GatewayError('forbidden', 'sign in to see who is online');
-      return ctx.access.presence.online();
-    }, {
-      description: 'Ids of the users online on any gateway (up to 1000; `truncated` if there are more). Signed-in sockets only.',
-      ack: z.object({ users: z.array(z.string()), truncated: z.boolean() }),
-    }),
+    get_online: action(
+      withExamples(z.object({}), {}),
+      async (_input, ctx) => {
+        if (userOf(ctx.socket).anonymous) throw new GatewayError('forbidden', 'sign in to see who is online');
+        return ctx.access.presence.online();
+      },
+      {
+        description: 'Ids of the users online on any gateway (up to 1000; `truncated` if there are more). Signed-in sockets only.',
+        ack: z.object({ users: z.array(z.string()), truncated: z.boolean() }),
+      },
+    ),
   },
   relays: relays({}),
 } as const;

@@ -4,7 +4,7 @@ import { joinRoomAction, leaveRoomAction, relays } from '../room-actions';
 /** /orders: order rooms (`order:{orderId}`). */
 export const orders = {
   name: '/orders',
-  description: 'Order rooms (`order:{orderId}`): status changes and payments. Only the order\'s owner (recorded by the API) and admins may join.',
+  description: "Order rooms (`order:{orderId}`): status changes and payments. Only the order's owner (recorded by the API) and admins may join.",
   actions: {
     join_order: joinRoomAction(ROOMS.order, 'orderId'),
     leave_order: leaveRoomAction(ROOMS.order, 'orderId'),
