@@ -20,7 +20,7 @@ export { NamespaceClient, NO_OFFSET_REASON, SLOW_CONSUMER, SLOW_CONSUMER_CLOSE_C
 export { compareOffsets } from './room-state';
 export { ROOM_KINDS, roomActions, type RoomActions, type RoomOf } from './rooms';
 export type * from './types';
-export type { SocialSocket, ChatSocket, OrdersSocket, NotificationSocket, ServerEventsOf, DeliveredData } from '../catalog/client-types';
+export type { SocialSocket, ChatSocket, OrdersSocket, NotificationSocket, ServerEventsOf, DeliveredData } from './socket-types';
 
 const DEFAULT_DEDUPE_WINDOW = 2000;
 const DEFAULT_ACK_TIMEOUT_MS = 10_000;

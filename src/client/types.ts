@@ -3,7 +3,7 @@
  * only: nothing of the server is loaded at runtime).
  */
 import type { ManagerOptions } from 'socket.io-client';
-import type { EventMeta, ServerEventsOf } from '../catalog/client-types';
+import type { EventMeta, ServerEventsOf } from './socket-types';
 import type { Namespace } from '../catalog/define';
 import type { ClientActionsOf } from '../gateway/namespaces/registry';
 import type { RoomOf } from './rooms';

@@ -2,10 +2,10 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { RedisClient } from '../redis/connections';
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
 import { createHttpApp } from '../api/app';
 import { pingCheck, PubSubProbe, readiness, type Readiness } from '../health/readiness';
-import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { GatewayMetrics, RATE_LIMITED, SLOW_CONSUMER } from '../metrics/gateway-metrics';
 import { logRefusal, originPolicy } from '../api/cors';
 import { roomOf, ROOMS, USER_ROOM_NAMESPACES } from '../catalog';
 import { userOf } from '../auth/user';
@@ -18,8 +18,8 @@ import { attachAdminUi } from './admin-ui';
 import { Recovery, SubscriberWatch } from './recovery';
 import { bindActions, type ActionDefinition } from './action';
 import { authenticate } from './connection-auth';
-import { capOutboundBuffers, type OutboundStats } from './outbound-cap';
-import { eventGuard } from './event-guard';
+import { capOutboundBuffers, closedAsSlowConsumer, type OutboundStats } from './outbound-cap';
+import { disconnectedForFlooding, eventGuard } from './event-guard';
 import { commonActions } from './namespaces/common';
 import { namespaceModules } from './namespaces/registry';
 import { attachPresence, trackSocket } from './presence-hooks';
@@ -114,7 +114,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
       const nsp = io.of(mod.name);
       nsp.use(authenticate(gate.verifier, config.AUTH_MODE));
       attachPresence(nsp, gate.presence);
-      metrics.trackNamespace(nsp);
+      metrics.trackNamespace(nsp, disconnectReason);
       nsp.on('connection', (socket) => {
         // A handshake admitted just before the subscriber dropped must not stay on through the gap.
         if (!watch.receiving) {
@@ -177,4 +177,11 @@ export async function startGateway(config: Config): Promise<Gateway> {
     log.error({ err: (err as Error).message }, 'gateway failed to start');
     throw err;
   }
+}
+
+/** Why a socket went, for the disconnect metric: this gateway's own closes first, else socket.io's reason. */
+function disconnectReason(socket: Socket, reason: string): string {
+  if (closedAsSlowConsumer(socket.conn)) return SLOW_CONSUMER;
+  if (disconnectedForFlooding(socket)) return RATE_LIMITED;
+  return reason;
 }

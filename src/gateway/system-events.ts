@@ -1,9 +1,14 @@
 import { z } from 'zod';
-import type { SystemEvents } from '../catalog/client-types';
 import { withExamples } from '../catalog/fields';
 import { ErrorBodySchema } from '../errors';
 import type { SameShape } from '../same-shape';
 import { DISCONNECT_REASON_EVENT } from './event-guard';
+
+/** Sent by the gateway itself, on every namespace (the client's types include them). */
+export interface SystemEvents {
+  /** A re-join with `since` could not be replayed in full: refetch the room's state. */
+  recovery_incomplete: (data: { room: string; reason: string }) => void;
+}
 
 /**
  * Events the gateway itself sends on every namespace (not catalog events, so without `meta`):

@@ -1,7 +1,5 @@
 import { Gauge } from 'prom-client';
 import type { Namespace as IoNamespace, Socket } from 'socket.io';
-import { disconnectedForFlooding } from '../gateway/event-guard';
-import { closedAsSlowConsumer } from '../gateway/outbound-cap';
 import { ProcessMetrics } from './process-metrics';
 import { PREFIX } from './registry';
 
@@ -73,13 +71,16 @@ export class GatewayMetrics extends ProcessMetrics {
     this.accepted.inc({ event });
   }
 
-  /** Counts the namespace's sockets (on scrape) and each disconnect with its reason. */
-  trackNamespace(nsp: IoNamespace): void {
+  /**
+   * Counts the namespace's sockets (on scrape) and each disconnect with its reason: `why` is the
+   * gateway's reading of it (its own closes: SLOW_CONSUMER, RATE_LIMITED; else socket.io's reason).
+   */
+  trackNamespace(nsp: IoNamespace, why: (socket: Socket, reason: string) => string): void {
     this.namespaces.push(nsp);
     const disconnects = this.disconnects;
     // One listener function for every socket (no closure per socket).
     function onDisconnect(this: Socket, reason: string): void {
-      disconnects.inc({ reason: disconnectReason(this, reason) });
+      disconnects.inc({ reason: boundedReason(why(this, reason)) });
     }
     nsp.on('connection', (socket: Socket) => socket.on('disconnect', onDisconnect));
   }
@@ -95,8 +96,7 @@ export class GatewayMetrics extends ProcessMetrics {
   }
 }
 
-function disconnectReason(socket: Socket, reason: string): string {
-  if (closedAsSlowConsumer(socket.conn)) return SLOW_CONSUMER;
-  if (disconnectedForFlooding(socket)) return RATE_LIMITED;
-  return SOCKET_IO_REASONS.has(reason) ? reason : 'other';
+/** A label from a fixed list, whatever a caller passes. */
+function boundedReason(reason: string): string {
+  return reason === SLOW_CONSUMER || reason === RATE_LIMITED || SOCKET_IO_REASONS.has(reason) ? reason : 'other';
 }

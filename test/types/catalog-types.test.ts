@@ -3,7 +3,7 @@
  * below fails the build if the catalog ever stops rejecting that call.
  */
 import type { EventManager } from '../../src/events/event-manager';
-import type { ServerEventsOf, SocialSocket } from '../../src/catalog/client-types';
+import type { ServerEventsOf, SocialSocket } from '../../src/client/socket-types';
 import { prepareEnvelope } from '../../src/events/event-manager';
 
 function typeChecks(events: EventManager, social: SocialSocket) {
@@ -25,7 +25,7 @@ function typeChecks(events: EventManager, social: SocialSocket) {
     void n;
     void id;
   });
-  const notifications = {} as import('../../src/catalog/client-types').NotificationSocket;
+  const notifications = {} as import('../../src/client/socket-types').NotificationSocket;
   notifications.on('notification', (data) => {
     // batch events arrive as { items }
     const first: string | undefined = data.items[0]?.title;

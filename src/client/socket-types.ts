@@ -2,19 +2,14 @@
  * Types for frontends, derived from the catalog and the namespace modules. Example:
  *
  *   import { io, type Socket } from 'socket.io-client';
- *   import type { SocialSocket } from 'switchboard/src/catalog/client-types';
+ *   import type { SocialSocket } from 'switchboard/client';
  *   const social: SocialSocket = io('http://localhost:3000/social');
  *   social.on('post_liked', (data, meta) => console.log(data.likeCount, meta.id));
  */
 import type { Socket } from 'socket.io-client';
-import type { Namespace, ServerToClientEvents } from './index';
+import type { Namespace, ServerToClientEvents } from '../catalog';
 import type { ClientActionsOf, RelayEventsOf } from '../gateway/namespaces/registry';
-
-/** Sent by the gateway itself, on every namespace. */
-export interface SystemEvents {
-  /** A re-join with `since` could not be replayed in full: refetch the room's state. */
-  recovery_incomplete: (data: { room: string; reason: string }) => void;
-}
+import type { SystemEvents } from '../gateway/system-events';
 
 /** Everything a client of namespace NS can receive: catalog events, relayed events (typing), system events. */
 export type ServerEventsOf<NS extends Namespace> = ServerToClientEvents<NS> & RelayEventsOf<NS> & SystemEvents;
@@ -26,5 +21,5 @@ export type ChatSocket = SwitchboardSocket<'/chat'>;
 export type OrdersSocket = SwitchboardSocket<'/orders'>;
 export type NotificationSocket = SwitchboardSocket<'/notification'>;
 
-export type { EventMeta, DeliveredData, EventName } from './index';
+export type { EventMeta, DeliveredData, EventName } from '../catalog';
 export type { Ack, AckError, AckOk } from '../gateway/ack';
