@@ -7,7 +7,8 @@
  *   social.on('post_liked', (data, meta) => console.log(data.likeCount, meta.id));
  */
 import type { Socket } from 'socket.io-client';
-import type { Namespace, ServerToClientEvents } from '../catalog';
+// '../catalog/index', not '../catalog': the ESM build appends .js to the client's specifiers.
+import type { Namespace, ServerToClientEvents } from '../catalog/index';
 import type { ClientActionsOf, RelayEventsOf } from '../gateway/namespaces/registry';
 import type { SystemEvents } from '../gateway/system-events';
 
@@ -21,5 +22,5 @@ export type ChatSocket = SwitchboardSocket<'/chat'>;
 export type OrdersSocket = SwitchboardSocket<'/orders'>;
 export type NotificationSocket = SwitchboardSocket<'/notification'>;
 
-export type { EventMeta, DeliveredData, EventName } from '../catalog';
+export type { EventMeta, DeliveredData, EventName } from '../catalog/index';
 export type { Ack, AckError, AckOk } from '../gateway/ack';

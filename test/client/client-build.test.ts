@@ -55,7 +55,7 @@ describe('the built client library (package.json exports ./client)', () => {
       readdirSync(dir).flatMap((n) => (statSync(path.join(dir, n)).isDirectory() ? files(path.join(dir, n)) : [path.join(dir, n)]));
     // Only the library's JavaScript; the rest of the tree is declarations its types refer to.
     expect(files(esm).filter((f) => f.endsWith('.js')).map((f) => path.relative(esm, f)).sort()).toEqual(
-      ['errors', 'index', 'namespace', 'room-state', 'rooms', 'types'].map((f) => `client/${f}.js`),
+      ['errors', 'index', 'namespace', 'room-state', 'rooms', 'socket-types', 'types'].map((f) => `client/${f}.js`),
     );
     // Walk the import graph from the entry point.
     const seen = new Set<string>();
