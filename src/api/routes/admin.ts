@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { NAMESPACES } from '../../catalog';
 import { withExamples } from '../../catalog/fields';
+import { EventRequestSchema } from '../../events/event-request';
 import { PendingKeySchema } from '../../management/filters';
 import { QUEUE_KINDS, type HandlerSummary, type QueueStatus } from '../../management/jobs';
 import type { FlushOutcome, PendingSummary } from '../../management/management';
@@ -44,14 +45,11 @@ export const RetryBody = withExamples(
   { queue: 'delivery', id: '1' },
 );
 export const PauseBody = withExamples(z.object({ queue: QueueKind.optional() }).strict(), { queue: 'handlers' });
-export const EmitBody = withExamples(
-  z.object({
-    event: z.string().min(1).max(128),
-    target: z.record(z.string(), z.unknown()).optional(),
-    data: z.unknown(),
-  }),
-  { event: 'post_liked', target: { postId: '123' }, data: { postId: '123', userId: '42', likeCount: 7 } },
-);
+export const EmitBody = withExamples(EventRequestSchema, {
+  event: 'post_liked',
+  target: { postId: '123' },
+  data: { postId: '123', userId: '42', likeCount: 7 },
+});
 
 // What the routes answer (the management core's return types, checked below).
 const Counted = z.object({ entries: z.number().int().nonnegative(), events: z.number().int().nonnegative() });

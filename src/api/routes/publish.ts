@@ -6,6 +6,7 @@ import { id } from '../../catalog/fields';
 import { IDEMPOTENCY_KEY_RE } from '../../events/idempotency';
 import type { Runtime } from '../../runtime';
 import { Accepted, type HttpOperation } from '../operation';
+import { EventRequestSchema } from '../../events/event-request';
 import { parse } from '../validate';
 
 /**
@@ -14,10 +15,7 @@ import { parse } from '../validate';
  * wins if both are set); a replay answers 202 with the first request's id and
  * `Idempotent-Replayed: true`.
  */
-export const PublishBody = z.object({
-  event: z.string().min(1).max(128),
-  target: z.record(z.string(), z.unknown()).optional(),
-  data: z.unknown(),
+export const PublishBody = EventRequestSchema.extend({
   idempotencyKey: z.string().regex(IDEMPOTENCY_KEY_RE, '1-256 printable ASCII characters without spaces').optional(),
 });
 
