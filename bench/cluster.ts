@@ -60,7 +60,11 @@ export async function runCluster(opts: ThroughputOptions, outFile: string): Prom
       note: `median over ${opts.repeats} runs per mode, alternating; ratio = cluster / standalone`,
       standalone,
       cluster,
-      ratio: { deliveredPerSec: ratio(cluster.deliveredPerSec, standalone.deliveredPerSec), p50: ratio(cluster.p50, standalone.p50), p99: ratio(cluster.p99, standalone.p99) },
+      ratio: {
+        deliveredPerSec: ratio(cluster.deliveredPerSec, standalone.deliveredPerSec),
+        p50: ratio(cluster.p50, standalone.p50),
+        p99: ratio(cluster.p99, standalone.p99),
+      },
       runs,
     };
     log(`standalone ${standalone.deliveredPerSec}/s (p99 ${standalone.p99} ms)  cluster ${cluster.deliveredPerSec}/s (p99 ${cluster.p99} ms)`);

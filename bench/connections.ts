@@ -158,7 +158,9 @@ class TargetStack {
     this.port = await freePort();
     const heapEnv: Record<string, string> = this.heapDir ? { BENCH_HEAP_DIR: this.heapDir, BENCH_HEAP_LABEL: this.target } : {};
     if (this.target === 'bare') {
-      this.server = this.track(spawnWithPreload('bare', path.join(__dirname, 'lib/bare-server.js'), { PORT: String(this.port), HOST: '127.0.0.1', ...heapEnv }));
+      this.server = this.track(
+        spawnWithPreload('bare', path.join(__dirname, 'lib/bare-server.js'), { PORT: String(this.port), HOST: '127.0.0.1', ...heapEnv }),
+      );
       this.heap = heapLines(this.server.child.stdout);
       await this.server.waitForOutput('bare ready');
       return;
@@ -232,7 +234,12 @@ async function forkClients(url: string, n: number): Promise<Clients> {
         }),
     ),
   );
-  return { procs, close: async () => void (await Promise.all(procs.map((p) => p.kill().catch(() => undefined)))) };
+  return {
+    procs,
+    close: async () => {
+      await Promise.all(procs.map((p) => p.kill().catch(() => undefined)));
+    },
+  };
 }
 
 interface ConnectOutcome {
@@ -250,7 +257,13 @@ async function connectAll(clients: Clients, count: number, first: number, tokens
   const calls: Array<Promise<ConnectReport>> = [];
   for (let i = 0, at = 0; at < count; i++, at += per) {
     const n = Math.min(per, count - at);
-    const args: ConnectArgs = { count: n, first: first + at, concurrency: opts.concurrency, timeoutMs: opts.timeoutMs, ...(tokens ? { tokens: tokens.slice(at, at + n) } : {}) };
+    const args: ConnectArgs = {
+      count: n,
+      first: first + at,
+      concurrency: opts.concurrency,
+      timeoutMs: opts.timeoutMs,
+      ...(tokens ? { tokens: tokens.slice(at, at + n) } : {}),
+    };
     calls.push(clients.procs[i]!.call<ConnectReport>('connect', args, 600_000));
   }
   const reports = await Promise.all(calls);
@@ -322,7 +335,13 @@ async function measureRss(target: Target, opts: ConnectionsOptions) {
       rssPerConnectionKiB: perConn(rssAfter - rssBefore, n),
       rssPerConnectionAfterGcKiB: perConn(rssAfterGc - rssBefore, n),
       /** process.memoryUsage() after a full GC, at 0 and at n connections: growth per connection. */
-      memoryUsagePerConnectionKiB: { heapUsed: mu('heapUsed'), heapTotal: mu('heapTotal'), external: mu('external'), arrayBuffers: mu('arrayBuffers'), rss: mu('rss') },
+      memoryUsagePerConnectionKiB: {
+        heapUsed: mu('heapUsed'),
+        heapTotal: mu('heapTotal'),
+        external: mu('external'),
+        arrayBuffers: mu('arrayBuffers'),
+        rss: mu('rss'),
+      },
       /** After a full GC at 0 and at n connections: V8 heap spaces (resident), external, and the rest. */
       rssBreakdownPerConnectionKiB: rssBreakdown(memBefore, memAfter, n),
       connectRatePerSec: outcome.perSec,
@@ -374,7 +393,12 @@ async function measureHeap(target: Target, opts: ConnectionsOptions, dir: string
     await stack.close();
     log(`${target}: snapshots written (${round(baseS, 1)} s each), ${up.connected}/${n} still connected; analysing`);
     const out = path.join(dir, `${target}-diff.json`);
-    const analyser = new Proc('heapsnap', spawn(process.execPath, ['--max-old-space-size=8192', path.join(__dirname, 'lib/heapsnap.js'), base.file!, withN.file!, String(outcome.opened), out], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const analyser = new Proc(
+      'heapsnap',
+      spawn(process.execPath, ['--max-old-space-size=8192', path.join(__dirname, 'lib/heapsnap.js'), base.file!, withN.file!, String(outcome.opened), out], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     const code = await new Promise<number | null>((resolve) => analyser.child.once('exit', (c) => resolve(c)));
     if (code !== 0) throw new Error(`heap analysis of ${target} failed (${code}): ${analyser.tail.slice(-800)}`);
     const diff = JSON.parse(readFileSync(out, 'utf8')) as HeapDiff;
@@ -412,7 +436,15 @@ function minus(gateway: HeapRow[], bare: HeapRow[], top = 20): HeapRow[] {
     .slice(0, top);
 }
 
-const GROUPINGS = ['byClass', 'objectShapes', 'closuresByRetainer', 'plainObjectsByRetainer', 'stringsByRetainer', 'internalArraysByRetainer', 'retainedByShape'] as const;
+const GROUPINGS = [
+  'byClass',
+  'objectShapes',
+  'closuresByRetainer',
+  'plainObjectsByRetainer',
+  'stringsByRetainer',
+  'internalArraysByRetainer',
+  'retainedByShape',
+] as const;
 
 function gatewayMinusBare(gateway: HeapDiff, bare: HeapDiff, top = 20): Record<(typeof GROUPINGS)[number], HeapRow[]> {
   return Object.fromEntries(GROUPINGS.map((k) => [k, minus(gateway[k], bare[k], top)])) as Record<(typeof GROUPINGS)[number], HeapRow[]>;
@@ -442,12 +474,17 @@ export async function runConnections(opts: ConnectionsOptions, outFile: string):
   const perProcess = Math.ceil(opts.connections / opts.clientProcesses);
   // Each connection is one fd in a client process and one in the server.
   if (Number.isFinite(limit) && (perProcess + 100 > limit || opts.connections + 500 > limit)) {
-    throw new Error(`open files limit ${limit} is too low for ${opts.connections} connections (${perProcess} per client process); raise it (ulimit -n) or use more client processes`);
+    throw new Error(
+      `open files limit ${limit} is too low for ${opts.connections} connections (${perProcess} per client process); raise it (ulimit -n) or use more client processes`,
+    );
   }
-  log(`fd limit ${limit}; ${opts.connections} connections from ${opts.clientProcesses} processes (${opts.concurrency} in flight each); heap snapshots at 0 and ${opts.heapConnections}`);
+  log(
+    `fd limit ${limit}; ${opts.connections} connections from ${opts.clientProcesses} processes (${opts.concurrency} in flight each); heap snapshots at 0 and ${opts.heapConnections}`,
+  );
 
   const rss = { gateway: await measureRss('gateway', opts), bare: await measureRss('bare', opts) };
-  for (const t of ['gateway', 'bare'] as const) log(`${t} RSS breakdown per connection (KiB, after full GC, ${rss[t].opened} connections): ${JSON.stringify(rss[t].rssBreakdownPerConnectionKiB)}`);
+  for (const t of ['gateway', 'bare'] as const)
+    log(`${t} RSS breakdown per connection (KiB, after full GC, ${rss[t].opened} connections): ${JSON.stringify(rss[t].rssBreakdownPerConnectionKiB)}`);
 
   let heap: Record<Target, Awaited<ReturnType<typeof measureHeap>>> | undefined;
   if (opts.heapConnections > 0) {
@@ -460,7 +497,9 @@ export async function runConnections(opts: ConnectionsOptions, outFile: string):
     }
     for (const t of ['gateway', 'bare'] as const) {
       const h = heap[t];
-      log(`${t}: V8 heap +${h.heapBytesPerConnection} B per connection (snapshot diff, ${h.connections} connections); top 20 by self size:\n${table(h.tables.byClass)}`);
+      log(
+        `${t}: V8 heap +${h.heapBytesPerConnection} B per connection (snapshot diff, ${h.connections} connections); top 20 by self size:\n${table(h.tables.byClass)}`,
+      );
     }
     const gm = gatewayMinusBare(heap.gateway.tables, heap.bare.tables);
     log(`gateway minus bare, per connection (V8 heap self size):\n${table(gm.byClass, 20)}`);
@@ -482,8 +521,10 @@ export async function runConnections(opts: ConnectionsOptions, outFile: string):
       connections: opts.connections,
       clientProcesses: opts.clientProcesses,
       concurrencyPerProcess: opts.concurrency,
-      clients: 'socket.io-client, one Manager per connection (forceNew), transports [websocket], reconnection false; gateway: auth.token = its own JWT (distinct users, role admin); bare: no auth; connection n sends join_order { orderId: c<n mod 100> } and awaits the ack',
-      gateway: 'dist/src/gateway/main.js (real entry point) with a worker (dist/workers/main.js) and a private redis-server, AUTH_MODE=required, default limits, LOG_LEVEL=info',
+      clients:
+        'socket.io-client, one Manager per connection (forceNew), transports [websocket], reconnection false; gateway: auth.token = its own JWT (distinct users, role admin); bare: no auth; connection n sends join_order { orderId: c<n mod 100> } and awaits the ack',
+      gateway:
+        'dist/src/gateway/main.js (real entry point) with a worker (dist/workers/main.js) and a private redis-server, AUTH_MODE=required, default limits, LOG_LEVEL=info',
       bare: 'bench/lib/bare-server.ts: new Server(http) with defaults, namespace /orders, join_order joins order:<id> and acks; no auth, no adapter',
       preload: 'both servers run with `node -r dist/bench/lib/heap-preload.js` (idle until SIGUSR2: full GC, process.memoryUsage(), heap snapshot when asked)',
       rss: `VmRSS of the server process: before = median of 5 samples 200 ms apart, taken 1 s after a full GC of the idle server; after = the same, ${opts.settleMs} ms after the last ack (no forced GC); per connection = (after - before) / joined connections; afterGc = after a full GC at the end`,

@@ -82,7 +82,9 @@ export function medians(runs: RunResult[]) {
     deliveredPerSec: round(median(runs.map((r) => r.deliveredPerSec)), 0),
     achievedSendRate: round(median(runs.map((r) => r.achievedRate)), 1),
     lost: runs.reduce((a, r) => a + r.lost, 0),
-    ...(runs[0]?.accepted ? { acceptedP50: round(median(runs.map((r) => r.accepted!.p50))), acceptedP99: round(median(runs.map((r) => r.accepted!.p99))) } : {}),
+    ...(runs[0]?.accepted
+      ? { acceptedP50: round(median(runs.map((r) => r.accepted!.p50))), acceptedP99: round(median(runs.map((r) => r.accepted!.p99))) }
+      : {}),
     cpuPctMedian: Object.fromEntries(Object.keys(runs[0]?.cpuPct ?? {}).map((k) => [k, median(runs.map((r) => r.cpuPct[k]!))])),
     failedSends: runs.reduce((a, r) => a + r.failedSends, 0),
     /** Cost per event, medians over the runs (see CostPerEvent in lib/report.ts). */
@@ -136,7 +138,9 @@ export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown
   try {
     await stack.start();
     const redisFacts0 = await stack.redisFacts();
-    log(`stack up: gateway :${stack.port}, prefix ${stack.prefix}, ${opts.clients} clients in ${opts.clientProcesses} processes; ${redisFacts0.redis} (${redisFacts0.redisUrl})`);
+    log(
+      `stack up: gateway :${stack.port}, prefix ${stack.prefix}, ${opts.clients} clients in ${opts.clientProcesses} processes; ${redisFacts0.redis} (${redisFacts0.redisUrl})`,
+    );
     const clockOffsetsMs = await stack.clockOffsets();
 
     // Warm-up (not recorded): JIT, connections, BullMQ scripts loaded.
@@ -188,9 +192,10 @@ export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown
         auth: `AUTH_MODE=${stack.config.AUTH_MODE}; one JWT per client (distinct users, role admin), verified at the handshake; rate limits as configured (socket ${stack.config.RATE_SOCKET_PER_SEC}/s, user ${stack.config.RATE_USER_PER_SEC}/s); clients send only their join`,
         clockOffsetsMs,
         http: `http: POST /api/events, one event per request; http-batch: POST /api/events/batch, the events of one 2 ms producer tick per request; node:http keep-alive agent (64 sockets) in the producer, bearer PUBLISH_TOKEN; gateway env ${JSON.stringify(HTTP_LIMIT_ENV)}`,
-        processes: 'gateway, worker, 2 client processes, 1 producer process (EventManager, redis-emitter, HTTP client), redis-server (private when possible), orchestrator; all on 127.0.0.1',
+        processes:
+          'gateway, worker, 2 client processes, 1 producer process (EventManager, redis-emitter, HTTP client), redis-server (private when possible), orchestrator; all on 127.0.0.1',
         latency: 'client receive time - producer send time, performance.timeOrigin + performance.now(); send time carried in data.note on every path',
-        cost: 'per run, over the window from the first send until Redis is idle again after the last receipt: worker CPU (/proc) and Redis CPU (INFO cpu) per event in µs, Redis commands per event (INFO commandstats calls deltas), delivery and handler jobs from the queues\' id counters (BullMQ auto-increment ids)',
+        cost: "per run, over the window from the first send until Redis is idle again after the last receipt: worker CPU (/proc) and Redis CPU (INFO cpu) per event in µs, Redis commands per event (INFO commandstats calls deltas), delivery and handler jobs from the queues' id counters (BullMQ auto-increment ids)",
         durationS: round((Date.now() - started) / 1000, 1),
       },
       fixedRate: {

@@ -23,7 +23,9 @@ const throughputOptions = quick ? { ...THROUGHPUT_DEFAULTS, durationS: 2, repeat
 const throttleOptions = quick ? { ...THROTTLE_DEFAULTS, rate: 2000, durationMs: 2000 } : THROTTLE_DEFAULTS;
 // Slow consumers: the kernel's socket buffers take ~4 MB per stalled socket before the gateway holds
 // anything, ~5.5 s at 1,000 events/s: the quick runs last 8 s so the cap is still reached.
-const slowConsumerOptions = quick ? { ...SLOW_CONSUMER_DEFAULTS, durationS: 8, repeats: 1, noCapDurationS: 8, resumeWaitMs: 5000, warmupS: 2 } : SLOW_CONSUMER_DEFAULTS;
+const slowConsumerOptions = quick
+  ? { ...SLOW_CONSUMER_DEFAULTS, durationS: 8, repeats: 1, noCapDurationS: 8, resumeWaitMs: 5000, warmupS: 2 }
+  : SLOW_CONSUMER_DEFAULTS;
 const connectionsOptions = quick ? { ...CONNECTIONS_DEFAULTS, connections: 1000, heapConnections: 500 } : CONNECTIONS_DEFAULTS;
 // BENCH_TAG=name: a variant run (e.g. with HANDLERS_DIR pointing at an empty folder) written as
 // <scenario>.<name>.json next to the default results, so both can be compared.
@@ -37,7 +39,11 @@ const scenarios: Array<[name: string, run: () => Promise<unknown>]> = [
   ['validation', () => runValidation(quick ? { ...VALIDATION_DEFAULTS, rounds: 3 } : VALIDATION_DEFAULTS, path.join(results, `validation${suffix}.json`))],
   ['slow-consumers', () => runSlowConsumers({ redisUrl, ...slowConsumerOptions }, path.join(results, `slow-consumers${suffix}.json`))],
   ['connections', () => runConnections({ redisUrl, ...connectionsOptions }, path.join(results, `connections${suffix}.json`))],
-  ['cluster', () => runCluster({ redisUrl, ...(quick ? { ...CLUSTER_DEFAULTS, durationS: 2, repeats: 1 } : CLUSTER_DEFAULTS) }, path.join(results, `cluster${suffix}.json`))],
+  [
+    'cluster',
+    () =>
+      runCluster({ redisUrl, ...(quick ? { ...CLUSTER_DEFAULTS, durationS: 2, repeats: 1 } : CLUSTER_DEFAULTS) }, path.join(results, `cluster${suffix}.json`)),
+  ],
 ];
 
 async function main(): Promise<void> {

@@ -190,7 +190,11 @@ class SlowStack {
     const rss = sampler.stop();
     let report: ResumeReport | undefined;
     if (stalled > 0) {
-      report = await this.stalledProc!.call<ResumeReport>('resume', { waitMs: this.maxClientBufferBytes === NO_CAP_BYTES ? 2000 : this.opts.resumeWaitMs }, 60_000);
+      report = await this.stalledProc!.call<ResumeReport>(
+        'resume',
+        { waitMs: this.maxClientBufferBytes === NO_CAP_BYTES ? 2000 : this.opts.resumeWaitMs },
+        60_000,
+      );
       await this.stalledProc!.call('close');
       // The gateway's log line is written when it closes the socket; give the pipe a moment.
       await sleep(200);
@@ -265,7 +269,9 @@ function describe(r: MeasuredRun): string {
   const s = r.stalled;
   return (
     `${r.kind.padEnd(15)} rss ${r.rssBeforeMiB} -> peak ${r.rssPeakMiB} MiB (+${r.rssGrowthMiB}, late slope ${r.rssLateSlopeMiBPerS} MiB/s)  healthy p50 ${r.healthy.p50} p99 ${r.healthy.p99} max ${r.healthy.max} ms lost ${r.healthy.lost}` +
-    (s ? `  stalled: gateway closed ${r.gatewayClosedSlowConsumers}/${s.stalled}${r.closedAtS?.length ? ` at ${r.closedAtS[0]}-${r.closedAtS.at(-1)} s` : ''}, clients saw ${s.disconnected} disconnects ${JSON.stringify(s.reasons)}, frame ${s.frameBytes} B` : '') +
+    (s
+      ? `  stalled: gateway closed ${r.gatewayClosedSlowConsumers}/${s.stalled}${r.closedAtS?.length ? ` at ${r.closedAtS[0]}-${r.closedAtS.at(-1)} s` : ''}, clients saw ${s.disconnected} disconnects ${JSON.stringify(s.reasons)}, frame ${s.frameBytes} B`
+      : '') +
     `  deliveries > 100 ms: ${r.slowDeliveries ?? '?'}, worst second ${r.worstSecond ? `${r.worstSecond.s} (${r.worstSecond.maxMs} ms)` : '?'}` +
     `  foreign cpu ${r.foreignCpuPct}%  cpu ${JSON.stringify(r.cpuPct)}`
   );
@@ -276,15 +282,17 @@ export async function runSlowConsumers(opts: SlowConsumerOptions, outFile: strin
   const loadBefore = os.loadavg();
   const runs: MeasuredRun[] = [];
   let frameBytes = 0;
-  let capBytes = NaN;
-  let setupFacts: Record<string, unknown> = {};
+  let capBytes: number;
+  let setupFacts: Record<string, unknown>;
 
   const capped = new SlowStack(opts, undefined);
   try {
     await capped.start();
     capBytes = capped.stack.config.MAX_CLIENT_BUFFER_BYTES;
     setupFacts = { ...(await capped.stack.redisFacts()), clockOffsetsMs: await capped.stack.clockOffsets() };
-    log(`stack up: gateway :${capped.stack.port} (pid ${capped.gatewayPid}), MAX_CLIENT_BUFFER_BYTES ${capBytes}, ${opts.healthyClients} healthy clients in ${opts.clientProcesses} processes`);
+    log(
+      `stack up: gateway :${capped.stack.port} (pid ${capped.gatewayPid}), MAX_CLIENT_BUFFER_BYTES ${capBytes}, ${opts.healthyClients} healthy clients in ${opts.clientProcesses} processes`,
+    );
     // Warm-up (not recorded): JIT, connections, BullMQ scripts loaded.
     const warm = await capped.stack.run('queued', opts.rate, opts.warmupS);
     log(`warm-up ${brief(warm)}`);
@@ -390,7 +398,8 @@ export async function runSlowConsumers(opts: SlowConsumerOptions, outFile: strin
       healthyClients: opts.healthyClients,
       clientProcesses: opts.clientProcesses,
       stalledClients: opts.stalledClients,
-      stalledHow: 'socket.io-client websocket, joined, then its TCP socket paused (transport.ws._socket.pause()) in a separate process; resumed after the run to see the disconnect',
+      stalledHow:
+        'socket.io-client websocket, joined, then its TCP socket paused (transport.ws._socket.pause()) in a separate process; resumed after the run to see the disconnect',
       rate: opts.rate,
       runDurationS: opts.durationS,
       repeats: opts.repeats,
@@ -398,14 +407,20 @@ export async function runSlowConsumers(opts: SlowConsumerOptions, outFile: strin
       warmupS: opts.warmupS,
       path: 'queued (EventManager.emitToOrder in the producer process -> delivery job -> worker -> adapter)',
       event: noteNote,
-      messageBytes: frameBytes ? `${frameBytes} B websocket frame payload per event (engine.io '4' + socket.io packet with data and meta), measured at a stalled client` : 'not measured',
+      messageBytes: frameBytes
+        ? `${frameBytes} B websocket frame payload per event (engine.io '4' + socket.io packet with data and meta), measured at a stalled client`
+        : 'not measured',
       maxClientBufferBytes: capBytes,
       rss: 'gateway VmRSS from /proc/<pid>/status: before = median of 5 samples 200 ms apart just before the run (stalled clients already connected and paused); peak = max of samples every 200 ms from the start of the run until its measurement ended (send, delivery, settle); growth = peak - before',
       disconnects: `gatewayClosed: gateway log lines '${CLOSE_LINE}'; clientsSawDisconnect: stalled clients that, resumed after the run, saw their connection end within ${opts.resumeWaitMs} ms`,
       durationS: round((Date.now() - started) / 1000, 1),
     },
     summary,
-    runs: runs.map(({ run, ...r }) => ({ ...r, latency: run.latency, cost: { redisCommandsPerEvent: run.cost.redisCommandsPerEvent, eventsPerJob: run.cost.eventsPerJob } })),
+    runs: runs.map(({ run, ...r }) => ({
+      ...r,
+      latency: run.latency,
+      cost: { redisCommandsPerEvent: run.cost.redisCommandsPerEvent, eventsPerJob: run.cost.eventsPerJob },
+    })),
   };
   writeResult(outFile, result);
   log(

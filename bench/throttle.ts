@@ -39,7 +39,14 @@ export async function runThrottleBench(opts: ThrottleOptions): Promise<object> {
   const redisUrl = own?.url ?? opts.redisUrl;
   process.stdout.write(`[throttle] ${own ? `private redis-server pid ${own.proc.pid} at ${own.url}` : `no private redis-server; using ${opts.redisUrl}`}\n`);
   // The gateway runs in this process: the tokens are minted with the very config it verifies with.
-  const env = { REDIS_URL: redisUrl, KEY_PREFIX: `bench-throttle-${Date.now().toString(36)}-${process.pid}`, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...benchAuthEnv() };
+  const env = {
+    REDIS_URL: redisUrl,
+    KEY_PREFIX: `bench-throttle-${Date.now().toString(36)}-${process.pid}`,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    ...benchAuthEnv(),
+  };
   const config = loadConfig({ ...process.env, ...env });
   // The likes are emitted in-process (EventManager.emit), not sent by the client, so the client
   // rate limits (RATE_*) never apply to them; the client sends one join_post, with its own user.
@@ -71,10 +78,10 @@ export async function runThrottleBench(opts: ThrottleOptions): Promise<object> {
     // The bench runs standalone Redis: count the commands the gateway's connection sends.
     const producer = gateway.runtime.redis as Redis;
     const send = producer.sendCommand.bind(producer);
-    producer.sendCommand = ((...args: Parameters<typeof send>) => {
+    producer.sendCommand = (...args: Parameters<typeof send>) => {
       clientCommands++;
       return send(...args);
-    }) as typeof producer.sendCommand;
+    };
     const before = await commandStats(stats);
     const latencies: number[] = [];
     const windowIds = new Set<string>();
@@ -94,7 +101,9 @@ export async function runThrottleBench(opts: ThrottleOptions): Promise<object> {
               latencies.push(performance.now() - t0);
               windowIds.add(id);
             },
-            () => void failed++,
+            () => {
+              failed++;
+            },
           ),
         );
       }
@@ -118,9 +127,18 @@ export async function runThrottleBench(opts: ThrottleOptions): Promise<object> {
     const accepted = latencies.length;
     const sorted = [...latencies].sort((a, b) => a - b);
     const emitCounts = [...emitsById.values()];
-    const topCommands = Object.fromEntries([...delta.entries()].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).slice(0, 8));
+    const topCommands = Object.fromEntries(
+      [...delta.entries()]
+        .filter(([, n]) => n > 0)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 8),
+    );
     return {
-      setup: { ...machineFacts(), redisVersion: /redis_version:(\S+)/.exec(await stats.info('server'))?.[1] ?? 'unknown', auth: `AUTH_MODE=${config.AUTH_MODE}; the client joins with a minted JWT` },
+      setup: {
+        ...machineFacts(),
+        redisVersion: /redis_version:(\S+)/.exec(await stats.info('server'))?.[1] ?? 'unknown',
+        auth: `AUTH_MODE=${config.AUTH_MODE}; the client joins with a minted JWT`,
+      },
       scenario: `one hot key (post_liked, latest 1000 ms) at ${RATE} likes/s for ${DURATION_MS / 1000} s; EventManager.emit in the gateway process, 1 worker, 1 client`,
       redis: own ? 'private redis-server (commandstats count this run only)' : 'shared Redis (other traffic may inflate command counts)',
       perTick,
@@ -168,8 +186,18 @@ async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {
 /** Runs the scenario and writes its result to `outFile`. */
 export async function runThrottle(opts: ThrottleOptions, outFile: string): Promise<unknown> {
   const result = await runThrottleBench(opts);
-  const r = result as { acceptedPerSecond: number; offered: number; accepted: number; failedOrTimedOut: number; acceptLatencyMs: { p50: number; p99: number };
-    redisCommandsPerLike: number; windows: number; emitsPerWindow: { mean: number }; everyWindowEmittedOnce: boolean; redis: string };
+  const r = result as {
+    acceptedPerSecond: number;
+    offered: number;
+    accepted: number;
+    failedOrTimedOut: number;
+    acceptLatencyMs: { p50: number; p99: number };
+    redisCommandsPerLike: number;
+    windows: number;
+    emitsPerWindow: { mean: number };
+    everyWindowEmittedOnce: boolean;
+    redis: string;
+  };
   process.stdout.write(
     `[throttle] ${opts.rate}/s for ${opts.durationMs / 1000} s: offered ${r.offered} accepted ${r.accepted} (${r.acceptedPerSecond}/s) failed ${r.failedOrTimedOut}  ` +
       `accept p50 ${r.acceptLatencyMs.p50} p99 ${r.acceptLatencyMs.p99} ms  redis cmds/like ${r.redisCommandsPerLike}  windows ${r.windows} emits/window ${r.emitsPerWindow.mean} ` +

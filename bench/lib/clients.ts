@@ -31,7 +31,7 @@ let received = 0;
 /** Epoch second of send time -> [max latency, deliveries over 100 ms]; only when the run asks (StartArgs.timeline). */
 let timeline: Map<number, [number, number]> | undefined;
 
-function onEvent(state: SocketState, data: { note?: unknown }): void {
+function onEvent(state: SocketState, data: { note?: unknown } | undefined): void {
   const now = clock();
   received++;
   const note = decodeNote(data?.note);
@@ -77,7 +77,7 @@ async function connect(n: number): Promise<void> {
     const ack = (await socket.timeout(5000).emitWithAck('join_order', { orderId: BENCH_ORDER })) as { ok: boolean };
     if (!ack.ok) throw new Error(`join_order refused: ${JSON.stringify(ack)}`);
     const state: SocketState = { socket, seen: new Uint8Array(0), distinct: 0 };
-    socket.on(BENCH_EVENT, (data: { note?: unknown }) => onEvent(state, data));
+    socket.on(BENCH_EVENT, (data: { note?: unknown } | undefined) => onEvent(state, data));
     socket.on('disconnect', (reason) => process.send?.({ event: 'disconnect', reason }));
     sockets.push(state);
   }
@@ -113,7 +113,9 @@ serve({
     hist: hist.toSparse(),
     max: hist.max,
     sum: hist.sum,
-    ...(timeline ? { timeline: [...timeline].map(([second, [max, over]]): Timeline[number] => [second, Math.round(max * 10) / 10, over]).sort((a, b) => a[0] - b[0]) } : {}),
+    ...(timeline
+      ? { timeline: [...timeline].map(([second, [max, over]]): Timeline[number] => [second, Math.round(max * 10) / 10, over]).sort((a, b) => a[0] - b[0]) }
+      : {}),
   }),
   received: () => received,
   clock: () => clock(),

@@ -15,7 +15,7 @@ import { clock, Histogram, type SparseHistogram } from './stats';
 const [url = ''] = process.argv.slice(2);
 let sockets: Socket[] = [];
 let dropped = 0;
-const dropReasons: Record<string, number> = {};
+let dropReasons: Record<string, number> = {};
 
 export interface ConnectArgs {
   /** One token per connection (distinct users); absent: connections without auth (bare server). */
@@ -52,7 +52,7 @@ async function openOne(n: number, token: string | undefined, timeoutMs: number):
       socket.once('connect', () => resolve());
       socket.once('connect_error', (err: Error) => reject(new Error(`connect_error: ${err.message}`)));
     });
-    const ack = (await socket.timeout(timeoutMs).emitWithAck('join_order', { orderId: `c${n % 100}` })) as { ok?: boolean };
+    const ack = (await socket.timeout(timeoutMs).emitWithAck('join_order', { orderId: `c${n % 100}` })) as { ok?: boolean } | undefined;
     if (!ack?.ok) throw new Error(`join_order refused: ${JSON.stringify(ack).slice(0, 200)}`);
   } catch (err) {
     socket.disconnect();
@@ -97,7 +97,7 @@ serve({
     const n = sockets.length;
     sockets = [];
     dropped = 0;
-    for (const k of Object.keys(dropReasons)) delete dropReasons[k];
+    dropReasons = {};
     return { closed: n };
   },
   clock: () => clock(),

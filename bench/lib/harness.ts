@@ -153,7 +153,9 @@ export class BenchStack {
       // (not argv, which `ps` shows); the secret itself never reaches the client processes.
       const tokens = await mintBenchTokens(this.config, `bench-c${i}`, n);
       this.clientProcs.push(
-        this.track(forkHelper(`clients${i}`, path.join(__dirname, 'clients.js'), [`http://127.0.0.1:${this.port}`, String(n)], { BENCH_TOKENS: JSON.stringify(tokens) })),
+        this.track(
+          forkHelper(`clients${i}`, path.join(__dirname, 'clients.js'), [`http://127.0.0.1:${this.port}`, String(n)], { BENCH_TOKENS: JSON.stringify(tokens) }),
+        ),
       );
     }
     this.producer = this.track(forkHelper('producer', path.join(__dirname, 'producer.js'), [], env));
@@ -171,7 +173,10 @@ export class BenchStack {
   get pids(): Record<string, number> {
     // A cluster's masters are procs of their own (redis-1..3); one server is `redis`.
     if (this.opts.cluster) return Object.fromEntries(this.procs.map((p) => [p.name, p.pid]));
-    return Object.fromEntries([...this.procs.filter((p) => !this.ownRedisProcs.includes(p)).map((p) => [p.name, p.pid]), ['redis', this.redisPid]]);
+    return Object.fromEntries([
+      ...this.procs.filter((p) => !this.ownRedisProcs.includes(p)).map((p): [string, number] => [p.name, p.pid]),
+      ['redis', this.redisPid],
+    ]);
   }
 
   /** What the gateway's and the worker's `/metrics` show now (Prometheus text format). */
@@ -217,7 +222,9 @@ export class BenchStack {
   /** Sends rate x duration events on one path and measures their delivery to every client. */
   run(path: Path, rate: number, durationS: number, graceMs = 3000): Promise<RunResult> {
     const count = Math.round(rate * durationS);
-    return this.measure({ path, rate, count, ...(this.opts.noteBytes ? { noteBytes: this.opts.noteBytes } : {}) }, rate, durationS, count, async (run) => this.waitComplete(run, graceMs));
+    return this.measure({ path, rate, count, ...(this.opts.noteBytes ? { noteBytes: this.opts.noteBytes } : {}) }, rate, durationS, count, async (run) =>
+      this.waitComplete(run, graceMs),
+    );
   }
 
   /**
@@ -225,18 +232,25 @@ export class BenchStack {
    * measures delivery: waits until every client has every event, or nothing arrived for idleMs.
    */
   flood(path: Path, durationS: number, flood: Omit<FloodArgs, 'durationMs'>, idleMs = 3000, maxWaitMs = 60_000): Promise<RunResult> {
-    return this.measure({ path, rate: 0, count: 0, flood: { ...flood, durationMs: durationS * 1000 } }, 0, durationS, undefined, async (run, sent) => {
-      await Promise.all(this.clientProcs.map((p) => p.call('expect', { run, expected: sent.sent })));
-      const deadline = Date.now() + maxWaitMs;
-      let last = await this.received();
-      let stillSince = Date.now();
-      while ((this.completions.get(run) ?? 0) < this.clientProcs.length && Date.now() < deadline && Date.now() - stillSince < idleMs) {
-        await sleep(50);
-        const now = await this.received();
-        if (now !== last) stillSince = Date.now();
-        last = now;
-      }
-    }, flood.maxCount);
+    return this.measure(
+      { path, rate: 0, count: 0, flood: { ...flood, durationMs: durationS * 1000 } },
+      0,
+      durationS,
+      undefined,
+      async (run, sent) => {
+        await Promise.all(this.clientProcs.map((p) => p.call('expect', { run, expected: sent.sent })));
+        const deadline = Date.now() + maxWaitMs;
+        let last = await this.received();
+        let stillSince = Date.now();
+        while ((this.completions.get(run) ?? 0) < this.clientProcs.length && Date.now() < deadline && Date.now() - stillSince < idleMs) {
+          await sleep(50);
+          const now = await this.received();
+          if (now !== last) stillSince = Date.now();
+          last = now;
+        }
+      },
+      flood.maxCount,
+    );
   }
 
   private async measure(
@@ -251,7 +265,9 @@ export class BenchStack {
     this.assertHealthy();
     const run = ++this.runCounter;
     const quietWaitS = await this.waitQuiet();
-    await Promise.all(this.clientProcs.map((p) => p.call('start', { run, expected: count ?? null, capacity, ...(this.opts.timeline ? { timeline: true } : {}) })));
+    await Promise.all(
+      this.clientProcs.map((p) => p.call('start', { run, expected: count ?? null, capacity, ...(this.opts.timeline ? { timeline: true } : {}) })),
+    );
     const redis0 = await this.meter.snapshot('start');
     const cpu0 = this.cpuSnapshot();
     const t0 = clock();
@@ -442,20 +458,23 @@ export class BenchStack {
   private async closeOnce(): Promise<number> {
     this.unregisterInterrupt();
     await Promise.all(this.procs.filter((p) => !this.ownRedisProcs.includes(p)).map((p) => p.kill().catch(() => undefined)));
-    this.meter?.disconnect();
+    // An interrupt during start() closes the stack before these are set.
+    const meter = this.meter as RedisMeter | undefined;
+    const redis = this.redis as Redis | undefined;
+    meter?.disconnect();
     let deleted = 0;
     // A private redis-server is simply stopped; on a shared Redis, delete what the stack wrote.
     if (this.ownRedisProcs.length > 0) {
-      this.redis?.disconnect();
+      redis?.disconnect();
       await Promise.all(this.ownRedisProcs.map((p) => p.kill().catch(() => undefined)));
-    } else if (this.redis?.status === 'ready') {
+    } else if (redis?.status === 'ready') {
       let cursor = '0';
       do {
-        const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000);
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000);
         cursor = next;
-        if (keys.length > 0) deleted += await this.redis.del(...keys);
+        if (keys.length > 0) deleted += await redis.del(...keys);
       } while (cursor !== '0');
-      this.redis.disconnect();
+      redis.disconnect();
     }
     return deleted;
   }

@@ -98,7 +98,12 @@ function load(file: string): Snapshot {
     edgeFieldCount: m.edge_fields.length,
     nodeTypes: m.node_types[0],
     edgeTypes: m.edge_types[0],
-    f: { type: idx(m.node_fields, 'type'), name: idx(m.node_fields, 'name'), size: idx(m.node_fields, 'self_size'), edgeCount: idx(m.node_fields, 'edge_count') },
+    f: {
+      type: idx(m.node_fields, 'type'),
+      name: idx(m.node_fields, 'name'),
+      size: idx(m.node_fields, 'self_size'),
+      edgeCount: idx(m.node_fields, 'edge_count'),
+    },
     e: { type: idx(m.edge_fields, 'type'), name: idx(m.edge_fields, 'name_or_index'), to: idx(m.edge_fields, 'to_node') },
   };
 }
@@ -130,7 +135,7 @@ function retainedSizes(s: Snapshot, firstEdge: Int32Array): Float64Array {
   const visited = new Uint8Array(nodeCount);
   const stackNode = new Int32Array(nodeCount);
   const stackEdge = new Int32Array(nodeCount);
-  let sp = 0;
+  let sp: number;
   let count = 0;
   stackNode[0] = 0;
   stackEdge[0] = firstEdge[0]!;
@@ -187,7 +192,7 @@ function retainedSizes(s: Snapshot, firstEdge: Int32Array): Float64Array {
   const root = count - 1;
   const idom = new Int32Array(count).fill(-1);
   idom[root] = root;
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (let b = root - 1; b >= 0; b--) {
       let next = -1;
@@ -296,7 +301,7 @@ function aggregate(s: Snapshot): Aggregates {
     const t = edgeTypes[edges[ei + e.type]!];
     // WeakMap entries are named after the ids of their key and value: drop the ids, or every entry is a group of its own.
     // Numbered internal edges (GC roots' lists) are positions too.
-    const name = t === 'element' || t === 'hidden' ? '[]' : String(strings[edges[ei + e.name]!] ?? '?').replace(/ @\d+/g, '');
+    const name = t === 'element' || t === 'hidden' ? '[]' : (strings[edges[ei + e.name]!] ?? '?').replace(/ @\d+/g, '');
     return /^\d+$/.test(name) ? '[]' : name;
   };
   const label = (n: number): string => {
@@ -319,7 +324,9 @@ function aggregate(s: Snapshot): Aggregates {
     let path = edgeLabel(retainerEdge[n]!);
     // Also through bound functions (`once` wrappers, .bind()): where the bound function is stored says more.
     const lookThrough = (p: number) =>
-      CONTAINER_TYPES.has(typeOf(p)) || (typeOf(p) === 'object' && LOOK_THROUGH_OBJECTS.has(nameOf(p))) || (typeOf(p) === 'closure' && nameOf(p) === 'native_bind');
+      CONTAINER_TYPES.has(typeOf(p)) ||
+      (typeOf(p) === 'object' && LOOK_THROUGH_OBJECTS.has(nameOf(p))) ||
+      (typeOf(p) === 'closure' && nameOf(p) === 'native_bind');
     for (let depth = 0; depth < 6 && lookThrough(parent); depth++) {
       const up = retainer[parent]!;
       if (up < 0) break;
@@ -333,7 +340,7 @@ function aggregate(s: Snapshot): Aggregates {
     const count = nodes[n * nf + f.edgeCount]!;
     for (let k = 0, ei = firstEdge[n]!; k < count && names.length < 9; k++, ei += ef) {
       if (edges[ei + e.type] === propertyType) {
-        const p = String(strings[edges[ei + e.name]!] ?? '');
+        const p = strings[edges[ei + e.name]!] ?? '';
         if (p !== '__proto__' && p !== 'constructor') names.push(p);
       }
     }

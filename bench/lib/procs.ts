@@ -96,8 +96,14 @@ export class Proc {
         reject(new Error(`${this.name}: ${cmd} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, {
-        resolve: (v) => (clearTimeout(timer), resolve(v as R)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as R);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
       this.child.send({ id, cmd, args } satisfies Request);
     });
@@ -111,9 +117,18 @@ export class Proc {
     return new Promise((resolve, reject) => {
       const started = Date.now();
       const check = () => {
-        if (this.tail.includes(text)) return resolve();
-        if (!this.alive) return reject(new Error(`${this.name} exited before "${text}": ${this.tail.slice(-800)}`));
-        if (Date.now() - started > timeoutMs) return reject(new Error(`${this.name}: no "${text}" in ${timeoutMs} ms`));
+        if (this.tail.includes(text)) {
+          resolve();
+          return;
+        }
+        if (!this.alive) {
+          reject(new Error(`${this.name} exited before "${text}": ${this.tail.slice(-800)}`));
+          return;
+        }
+        if (Date.now() - started > timeoutMs) {
+          reject(new Error(`${this.name}: no "${text}" in ${timeoutMs} ms`));
+          return;
+        }
         setTimeout(check, 50);
       };
       check();

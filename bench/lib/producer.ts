@@ -38,12 +38,14 @@ async function main(): Promise<void> {
   const emitterRedis = config.REDIS_MODE === 'cluster' ? undefined : new Redis(config.REDIS_URL);
   const emitter = emitterRedis && new Emitter(emitterRedis, { key: keys.adapterKey }).of(BENCH_NS);
   const toEmitter = () => {
-    if (!emitter || !emitterRedis) throw new Error('the emitter path needs standalone Redis (@socket.io/redis-emitter has no sharded mode)');
+    if (!emitter) throw new Error('the emitter path needs standalone Redis (@socket.io/redis-emitter has no sharded mode)');
     return { emitter, emitterRedis };
   };
   // Queues of this deployment, for backlog counts and drains between runs (not for sending).
   const names = queueNames(config.QUEUE_NAME);
-  const queues = [names.delivery, names.handlers].map((name) => new Queue(name, { connection: runtime.redis, prefix: keys.bullPrefix, skipWaitingForReady: true }));
+  const queues = [names.delivery, names.handlers].map(
+    (name) => new Queue(name, { connection: runtime.redis, prefix: keys.bullPrefix, skipWaitingForReady: true }),
+  );
   for (const q of queues) q.on('error', () => undefined);
 
   // One keep-alive pool to the gateway, as a backend service calling the publish API would use.
@@ -92,18 +94,24 @@ async function main(): Promise<void> {
     const track = (work: Promise<void>, n: number) => {
       inFlight += n;
       if (inFlight > peakInFlight) peakInFlight = inFlight;
-      void work.catch((err: unknown) => fail(n, err)).finally(() => {
-        inFlight -= n;
-        if (wake) {
-          const w = wake;
-          wake = undefined;
-          w();
-        }
-      });
+      void work
+        .catch((err: unknown) => fail(n, err))
+        .finally(() => {
+          inFlight -= n;
+          if (wake) {
+            const w = wake;
+            wake = undefined;
+            w();
+          }
+        });
     };
     const waitForRoom = () => new Promise<void>((r) => (wake = r));
 
-    const dataOf = (seq: number, sentAt: number) => ({ orderId: BENCH_ORDER, status: 'shipped' as const, note: noteBytes ? paddedNote(run, seq, sentAt, noteBytes) : encodeNote(run, seq, sentAt) });
+    const dataOf = (seq: number, sentAt: number) => ({
+      orderId: BENCH_ORDER,
+      status: 'shipped' as const,
+      note: noteBytes ? paddedNote(run, seq, sentAt, noteBytes) : encodeNote(run, seq, sentAt),
+    });
     // The http-batch path: the events of the current tick, sent together by flushTick().
     let tickBatch: Array<{ data: ReturnType<typeof dataOf>; sentAt: number }> = [];
 

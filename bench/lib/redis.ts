@@ -36,7 +36,10 @@ export async function privateRedis(name = 'bench-redis'): Promise<{ url: string;
       if (!proc.alive) return undefined;
       const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
       probe.on('error', () => undefined);
-      const ok = await probe.connect().then(() => probe.ping(), () => undefined);
+      const ok = await probe.connect().then(
+        () => probe.ping(),
+        () => undefined,
+      );
       probe.disconnect();
       if (ok === 'PONG') return { url, proc };
       await new Promise((r) => setTimeout(r, 50));
@@ -62,7 +65,22 @@ export async function privateCluster(masters = 3): Promise<{ url: string; nodeUr
     mkdirSync(path.join(dir, String(port)));
     const child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--dir', path.join(dir, String(port))],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--dir',
+        path.join(dir, String(port)),
+      ],
       { stdio: 'ignore' },
     );
     return new Proc(`redis-${i + 1}`, child);
@@ -70,7 +88,9 @@ export async function privateCluster(masters = 3): Promise<{ url: string; nodeUr
   const nodeUrls = ports.map((port) => `redis://127.0.0.1:${port}`);
   try {
     for (const url of nodeUrls) await waitForPong(url);
-    await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
+    await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], {
+      timeout: 30_000,
+    });
     for (const url of nodeUrls) await waitForClusterOk(url);
   } catch (err) {
     await Promise.all(procs.map((p) => p.kill()));
@@ -83,7 +103,10 @@ async function waitForPong(url: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     probe.on('error', () => undefined);
-    const ok = await probe.connect().then(() => probe.ping(), () => undefined);
+    const ok = await probe.connect().then(
+      () => probe.ping(),
+      () => undefined,
+    );
     probe.disconnect();
     if (ok === 'PONG') return;
     await new Promise((r) => setTimeout(r, 50));
@@ -95,7 +118,7 @@ async function waitForClusterOk(url: string): Promise<void> {
   const redis = new Redis(url);
   try {
     for (let i = 0; i < 200; i++) {
-      if (/cluster_state:ok/.test((await redis.cluster('INFO')) as string)) return;
+      if (/cluster_state:ok/.test(await redis.cluster('INFO'))) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`cluster node ${url} not serving`);
@@ -161,7 +184,10 @@ export class RedisMeter {
     this.counters =
       nodeUrls.length === 1
         ? (this.nodes[0] as Redis)
-        : new Cluster(nodeUrls.map((u) => ({ host: new URL(u).hostname, port: Number(new URL(u).port) })), { lazyConnect: true, redisOptions: { maxRetriesPerRequest: 1 } });
+        : new Cluster(
+            nodeUrls.map((u) => ({ host: new URL(u).hostname, port: Number(new URL(u).port) })),
+            { lazyConnect: true, redisOptions: { maxRetriesPerRequest: 1 } },
+          );
     this.counters.on('error', () => undefined);
   }
 

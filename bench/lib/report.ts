@@ -76,7 +76,10 @@ export interface CostPerEvent {
 /** The median of each cost figure over runs (topCommandsPerEvent: median per command over the runs). */
 export function medianCost(costs: CostPerEvent[]) {
   const med = (pick: (c: CostPerEvent) => number | null, digits = 2) => {
-    const xs = costs.map(pick).filter((v): v is number => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
+    const xs = costs
+      .map(pick)
+      .filter((v): v is number => v !== null && Number.isFinite(v))
+      .sort((a, b) => a - b);
     if (xs.length === 0) return null;
     const mid = xs.length >> 1;
     const m = xs.length % 2 ? (xs[mid] as number) : ((xs[mid - 1] as number) + (xs[mid] as number)) / 2;
@@ -103,9 +106,22 @@ export function medianCost(costs: CostPerEvent[]) {
 /** How a scenario's Redis was provided: its own server (exact command counts) or the shared one. */
 export function redisSetup(own: boolean | 'cluster', url: string, version: string) {
   if (own === 'cluster') {
-    return { redis: 'private Redis Cluster started by the bench: 3 masters on loopback, no replicas, no persistence; INFO commandstats and cpu summed over the masters', redisUrl: url, redisVersion: version };
+    return {
+      redis:
+        'private Redis Cluster started by the bench: 3 masters on loopback, no replicas, no persistence; INFO commandstats and cpu summed over the masters',
+      redisUrl: url,
+      redisVersion: version,
+    };
   }
   return own
-    ? { redis: 'private redis-server started by the bench on loopback (no persistence): INFO commandstats and cpu count this scenario only', redisUrl: url, redisVersion: version }
-    : { redis: `no private redis-server could be started; shared ${url}: other traffic on it inflates command counts and Redis CPU`, redisUrl: url, redisVersion: version };
+    ? {
+        redis: 'private redis-server started by the bench on loopback (no persistence): INFO commandstats and cpu count this scenario only',
+        redisUrl: url,
+        redisVersion: version,
+      }
+    : {
+        redis: `no private redis-server could be started; shared ${url}: other traffic on it inflates command counts and Redis CPU`,
+        redisUrl: url,
+        redisVersion: version,
+      };
 }

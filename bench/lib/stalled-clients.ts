@@ -58,7 +58,7 @@ async function open(token: string, orderId: string): Promise<Stalled> {
     s.disconnect = {
       reason,
       ...(typeof ctx?.code === 'number' ? { code: ctx.code } : {}),
-      ...(ctx?.reason !== undefined && String(ctx.reason) !== '' ? { closeReason: String(ctx.reason) } : {}),
+      ...(typeof ctx?.reason === 'string' && ctx.reason !== '' ? { closeReason: ctx.reason } : {}),
       atMs: resumedAt > 0 ? Math.round(performance.now() - resumedAt) : -1,
     };
   });

@@ -55,13 +55,9 @@ export const EventMetaSchema = z.object({
   ns: z.enum(NAMESPACES),
   room: z.string().meta({ description: 'the room the event went to, e.g. post:123' }),
   coalesced: z.number().int().positive().optional().meta({ description: 'throttled events: how many accepted events this emit stands for' }),
-  offset: z
-    .string()
-    .regex(OFFSET_RE)
-    .optional()
-    .meta({
-      description: "position in the room's history (a Redis stream id); absent for events without history. Re-join with `since` set to the last one seen",
-    }),
+  offset: z.string().regex(OFFSET_RE).optional().meta({
+    description: "position in the room's history (a Redis stream id); absent for events without history. Re-join with `since` set to the last one seen",
+  }),
   recovered: z.literal(true).optional().meta({ description: 'replayed by recovery after a re-join with `since`' }),
 });
 true satisfies SameShape<z.output<typeof EventMetaSchema>, EventMeta>;

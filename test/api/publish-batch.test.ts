@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import type { Request } from 'express';
 import { httpSubject } from '../../src/api/rate-limit';
 import type { Gateway } from '../../src/gateway/server';
@@ -6,7 +8,20 @@ import { queuedEvents } from '../helpers/queue';
 import { TestRedisServer } from '../helpers/redis-server';
 import { Stack, testConfig } from '../helpers/stack';
 
-type Json = Record<string, any>;
+/** A batch item's outcome: its id (`replayed` for a known idempotency key), or why it was refused. */
+interface ItemResult {
+  id: string;
+  replayed?: boolean;
+  error: { code: string; message: string; issues?: unknown };
+}
+
+/** What the tests read from a response body: the batch's counts and results, or the request's error. */
+interface ApiBody {
+  accepted: number;
+  rejected: number;
+  results: ItemResult[];
+  error: { code: string; message: string };
+}
 
 /** POSTs to a gateway with the publish token (or the given headers); `raw` sends the body as is. */
 async function post(stack: Stack, gw: Gateway, path: string, body: unknown, opts: { raw?: boolean; headers?: Record<string, string> } = {}) {
@@ -15,7 +30,7 @@ async function post(stack: Stack, gw: Gateway, path: string, body: unknown, opts
     headers: opts.headers ?? stack.apiHeaders(),
     body: opts.raw ? (body as string) : JSON.stringify(body),
   });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Json };
+  return { status: res.status, headers: res.headers, body: (await res.json()) as ApiBody };
 }
 
 /** A unique id-safe suffix, so a test finds its own events among the shared gateway's. */
@@ -46,8 +61,8 @@ describe('POST /api/events/batch', () => {
     ];
     const res = await batch({ events: items });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ accepted: 5, rejected: 0, results: items.map(() => ({ id: expect.any(String) })) });
-    const ids = res.body.results.map((r: Json) => r.id as string);
+    expect(res.body).toEqual({ accepted: 5, rejected: 0, results: items.map(() => ({ id: expect.any(String) as unknown })) });
+    const ids = res.body.results.map((r) => r.id);
     expect(new Set(ids).size).toBe(5);
 
     const all = await queued();
@@ -72,7 +87,7 @@ describe('POST /api/events/batch', () => {
     const res = await batch({ events: items });
     expect(res.status).toBe(200);
     expect(res.body.accepted).toBe(300);
-    const ids = new Set(res.body.results.map((r: Json) => r.id));
+    const ids = new Set(res.body.results.map((r) => r.id));
     expect((await queued()).filter((e) => ids.has(e.id))).toHaveLength(300);
   });
 
@@ -93,11 +108,13 @@ describe('POST /api/events/batch', () => {
     const res = await batch({ events: items });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ accepted: 2, rejected: 6 });
-    const [ok1, badPayload, unknown, noEvent, notObject, noTarget, tooBig, ok2] = res.body.results as Json[];
-    expect(ok1).toEqual({ id: expect.any(String) });
-    expect(ok2).toEqual({ id: expect.any(String) });
-    expect(badPayload).toEqual({ error: { code: 'invalid_payload', message: expect.any(String), issues: [{ path: ['currency'], message: expect.any(String) }] } });
-    expect(unknown).toEqual({ error: { code: 'unknown_event', message: expect.any(String) } });
+    const [ok1, badPayload, unknown, noEvent, notObject, noTarget, tooBig, ok2] = res.body.results;
+    expect(ok1).toEqual({ id: expect.any(String) as unknown });
+    expect(ok2).toEqual({ id: expect.any(String) as unknown });
+    expect(badPayload).toEqual({
+      error: { code: 'invalid_payload', message: expect.any(String) as unknown, issues: [{ path: ['currency'], message: expect.any(String) as unknown }] },
+    });
+    expect(unknown).toEqual({ error: { code: 'unknown_event', message: expect.any(String) as unknown } });
     expect(noEvent).toMatchObject({ error: { code: 'invalid_payload', issues: [expect.objectContaining({ path: ['event'] })] } });
     expect(notObject).toMatchObject({ error: { code: 'invalid_payload' } });
     expect(noTarget).toMatchObject({ error: { code: 'invalid_target' } });
@@ -131,13 +148,19 @@ describe('POST /api/events/batch', () => {
     const before = (await queued()).length;
     const res = await batch(raw, true);
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatchObject({ code, message: expect.any(String) });
+    expect(res.body.error).toMatchObject({ code, message: expect.any(String) as unknown });
     expect((await queued()).length).toBe(before);
   });
 
   it('an Idempotency-Key header is refused (keys go on the items), nothing queued', async () => {
     const before = (await queued()).length;
-    const res = await post(stack, gw, '/api/events/batch', { events: [orderStatus(unique())] }, { headers: { ...stack.apiHeaders(), 'idempotency-key': unique() } });
+    const res = await post(
+      stack,
+      gw,
+      '/api/events/batch',
+      { events: [orderStatus(unique())] },
+      { headers: { ...stack.apiHeaders(), 'idempotency-key': unique() } },
+    );
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('invalid_payload');
     expect((await queued()).length).toBe(before);
@@ -150,7 +173,7 @@ describe('POST /api/events/batch', () => {
     const res = await batch({ events: [like('u1', 1), like('u2', 2)] });
     expect(res.status).toBe(200);
     expect(res.body.accepted).toBe(2);
-    const [first, second] = res.body.results as Json[];
+    const [first, second] = res.body.results;
     expect(second?.id).toBe(first?.id); // both coalesced into one window
     const { items } = await gw.runtime.management.listPending({ event: 'post_liked', limit: 1000 });
     expect(items.filter((w) => w.room === `post:${postId}`)).toEqual([
@@ -164,14 +187,14 @@ describe('POST /api/events/batch', () => {
     const key = `batch-${run}`;
     const item = { ...orderStatus(run), idempotencyKey: key };
     const first = await batch({ events: [item] });
-    expect(first.body).toEqual({ accepted: 1, rejected: 0, results: [{ id: expect.any(String) }] });
-    const id = first.body.results[0].id;
+    expect(first.body).toEqual({ accepted: 1, rejected: 0, results: [{ id: expect.any(String) as unknown }] });
+    const id = first.body.results[0]!.id;
     // Again in a later batch, and twice within one batch: the same id, published once.
     const again = await batch({ events: [orderStatus(`${run}-other`), item] });
-    expect(again.body.results).toEqual([{ id: expect.any(String) }, { id, replayed: true }]);
+    expect(again.body.results).toEqual([{ id: expect.any(String) as unknown }, { id, replayed: true }]);
     const fresh = { ...orderStatus(`${run}-x`), idempotencyKey: `${key}-x` };
     const twice = await batch({ events: [fresh, fresh] });
-    expect(twice.body.results).toEqual([{ id: expect.any(String) }, { id: twice.body.results[0].id, replayed: true }]);
+    expect(twice.body.results).toEqual([{ id: expect.any(String) as unknown }, { id: twice.body.results[0]!.id, replayed: true }]);
 
     const all = await queued();
     expect(all.filter((e) => e.id === id)).toHaveLength(1);
@@ -225,7 +248,7 @@ describe('POST /api/events/batch with Redis down', () => {
     const all = await post(stack, gw, '/api/events/batch', { events: [orderStatus(`${run}-1`), orderStatus(`${run}-2`)] });
     const single = await post(stack, gw, '/api/events', orderStatus(`${run}-3`));
     expect(single).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
-    expect(all).toMatchObject({ status: 503, body: { error: { code: 'unavailable', message: expect.any(String) } } });
+    expect(all).toMatchObject({ status: 503, body: { error: { code: 'unavailable', message: expect.any(String) as unknown } } });
     expect(Object.keys(all.body)).toEqual(['error']);
   });
 });
@@ -247,7 +270,9 @@ describe('HTTP rate limits and the publish token', () => {
     expect(gw.runtime.config.RATE_HTTP_BURST).toBeLessThan(300);
     const statuses = await Promise.all(Array.from({ length: 300 }, (_, i) => post(stack, gw, '/api/events', event(i)).then((r) => r.status)));
     expect(statuses.filter((s) => s !== 202)).toEqual([]);
-    const subject = httpSubject({ headers: { authorization: `Bearer ${stack.config.PUBLISH_TOKEN}` } } as Request);
+    const req = new IncomingMessage(new Socket());
+    req.headers = { authorization: `Bearer ${stack.config.PUBLISH_TOKEN}` };
+    const subject = httpSubject(req as Request);
     expect(await gw.runtime.redis.exists(gw.runtime.keys.rateBucket('http', subject))).toBe(0);
   });
 
@@ -257,7 +282,7 @@ describe('HTTP rate limits and the publish token', () => {
     expect((await post(stack, gw, '/api/events/batch', { events: [event(2)] })).status).toBe(200);
     const third = await post(stack, gw, '/api/events', event(3));
     expect(third.status).toBe(429);
-    expect(third.body.error).toMatchObject({ code: 'rate_limited', retryAfterMs: expect.any(Number) });
+    expect(third.body.error).toMatchObject({ code: 'rate_limited', retryAfterMs: expect.any(Number) as unknown });
     expect(third.headers.get('retry-after')).toEqual(expect.any(String));
     // The publish bucket is empty, yet a caller without the token is refused for its token, not its rate.
     const other = await post(stack, gw, '/api/events', event(4), { headers: { 'content-type': 'application/json', authorization: 'Bearer not-the-token' } });

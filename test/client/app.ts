@@ -87,10 +87,11 @@ export function startProducer(publish: (n: number) => Promise<{ id?: string; ref
   const refusedNotes = new Set<string>();
   const refusals: string[] = [];
   let running = true;
-  const done = (async () => {
+  // A named function, not an IIFE: TypeScript would read `running` as still `true` inside one.
+  const produce = async () => {
     for (let n = 0; running; n++) {
       const started = Date.now();
-      const outcome = await publish(n).catch((err: Error) => ({ refused: err.message, id: undefined }));
+      const outcome = await publish(n).catch((err: unknown) => ({ refused: err instanceof Error ? err.message : String(err), id: undefined }));
       if (outcome.id) accepted.push(outcome.id);
       else {
         refusedNotes.add(String(n));
@@ -98,7 +99,8 @@ export function startProducer(publish: (n: number) => Promise<{ id?: string; ref
       }
       await sleep(Math.max(0, everyMs - (Date.now() - started))); // the producer's pace
     }
-  })();
+  };
+  const done = produce();
   return {
     accepted,
     refusedNotes,

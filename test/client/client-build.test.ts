@@ -54,9 +54,12 @@ describe('the built client library (package.json exports ./client)', () => {
     const files = (dir: string): string[] =>
       readdirSync(dir).flatMap((n) => (statSync(path.join(dir, n)).isDirectory() ? files(path.join(dir, n)) : [path.join(dir, n)]));
     // Only the library's JavaScript; the rest of the tree is declarations its types refer to.
-    expect(files(esm).filter((f) => f.endsWith('.js')).map((f) => path.relative(esm, f)).sort()).toEqual(
-      ['errors', 'index', 'namespace', 'room-state', 'rooms', 'socket-types', 'types'].map((f) => `client/${f}.js`),
-    );
+    expect(
+      files(esm)
+        .filter((f) => f.endsWith('.js'))
+        .map((f) => path.relative(esm, f))
+        .sort(),
+    ).toEqual(['errors', 'index', 'namespace', 'room-state', 'rooms', 'socket-types', 'types'].map((f) => `client/${f}.js`));
     // Walk the import graph from the entry point.
     const seen = new Set<string>();
     const bare = new Set<string>();
@@ -78,7 +81,10 @@ describe('the built client library (package.json exports ./client)', () => {
       process.stdout.write(JSON.stringify({ url: sb.url, join: c.roomActions('/orders', 'order:42') }));
       sb.close();`;
     const { stdout } = await node(['--input-type=module', '-e', script], consumer);
-    expect(JSON.parse(stdout)).toEqual({ url: 'http://127.0.0.1:1', join: { join: 'join_order', leave: 'leave_order', payload: { orderId: '42' }, recoverable: true } });
+    expect(JSON.parse(stdout)).toEqual({
+      url: 'http://127.0.0.1:1',
+      join: { join: 'join_order', leave: 'leave_order', payload: { orderId: '42' }, recoverable: true },
+    });
   });
 
   it('is typed from the catalog for ESM and CommonJS consumers (moduleResolution nodenext)', async () => {
@@ -111,7 +117,7 @@ describe('the built client library (package.json exports ./client)', () => {
     );
     const tsc = require.resolve('typescript/bin/tsc', { paths: [ROOT] });
     // --listFiles: the program holds both flavours' declarations (import -> ESM, require -> CommonJS).
-    const result = await node([tsc, '-p', consumer, '--listFiles'], consumer).catch((err: { stdout: string }) => err);
+    const result = await node([tsc, '-p', consumer, '--listFiles'], consumer).catch((err: unknown) => err as { stdout: string });
     const listed = result.stdout.split('\n');
     expect(listed.filter((l) => /error TS/.test(l))).toEqual([]);
     expect(listed).toEqual(expect.arrayContaining([path.join(ROOT, 'dist/client/esm/client/index.d.ts'), path.join(ROOT, 'dist/src/client/index.d.ts')]));

@@ -24,8 +24,9 @@ describe('client library: Redis restarted under a gateway process and a worker p
     );
   }, 30_000);
   afterAll(async () => {
-    await stack?.close();
-    await redis?.close();
+    // Either is still unset when beforeAll failed before creating it.
+    await (stack as Stack | undefined)?.close();
+    await (redis as TestRedisServer | undefined)?.close();
   }, 30_000);
 
   it('the gateway closes its clients while its subscriber is away; the library comes back and recovers: every accepted event once, in room order', async () => {

@@ -36,12 +36,15 @@ describe('npm run listen on the client library', () => {
     await waitForOutput(run.child, `listening on /orders order:l1 (http://127.0.0.1:${gw.port})`, 20_000);
     const { id } = await gw.runtime.events.emit('order_status_changed', { orderId: 'l1', status: 'shipped' });
     await until(() => run.out().includes(id), 10_000, 'the event line');
-    const printed = run.out().split('\n').find((l) => l.includes(id))!;
+    const printed = run
+      .out()
+      .split('\n')
+      .find((l) => l.includes(id))!;
     const match = /^(\S+) order_status_changed (\{.*\}) (\{.*\})$/.exec(printed);
     expect(match).not.toBeNull();
     expect(new Date(match![1]!).toISOString()).toBe(match![1]);
     expect(JSON.parse(match![2]!)).toEqual({ orderId: 'l1', status: 'shipped' });
-    expect(JSON.parse(match![3]!)).toMatchObject({ id, ns: '/orders', room: 'order:l1', offset: expect.any(String) });
+    expect(JSON.parse(match![3]!)).toMatchObject({ id, ns: '/orders', room: 'order:l1', offset: expect.any(String) as unknown });
     await killChild(run.child, 'SIGINT');
   }, 40_000);
 

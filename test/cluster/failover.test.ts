@@ -27,8 +27,9 @@ describe('a Redis Cluster master failing over to its replica under a running dep
     );
   }, 60_000);
   afterAll(async () => {
-    await stack?.close();
-    await cluster?.close();
+    // Either is still unset when beforeAll failed before creating it.
+    await (stack as Stack | undefined)?.close();
+    await (cluster as TestRedisCluster | undefined)?.close();
   }, 60_000);
 
   it('delivers to rooms on every shard again once the replica is master', async () => {
@@ -58,7 +59,15 @@ describe('a Redis Cluster master failing over to its replica under a running dep
 
     // Accepts may fail until the clients have the new slot map: the publisher retries, as a caller would.
     const promotedAt = Date.now();
-    await until(async () => publishAll('shipped').then(() => true, () => false), 20_000, 'accepts after the failover');
+    await until(
+      async () =>
+        publishAll('shipped').then(
+          () => true,
+          () => false,
+        ),
+      20_000,
+      'accepts after the failover',
+    );
     const acceptedAt = Date.now();
     await until(() => orders.every((orderId) => got.some(([data]) => data.orderId === orderId && data.status === 'shipped')), 20_000, 'second round');
     const shipped = new Set(got.filter(([data]) => data.status === 'shipped').map(([data]) => data.orderId));

@@ -26,8 +26,9 @@ describe('a Redis Cluster master restarting under a running deployment', () => {
     );
   }, 30_000);
   afterAll(async () => {
-    await stack?.close();
-    await cluster?.close();
+    // Either is still unset when beforeAll failed before creating it.
+    await (stack as Stack | undefined)?.close();
+    await (cluster as TestRedisCluster | undefined)?.close();
   });
 
   it('delivers to rooms on every shard again once the master is back', async () => {
@@ -45,10 +46,13 @@ describe('a Redis Cluster master restarting under a running deployment', () => {
 
     // The master serving the most of these rooms' channels.
     const owners = await Promise.all(cluster.nodes.map((node) => node.slots()));
-    const servedBy = (orderId: string) => owners.findIndex((ranges) => ranges.some(([from, to]) => {
-      const slot = keySlot(gw.runtime.keys.roomChannel('/orders', `order:${orderId}`));
-      return slot >= from && slot <= to;
-    }));
+    const servedBy = (orderId: string) =>
+      owners.findIndex((ranges) =>
+        ranges.some(([from, to]) => {
+          const slot = keySlot(gw.runtime.keys.roomChannel('/orders', `order:${orderId}`));
+          return slot >= from && slot <= to;
+        }),
+      );
     const counts = cluster.nodes.map((_, i) => orders.filter((o) => servedBy(o) === i).length);
     const victim = counts.indexOf(Math.max(...counts));
     expect(counts[victim]).toBeGreaterThan(0);
@@ -58,7 +62,15 @@ describe('a Redis Cluster master restarting under a running deployment', () => {
     await cluster.waitUntilServing();
 
     // Accepts may fail while the node's connections come back: the publisher retries, as a caller would.
-    await until(async () => publishAll('shipped').then(() => true, () => false), 15_000, 'accepts after the restart');
+    await until(
+      async () =>
+        publishAll('shipped').then(
+          () => true,
+          () => false,
+        ),
+      15_000,
+      'accepts after the restart',
+    );
     await until(() => orders.every((orderId) => got.some(([data]) => data.orderId === orderId && data.status === 'shipped')), 20_000, 'second round');
     const shipped = new Set(got.filter(([data]) => data.status === 'shipped').map(([data]) => data.orderId));
     expect(shipped.size).toBe(orders.length);

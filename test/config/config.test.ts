@@ -23,7 +23,14 @@ function run(entry: string, env: Record<string, string>): Promise<{ code: number
 describe('config', () => {
   it('defaults run locally', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ PORT: 3000, REDIS_URL: 'redis://127.0.0.1:6379', KEY_PREFIX: 'sb', QUEUE_NAME: 'events', WORKER_CONCURRENCY: 50, LOG_LEVEL: 'info' });
+    expect(c).toMatchObject({
+      PORT: 3000,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      KEY_PREFIX: 'sb',
+      QUEUE_NAME: 'events',
+      WORKER_CONCURRENCY: 50,
+      LOG_LEVEL: 'info',
+    });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -37,7 +44,9 @@ describe('config', () => {
     ['LOG_LEVEL', 'loud'],
   ])('%s=%s is refused with a message naming it and its value', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
-    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration: ${name}: .*${JSON.stringify(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    expect(() => loadConfig({ [name]: value })).toThrow(
+      new RegExp(`^invalid configuration: ${name}: .*${JSON.stringify(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+    );
   });
 
   it.each([
@@ -51,7 +60,9 @@ describe('config', () => {
 
   it('shows a bad REDIS_URL without any password of its seed list', () => {
     const bad = 'redis://u:pw-Zq9@10.0.0.1:6379,redis://:pw2-Zq9@10.0.0.2:6379,not-a-url';
-    expect(() => loadConfig({ REDIS_URL: bad })).toThrow(/^invalid configuration: REDIS_URL: .*\(got "redis:\/\/\*\*\*@10\.0\.0\.1:6379,redis:\/\/\*\*\*@10\.0\.0\.2:6379,not-a-url"\)$/);
+    expect(() => loadConfig({ REDIS_URL: bad })).toThrow(
+      /^invalid configuration: REDIS_URL: .*\(got "redis:\/\/\*\*\*@10\.0\.0\.1:6379,redis:\/\/\*\*\*@10\.0\.0\.2:6379,not-a-url"\)$/,
+    );
     expect(() => loadConfig({ REDIS_URL: bad })).not.toThrow(/Zq9/);
   });
 
@@ -68,8 +79,16 @@ describe('config', () => {
   it.each([
     ['src/gateway/main.ts', { PORT: 'abc' }, /^invalid configuration: PORT: /],
     ['workers/main.ts', { WORKER_CONCURRENCY: 'lots' }, /^invalid configuration: WORKER_CONCURRENCY: /],
-    ['src/gateway/main.ts', { REDIS_URL: 'redis://127.0.0.1:1', REDIS_CONNECT_TIMEOUT_MS: '500' }, /^gateway failed to start: redis at redis:\/\/127\.0\.0\.1:1 not ready within 500 ms \(last error: .*ECONNREFUSED/],
-    ['workers/main.ts', { REDIS_URL: 'redis://127.0.0.1:1', REDIS_CONNECT_TIMEOUT_MS: '500' }, /^worker failed to start: redis at redis:\/\/127\.0\.0\.1:1 not ready within 500 ms/],
+    [
+      'src/gateway/main.ts',
+      { REDIS_URL: 'redis://127.0.0.1:1', REDIS_CONNECT_TIMEOUT_MS: '500' },
+      /^gateway failed to start: redis at redis:\/\/127\.0\.0\.1:1 not ready within 500 ms \(last error: .*ECONNREFUSED/,
+    ],
+    [
+      'workers/main.ts',
+      { REDIS_URL: 'redis://127.0.0.1:1', REDIS_CONNECT_TIMEOUT_MS: '500' },
+      /^worker failed to start: redis at redis:\/\/127\.0\.0\.1:1 not ready within 500 ms/,
+    ],
   ])('%s with %j exits non-zero with one clear line', async (entry, env, message) => {
     const { code, stderr } = await run(entry, env);
     expect(code).not.toBe(0);

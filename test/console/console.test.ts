@@ -39,7 +39,16 @@ describe('live console in headless Chromium', () => {
     const gw: Gateway = await stack.gatewayWithParkedFlushes();
     server = await chromium.launchServer({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       timeout: 20_000,
     });
     browser = await chromium.connect(server.wsEndpoint(), { timeout: STEP_MS });

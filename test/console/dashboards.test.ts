@@ -14,7 +14,13 @@ const basic = (user: string, password: string) => ({ authorization: `Basic ${Buf
 
 /** Connects to a gateway's Admin UI namespace; resolves 'connected' (after the first stats) or the connect_error message. */
 function adminSocket(stack: Stack, gw: Gateway, auth: Record<string, unknown>, headers: Record<string, string> = {}): Promise<string> {
-  const socket: Socket = io(stack.url(gw, '/admin'), { auth, extraHeaders: headers, transports: ['polling', 'websocket'], reconnection: false, forceNew: true });
+  const socket: Socket = io(stack.url(gw, '/admin'), {
+    auth,
+    extraHeaders: headers,
+    transports: ['polling', 'websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
   stack.sockets.push(socket);
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve('timeout'), 5000);
@@ -184,7 +190,11 @@ describe('dashboards without ADMIN_TOKEN', () => {
         expect(res.headers.get('www-authenticate')).toBe('Basic realm="switchboard"');
       }
     }
-    const login = await fetch(stack.url(gw, '/admin/login'), { method: 'POST', body: new URLSearchParams({ password: 'anything-at-all-0123456789' }), redirect: 'manual' });
+    const login = await fetch(stack.url(gw, '/admin/login'), {
+      method: 'POST',
+      body: new URLSearchParams({ password: 'anything-at-all-0123456789' }),
+      redirect: 'manual',
+    });
     expect(login.status).toBe(401);
     expect(login.headers.get('set-cookie')).toBeNull();
     expect(await adminSocket(stack, gw, { username: 'admin', password: 'anything-at-all-0123456789' })).toBe('refused: Invalid namespace');

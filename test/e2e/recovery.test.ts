@@ -36,8 +36,7 @@ describe('recovery on re-join (history in Redis)', () => {
     await stack.worker();
   });
 
-  const send = (gw: Gateway, orderId: string, n: number) =>
-    gw.runtime.events.emit('order_status_changed', { orderId, status: 'preparing', note: String(n) });
+  const send = (gw: Gateway, orderId: string, n: number) => gw.runtime.events.emit('order_status_changed', { orderId, status: 'preparing', note: String(n) });
 
   it('a client offline for 5 s while 100 events go to its room gets exactly those 100, in order, then live ones', async () => {
     const first = await stack.client(gw, '/orders', admin);
@@ -88,10 +87,14 @@ describe('recovery on re-join (history in Redis)', () => {
     // HISTORY_MAX_LEN is 150: 300 more events trim the oldest node of the history, event 0 with it.
     let lastId = '';
     for (let n = 1; n <= 300; n++) lastId = (await send(gw, 'r2', n)).id;
-    await until(async () => {
-      const last = await gw.runtime.redis.xrevrange(gw.runtime.keys.history('/orders', 'order:r2'), '+', '-', 'COUNT', 1);
-      return last[0]?.[1][1] === lastId; // field `i`: the event id
-    }, 10_000, 'history written');
+    await until(
+      async () => {
+        const last = await gw.runtime.redis.xrevrange(gw.runtime.keys.history('/orders', 'order:r2'), '+', '-', 'COUNT', 1);
+        return last[0]?.[1][1] === lastId; // field `i`: the event id
+      },
+      10_000,
+      'history written',
+    );
 
     const again = await stack.client(gw, '/orders', admin);
     const incomplete = nextEvent<{ room: string }>(again, 'recovery_incomplete');
@@ -123,9 +126,11 @@ describe('recovery on re-join (history in Redis)', () => {
     // Keep live traffic flowing while the client comes back.
     let n = 51;
     let sending = true;
-    const live = (async () => {
+    // A named function, not an IIFE: TypeScript would read `sending` as still `true` inside one.
+    const sendLive = async () => {
       while (sending) await send(gw, 'r3', n++);
-    })();
+    };
+    const live = sendLive();
     const again = await stack.client(gw, '/orders', admin);
     const seen = recordOrders(again);
     await call<Ack>(again, 'join_order', { orderId: 'r3', since: meta.offset });

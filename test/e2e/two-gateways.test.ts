@@ -20,8 +20,8 @@ describe('two gateways, one worker', () => {
     await call(onA, 'join_order', { orderId: 'o-7' });
     await call(onB, 'join_order', { orderId: 'o-7' });
 
-    const gotA = nextEvent<any, any>(onA, 'order_status_changed');
-    const gotB = nextEvent<any, any>(onB, 'order_status_changed');
+    const gotA = nextEvent(onA, 'order_status_changed');
+    const gotB = nextEvent(onB, 'order_status_changed');
     const res = await stack.post(gwB, '/api/orders/o-7/status', { status: 'shipped' });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };

@@ -1,7 +1,15 @@
 import { DeliveryBatcher } from '../../src/events/delivery-batcher';
 import type { Envelope } from '../../src/events/envelope';
 
-const envelope = (id: string): Envelope => ({ v: 1, id, event: 'order_status_changed', ns: '/orders', room: 'order:1', data: { orderId: '1', status: 'paid' }, ts: 1 });
+const envelope = (id: string): Envelope => ({
+  v: 1,
+  id,
+  event: 'order_status_changed',
+  ns: '/orders',
+  room: 'order:1',
+  data: { orderId: '1', status: 'paid' },
+  ts: 1,
+});
 
 describe('delivery batcher', () => {
   it('moves on past an add that never settles (a command parked during a failover), after sendTimeoutMs', async () => {
@@ -24,5 +32,4 @@ describe('delivery batcher', () => {
     await batcher.add(envelope('c'), 10);
     expect(stored.flat()).toEqual(['b', 'c']);
   });
-
 });

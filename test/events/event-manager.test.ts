@@ -1,3 +1,5 @@
+import type { Job } from 'bullmq';
+import type { DeliveryBatch } from '../../src/delivery/batch';
 import { openRuntime, type Runtime } from '../../src/runtime';
 import { GatewayError } from '../../src/errors';
 import { prepareEnvelope } from '../../src/events/event-manager';
@@ -7,6 +9,9 @@ import { queuedEvents } from '../helpers/queue';
 import { deleteKeys } from '../helpers/redis';
 import { testConfig } from '../helpers/stack';
 import { until } from '../helpers/wait';
+
+/** The delivery batches waiting in the queue; a job removed meanwhile is listed as undefined. */
+const waitingBatches = async (rt: Runtime) => (await rt.events.queue.getJobs(['wait'], 0, -1, true)) as Array<Job<DeliveryBatch> | undefined>;
 
 describe('EventManager', () => {
   let rt: Runtime;
@@ -20,7 +25,7 @@ describe('EventManager', () => {
 
   it('stores an event in a delivery batch job stamped with the catalog version, namespace and room from the catalog', async () => {
     const { id } = await rt.events.emitToPost('post_commented', 'p1', { postId: 'p1', commentId: 'c1', userId: 'u1', text: 'hey' });
-    const jobs = await rt.events.queue.getJobs(['wait'], 0, -1, true);
+    const jobs = await waitingBatches(rt);
     const job = jobs.find((j) => (j?.data.events as Array<{ id: string }>).some((e) => e.id === id));
     expect(job?.name).toBe('batch');
     expect(job?.data.catalog).toBe(CATALOG_VERSION);
@@ -73,9 +78,13 @@ describe('EventManager batch caps', () => {
     const rt = await openRuntime(testConfig({ BATCH_MAX_EVENTS: '10', BATCH_MAX_BYTES: '4096' }));
     try {
       const text = 'x'.repeat(900); // ~1 KB an event: at most 4 fit under 4096 bytes
-      const small = await Promise.all(Array.from({ length: 95 }, (_, i) => rt.events.emit('post_commented', { postId: 's', commentId: `s${i}`, userId: 'u', text: 't' })));
-      const large = await Promise.all(Array.from({ length: 20 }, (_, i) => rt.events.emit('post_commented', { postId: 'l', commentId: `l${i}`, userId: 'u', text })));
-      const jobs = (await rt.events.queue.getJobs(['wait'], 0, -1, true)).sort((a, b) => Number(a?.id) - Number(b?.id));
+      const small = await Promise.all(
+        Array.from({ length: 95 }, (_, i) => rt.events.emit('post_commented', { postId: 's', commentId: `s${i}`, userId: 'u', text: 't' })),
+      );
+      const large = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => rt.events.emit('post_commented', { postId: 'l', commentId: `l${i}`, userId: 'u', text })),
+      );
+      const jobs = (await waitingBatches(rt)).sort((a, b) => Number(a?.id) - Number(b?.id));
       const batches = jobs.map((j) => j?.data.events as Array<{ id: string; room: string; data: unknown }>);
       expect(batches.every((b) => b.length >= 1 && b.length <= 10)).toBe(true);
       for (const b of batches.filter((b) => b[0]?.room === 'post:l')) expect(JSON.stringify(b.map((e) => e.data)).length).toBeLessThanOrEqual(4096);
@@ -103,10 +112,14 @@ describe('EventManager with Redis down', () => {
       await server.startProcess();
       let ok: { id: string } | undefined;
       // Retried until the restarted Redis takes it (the client reconnects on its own).
-      await until(async () => {
-        ok = await rt.events.emit('user_status_changed', { userId: 'u', status: 'online' }).catch(() => undefined);
-        return ok !== undefined;
-      }, 10_000, 'an emit after the restart');
+      await until(
+        async () => {
+          ok = await rt.events.emit('user_status_changed', { userId: 'u', status: 'online' }).catch(() => undefined);
+          return ok !== undefined;
+        },
+        10_000,
+        'an emit after the restart',
+      );
       expect(ok?.id).toEqual(expect.any(String));
     } finally {
       await rt.close();

@@ -60,9 +60,7 @@ describe('idempotent publish', () => {
 
   it('a key reused for another payload is a conflict (409); a malformed key is a 400', async () => {
     await gw.runtime.events.emit('order_status_changed', order('i3', 'a'), undefined, { idempotencyKey: 'reuse-i3' });
-    const err = await gw.runtime.events
-      .emit('order_status_changed', order('i3', 'b'), undefined, { idempotencyKey: 'reuse-i3' })
-      .catch((e: unknown) => e);
+    const err = await gw.runtime.events.emit('order_status_changed', order('i3', 'b'), undefined, { idempotencyKey: 'reuse-i3' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect((err as GatewayError).code).toBe('conflict');
 
@@ -91,8 +89,8 @@ describe('idempotent publish', () => {
     const store = new IdempotencyStore(gw.runtime.redis, gw.runtime.keys, { ttlMs: 60_000, waitMs: 500 });
     const failing = store.once('retry-i6', 'fp', 't1', () => Promise.reject(new GatewayError('unavailable', 'store down')));
     await expect(failing).rejects.toMatchObject({ code: 'unavailable' });
-    expect(await store.once('retry-i6', 'fp', 't2', async () => ({ id: 'e2' }))).toEqual({ id: 'e2' });
-    expect(await store.once('retry-i6', 'fp', 't3', async () => ({ id: 'e3' }))).toEqual({ id: 'e2', replayed: true });
+    expect(await store.once('retry-i6', 'fp', 't2', () => Promise.resolve({ id: 'e2' }))).toEqual({ id: 'e2' });
+    expect(await store.once('retry-i6', 'fp', 't3', () => Promise.resolve({ id: 'e3' }))).toEqual({ id: 'e2', replayed: true });
   });
 
   it('a second request waits for the first one in progress, then returns its id', async () => {

@@ -16,7 +16,8 @@ function startProducer(stack: Stack, gw: SpawnedGateway) {
   const refused: number[] = [];
   let running = true;
   let n = 0;
-  const done = (async () => {
+  // A named function, not an IIFE: TypeScript would read `running` as still `true` inside one.
+  const produce = async () => {
     while (running) {
       const started = Date.now();
       const res = await stack.post(gw.gw, '/api/events', {
@@ -28,7 +29,8 @@ function startProducer(stack: Stack, gw: SpawnedGateway) {
       else refused.push(res.status);
       await sleep(Math.max(0, EVERY_MS - (Date.now() - started))); // the producer's pace
     }
-  })();
+  };
+  const done = produce();
   return {
     accepted,
     refused,
@@ -88,9 +90,7 @@ describe('fault: a gateway SIGKILLed while events flow to its clients', () => {
     await producer.stop();
     const accepted = producer.accepted;
 
-    await until(() => trackers.every((t) => accepted.every((id) => t.has(id))), 15_000, 'every accepted event at every client').catch(
-      () => undefined,
-    );
+    await until(() => trackers.every((t) => accepted.every((id) => t.has(id))), 15_000, 'every accepted event at every client').catch(() => undefined);
     const allAfterMs = Date.now() - killedAt;
     // A barrier: one more event to the room (another event name, so the trackers do not count it),
     // through the same queue, worker and gateway; a late duplicate would have arrived before it.

@@ -57,14 +57,16 @@ function startProducer(stack: Stack, gw: SpawnedGateway, orderId: string, outage
       outcomes.push({ note, status: 0, at: started, ms: Date.now() - started, code: (err as Error).message, duringOutage });
     }
   };
-  const loop = (async () => {
+  // A named function, not an IIFE: TypeScript would read `running` as still `true` inside one.
+  const produce = async () => {
     while (running) {
       const p = one();
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
       await sleep(EVERY_MS); // the producer's pace
     }
-  })();
+  };
+  const loop = produce();
   return {
     outcomes,
     stop: async () => {
@@ -123,8 +125,9 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
     [gateway] = await Promise.all([spawnGateway(stack), spawnWorker(stack)]);
   }, 40_000);
   afterAll(async () => {
-    await stack?.close();
-    await redis?.close();
+    // Either is still unset when beforeAll failed before creating it.
+    await (stack as Stack | undefined)?.close();
+    await (redis as TestRedisServer | undefined)?.close();
   }, 30_000);
 
   /**

@@ -71,7 +71,11 @@ async function handshake(stack: Stack, port: number, origin: string): Promise<Ou
 async function pollingHandshake(port: number, origin: string): Promise<{ status: number; body: unknown; allowOrigin: string | null }> {
   const res = await fetch(`http://127.0.0.1:${port}/socket.io/?EIO=4&transport=polling`, { headers: { origin } });
   const text = await res.text();
-  return { status: res.status, body: res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text, allowOrigin: res.headers.get('access-control-allow-origin') };
+  return {
+    status: res.status,
+    body: res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text,
+    allowOrigin: res.headers.get('access-control-allow-origin'),
+  };
 }
 
 /** A raw websocket upgrade request with an Origin header: a refusal is a plain HTTP answer. */
@@ -273,7 +277,10 @@ describe('handshake and API origins', () => {
 
     expect(await out.exited).toBe(0);
     const received = out.seen.find((l) => l.event === 'order_status_changed');
-    expect(received).toMatchObject({ data: { orderId: 'py-1', status: 'shipped', note: 'from the test' }, meta: { id: accepted.id, ns: '/orders', room: 'order:py-1' } });
+    expect(received).toMatchObject({
+      data: { orderId: 'py-1', status: 'shipped', note: 'from the test' },
+      meta: { id: accepted.id, ns: '/orders', room: 'order:py-1' },
+    });
     expect(out.seen.filter((l) => 'error' in l)).toEqual([]);
   });
 
@@ -288,7 +295,11 @@ describe('handshake and API origins', () => {
     sub.disconnect();
     await closed;
     try {
-      expect(await pollingHandshake(gw.port, sameOrigin)).toEqual({ status: 403, allowOrigin: sameOrigin, body: { code: 4, message: 'adapter subscriber unavailable' } });
+      expect(await pollingHandshake(gw.port, sameOrigin)).toEqual({
+        status: 403,
+        allowOrigin: sameOrigin,
+        body: { code: 4, message: 'adapter subscriber unavailable' },
+      });
       expect(await websocketUpgrade(gw.port, sameOrigin)).toEqual({ status: 400, body: 'adapter subscriber unavailable' });
       expect((await handshake(stack, gw.port, sameOrigin)).connected).toBe(false);
     } finally {

@@ -52,7 +52,7 @@ describe('per-socket bounds', () => {
     }
     const answers = await Promise.all(acks);
     expect(answers.filter((a) => !a.ok)).toEqual([]);
-    expect(((await call<Ack>(s, 'get_rooms')).data as string[])).toEqual(['user:churner']);
+    expect((await call<Ack>(s, 'get_rooms')).data as string[]).toEqual(['user:churner']);
     expect(nsp.adapter.rooms.size).toBe(roomsBefore);
     // Presence: no room entry left for this user in Redis once the updates have landed.
     const keys = gw.runtime.keys;

@@ -45,7 +45,9 @@ describe('slow consumers (MAX_CLIENT_BUFFER_BYTES)', () => {
     const accepted: string[] = [];
     for (let n = 0; n < EVENTS; n += 500) {
       const chunk = await Promise.all(
-        Array.from({ length: Math.min(500, EVENTS - n) }, () => gw.runtime.events.emitToOrder('order_status_changed', 'slow', { orderId: 'slow', status: 'preparing', note: NOTE })),
+        Array.from({ length: Math.min(500, EVENTS - n) }, () =>
+          gw.runtime.events.emitToOrder('order_status_changed', 'slow', { orderId: 'slow', status: 'preparing', note: NOTE }),
+        ),
       );
       accepted.push(...chunk.map((a) => a.id));
     }

@@ -104,7 +104,7 @@ export class RoomTracker {
   /** Records `order_status_changed` on `socket` (call once per socket, before joining). */
   attach(socket: Socket): this {
     const conn = this.conns++;
-    socket.on('order_status_changed', (data: { note?: string }, meta: EventMeta) => {
+    socket.on('order_status_changed', (data: { note?: string } | undefined, meta: EventMeta) => {
       const offset = meta.offset ?? '';
       this.deliveries.push({ id: meta.id, offset, recovered: meta.recovered === true, note: data?.note, at: Date.now(), conn });
       this.counts.set(meta.id, (this.counts.get(meta.id) ?? 0) + 1);

@@ -55,7 +55,7 @@ export function launch(stack: Stack, gateways: number, workers: number, timeoutM
       if (!name || !json) return;
       let entry: { pid: number; msg?: string; port?: number; metricsPort?: number };
       try {
-        entry = JSON.parse(json);
+        entry = JSON.parse(json) as typeof entry;
       } catch {
         return;
       }

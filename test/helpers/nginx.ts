@@ -48,7 +48,7 @@ export async function startNginx(gatewayPorts: number[]): Promise<Nginx> {
     await killChild(child, 'SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   };
-  await ready.catch(async (err: Error) => {
+  await ready.catch(async (err: unknown) => {
     await stop();
     throw err;
   });

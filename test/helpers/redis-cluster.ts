@@ -15,11 +15,17 @@ export class TestRedisCluster {
   /** `replicasPerMaster`: 1 gives each master a replica that takes over when the master dies. */
   static async start(masters = 3, replicasPerMaster = 0): Promise<TestRedisCluster> {
     const nodes = await Promise.all(
-      Array.from({ length: masters * (1 + replicasPerMaster) }, () => TestRedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'])),
+      Array.from({ length: masters * (1 + replicasPerMaster) }, () =>
+        TestRedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000']),
+      ),
     );
     const cluster = new TestRedisCluster(nodes);
     try {
-      await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'], { timeout: 30_000 });
+      await run(
+        'redis-cli',
+        ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'],
+        { timeout: 30_000 },
+      );
       await cluster.waitUntilServing();
       // A replica that has not synced once refuses to take over (its data is too old to count).
       if (replicasPerMaster > 0) await cluster.waitUntilReplicasSynced(masters * replicasPerMaster);

@@ -33,9 +33,13 @@ export class TestRedisServer {
   }
 
   async startProcess(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', this.dir, ...this.extraArgs], {
-      stdio: 'ignore',
-    });
+    this.child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', this.dir, ...this.extraArgs],
+      {
+        stdio: 'ignore',
+      },
+    );
     const deadline = Date.now() + 5000;
     for (;;) {
       const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
@@ -71,7 +75,7 @@ export class TestRedisServer {
     redis.on('error', () => undefined);
     try {
       await redis.connect();
-      const myId = (await redis.cluster('MYID')) as string;
+      const myId = await redis.cluster('MYID');
       const nodes = (await redis.cluster('NODES')) as string;
       const mine = nodes.split('\n').find((line) => line.startsWith(myId)) ?? '';
       return mine

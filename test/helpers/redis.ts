@@ -14,11 +14,15 @@ export function uniquePrefix(label = 't'): string {
 export async function deleteKeys(prefix: string, url = TEST_REDIS_URL, mode = TEST_REDIS_MODE): Promise<number> {
   if (mode === 'standalone') return deleteOn(new Redis(url, { lazyConnect: true }), prefix);
   const seeds = url.split(',').map((u) => new URL(u));
-  const cluster = new Cluster(seeds.map((u) => ({ host: u.hostname, port: Number(u.port) })), { lazyConnect: true });
+  const cluster = new Cluster(
+    seeds.map((u) => ({ host: u.hostname, port: Number(u.port) })),
+    { lazyConnect: true },
+  );
   await cluster.connect();
   try {
     let deleted = 0;
-    for (const node of cluster.nodes('master')) deleted += await deleteOn(new Redis({ host: node.options.host, port: node.options.port, lazyConnect: true }), prefix);
+    for (const node of cluster.nodes('master'))
+      deleted += await deleteOn(new Redis({ host: node.options.host, port: node.options.port, lazyConnect: true }), prefix);
     return deleted;
   } finally {
     cluster.disconnect();

@@ -142,7 +142,13 @@ async function closeWithin(closing: Promise<void>, what: string): Promise<void> 
   const late = new Promise<'late'>((resolve) => {
     timer = setTimeout(() => resolve('late'), 15_000);
   });
-  const outcome = await Promise.race([closing.then(() => 'closed', () => 'closed'), late]);
+  const outcome = await Promise.race([
+    closing.then(
+      () => 'closed',
+      () => 'closed',
+    ),
+    late,
+  ]);
   clearTimeout(timer);
   if (outcome === 'late') process.stderr.write(`stack: a ${what} did not close within 15 s; moving on\n`);
 }
@@ -150,7 +156,8 @@ async function closeWithin(closing: Promise<void>, what: string): Promise<void> 
 /** The environment a child process needs to share this stack's Redis prefix and queue. */
 export function configEnv(config: Config): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(config)) if (value !== undefined) env[key] = String(value);
+  // Config[keyof Config]: the optional settings (ADMIN_TOKEN, ...) can be undefined.
+  for (const [key, value] of Object.entries<Config[keyof Config]>(config)) if (value !== undefined) env[key] = String(value);
   return { ...env, LOG_LEVEL: 'info' };
 }
 

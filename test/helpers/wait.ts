@@ -60,11 +60,7 @@ export type RecordedUntil<D, M> = Array<[D, M]> & {
  * `barrier()` resolves, everything sent before the barrier has been delivered. The barrier itself
  * is not recorded, nor is anything after it.
  */
-export function recordUntil<D = unknown, M = unknown>(
-  socket: Socket,
-  event: string,
-  isBarrier: (data: D, meta: M) => boolean,
-): RecordedUntil<D, M> {
+export function recordUntil<D = unknown, M = unknown>(socket: Socket, event: string, isBarrier: (data: D, meta: M) => boolean): RecordedUntil<D, M> {
   const seen: Array<[D, M]> = [];
   let arrived: [D, M] | undefined;
   let wake: ((barrier: [D, M]) => void) | undefined;

@@ -8,7 +8,23 @@ export function nested(depth: number, asObject: boolean): unknown {
 }
 
 const protoKeys = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty'];
-const fieldNames = ['postId', 'chatId', 'orderId', 'userId', 'content', 'room', 'event', 'data', 'target', 'title', 'body', 'status', 'text', 'userIds', ...protoKeys];
+const fieldNames = [
+  'postId',
+  'chatId',
+  'orderId',
+  'userId',
+  'content',
+  'room',
+  'event',
+  'data',
+  'target',
+  'title',
+  'body',
+  'status',
+  'text',
+  'userIds',
+  ...protoKeys,
+];
 
 /** Prototype-pollution attempts as JSON.parse produces them (own `__proto__` keys). */
 const pollution = fc.constantFrom(
@@ -26,7 +42,27 @@ export const hostileLeaf: fc.Arbitrary<unknown> = fc.oneof(
   fc.integer({ min: 65_000, max: 70_000 }).map((n) => 'x'.repeat(n)),
   fc.integer({ min: 50, max: 800 }).chain((d) => fc.boolean().map((o) => nested(d, o))),
   fc.uint8Array({ maxLength: 2048 }).map((b) => Buffer.from(b)),
-  fc.constantFrom(null, undefined, Number.NaN, Infinity, -Infinity, -0, true, false, 0, -1, 1e308, '', [], {}, '../../etc/passwd', '<script>', 'a'.repeat(129), 'post:1#x', '{sb}'),
+  fc.constantFrom(
+    null,
+    undefined,
+    Number.NaN,
+    Infinity,
+    -Infinity,
+    -0,
+    true,
+    false,
+    0,
+    -1,
+    1e308,
+    '',
+    [],
+    {},
+    '../../etc/passwd',
+    '<script>',
+    'a'.repeat(129),
+    'post:1#x',
+    '{sb}',
+  ),
   pollution,
 );
 
@@ -47,13 +83,24 @@ export const hostileId: fc.Arbitrary<string> = fc.oneof(
 export const hostileBody: fc.Arbitrary<{ body: string; type: string }> = fc.oneof(
   { weight: 4, arbitrary: hostilePayload.map((p) => ({ body: safeJson(p), type: 'application/json' })) },
   { weight: 1, arbitrary: fc.string({ maxLength: 200 }).map((body) => ({ body, type: 'application/json' })) },
-  { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 100 }), fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'multipart/form-data')).map(([body, type]) => ({ body, type })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        fc.string({ maxLength: 100 }),
+        fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'multipart/form-data'),
+      )
+      .map(([body, type]) => ({ body, type })),
+  },
 );
+
+/** JSON.stringify as it behaves: undefined for undefined, a function or a Symbol (its lib type says string). */
+const stringify = (v: unknown): string | undefined => JSON.stringify(v);
 
 /** JSON of anything fast-check makes (Symbols, -0 and cycles aside: fast-check makes no cycles). */
 export function safeJson(v: unknown): string {
   try {
-    return JSON.stringify(v) ?? 'null';
+    return stringify(v) ?? 'null';
   } catch {
     return '{"unserializable":true}';
   }
@@ -65,7 +112,7 @@ export function hasBinary(v: unknown): boolean {
   while (stack.length > 0) {
     const x = stack.pop();
     if (x instanceof ArrayBuffer || ArrayBuffer.isView(x)) return true;
-    if (x !== null && typeof x === 'object') stack.push(...Object.values(x as object));
+    if (x !== null && typeof x === 'object') stack.push(...(Object.values(x) as unknown[]));
   }
   return false;
 }

@@ -29,7 +29,16 @@ const routes: Array<{ method: string; path: (id: string) => string }> = [
 
 describe('hostile input', () => {
   // Limits far above the fuzz rate: this test is about input, not rate limits.
-  const stack = new Stack(testConfig({ RATE_SOCKET_BURST: '100000', RATE_USER_BURST: '100000', RATE_HTTP_BURST: '1000000', RATE_SOCKET_PER_SEC: '100000', RATE_USER_PER_SEC: '100000', RATE_HTTP_PER_SEC: '1000000' }));
+  const stack = new Stack(
+    testConfig({
+      RATE_SOCKET_BURST: '100000',
+      RATE_USER_BURST: '100000',
+      RATE_HTTP_BURST: '1000000',
+      RATE_SOCKET_PER_SEC: '100000',
+      RATE_USER_PER_SEC: '100000',
+      RATE_HTTP_PER_SEC: '1000000',
+    }),
+  );
   afterAll(() => stack.close());
 
   it(`answers ${RUNS} hostile payloads on every action and route with typed errors, enqueues nothing from them, and still delivers valid events`, async () => {
@@ -49,7 +58,11 @@ describe('hostile input', () => {
 
     const sockets: Array<{ ns: string; socket: Socket; actions: Record<string, { schema: { safeParse(v: unknown): { success: boolean } } }> }> = [];
     for (const mod of Object.values(namespaceModules)) {
-      sockets.push({ ns: mod.name, socket: await stack.client(gw, mod.name, await stack.auth('fuzzer', ['admin'])), actions: { ...commonActions, ...mod.actions } });
+      sockets.push({
+        ns: mod.name,
+        socket: await stack.client(gw, mod.name, await stack.auth('fuzzer', ['admin'])),
+        actions: { ...commonActions, ...mod.actions },
+      });
     }
     // Valid traffic in between, watched by listeners: every accepted valid event must arrive.
     const listener = await stack.client(gw, '/social', await stack.auth('listener'));
@@ -99,7 +112,10 @@ describe('hostile input', () => {
           expect(ERROR_CODES[body.error?.code as keyof typeof ERROR_CODES]).toBe(res.status);
           expect(res.status).toBeLessThan(500);
         };
-        const valid = n % 10 === 0 ? [stack.post(gw, '/api/posts/fz/like', { userId: `v${n % 1000}` }).then(async (r) => validSent.push(((await r.json()) as { id: string }).id))] : [];
+        const valid =
+          n % 10 === 0
+            ? [stack.post(gw, '/api/posts/fz/like', { userId: `v${n % 1000}` }).then(async (r) => validSent.push(((await r.json()) as { id: string }).id))]
+            : [];
         await Promise.all([sendToAction(), sendToRoute(), ...valid]);
       }),
       { numRuns: RUNS },
@@ -120,7 +136,8 @@ describe('hostile input', () => {
     expect(await gw.runtime.events.queue.getDelayed()).toEqual([]);
     // Delayed flushes: only the sweep's next run and flushes of presence windows, never fuzz input.
     const delayed = await gw.runtime.events.pendingQueue.getDelayed();
-    for (const job of delayed) expect(job.name === SWEEP_JOB || String(job.data?.pendingId).includes(':user_status_changed:')).toBe(true);
+    for (const job of delayed)
+      expect(job.name === SWEEP_JOB || String((job.data as { pendingId?: string } | undefined)?.pendingId).includes(':user_status_changed:')).toBe(true);
     // Nothing leaked into prototypes, and the gateway still serves everyone.
     expect(Object.keys(Object.prototype)).toEqual([]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

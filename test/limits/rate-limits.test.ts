@@ -37,7 +37,11 @@ describe('socket rate limits', () => {
     expect(refused.length).toBeGreaterThanOrEqual(4);
     expect(ok + refused.length).toBe(10);
     for (const r of refused) {
-      expect(r.error).toEqual({ code: 'rate_limited', message: expect.stringContaining('too many requests'), retryAfterMs: expect.any(Number) });
+      expect(r.error).toEqual({
+        code: 'rate_limited',
+        message: expect.stringContaining('too many requests') as unknown,
+        retryAfterMs: expect.any(Number) as unknown,
+      });
       expect(r.error?.retryAfterMs).toBeGreaterThan(0);
     }
     expect(noisy.connected).toBe(true);
@@ -105,7 +109,9 @@ describe('HTTP rate limits', () => {
     expect(statuses.filter((s) => s === 404).length).toBeGreaterThanOrEqual(5);
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
     expect(limited?.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(await limited?.json()).toEqual({ error: { code: 'rate_limited', message: expect.any(String), retryAfterMs: expect.any(Number) } });
+    expect(await limited?.json()).toEqual({
+      error: { code: 'rate_limited', message: expect.any(String) as unknown, retryAfterMs: expect.any(Number) as unknown },
+    });
     // No token: charged to the IP, a different bucket; refused for the missing token, not the rate.
     const anonymous = await fetch(stack.url(gw, '/api/events'), { method: 'POST' });
     expect(anonymous.status).toBe(401);

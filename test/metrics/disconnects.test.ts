@@ -21,9 +21,7 @@ async function metric(gw: Gateway, name: string, labels: Record<string, string>)
  * (flooding; socket.io says `server namespace disconnect`).
  */
 describe('disconnect reasons', () => {
-  const stack = new Stack(
-    testConfig({ MAX_CLIENT_BUFFER_BYTES: '65536', RATE_SOCKET_BURST: '3', RATE_SOCKET_PER_SEC: '1', RATE_FLOOD_DISCONNECT_AFTER: '2' }),
-  );
+  const stack = new Stack(testConfig({ MAX_CLIENT_BUFFER_BYTES: '65536', RATE_SOCKET_BURST: '3', RATE_SOCKET_PER_SEC: '1', RATE_FLOOD_DISCONNECT_AFTER: '2' }));
   let gw: Gateway;
   beforeAll(async () => {
     gw = await stack.gateway();
@@ -59,7 +57,11 @@ describe('disconnect reasons', () => {
     await until(async () => (await metric(gw, 'switchboard_socket_disconnects_total', { reason: 'rate_limited' })) === 1, 5000, 'rate_limited counted');
     expect(await metric(gw, 'switchboard_socket_disconnects_total', { reason: 'server namespace disconnect' })).toBe(0);
     // The admitted pings finish after their user bucket's Redis round trip.
-    await until(async () => (await metric(gw, 'switchboard_client_actions_total', { namespace: '/social', action: 'ping', result: 'ok' })) === 3, 5000, 'ok pings');
+    await until(
+      async () => (await metric(gw, 'switchboard_client_actions_total', { namespace: '/social', action: 'ping', result: 'ok' })) === 3,
+      5000,
+      'ok pings',
+    );
     expect(await metric(gw, 'switchboard_client_actions_total', { namespace: '/social', action: 'ping', result: 'rate_limited' })).toBeGreaterThanOrEqual(2);
   });
 });

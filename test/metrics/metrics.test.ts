@@ -96,7 +96,11 @@ describe('metrics after a real flow', () => {
 
     // One client leaves.
     clients[1]!.disconnect();
-    await until(async () => valueOf((await gatewayMetrics()).samples, 'switchboard_sockets_connected', { namespace: '/orders' }) === 1, 5000, 'sockets_connected 1');
+    await until(
+      async () => valueOf((await gatewayMetrics()).samples, 'switchboard_sockets_connected', { namespace: '/orders' }) === 1,
+      5000,
+      'sockets_connected 1',
+    );
 
     g = await gatewayMetrics();
     w = await workerMetrics();

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Gateway } from '../../src/gateway/server';
 import { killChild, Stack, testConfig } from '../helpers/stack';
-import { call, record, recordItems, sleep, until } from '../helpers/wait';
+import { call, recordItems, sleep, until } from '../helpers/wait';
 
 type Status = { userId: string; status: 'online' | 'offline' };
 

@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io-client';
 import type { Gateway } from '../../src/gateway/server';
 import { Stack } from '../helpers/stack';
-import { call, record, recordItems, until } from '../helpers/wait';
+import { call, recordItems, until } from '../helpers/wait';
 
 type Status = { userId: string; status: 'online' | 'offline' };
 
@@ -57,8 +57,7 @@ describe('presence across two gateways', () => {
   });
 
   it('emits user_status_changed once per real transition, not per socket', async () => {
-    const sawCarol = (...expected: string[]) =>
-      until(() => statusesOf('carol').join() === expected.join(), 5000, `carol: ${expected.join(', ')}`);
+    const sawCarol = (...expected: string[]) => until(() => statusesOf('carol').join() === expected.join(), 5000, `carol: ${expected.join(', ')}`);
     const s1 = await stack.client(a, '/chat', await stack.auth('carol'));
     await sawCarol('online');
     // More sockets on both gateways and namespaces, some of them closing: no new transition.

@@ -52,7 +52,10 @@ describe('presence reaping across room slots', () => {
     // The doomed gateway's lease (300 ms) runs out; a third gateway's first beats reap it.
     await gateway(50);
     await until(async () => (await inRoom('post:a')).join() === 'both' && (await inRoom('post:b')).length === 0, 5000, 'reaped');
-    expect(transitions.filter(([user]) => user === 'gone')).toEqual([['gone', 'online'], ['gone', 'offline']]);
+    expect(transitions.filter(([user]) => user === 'gone')).toEqual([
+      ['gone', 'online'],
+      ['gone', 'offline'],
+    ]);
     expect(transitions.filter(([user, status]) => user === 'both' && status === 'offline')).toEqual([]);
     expect(await redis.exists(keys.presenceGatewayRooms(doomed.gatewayId))).toBe(0);
     expect(await redis.scard(keys.presenceReaping)).toBe(0);
@@ -68,7 +71,12 @@ describe('presence reaping across room slots', () => {
     // A reaper that ran the users script and then died: the gateway is marked reaping, rooms untouched.
     const scripts = presenceScripts(redis);
     const [state] = (await scripts.sbPresenceReapUsers(
-      keys.presenceGateways, keys.presenceOnline, keys.presenceGateway(doomed.gatewayId), keys.presenceReaping, doomed.gatewayId, 'expired',
+      keys.presenceGateways,
+      keys.presenceOnline,
+      keys.presenceGateway(doomed.gatewayId),
+      keys.presenceReaping,
+      doomed.gatewayId,
+      'expired',
     )) as [number];
     expect(state).toBe(1);
     expect(await inRoom('post:c')).toEqual(['half']);
@@ -77,7 +85,7 @@ describe('presence reaping across room slots', () => {
     await until(async () => (await inRoom('post:c')).length === 0 && (await redis.scard(keys.presenceReaping)) === 0, 5000, 'reap finished');
   });
 
-  it("forgets a room it left from its room list after a heartbeat, and keeps the ones it is in", async () => {
+  it('forgets a room it left from its room list after a heartbeat, and keeps the ones it is in', async () => {
     const p = await gateway(50, 60_000);
     p.connected('walker');
     p.joined('social', 'post:left', 'walker');

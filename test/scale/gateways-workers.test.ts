@@ -62,7 +62,7 @@ describe('3 gateways x 2 workers started by the launcher', () => {
     const orderClients = range(ORDER_CLIENTS).map(async (i) => {
       const rooms = range(ROOMS_PER_ORDER_CLIENT).map((k) => (i + k) % ORDER_ROOMS);
       const socket = await stack.client(gatewayOf(i), '/orders', await stack.auth(`ops-${i}`, ['admin']));
-      const inbox = new Inbox(expectFor(rooms.map(orderRoom))).listen<{ note: string }>(socket, 'order_status_changed', (d) => [d.note]);
+      const inbox = new Inbox(expectFor(rooms.map(orderRoom))).listen(socket, 'order_status_changed', (d) => [(d as { note: string }).note]);
       for (const r of rooms) expect(await call(socket, 'join_order', { orderId: `scale-${r}` })).toMatchObject({ ok: true });
       return inbox;
     });
@@ -70,8 +70,8 @@ describe('3 gateways x 2 workers started by the launcher', () => {
     const userClients = range(USERS * 2).map(async (k) => {
       const u = k >> 1;
       const socket: Socket = await stack.client(gatewayOf(u + (k & 1)), '/notification', await stack.auth(`user-${u}`));
-      return new Inbox(expectFor([userRoom(u)])).listen<{ items: Array<{ title: string }> }>(socket, 'notification', (d) =>
-        d.items.map((item) => item.title),
+      return new Inbox(expectFor([userRoom(u)])).listen(socket, 'notification', (d) =>
+        (d as { items: Array<{ title: string }> }).items.map((item) => item.title),
       );
     });
     const inboxes = await Promise.all([...orderClients, ...userClients]);

@@ -50,8 +50,8 @@ export class Inbox {
   }
 
   /** Records `event` on the socket; `names(data)` lists the item names an emit carries. */
-  listen<D>(socket: Socket, event: string, names: (data: D) => string[]): this {
-    socket.on(event, (data: D, meta: EventMeta) => this.receive(meta, names(data)));
+  listen(socket: Socket, event: string, names: (data: unknown) => string[]): this {
+    socket.on(event, (data: unknown, meta: EventMeta) => this.receive(meta, names(data)));
     return this;
   }
 
@@ -99,6 +99,9 @@ export class Inbox {
 /** Adds up the figures of many inboxes. */
 export function sumFigures(inboxes: Inbox[]): Figures {
   const sum = emptyFigures();
-  for (const inbox of inboxes) for (const [key, value] of Object.entries(inbox.figures)) sum[key as keyof Figures] += value;
+  for (const inbox of inboxes) {
+    const figures = inbox.figures;
+    for (const key of Object.keys(figures) as Array<keyof Figures>) sum[key] += figures[key];
+  }
   return sum;
 }

@@ -69,14 +69,7 @@ describe('deploy/nginx.conf in front of two gateways', () => {
         publish({ event: 'post_commented', data: { postId: 'lb', commentId: 'c-1', userId: 'u', text: 'via nginx' } }),
       ]),
     ).toEqual([202, 202, 202]);
-    expect((await Promise.all(arrivals)).map(([, meta]) => meta.room)).toEqual([
-      'order:lb',
-      'order:lb',
-      'order:lb',
-      'order:lb',
-      'chat:lb',
-      'post:lb',
-    ]);
+    expect((await Promise.all(arrivals)).map(([, meta]) => meta.room)).toEqual(['order:lb', 'order:lb', 'order:lb', 'order:lb', 'chat:lb', 'post:lb']);
 
     // Many more polling requests (each ack is a POST, each answer comes on a GET): had one reached
     // the other gateway, it would have answered "Session ID unknown" and the client would be gone.

@@ -26,7 +26,11 @@ describe('sb CLI (real processes)', () => {
     const gw = await stack.gatewayWithParkedFlushes();
     const client = await stack.client(gw, '/social', ANONYMOUS);
     await call(client, 'join_post', { postId: 'cli1' });
-    for (const [postId, n] of [['cli1', 6], ['cli2', 2], ['cli3', 1]] as const) {
+    for (const [postId, n] of [
+      ['cli1', 6],
+      ['cli2', 2],
+      ['cli3', 1],
+    ] as const) {
       for (let i = 1; i <= n; i++) await gw.runtime.events.emit('post_liked', { postId, userId: 'u', likeCount: i });
     }
 
@@ -60,7 +64,7 @@ describe('sb CLI (real processes)', () => {
 
     const drop = await sb(['pending', 'drop', '--key', 'social:post_liked:post:cli2', '--json']);
     expect(drop.code).toBe(0);
-    expect(JSON.parse(drop.stdout).dropped).toMatchObject({ key: 'social:post_liked:post:cli2', count: 2 });
+    expect((JSON.parse(drop.stdout) as { dropped: unknown }).dropped).toMatchObject({ key: 'social:post_liked:post:cli2', count: 2 });
 
     const flushAll = await sb(['pending', 'flush', '--all']);
     expect(flushAll).toMatchObject({ code: 0, stdout: 'flushed 1 entries (1 events)\n' });
@@ -73,11 +77,20 @@ describe('sb CLI (real processes)', () => {
     const client = await stack.client(gw, '/social', ANONYMOUS);
     await call(client, 'join_post', { postId: 'force' });
     const seen = nextEvent<{ likeCount: number }, EventMeta>(client, 'post_liked');
-    const run = await sb(['emit', '--force', 'post_liked', '--target', '{"postId":"force"}', '--data', '{"postId":"force","userId":"op","likeCount":5}', '--json']);
+    const run = await sb([
+      'emit',
+      '--force',
+      'post_liked',
+      '--target',
+      '{"postId":"force"}',
+      '--data',
+      '{"postId":"force","userId":"op","likeCount":5}',
+      '--json',
+    ]);
     expect(run.code).toBe(0);
     const [data, meta] = await seen;
     expect(data.likeCount).toBe(5);
-    expect(meta.id).toBe(JSON.parse(run.stdout).id);
+    expect(meta.id).toBe((JSON.parse(run.stdout) as { id: string }).id);
   });
 
   it('--help exits 0 everywhere', async () => {

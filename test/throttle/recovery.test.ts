@@ -20,9 +20,7 @@ describe('pending windows survive a worker killed mid-flush and a lost flush job
   it('a worker process SIGKILLed after claiming: the next worker emits the claim with the same meta.id', async () => {
     const client = await stack.client(gw, '/social', ANONYMOUS);
     await call(client, 'join_post', { postId: 'k' });
-    const accepted = await Promise.all(
-      [1, 2, 3].map((n) => gw.runtime.events.emit('post_liked', { postId: 'k', userId: `u${n}`, likeCount: n })),
-    );
+    const accepted = await Promise.all([1, 2, 3].map((n) => gw.runtime.events.emit('post_liked', { postId: 'k', userId: `u${n}`, likeCount: n })));
     const windowId = accepted[0]!.id;
 
     // This worker claims at the window's end, then pauses (test hook) instead of emitting. Its own

@@ -3,10 +3,10 @@
  * below fails the build if the catalog ever stops rejecting that call.
  */
 import type { EventManager } from '../../src/events/event-manager';
-import type { ServerEventsOf, SocialSocket } from '../../src/client/socket-types';
+import type { NotificationSocket, ServerEventsOf, SocialSocket } from '../../src/client/socket-types';
 import { prepareEnvelope } from '../../src/events/event-manager';
 
-function typeChecks(events: EventManager, social: SocialSocket) {
+function typeChecks(events: EventManager, social: SocialSocket, notifications: NotificationSocket) {
   void events.emit('post_liked', { postId: '1', userId: 'u', likeCount: 1 });
   // @ts-expect-error likeCount must be a number
   void events.emit('post_liked', { postId: '1', userId: 'u', likeCount: 'many' });
@@ -20,33 +20,29 @@ function typeChecks(events: EventManager, social: SocialSocket) {
   void events.emit('order_status_changed', { orderId: '1', status: 'paid' }, { postId: '1' });
 
   social.on('post_liked', (data, meta) => {
-    const n: number = data.likeCount;
-    const id: string = meta.id;
-    void n;
-    void id;
+    const _n: number = data.likeCount;
+    const _id: string = meta.id;
   });
-  const notifications = {} as import('../../src/client/socket-types').NotificationSocket;
   notifications.on('notification', (data) => {
     // batch events arrive as { items }
-    const first: string | undefined = data.items[0]?.title;
-    void first;
+    const _first: string | undefined = data.items[0]?.title;
   });
   // @ts-expect-error order events are not on /social
   social.on('order_status_changed', () => undefined);
   social.emit('join_post', { postId: '1' }, (ack) => {
     if (ack.ok) {
-      const room: string = ack.data.room;
-      void room;
+      const _room: string = ack.data.room;
     }
   });
   social.emit('join_post', { postId: '1', since: '1700000000000-0' }, (ack) => {
-    if (ack.ok) void ack.data.recovered;
+    if (ack.ok) {
+      const _recovered = ack.data.recovered;
+    }
   });
-  social.on('recovery_incomplete', ({ room }) => void room);
+  social.on('recovery_incomplete', ({ room: _room }) => undefined);
   // @ts-expect-error join_post needs postId
   social.emit('join_post', { chatId: '1' }, () => undefined);
-  const typing: keyof ServerEventsOf<'/social'> = 'typing';
-  void typing;
+  const _typing: keyof ServerEventsOf<'/social'> = 'typing';
 }
 
 describe('catalog-derived types', () => {

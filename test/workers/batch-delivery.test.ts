@@ -45,7 +45,9 @@ describe('delivery batches (real gateway, worker and clients)', () => {
     // Sent in waves without waiting for delivery: several batches are in flight at once.
     for (let wave = 0; wave < 10; wave++) {
       await Promise.all(
-        Array.from({ length: 500 }, (_, i) => gw.runtime.events.emitToOrder('order_status_changed', 'burst', { orderId: 'burst', status: 'paid', note: String(wave * 500 + i) })),
+        Array.from({ length: 500 }, (_, i) =>
+          gw.runtime.events.emitToOrder('order_status_changed', 'burst', { orderId: 'burst', status: 'paid', note: String(wave * 500 + i) }),
+        ),
       );
     }
     await until(() => new Set(seen.map(([, m]) => m.id)).size >= 5000, 30_000, '5,000 distinct events');
@@ -64,7 +66,9 @@ describe('delivery batches (real gateway, worker and clients)', () => {
       const client = await orderClient(gw, 'h1');
       const seen = record<Order, EventMeta>(client, 'order_status_changed');
       const notes = ['a', 'b', 'fail', 'c', 'd'];
-      const ids = (await Promise.all(notes.map((note) => gw.runtime.events.emitToOrder('order_status_changed', 'h1', { orderId: 'h1', status: 'paid', note })))).map((a) => a.id);
+      const ids = (
+        await Promise.all(notes.map((note) => gw.runtime.events.emitToOrder('order_status_changed', 'h1', { orderId: 'h1', status: 'paid', note })))
+      ).map((a) => a.id);
       const failedId = ids[2]!;
       const queues = { delivery: gw.runtime.events.queue, handlers: worker.handlers.queue };
       await until(async () => (await listFailed(queues, { limit: 10 })).some((f) => f.eventId === failedId), 15_000, 'the failing event listed');
@@ -93,8 +97,14 @@ describe('delivery batches (real gateway, worker and clients)', () => {
       meta: { id: `rerun-${i}-${Date.now()}`, ts: Date.now(), ns: '/orders' as const, room: 'order:d1' },
     }));
     const ids = items.map((i) => i.meta.id);
-    const first = await worker.emitter.emit(ids[0]!, items.map((i) => ({ ...i, meta: { ...i.meta } })));
-    const again = await worker.emitter.emit(ids[0]!, items.map((i) => ({ ...i, meta: { ...i.meta } })));
+    const first = await worker.emitter.emit(
+      ids[0]!,
+      items.map((i) => ({ ...i, meta: { ...i.meta } })),
+    );
+    const again = await worker.emitter.emit(
+      ids[0]!,
+      items.map((i) => ({ ...i, meta: { ...i.meta } })),
+    );
     expect(first.replayed).toBe(false);
     expect(again.replayed).toBe(true);
     expect(again.items.map((i) => i.meta.offset)).toEqual(first.items.map((i) => i.meta.offset));

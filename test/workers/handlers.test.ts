@@ -49,7 +49,7 @@ describe('server-side handlers in the worker', () => {
 
     const client = await stack.client(gw, '/orders', await stack.auth('ops', ['admin']));
     await call(client, 'join_order', { orderId: 'h1' });
-    const got = nextEvent<any, any>(client, 'order_status_changed');
+    const got = nextEvent<unknown, { id: string }>(client, 'order_status_changed');
     const { id } = await gw.runtime.events.emitToOrder('order_status_changed', 'h1', { orderId: 'h1', status: 'paid' });
     expect((await got)[1].id).toBe(id);
 
@@ -98,6 +98,15 @@ describe('the activity-log example handler', () => {
     const { redis, keys } = gw.runtime;
     await until(async () => (await redis.xlen(keys.activityLog)) === 1, 10_000, 'activity entry');
     const [[, fields]] = (await redis.xrange(keys.activityLog, '-', '+')) as [[string, string[]]];
-    expect(fields).toEqual(['id', id, 'event', 'post_commented', 'room', 'post:a1', 'data', JSON.stringify({ postId: 'a1', commentId: 'c1', userId: 'u1', text: 'hello' })]);
+    expect(fields).toEqual([
+      'id',
+      id,
+      'event',
+      'post_commented',
+      'room',
+      'post:a1',
+      'data',
+      JSON.stringify({ postId: 'a1', commentId: 'c1', userId: 'u1', text: 'hello' }),
+    ]);
   });
 });
