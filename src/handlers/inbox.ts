@@ -76,7 +76,13 @@ export class InboxReader {
         read.catch(() => undefined); // settled or not, it is abandoned once closing
         // A read is no work in hand: close() does not wait for it. A cluster client disconnected
         // while it re-routes a command may never settle that command.
-        const reply = await Promise.race([read, this.closed]);
+        // A fresh promise per read: racing one long-lived promise would add a reaction to it on
+        // every read and keep them all until close.
+        const stopped = new Promise<null>((resolve) => {
+          this.stopRead = () => resolve(null);
+        });
+        const reply = await Promise.race([read, stopped]);
+        this.stopRead = () => undefined;
         const entries = reply?.[0]?.[1] ?? [];
         if (entries.length > 0) await this.finish(entries);
         if (entries.length > 0 && entries.length < (this.opts.count ?? 100) && this.opts.lingerMs) await this.pause(this.opts.lingerMs);
@@ -104,10 +110,8 @@ export class InboxReader {
   }
 
   private wake: () => void = () => undefined;
-  private markClosed: (value: null) => void = () => undefined;
-  private readonly closed = new Promise<null>((resolve) => {
-    this.markClosed = resolve;
-  });
+  /** Ends the wait on the read in progress (close() does not wait for a read: no work in hand). */
+  private stopRead: () => void = () => undefined;
 
   /** Takes over entries that another (dead) consumer read and never acknowledged. */
   private async reclaim(): Promise<void> {
@@ -142,7 +146,7 @@ export class InboxReader {
   async close(): Promise<void> {
     this.closing = true;
     this.wake();
-    this.markClosed(null);
+    this.stopRead();
     this.blocking.disconnect();
     await this.loop;
   }

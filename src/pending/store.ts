@@ -93,18 +93,19 @@ export class PendingStore {
   async add(envelope: Envelope, delivery: ThrottleDelivery): Promise<AddOutcome> {
     const pendingId = pendingIdOf(envelope.ns, envelope.event, envelope.room);
     const shard = this.keys.pendingShardOf(pendingId);
-    // Named up front: the claim this event makes if it fills a batch window.
-    const sealClaim = newEventId();
+    // One fresh id: the window's id if this event opens one, else the claim's id if it fills a
+    // batch window (a window sealed as it opens, cap 1, is then claimed under its own id).
+    const fresh = newEventId();
     const [status, windowId, delay] = (await this.scripts.sbPendingWindow(
-      ...this.windowKeys(pendingId, shard, sealClaim),
+      ...this.windowKeys(pendingId, shard, fresh),
       'add',
       pendingId,
-      sealClaim,
+      fresh,
       delivery.mode,
       JSON.stringify(envelope.data),
       delivery.windowMs,
       delivery.mode === 'batch' ? delivery.maxItems : 0,
-      newEventId(),
+      fresh,
       envelope.ns,
       envelope.event,
       envelope.room,
@@ -117,7 +118,7 @@ export class PendingStore {
       case 2:
         return { kind: 'emit-now' };
       case 3:
-        return { kind: 'sealed', windowId, claimId: sealClaim };
+        return { kind: 'sealed', windowId, claimId: fresh };
       default:
         throw new GatewayError('internal', `pending-window answered an unknown status ${String(status)} for ${pendingId}`);
     }

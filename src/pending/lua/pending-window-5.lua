@@ -26,7 +26,8 @@
   add: one call per event, O(1) whatever the size of the burst.
   ARGV[4] mode: latest | batch | leading    ARGV[5] payload, JSON
   ARGV[6] window length in ms               ARGV[7] batch cap (items per emit)
-  ARGV[8] id for the window if this event opens one (becomes the emit's meta.id)
+  ARGV[8] id for the window if this event opens one (becomes the emit's meta.id); the caller
+          passes the same fresh id as ARGV[3]: a window sealed as it opens is claimed under its own id
   ARGV[9] namespace   ARGV[10] event   ARGV[11] room
   Returns { status, window id, delay ms }:
     0 added to the open window, nothing to do
