@@ -34,14 +34,7 @@ export async function privateRedis(name = 'bench-redis'): Promise<{ url: string;
   const ready = (async () => {
     for (let i = 0; i < 100; i++) {
       if (!proc.alive) return undefined;
-      const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-      probe.on('error', () => undefined);
-      const ok = await probe.connect().then(
-        () => probe.ping(),
-        () => undefined,
-      );
-      probe.disconnect();
-      if (ok === 'PONG') return { url, proc };
+      if (await answersPing(url)) return { url, proc };
       await new Promise((r) => setTimeout(r, 50));
     }
     await proc.kill();
@@ -101,14 +94,7 @@ export async function privateCluster(masters = 3): Promise<{ url: string; nodeUr
 
 async function waitForPong(url: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => undefined);
-    const ok = await probe.connect().then(
-      () => probe.ping(),
-      () => undefined,
-    );
-    probe.disconnect();
-    if (ok === 'PONG') return;
+    if (await answersPing(url)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`redis-server at ${url} did not start`);
@@ -279,4 +265,16 @@ export function redisDelta(a: RedisSnapshot, b: RedisSnapshot): RedisDelta {
   }
   const counters = Object.fromEntries(Object.keys(b.counters).map((k) => [k, (b.counters[k] ?? 0) - (a.counters[k] ?? 0)]));
   return { commands, byCommand, cpuS: b.cpuS - a.cpuS, counters };
+}
+
+/** One connection attempt without retries: does a Redis at `url` answer PING? */
+async function answersPing(url: string): Promise<boolean> {
+  const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  probe.on('error', () => undefined);
+  const ok = await probe.connect().then(
+    () => probe.ping(),
+    () => undefined,
+  );
+  probe.disconnect();
+  return ok === 'PONG';
 }

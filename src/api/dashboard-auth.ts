@@ -214,12 +214,10 @@ export function loginRoutes(config: Pick<Config, 'ADMIN_TOKEN'>, sessions: Admin
   r.use('/login', pageHeaders);
   r.get('/login', (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    if (!token)
-      return void res
-        .status(401)
-        .setHeader('WWW-Authenticate', BASIC_CHALLENGE)
-        .type('html')
-        .send(page('Sign-in disabled', '<p>Dashboards are disabled: ADMIN_TOKEN is not set.</p>'));
+    if (!token) {
+      signInDisabled(res);
+      return;
+    }
     res.type('html').send(form(safeNext(req.query.next)));
   });
   r.post('/login', express.urlencoded({ extended: false, limit: 4096, parameterLimit: 10 }), async (req, res, next) => {
@@ -227,12 +225,10 @@ export function loginRoutes(config: Pick<Config, 'ADMIN_TOKEN'>, sessions: Admin
       res.setHeader('Cache-Control', 'no-store');
       const body = (req.body ?? {}) as Record<string, unknown>;
       const target = safeNext(body.next);
-      if (!token)
-        return void res
-          .status(401)
-          .setHeader('WWW-Authenticate', BASIC_CHALLENGE)
-          .type('html')
-          .send(page('Sign-in disabled', '<p>Dashboards are disabled: ADMIN_TOKEN is not set.</p>'));
+      if (!token) {
+        signInDisabled(res);
+        return;
+      }
       if (!adminCredentialsOk(token, body.user ?? ADMIN_USER, body.password)) {
         // 403, not 401: a form, not HTTP authentication (no Basic prompt over the form).
         return void res.status(403).type('html').send(form(target, 'Wrong password.'));
@@ -270,4 +266,13 @@ button{padding:.4rem 1rem;font:inherit}.error{color:#b00020}code{background:#eef
 </head><body><h1>${escapeHtml(title)}</h1>
 ${body}
 </body></html>`;
+}
+
+/** Without ADMIN_TOKEN there is nothing to sign in to: 401 with the Basic challenge, as the pages answer. */
+function signInDisabled(res: Response): void {
+  res
+    .status(401)
+    .setHeader('WWW-Authenticate', BASIC_CHALLENGE)
+    .type('html')
+    .send(page('Sign-in disabled', '<p>Dashboards are disabled: ADMIN_TOKEN is not set.</p>'));
 }
