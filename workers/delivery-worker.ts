@@ -15,9 +15,16 @@ import { EMIT_CLAIMED_JOB, EmitClaimedJobSchema, FLUSH_JOB, FlushJobSchema, SWEE
 import { PendingStore } from '../src/pending/store';
 import { sweepPending } from '../src/pending/sweep';
 
+import type { RunningProcess } from '../src/lifecycle/run-process';
+
 const log = logger('worker');
 
-export interface DeliveryWorker {
+/**
+ * `ready()`: `redis` (PING on its connection), `pubsub` (a PUBLISH, what every emit ends with, goes
+ * through) and `workers` (the delivery and pending BullMQ workers are running). `close()` stops
+ * taking jobs, waits for the ones in flight and closes every connection.
+ */
+export interface DeliveryWorker extends RunningProcess<WorkerMetrics, Readiness> {
   /** Consumes delivery batches, one at a time (keeps a producer's order across batches). */
   readonly worker: Worker;
   /** Consumes pending-store jobs (window flushes, the sweep), WORKER_CONCURRENCY at once. */
@@ -26,15 +33,6 @@ export interface DeliveryWorker {
   readonly emitter: BatchEmitter;
   readonly flusher: PendingFlusher;
   readonly pending: PendingStore;
-  /** This worker's Prometheus metrics (served by startMetricsServer, workers/main.ts). */
-  readonly metrics: WorkerMetrics;
-  /**
-   * Readiness: `redis` (PING on its connection), `pubsub` (a PUBLISH, what every emit ends with,
-   * goes through) and `workers` (the delivery and pending BullMQ workers are running).
-   */
-  ready(): Promise<Readiness>;
-  /** Stops taking jobs, waits for the ones in flight, closes every connection. */
-  close(): Promise<void>;
 }
 
 type WorkerConfig = Pick<

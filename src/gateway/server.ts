@@ -11,6 +11,7 @@ import { roomOf, ROOMS, USER_ROOM_NAMESPACES } from '../catalog';
 import { userOf } from '../auth/user';
 import type { Config } from '../config';
 import { logger } from '../logger';
+import type { RunningProcess } from '../lifecycle/run-process';
 import { closeRedis, connectRedis } from '../redis/connections';
 import { openRuntime, type Runtime } from '../runtime';
 import { openAccess, type GatewayAccess } from './access';
@@ -26,7 +27,8 @@ import { attachPresence, trackSocket } from './presence-hooks';
 
 const log = logger('gateway');
 
-export interface Gateway {
+/** `ready()`: Redis commands work and the adapter subscriber receives. */
+export interface Gateway extends RunningProcess<GatewayMetrics, Readiness> {
   readonly io: Server;
   readonly http: HttpServer;
   readonly runtime: Runtime;
@@ -35,11 +37,6 @@ export interface Gateway {
   readonly port: number;
   /** Slow-consumer disconnects so far (MAX_CLIENT_BUFFER_BYTES). */
   readonly outbound: OutboundStats;
-  /** This gateway's Prometheus metrics (served at GET /metrics). */
-  readonly metrics: GatewayMetrics;
-  /** What GET /readyz answers: RedisClient commands work and the adapter subscriber receives. */
-  ready(): Promise<Readiness>;
-  close(): Promise<void>;
 }
 
 /**

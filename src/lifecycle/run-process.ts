@@ -5,6 +5,14 @@ export interface Closable {
   close(): Promise<void>;
 }
 
+/** A running gateway or worker: its metrics, its readiness (/readyz) and its close. */
+export interface RunningProcess<Metrics, Readiness> extends Closable {
+  /** This process's Prometheus metrics (served at /metrics). */
+  readonly metrics: Metrics;
+  /** What /readyz answers: every check by name. */
+  ready(): Promise<Readiness>;
+}
+
 /**
  * The one shutdown of every Switchboard process (gateway, worker): starts it; on SIGTERM or SIGINT
  * closes it once (in-flight work finishes) and exits 0, or 1 if closing failed or hung past

@@ -31,46 +31,31 @@ export const NotificationBody = catalog.notification.schema;
 export function domainRoutes(rt: Runtime): Router {
   const r = Router();
 
-  r.post(
-    '/posts/:id/like',
-    idWithBody(202, LikeBody, (postId, { userId }) => likePost(rt, postId, userId)),
-  );
-  r.post(
-    '/posts/:id/comments',
-    idWithBody(202, CommentBody, (postId, body) => commentOnPost(rt, postId, body)),
-  );
-
   // Orders record their owner: only the owner (and admins) may join `order:{id}`.
   r.post('/orders', async (req, res) => {
     const body = parse(CreateOrderBody, req.body, 'body');
     res.status(202).json(await createOrder(rt, body));
   });
 
-  r.post(
-    '/orders/:id/status',
-    idWithBody(202, OrderStatusBody, (orderId, body) => setOrderStatus(rt, orderId, body)),
-  );
-
-  r.post(
-    '/chats/:id/messages',
-    idWithBody(202, ChatMessageBody, async (chatId, body) => {
-      const { message, eventId } = await postChatMessage(rt, { chatId, ...body });
-      return { id: eventId, message };
-    }),
-  );
-
-  // A chat with members admits only them to `chat:{id}`; an empty list opens it again.
-  r.put(
-    '/chats/:id/members',
-    idWithBody(200, ChatMembersBody, (chatId, { userIds }) => setChatMembers(rt, chatId, userIds)),
-  );
-
-  r.post(
-    '/users/:id/notifications',
-    idWithBody(202, NotificationBody, (userId, body) => notifyUser(rt, userId, body)),
-  );
+  // The routes on one id: each parses the id, then its body, and answers with what its work returns.
+  const onId: Array<[method: 'post' | 'put', path: string, handler: RequestHandler]> = [
+    ['post', '/posts/:id/like', idWithBody(202, LikeBody, (postId, { userId }) => likePost(rt, postId, userId))],
+    ['post', '/posts/:id/comments', idWithBody(202, CommentBody, (postId, body) => commentOnPost(rt, postId, body))],
+    ['post', '/orders/:id/status', idWithBody(202, OrderStatusBody, (orderId, body) => setOrderStatus(rt, orderId, body))],
+    ['post', '/chats/:id/messages', idWithBody(202, ChatMessageBody, (chatId, body) => chatMessage(rt, chatId, body))],
+    // A chat with members admits only them to `chat:{id}`; an empty list opens it again.
+    ['put', '/chats/:id/members', idWithBody(200, ChatMembersBody, (chatId, { userIds }) => setChatMembers(rt, chatId, userIds))],
+    ['post', '/users/:id/notifications', idWithBody(202, NotificationBody, (userId, body) => notifyUser(rt, userId, body))],
+  ];
+  for (const [method, path, handler] of onId) r[method](path, handler);
 
   return r;
+}
+
+/** Posts a chat message and answers with its event id and the stored message. */
+async function chatMessage(rt: Runtime, chatId: string, body: z.output<typeof ChatMessageBody>): Promise<{ id: string; message: unknown }> {
+  const { message, eventId } = await postChatMessage(rt, { chatId, ...body });
+  return { id: eventId, message };
 }
 
 /**
