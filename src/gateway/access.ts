@@ -18,7 +18,10 @@ export interface GatewayAccess {
 }
 
 /** Builds the access layer on the runtime's Redis and takes this gateway's first presence lease. */
-export async function openAccess(rt: Runtime, rooms: RoomAuthorizer = new DefaultRoomAuthorizer(rt)): Promise<GatewayAccess> {
+export async function openAccess(
+  rt: Pick<Runtime, 'config' | 'events' | 'keys' | 'redis'>,
+  rooms: RoomAuthorizer = new DefaultRoomAuthorizer(rt),
+): Promise<GatewayAccess> {
   const c = rt.config;
   const publishing = new Set<Promise<unknown>>();
   const presence = new Presence({

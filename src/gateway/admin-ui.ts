@@ -33,7 +33,7 @@ export interface AdminUiHandle {
  * Cost while enabled: admin-ui counts every packet of every connection (three listeners per
  * engine connection, a counter update per packet) and broadcasts stats every 2 s.
  */
-export function attachAdminUi(io: Server, rt: Runtime): AdminUiHandle | undefined {
+export function attachAdminUi(io: Server, rt: Pick<Runtime, 'config' | 'keys' | 'redis'>): AdminUiHandle | undefined {
   const token = rt.config.ADMIN_TOKEN;
   if (!token) return undefined;
   const sessions = new AdminSessions(rt.redis, rt.keys);

@@ -114,7 +114,7 @@ const QUEUE_SWITCHES = [
  *   POST /admin/queue/resume   { queue? }
  *   GET  /admin/handlers
  */
-export function adminRoutes(rt: Runtime): Router {
+export function adminRoutes(rt: Pick<Runtime, 'config' | 'management'>): Router {
   const r = Router();
   const m = rt.management;
   r.use(requireBearer([rt.config.ADMIN_TOKEN], 'admin API'));

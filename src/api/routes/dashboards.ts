@@ -53,7 +53,7 @@ export const dashboardOperations: HttpOperation[] = [
  * out of their HTML (these machines reach no CDN, and an admin page should not call third parties).
  * Mount before the JSON /admin API, whose bearer check covers every other /admin path.
  */
-export function dashboardRoutes(rt: Runtime): Router {
+export function dashboardRoutes(rt: Pick<Runtime, 'config' | 'keys' | 'management' | 'redis'>): Router {
   const r = Router();
   const sessions = new AdminSessions(rt.redis, rt.keys);
   const guard = requireAdminPage(rt.config, sessions);
@@ -84,7 +84,7 @@ const QUEUE_LABELS: Record<QueueKind, string> = {
  * (`sb failed retry`, `POST /admin/failed/retry`, `sb queue pause`), which knows what each queue
  * is for; removing or editing a delivery job from a generic UI would lose events.
  */
-function bullBoard(rt: Runtime): RequestHandler {
+function bullBoard(rt: Pick<Runtime, 'config' | 'management'>): RequestHandler {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BULL_BOARD_PATH);
   const names = queueNames(rt.config.QUEUE_NAME);

@@ -28,7 +28,7 @@ export const NotificationBody = catalog.notification.schema;
  * Example domain routes: each does its small piece of domain work and publishes through the
  * EventManager. They answer 202 (accepted for delivery) with the event id.
  */
-export function domainRoutes(rt: Runtime): Router {
+export function domainRoutes(rt: Pick<Runtime, 'events' | 'keys' | 'redis'>): Router {
   const r = Router();
 
   // Orders record their owner: only the owner (and admins) may join `order:{id}`.
@@ -53,7 +53,11 @@ export function domainRoutes(rt: Runtime): Router {
 }
 
 /** Posts a chat message and answers with its event id and the stored message. */
-async function chatMessage(rt: Runtime, chatId: string, body: z.output<typeof ChatMessageBody>): Promise<{ id: string; message: unknown }> {
+async function chatMessage(
+  rt: Pick<Runtime, 'events' | 'keys' | 'redis'>,
+  chatId: string,
+  body: z.output<typeof ChatMessageBody>,
+): Promise<{ id: string; message: unknown }> {
   const { message, eventId } = await postChatMessage(rt, { chatId, ...body });
   return { id: eventId, message };
 }

@@ -72,7 +72,7 @@ export const publishBatchOperations: HttpOperation[] = [
  * PUBLISH_BATCH_MAX_BYTES), and 503 `unavailable` when every item failed with `unavailable`
  * (Redis is away; nothing was accepted).
  */
-export function publishBatchRoutes(rt: Runtime): Router {
+export function publishBatchRoutes(rt: Pick<Runtime, 'config' | 'events'>): Router {
   const { PUBLISH_BATCH_MAX: maxItems, PUBLISH_BATCH_MAX_BYTES: maxBytes, MAX_PAYLOAD_BYTES: maxDataBytes } = rt.config;
   const r = Router();
 

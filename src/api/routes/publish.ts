@@ -75,7 +75,7 @@ export const publishOperations: HttpOperation[] = [
   },
 ];
 
-export function publishRoutes(rt: Runtime): Router {
+export function publishRoutes(rt: Pick<Runtime, 'events'>): Router {
   const r = Router();
   r.post('/events', async (req, res) => {
     const { idempotencyKey: bodyKey, ...body } = parse(PublishBody, req.body, 'body');
