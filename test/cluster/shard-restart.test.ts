@@ -14,16 +14,7 @@ describe('a Redis Cluster master restarting under a running deployment', () => {
   let stack: Stack;
   beforeAll(async () => {
     cluster = await TestRedisCluster.start(3);
-    stack = new Stack(
-      testConfig({
-        REDIS_URL: cluster.url,
-        REDIS_MODE: 'cluster',
-        RATE_SOCKET_BURST: '1000',
-        RATE_SOCKET_PER_SEC: '1000',
-        RATE_USER_BURST: '1000',
-        RATE_USER_PER_SEC: '1000',
-      }),
-    );
+    stack = new Stack(testConfig(cluster.stackEnv()));
   }, 30_000);
   afterAll(async () => {
     // Either is still unset when beforeAll failed before creating it.

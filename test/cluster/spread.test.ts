@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { EventMeta } from '../../src/catalog';
 import { keySlot } from '../../src/redis/slot';
 import { TEST_REDIS_URL } from '../helpers/redis';
+import { GENEROUS_RATE_LIMITS } from '../helpers/redis-cluster';
 import { Stack, testConfig } from '../helpers/stack';
 import { call, record, until } from '../helpers/wait';
 
@@ -12,7 +13,7 @@ function masters(): Redis[] {
 
 describe('on Redis Cluster, per-room data and channels spread over the masters', () => {
   // Rate limits above the test's 40 joins: it is about where data lives.
-  const stack = new Stack(testConfig({ RATE_SOCKET_BURST: '1000', RATE_SOCKET_PER_SEC: '1000', RATE_USER_BURST: '1000', RATE_USER_PER_SEC: '1000' }));
+  const stack = new Stack(testConfig(GENEROUS_RATE_LIMITS));
   const nodes = masters();
   afterAll(async () => {
     await stack.close();

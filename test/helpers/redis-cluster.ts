@@ -5,6 +5,9 @@ import { TestRedisServer } from './redis-server';
 
 const run = promisify(execFile);
 
+/** Rate limits no test's own traffic reaches. */
+export const GENEROUS_RATE_LIMITS = { RATE_SOCKET_BURST: '1000', RATE_SOCKET_PER_SEC: '1000', RATE_USER_BURST: '1000', RATE_USER_PER_SEC: '1000' };
+
 /**
  * A Redis Cluster of its own for tests: `masters` redis-server processes on free loopback ports
  * (cluster mode, appendonly), joined with `redis-cli --cluster create`, stopped by pid in close().
@@ -85,6 +88,14 @@ export class TestRedisCluster {
 
   async close(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.close()));
+  }
+
+  /**
+   * Config for a stack on this cluster, with rate limits above what a test's joins and publishes
+   * need (these tests are about where data lives and what survives a node, not about limits).
+   */
+  stackEnv(): Record<string, string> {
+    return { REDIS_URL: this.url, REDIS_MODE: 'cluster', ...GENEROUS_RATE_LIMITS };
   }
 }
 
