@@ -1,4 +1,5 @@
 import type { Envelope } from './envelope';
+import { within } from '../timeout';
 
 interface Waiting {
   envelope: Envelope;
@@ -117,9 +118,7 @@ export class DeliveryBatcher {
 /** `work`, or a rejection after `ms` if it has not settled by then (no bound without `ms`). */
 function settleWithin<T>(work: Promise<T>, ms: number | undefined): Promise<T> {
   if (ms === undefined) return work;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`delivery batch not stored within ${ms} ms`)), ms);
+  return within(work, ms, (): never => {
+    throw new Error(`delivery batch not stored within ${ms} ms`);
   });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

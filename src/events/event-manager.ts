@@ -13,6 +13,7 @@ import { PendingStore } from '../pending/store';
 import { DeliveryBatcher } from './delivery-batcher';
 import { fingerprintOf, IdempotencyStore } from './idempotency';
 import type { Envelope } from './envelope';
+import { within } from '../timeout';
 
 const log = logger('events');
 
@@ -193,17 +194,13 @@ export class EventManager {
   }
 
   private async withTimeout<T>(work: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new GatewayError('unavailable', `event store did not accept the event within ${this.timeoutMs} ms`)), this.timeoutMs);
-    });
     try {
-      return await Promise.race([work, timeout]);
+      return await within(work, this.timeoutMs, (): never => {
+        throw new GatewayError('unavailable', `event store did not accept the event within ${this.timeoutMs} ms`);
+      });
     } catch (err) {
       if (err instanceof GatewayError) throw err;
       throw new GatewayError('unavailable', `event store unavailable: ${(err as Error).message}`, { cause: err });
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

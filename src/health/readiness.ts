@@ -1,4 +1,5 @@
 import type { RedisClient } from '../redis/connections';
+import { within } from '../timeout';
 
 /** How long each readiness check may take before it reports `timeout`. */
 export const READINESS_TIMEOUT_MS = 1000;
@@ -17,19 +18,11 @@ export function readiness(checks: Record<string, CheckResult>): Readiness {
 
 /** `ok` if `work` resolves within `timeoutMs`, else `timeout` (or `error` if it rejects). */
 export async function bounded(work: Promise<unknown>, timeoutMs = READINESS_TIMEOUT_MS): Promise<CheckResult> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<CheckResult>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
-  try {
-    return await Promise.race([
-      work.then(
-        () => 'ok',
-        () => 'error',
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const checked = work.then(
+    (): CheckResult => 'ok',
+    (): CheckResult => 'error',
+  );
+  return within(checked, timeoutMs, (): CheckResult => 'timeout');
 }
 
 /**

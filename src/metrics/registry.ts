@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { listEvents } from '../catalog';
 import type { QueueStatus } from '../management/jobs';
+import { within } from '../timeout';
 
 /** Every metric name starts with this. */
 export const PREFIX = 'switchboard_';
@@ -55,9 +56,7 @@ export class BoundedRead<T> {
       .finally(() => {
         this.inFlight = undefined;
       });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.inFlight, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.timeoutMs)))]);
-    clearTimeout(timer);
+    await within(this.inFlight, this.timeoutMs, () => undefined);
   }
 }
 

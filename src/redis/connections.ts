@@ -1,6 +1,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { redactUrl, type Config } from '../config';
 import { logger } from '../logger';
+import { within } from '../timeout';
 
 const log = logger('redis');
 
@@ -117,17 +118,7 @@ export async function closeRedis(redis: RedisClient, quitTimeoutMs = 2000): Prom
     redis.disconnect();
     return;
   }
-  let timer: NodeJS.Timeout | undefined;
-  const gaveUp = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, quitTimeoutMs);
-  });
-  try {
-    await Promise.race([redis.quit(), gaveUp]);
-  } catch {
-    // dropped below
-  } finally {
-    clearTimeout(timer);
-  }
+  await within(redis.quit(), quitTimeoutMs, () => undefined).catch(() => undefined); // dropped below either way
   // TypeScript narrowed status to 'ready' above; QUIT (or its timeout) has changed it since.
   if ((redis.status as string) !== 'end') redis.disconnect();
 }

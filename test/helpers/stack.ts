@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { startGateway, type Gateway } from '../../src/gateway/server';
 import { startDeliveryWorker, type DeliveryWorker } from '../../workers/delivery-worker';
 import { deleteKeys, TEST_REDIS_MODE, TEST_REDIS_URL, uniquePrefix } from './redis';
+import { within } from '../../src/timeout';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
@@ -138,18 +139,11 @@ export class Stack {
  * a cluster master restarted) is named on stderr instead of holding the suite's teardown hook.
  */
 async function closeWithin(closing: Promise<void>, what: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), 15_000);
-  });
-  const outcome = await Promise.race([
-    closing.then(
-      () => 'closed',
-      () => 'closed',
-    ),
-    late,
-  ]);
-  clearTimeout(timer);
+  const closed = closing.then(
+    () => 'closed' as const,
+    () => 'closed' as const,
+  );
+  const outcome = await within(closed, 15_000, () => 'late' as const);
   if (outcome === 'late') process.stderr.write(`stack: a ${what} did not close within 15 s; moving on\n`);
 }
 
