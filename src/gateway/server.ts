@@ -112,6 +112,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
       nsp.use(authenticate(gate.verifier, config.AUTH_MODE));
       attachPresence(nsp, gate.presence);
       metrics.trackNamespace(nsp, disconnectReason);
+      // One counter hook per namespace, shared by its sockets (no closure per socket).
+      const countAction = (action: string, result: string) => metrics.clientAction(mod.name, action, result);
       nsp.on('connection', (socket) => {
         // A handshake admitted just before the subscriber dropped must not stay on through the gap.
         if (!watch.receiving) {
@@ -122,9 +124,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
         const user = userOf(socket);
         // Per-user delivery: where the catalog sends events to `user:{id}`, each socket of that user is in it.
         if (USER_ROOM_NAMESPACES.has(mod.name) && !user.anonymous) void socket.join(roomOf(ROOMS.user, { userId: user.id }));
-        bindActions(actions, { socket, nsp, deps: runtime, access: gate, recovery }, eventGuard(socket, gate, config), (action, result) =>
-          metrics.clientAction(mod.name, action, result),
-        );
+        bindActions(actions, { socket, nsp, deps: runtime, access: gate, recovery }, eventGuard(socket, gate, config), countAction);
       });
     }
     // The Socket.IO Admin UI's `/admin` namespace, only with ADMIN_TOKEN (see admin-ui.ts).
