@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
-import { GatewayError } from '../../src/errors';
-import { QUEUE_KINDS, type QueueKind, type QueueStatus } from '../../src/management/jobs';
-import { positiveInt } from './args';
+import { QUEUE_KINDS, RetryRequestSchema, type QueueKind, type QueueStatus } from '../../src/management/jobs';
+import { parseArgs, positiveInt } from './args';
 import { printTable, readAndPrint } from './output';
 
 const queueOption = () => new Option('--queue <queue>', 'only this queue').choices([...QUEUE_KINDS]);
@@ -43,11 +42,8 @@ export function registerJobs(program: Command): void {
       const opts = this.opts<{ queue?: QueueKind; id?: string; all?: boolean }>();
       return readAndPrint(
         this,
-        (m) => {
-          if (!opts.all && opts.id === undefined) throw new GatewayError('invalid_argument', 'failed retry needs --all or --queue <queue> --id <id>');
-          if (opts.id !== undefined && !opts.queue) throw new GatewayError('invalid_argument', 'failed retry --id needs --queue delivery|handlers');
-          return m.jobs.retryFailed(opts.all ? { all: true, queue: opts.queue } : { queue: opts.queue as QueueKind, id: opts.id as string });
-        },
+        // The admin API's request, checked by the same schema: one set of rules and messages.
+        (m) => m.jobs.retryFailed(parseArgs(RetryRequestSchema, opts, 'failed retry')),
         (result) => process.stdout.write(`retried ${result.retried} jobs\n`),
       );
     });

@@ -1,4 +1,5 @@
 import { Queue, type Job } from 'bullmq';
+import { z } from 'zod';
 import type { RedisClient } from '../redis/connections';
 import { GatewayError } from '../errors';
 import { readHandlers } from '../handlers/registry';
@@ -8,6 +9,29 @@ import type { Keys } from '../redis/keys';
 /** The queues an operator steers: socket delivery, pending-store flushes, and server-side handlers. */
 export const QUEUE_KINDS = ['delivery', 'pending', 'handlers'] as const;
 export type QueueKind = (typeof QUEUE_KINDS)[number];
+export const QueueKindSchema = z.enum(QUEUE_KINDS);
+
+/**
+ * Which failed jobs to retry: one (`queue` and `id`) or all of them (`all`, of `queue` or of every
+ * queue). The admin API and the CLI both parse with it, so the rules and their messages are one.
+ */
+export const RetryRequestSchema = z.union(
+  [
+    z.object({ queue: QueueKindSchema, id: z.string().min(1).max(200) }).strict(),
+    z.object({ all: z.literal(true), queue: QueueKindSchema.optional() }).strict(),
+  ],
+  { error: (issue) => retryProblem(issue.input) },
+);
+export type RetryRequest = z.output<typeof RetryRequestSchema>;
+
+/** What a request that fits neither form lacks, in words; undefined leaves zod's own message. */
+function retryProblem(input: unknown): string | undefined {
+  if (input === null || typeof input !== 'object') return undefined;
+  const has = (key: string) => Object.hasOwn(input, key) && (input as Record<string, unknown>)[key] !== undefined;
+  if (has('id') && !has('queue')) return `id needs queue (${QUEUE_KINDS.join(', ')})`;
+  if (!has('id') && !has('all')) return 'needs all: true, or queue and id';
+  return undefined;
+}
 
 export interface QueuePair {
   delivery: Queue;
@@ -64,10 +88,7 @@ export async function listFailed(queues: QueuePair, opts: { queue?: QueueKind; l
 }
 
 /** Moves failed jobs back to waiting: one by id, or every failed job of one queue or both. */
-export async function retryFailed(
-  queues: QueuePair,
-  target: { queue: QueueKind; id: string } | { all: true; queue?: QueueKind },
-): Promise<{ retried: number }> {
+export async function retryFailed(queues: QueuePair, target: RetryRequest): Promise<{ retried: number }> {
   if ('id' in target) {
     const [[, queue]] = pick(queues, target.queue) as [[QueueKind, Queue]];
     const job = await queue.getJob(target.id);
@@ -153,7 +174,7 @@ export class JobControl {
     return listFailed(this.queues, opts);
   }
 
-  retryFailed(target: { queue: QueueKind; id: string } | { all: true; queue?: QueueKind }): Promise<{ retried: number }> {
+  retryFailed(target: RetryRequest): Promise<{ retried: number }> {
     return retryFailed(this.queues, target);
   }
 

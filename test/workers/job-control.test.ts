@@ -64,12 +64,17 @@ describe('sb failed|queue|handlers and /admin/failed|queue|handlers', () => {
     // Bad input: one line, exit 2; an unknown job: exit 1.
     const noQueue = await sb('failed', 'retry', '--id', `${id}.flaky`);
     expect(noQueue).toMatchObject({ code: 2, stdout: '' });
-    expect(noQueue.stderr).toMatch(/^sb: invalid_argument: failed retry --id needs --queue/);
+    expect(noQueue.stderr).toMatch(/^sb: invalid_argument: invalid failed retry: id needs queue/);
     const unknown = await sb('failed', 'retry', '--queue', 'handlers', '--id', 'nope');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^sb: not_found: no job nope in the handlers queue\n$/);
     expect((await sb('failed', 'retry', '--queue', 'elsewhere', '--all')).code).toBe(2);
     expect((await admin('/failed/retry', {})).status).toBe(400);
+    // The admin API checks with the same rules, in the same words.
+    expect(await admin('/failed/retry', { id: 'x' })).toMatchObject({
+      status: 400,
+      body: { error: { message: 'invalid body: id needs queue (delivery, pending, handlers)' } },
+    });
 
     await redis.del(`${prefix}:test:fail`);
     const retried = await sb('failed', 'retry', '--queue', 'handlers', '--id', `${id}.flaky`);
