@@ -1,5 +1,3 @@
-import type { Socket } from 'socket.io';
-
 /** Who is behind a socket: set once by the handshake check, read by actions and authorizers. */
 export interface SocketUser {
   /** The JWT `sub`; for anonymous sockets `anon:<socket id>` (never a real user's id). */
@@ -14,18 +12,17 @@ export function isAdmin(user: SocketUser): boolean {
   return !user.anonymous && user.roles.includes(ADMIN_ROLE);
 }
 
-/** What Switchboard keeps on `socket.data`. */
-interface SocketData {
+/** What Switchboard keeps on `socket.data` (the gateway's sockets are typed with it). */
+export interface SocketData {
   user?: SocketUser;
 }
 
 /** The user the handshake put on `socket.data.user`; sockets past `nsp.use` always have one. */
-export function userOf(socket: Pick<Socket, 'data' | 'id'>): SocketUser {
-  const user = (socket.data as SocketData).user;
-  return user ?? { id: `anon:${socket.id}`, roles: [], anonymous: true };
+export function userOf(socket: { readonly id: string; readonly data: SocketData }): SocketUser {
+  return socket.data.user ?? { id: `anon:${socket.id}`, roles: [], anonymous: true };
 }
 
 /** Set once, by the handshake check (src/gateway/connection-auth.ts). */
-export function setUserOf(socket: Pick<Socket, 'data'>, user: SocketUser): void {
-  (socket.data as SocketData).user = user;
+export function setUserOf(socket: { readonly data: SocketData }, user: SocketUser): void {
+  socket.data.user = user;
 }

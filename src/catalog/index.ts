@@ -3,7 +3,7 @@ import { GatewayError } from '../errors';
 import type { SameShape } from '../same-shape';
 import { isSafeSegment, OFFSET_RE } from '../ids';
 import { catalog } from './events';
-import { ROOMS } from './rooms';
+import { ROOM_PARAM_RE, ROOMS, roomParamNames } from './rooms';
 import { examplesOf } from './fields';
 import { NAMESPACES, type Delivery, type EventDefinition, type Namespace, type RoomParams } from './define';
 
@@ -83,11 +83,9 @@ export interface ResolvedEvent {
   readonly history: EventDefinition['history'];
 }
 
-const PARAM_RE = /\{([A-Za-z][A-Za-z0-9_]*)\}/g;
-
 function resolve(name: string, def: EventDefinition): ResolvedEvent {
   if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`catalog: event name ${name} must be snake_case`);
-  const roomParams = [...def.room.matchAll(PARAM_RE)].map((m) => m[1] as string);
+  const roomParams = roomParamNames(def.room);
   // The specs, the console and `sb events` show each event's example; a wrong one does not compile.
   if (examplesOf(def.schema).length === 0) throw new Error(`catalog: event ${name} needs an example: wrap its schema in withExamples(schema, example)`);
   return Object.freeze({
@@ -136,7 +134,7 @@ export function resolveRoom(entry: ResolvedEvent, target: unknown, payload: unkn
   if (entry.roomParams.length === 0) return entry.roomTemplate;
   const from = (source: unknown, key: string): unknown =>
     source !== null && typeof source === 'object' && Object.hasOwn(source, key) ? (source as Record<string, unknown>)[key] : undefined;
-  return entry.roomTemplate.replace(PARAM_RE, (_, key: string) => {
+  return entry.roomTemplate.replace(ROOM_PARAM_RE, (_, key: string) => {
     const raw = from(target, key) ?? from(payload, key);
     const value = typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 ? String(raw) : raw;
     if (typeof value !== 'string' || !isSafeSegment(value)) {

@@ -1,5 +1,5 @@
 import { isSafeSegment } from '../ids';
-import type { RoomParams } from './define';
+import type { RoomParamNames, RoomParams } from './define';
 
 /**
  * Room templates shared by catalog entries (where events go) and namespace modules (what a
@@ -14,9 +14,17 @@ export const ROOMS = {
   admin: 'admin',
 } as const;
 
+/** A template's params: `{postId}` in `post:{postId}`. */
+export const ROOM_PARAM_RE = /\{([A-Za-z][A-Za-z0-9_]*)\}/g;
+
+/** `roomParamNames('post:{postId}')` -> `['postId']`. */
+export function roomParamNames<T extends string>(template: T): Array<RoomParamNames<T>> {
+  return [...template.matchAll(ROOM_PARAM_RE)].map((m) => m[1] as RoomParamNames<T>);
+}
+
 /** `roomOf(ROOMS.post, { postId: '1' })` -> `'post:1'`. Params must be safe ids. */
 export function roomOf<T extends string>(template: T, params: RoomParams<T>): string {
-  return template.replace(/\{([A-Za-z][A-Za-z0-9_]*)\}/g, (_, key: string) => {
+  return template.replace(ROOM_PARAM_RE, (_, key: string) => {
     const value = String((params as Record<string, string | number>)[key]);
     if (!isSafeSegment(value)) throw new Error(`unsafe room param ${key}=${JSON.stringify(value)}`);
     return value;
@@ -33,8 +41,9 @@ export function matchRoom(template: string, room: string): Record<string, string
   let re = templateMatchers.get(template);
   if (!re) {
     const pattern = template
-      .split(/(\{[A-Za-z][A-Za-z0-9_]*\})/)
-      .map((part) => (/^\{.*\}$/.test(part) ? `(?<${part.slice(1, -1)}>[A-Za-z0-9_.:@-]{1,128})` : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .split(ROOM_PARAM_RE)
+      // split keeps the captured names at odd indexes, the literal text around them at even ones.
+      .map((part, i) => (i % 2 === 1 ? `(?<${part}>[A-Za-z0-9_.:@-]{1,128})` : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
       .join('');
     templateMatchers.set(template, (re = new RegExp(`^${pattern}$`)));
   }

@@ -8,12 +8,9 @@
  */
 import type { Socket } from 'socket.io-client';
 // '../catalog/index', not '../catalog': the ESM build appends .js to the client's specifiers.
-import type { Namespace, ServerToClientEvents } from '../catalog/index';
-import type { ClientActionsOf, RelayEventsOf } from '../gateway/namespaces/registry';
-import type { SystemEvents } from '../gateway/system-events';
-
-/** Everything a client of namespace NS can receive: catalog events, relayed events (typing), system events. */
-export type ServerEventsOf<NS extends Namespace> = ServerToClientEvents<NS> & RelayEventsOf<NS> & SystemEvents;
+import type { Namespace } from '../catalog/index';
+import type { ClientActionsOf } from '../gateway/namespaces/registry';
+import type { ServerEventsOf } from '../gateway/event-maps';
 
 export type SwitchboardSocket<NS extends Namespace> = Socket<ServerEventsOf<NS>, ClientActionsOf<NS>>;
 
@@ -23,4 +20,5 @@ export type OrdersSocket = SwitchboardSocket<'/orders'>;
 export type NotificationSocket = SwitchboardSocket<'/notification'>;
 
 export type { EventMeta, DeliveredData, EventName } from '../catalog/index';
+export type { ServerEventsOf } from '../gateway/event-maps';
 export type { Ack, AckError, AckOk } from '../gateway/ack';

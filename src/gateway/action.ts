@@ -1,4 +1,3 @@
-import type { Namespace as IoNamespace, Socket } from 'socket.io';
 import type { z } from 'zod';
 import { GatewayError, toGatewayError, type ErrorCode } from '../errors';
 import { logger } from '../logger';
@@ -6,13 +5,14 @@ import type { Ack } from './ack';
 import type { Runtime } from '../runtime';
 import type { Recovery } from './recovery';
 import type { GatewayAccess } from './access';
+import type { GatewayNamespace, GatewaySocket } from './socket-types';
 
 const log = logger('gateway');
 
 /** What an action handler can use: the calling socket, its namespace, and the shared core. */
 export interface ActionContext {
-  socket: Socket;
-  nsp: IoNamespace;
+  socket: GatewaySocket;
+  nsp: GatewayNamespace;
   deps: Runtime;
   /** Room authorization and presence. */
   access: Pick<GatewayAccess, 'rooms' | 'presence'>;
@@ -62,7 +62,7 @@ export function action<S extends z.ZodType, R>(
 }
 
 /** The tail of each socket's action chain: a socket's ordered actions run one at a time, in arrival order. */
-const tails = new WeakMap<Socket, Promise<unknown>>();
+const tails = new WeakMap<GatewaySocket, Promise<unknown>>();
 
 /**
  * Routes every client event of a socket to its action with ONE listener (not one per action: at

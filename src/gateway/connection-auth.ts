@@ -1,8 +1,8 @@
-import type { Socket } from 'socket.io';
 import type { TokenVerifier } from '../auth/tokens';
 import { setUserOf, type SocketUser } from '../auth/user';
 import type { Config } from '../config';
 import { toGatewayError } from '../errors';
+import type { GatewaySocket } from './socket-types';
 
 /** What a refused client sees: `connect_error` with `err.message` (why) and `err.data.code`. */
 export type ConnectError = Error & { data: { code: string } };
@@ -13,7 +13,7 @@ export type ConnectError = Error & { data: { code: string } };
  * which room authorization admits to public rooms only; a bad token is refused in every mode.
  */
 export function authenticate(verifier: TokenVerifier, mode: Config['AUTH_MODE']) {
-  return (socket: Socket, next: (err?: Error) => void): void => {
+  return (socket: GatewaySocket, next: (err?: Error) => void): void => {
     const auth = socket.handshake.auth as Record<string, unknown> | undefined;
     const token = auth && typeof auth === 'object' ? auth.token : undefined;
     if ((token === undefined || token === null || token === '') && mode === 'anonymous') {

@@ -1,4 +1,3 @@
-import type { Socket } from 'socket.io';
 import { userOf } from '../auth/user';
 import type { Config } from '../config';
 import { GatewayError, type ErrorCode } from '../errors';
@@ -7,17 +6,16 @@ import { MemoryTokenBucket } from '../limits/memory-bucket';
 import { exceedsSize } from '../limits/payload-size';
 import { logger } from '../logger';
 import type { GatewayAccess } from './access';
+import type { GatewaySocket } from './socket-types';
+import { DISCONNECT_REASON_EVENT } from './system-events';
 
 const log = logger('gateway');
 
-/** Event a socket receives just before the gateway disconnects it, saying why. */
-export const DISCONNECT_REASON_EVENT = 'disconnect_reason';
-
 /** Sockets the guard disconnected for flooding, so their disconnect can say so (metrics). */
-const flooders = new WeakSet<Socket>();
+const flooders = new WeakSet<object>();
 
 /** True if the guard disconnected this socket for flooding (socket.io says `server namespace disconnect`). */
-export function disconnectedForFlooding(socket: Socket): boolean {
+export function disconnectedForFlooding(socket: object): boolean {
   return flooders.has(socket);
 }
 
@@ -31,7 +29,7 @@ type GuardConfig = Pick<Config, 'MAX_PAYLOAD_BYTES' | 'RATE_SOCKET_BURST' | 'RAT
  * refused (more than RATE_FLOOD_DISCONNECT_AFTER refusals within about ten seconds) is told why
  * and disconnected.
  */
-export function eventGuard(socket: Socket, access: Pick<GatewayAccess, 'userBuckets'>, config: GuardConfig) {
+export function eventGuard(socket: GatewaySocket, access: Pick<GatewayAccess, 'userBuckets'>, config: GuardConfig) {
   const socketBucket = new MemoryTokenBucket({ burst: config.RATE_SOCKET_BURST, perSec: config.RATE_SOCKET_PER_SEC });
   const strikes = new MemoryTokenBucket({
     burst: config.RATE_FLOOD_DISCONNECT_AFTER,

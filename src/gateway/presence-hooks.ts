@@ -1,6 +1,6 @@
-import type { Namespace as IoNamespace, Socket } from 'socket.io';
 import { userOf } from '../auth/user';
 import type { Presence } from '../presence/presence';
+import type { GatewayNamespace, GatewaySocket } from './socket-types';
 
 /** `/social` -> `social`: how presence keys name a namespace. */
 export function presenceNs(name: string): string {
@@ -13,7 +13,7 @@ export function presenceNs(name: string): string {
  * room's presence. Uses the local adapter's join/leave events, which also fire for every room
  * when a socket disconnects. Anonymous sockets are not anyone's presence.
  */
-export function attachPresence(nsp: IoNamespace, presence: Presence): void {
+export function attachPresence(nsp: GatewayNamespace, presence: Presence): void {
   const ns = presenceNs(nsp.name);
   const userIdOf = (sid: string): string | undefined => {
     const socket = nsp.sockets.get(sid);
@@ -32,7 +32,7 @@ export function attachPresence(nsp: IoNamespace, presence: Presence): void {
 }
 
 /** Counts one connected socket; undone when it disconnects. */
-export function trackSocket(socket: Socket, presence: Presence): void {
+export function trackSocket(socket: GatewaySocket, presence: Presence): void {
   const user = userOf(socket);
   if (user.anonymous) return;
   presence.connected(user.id);

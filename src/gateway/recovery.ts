@@ -1,15 +1,17 @@
 import type { RedisClient } from '../redis/connections';
-import type { Socket } from 'socket.io';
+import type { Namespace as IoNamespace } from 'socket.io';
 import type { Adapter } from 'socket.io-adapter';
 import { RoomHistory, type ReplayedEvent } from '../history/room-history';
 import { logger } from '../logger';
 import type { Runtime } from '../runtime';
 import { markSlowConsumer } from './outbound-cap';
+import type { GatewaySocket, ReplaySocket } from './socket-types';
 
 const log = logger('recovery');
 
-type AdapterFactory = (nsp: any) => Adapter; // eslint-disable-line @typescript-eslint/no-explicit-any
-type Apply = (opts: unknown, callback: (socket: Socket) => void) => void;
+/** What socket.io calls with each namespace to make its adapter. */
+type AdapterFactory = (nsp: IoNamespace) => Adapter;
+type Apply = (opts: unknown, callback: (socket: GatewaySocket) => void) => void;
 
 /**
  * Recovery on re-join: a client that reconnects joins its rooms again with `since` = the last
@@ -39,7 +41,7 @@ export class Recovery {
   adapter(factory: AdapterFactory): AdapterFactory {
     const held = this.held;
     // socket.io calls the factory with `new`, so it must be a function, not an arrow.
-    return function recoveringAdapter(nsp: unknown) {
+    return function recoveringAdapter(nsp: IoNamespace) {
       const adapter = factory(nsp);
       // `apply` is where every broadcast (local or from Redis) reaches each socket. It is marked
       // private in socket.io-adapter's typings; test/e2e/recovery.test.ts fails if that changes.
@@ -59,7 +61,7 @@ export class Recovery {
    * Joins `room` and replays what the socket missed since `offset`. If the history no longer
    * covers the gap, emits `recovery_incomplete { room }` instead (the client refetches its state).
    */
-  async rejoin(socket: Socket, room: string, offset: string): Promise<{ room: string; recovered: number; incomplete?: true }> {
+  async rejoin(socket: GatewaySocket, room: string, offset: string): Promise<{ room: string; recovered: number; incomplete?: true }> {
     if (this.held.has(socket.id)) return this.afterCurrent(socket, room, offset);
     this.held.set(socket.id, []);
     try {
@@ -83,7 +85,7 @@ export class Recovery {
    * gap would pass the outbound cap and close the very client that is catching up. A client that
    * does not read a slice within REPLAY_DRAIN_MS is closed like any slow consumer.
    */
-  private async replay(socket: Socket, events: ReplayedEvent[]): Promise<void> {
+  private async replay(socket: ReplaySocket, events: ReplayedEvent[]): Promise<void> {
     const slice = Math.max(16_384, Math.floor(this.maxBufferBytes / 4));
     let bytes = 0;
     for (const { event, data, meta } of events) {
@@ -102,7 +104,7 @@ export class Recovery {
   }
 
   /** Re-joins on one socket run one after another, so each keeps the hold for its own catch-up. */
-  private async afterCurrent(socket: Socket, room: string, offset: string) {
+  private async afterCurrent(socket: GatewaySocket, room: string, offset: string) {
     await new Promise<void>((resolve) => {
       const queue = this.held.get(socket.id);
       if (queue) queue.push({ turn: true, run: resolve });
@@ -116,7 +118,7 @@ export class Recovery {
    * written): live traffic held during a long catch-up can be large. Broadcasts arriving meanwhile
    * queue behind. At a waiting re-join the hold ends and the rest goes out as it comes.
    */
-  private async release(socket: Socket): Promise<void> {
+  private async release(socket: GatewaySocket): Promise<void> {
     const queue = this.held.get(socket.id) ?? [];
     let sent = 0;
     for (let next = queue[0]; next && !next.turn && socket.connected; next = queue[0]) {
@@ -136,7 +138,7 @@ const RELEASE_SLICE = 32;
 const REPLAY_DRAIN_MS = 10_000;
 
 /** Resolves true once engine.io has written everything queued for the socket; false on timeout or close. */
-async function written(socket: Socket, timeoutMs: number): Promise<boolean> {
+async function written(socket: GatewaySocket, timeoutMs: number): Promise<boolean> {
   const conn = socket.conn as unknown as EngineConn;
   const deadline = Date.now() + timeoutMs;
   while (conn.readyState === 'open' && (conn.writeBuffer.length > 0 || !conn.transport.writable)) {
@@ -180,7 +182,7 @@ export class SubscriberWatch {
   private subscribed = true;
   private stopped = false;
 
-  constructor(sub: RedisClient, sockets: () => Iterable<Socket>) {
+  constructor(sub: RedisClient, sockets: () => Iterable<GatewaySocket>) {
     sub.on('close', () => {
       if (this.stopped) return;
       const was = this.subscribed;

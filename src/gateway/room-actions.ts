@@ -1,10 +1,15 @@
+import type { Socket } from 'socket.io';
 import { z } from 'zod';
-import { roomOf, ROOMS } from '../catalog';
-import { id, withExamples } from '../catalog/fields';
+import type { SocketData } from '../auth/user';
 import { userOf } from '../auth/user';
+import { roomOf, ROOMS } from '../catalog';
+import type { RoomParamNames } from '../catalog/define';
+import { id, withExamples } from '../catalog/fields';
+import { roomParamNames } from '../catalog/rooms';
 import { GatewayError } from '../errors';
 import { OFFSET_RE } from '../ids';
 import { action, type ActionContext } from './action';
+import type { NoEvents } from './socket-types';
 
 /**
  * The ids room action examples use: the catalog examples' user `42` for `userId` (only that user may
@@ -12,13 +17,29 @@ import { action, type ActionContext } from './action';
  */
 const exampleId = (param: string) => (param === 'userId' ? '42' : '123');
 
-/** The payload of a room action: one id named after the template's param, e.g. `{ postId }`. */
-function idPayload<P extends string>(param: P) {
-  return z.object({ [param]: id } as Record<P, typeof id>);
-}
+/** The ids a room template names, as a handler gets them: `{ postId: string }` for `post:{postId}`. */
+export type RoomIds<T extends string> = Record<RoomParamNames<T>, string>;
+/** The same as a client may send them: an id may be a whole number too (catalog/fields `id`). */
+type RoomIdsInput<T extends string> = Record<RoomParamNames<T>, string | number>;
 
-function idExample<P extends string>(param: P): Record<P, string> {
-  return { [param]: exampleId(param) } as Record<P, string>;
+/**
+ * The payload schema of a room action on template T: its ids (`{ postId }`, each a catalog `id`)
+ * and `extra` fields. Its examples: the ids alone, and the ids with `extraExample`. zod cannot
+ * infer a type through keys read from the template at run time, so the schema is typed here,
+ * once, by the template.
+ */
+function roomSchema<T extends string, X extends z.ZodRawShape>(
+  template: T,
+  extra: X,
+  extraExample?: z.input<z.ZodObject<X>>,
+): z.ZodType<RoomIds<T> & z.output<z.ZodObject<X>>, RoomIdsInput<T> & z.input<z.ZodObject<X>>> {
+  const params = roomParamNames(template);
+  const ids = Object.fromEntries(params.map((param) => [param, exampleId(param)]));
+  const schema: z.ZodType = z.object({ ...Object.fromEntries(params.map((param) => [param, id])), ...extra });
+  return withExamples(schema, ids, ...(extraExample ? [{ ...ids, ...extraExample }] : [])) as z.ZodType<
+    RoomIds<T> & z.output<z.ZodObject<X>>,
+    RoomIdsInput<T> & z.input<z.ZodObject<X>>
+  >;
 }
 
 /** The ack data of a join: `{ room }`, with `recovered` (and `incomplete`) after a join with `since`. */
@@ -30,10 +51,6 @@ export const JoinAck = z.object({
 /** The ack data of a leave (and of the presence room's join). */
 export const RoomAck = z.object({ room: z.string() });
 export const TypingAck = z.object({ room: z.string(), typing: z.boolean() });
-
-function roomFor<P extends string>(template: string, param: P, input: Record<P, string>): string {
-  return roomOf(template, { [param]: input[param] } as never);
-}
 
 /** Throws `forbidden` unless the room authorizer lets this socket's user into the room. */
 export async function requireAllowed(ctx: ActionContext, room: string): Promise<void> {
@@ -58,20 +75,15 @@ export function requireRoomBudget(ctx: ActionContext, room: string): void {
  * reconnect) it first replays the missed events, flagged `meta.recovered`, and acks
  * `{ room, recovered: n }`; or emits `recovery_incomplete { room }` if the history cannot cover it.
  */
-export function joinRoomAction<P extends string>(template: string, param: P) {
-  const schema = withExamples(
-    idPayload(param).extend({ since: z.string().regex(OFFSET_RE, 'must be a meta.offset such as 1700000000000-0').optional() }),
-    idExample(param) as never,
-    { ...idExample(param), since: '1763889503572-0' } as never,
-  );
+export function joinRoomAction<T extends string>(template: T) {
+  const since = z.string().regex(OFFSET_RE, 'must be a meta.offset such as 1700000000000-0').optional();
   return action(
-    schema,
+    roomSchema(template, { since }, { since: '1763889503572-0' }),
     async (input, ctx): Promise<{ room: string; recovered?: number; incomplete?: true }> => {
-      const room = roomFor(template, param, input as unknown as Record<P, string>);
+      const room = roomOf(template, input);
       requireRoomBudget(ctx, room);
       await requireAllowed(ctx, room);
-      const { since } = input as { since?: string };
-      if (since !== undefined) return ctx.recovery.rejoin(ctx.socket, room, since);
+      if (input.since !== undefined) return ctx.recovery.rejoin(ctx.socket, room, input.since);
       await ctx.socket.join(room);
       return { room };
     },
@@ -108,11 +120,11 @@ export function fixedRoomActions(room: string) {
 }
 
 /** `leave_x { xId }`: leaves the room (a no-op if not in it) and acks `{ room }`. */
-export function leaveRoomAction<P extends string>(template: string, param: P) {
+export function leaveRoomAction<T extends string>(template: T) {
   return action(
-    withExamples(idPayload(param), idExample(param) as never),
+    roomSchema(template, {}),
     async (input, ctx) => {
-      const room = roomFor(template, param, input as Record<P, string>);
+      const room = roomOf(template, input);
       await ctx.socket.leave(room);
       return { room };
     },
@@ -125,32 +137,6 @@ export function requireJoined(ctx: ActionContext, room: string): void {
   if (!ctx.socket.rooms.has(room)) throw new GatewayError('not_joined', `join ${room} first`);
 }
 
-/**
- * `typing_start` / `typing_stop { xId }`: relays `typing { xId, userId?, typing }` to everyone else
- * in the room, on every gateway (through the adapter), never back to the sender.
- */
-export function typingAction<P extends string>(template: string, param: P, typing: boolean) {
-  // Unordered: no Redis call, so it never waits behind the socket's earlier actions.
-  return action(
-    withExamples(idPayload(param), idExample(param) as never),
-    (input, ctx) => {
-      const room = roomFor(template, param, input as Record<P, string>);
-      requireJoined(ctx, room);
-      const user = userOf(ctx.socket);
-      const userId = user.anonymous ? undefined : user.id;
-      const payload = { [param]: (input as Record<P, string>)[param], typing, ...(userId ? { userId } : {}) };
-      ctx.socket.to(room).emit(TYPING_EVENT, payload);
-      return { room, typing };
-    },
-    {
-      ordered: false,
-      description: `Tells the others in ${template} that this user ${typing ? 'started' : 'stopped'} typing (\`${TYPING_EVENT}\`); only after joining the room.`,
-      ack: TypingAck,
-      room: template,
-    },
-  );
-}
-
 /** The event typing actions relay to the room. */
 export const TYPING_EVENT = 'typing';
 
@@ -161,17 +147,48 @@ export interface RelayDefinition<S extends z.ZodType = z.ZodType> {
   readonly description: string;
 }
 
+/** What `typing` carries in a room of template T: `{ postId, userId?, typing }`. */
+export type TypingPayload<T extends string> = RoomIds<T> & { userId?: string | undefined; typing: boolean };
+
 /** `typing { xId, userId?, typing }`, sent by typingAction to the rest of the room. */
-export function typingRelay<P extends string>(template: string, param: P) {
-  const shape = { [param]: z.string(), userId: z.string().optional(), typing: z.boolean() } as Record<P, z.ZodString> & {
-    userId: z.ZodOptional<z.ZodString>;
-    typing: z.ZodBoolean;
-  };
+export function typingRelay<T extends string>(template: T) {
   return {
-    schema: withExamples(z.object(shape), { ...idExample(param), userId: '42', typing: true } as never),
+    schema: roomSchema(template, { userId: z.string().optional(), typing: z.boolean() }, { userId: '42', typing: true }),
     room: template,
     description: `Another member of ${template} started or stopped typing (typing_start / typing_stop); never sent back to the typist. \`userId\` is absent for anonymous sockets.`,
-  } satisfies RelayDefinition;
+  } satisfies RelayDefinition<z.ZodType<TypingPayload<T>>>;
+}
+
+/**
+ * `typing_start` / `typing_stop { xId }`: relays the namespace's `typing` relay (`{ xId, userId?,
+ * typing }`) to everyone else in the room, on every gateway (through the adapter), never back to
+ * the sender. Given the relay the namespace declares, so what it sends is what the module's
+ * relay (and the client's type of `typing`) says.
+ */
+export function typingAction<T extends string>(relay: ReturnType<typeof typingRelay<T>>, typing: boolean) {
+  const template = relay.room;
+  // Unordered: no Redis call, so it never waits behind the socket's earlier actions.
+  return action(
+    roomSchema(template, {}),
+    (input, ctx) => {
+      const room = roomOf(template, input);
+      requireJoined(ctx, room);
+      const user = userOf(ctx.socket);
+      const payload: TypingPayload<T> = { ...input, typing, ...(user.anonymous ? {} : { userId: user.id }) };
+      // The namespace's socket, seen through the relay's event alone. Socket.IO's emit types do not
+      // resolve for a generic template, so the emit is checked against any room's typing payload and
+      // the payload, above, against this template's.
+      const relaying: Socket<NoEvents, Record<typeof TYPING_EVENT, (data: TypingPayload<string>) => void>, NoEvents, SocketData> = ctx.socket;
+      relaying.to(room).emit(TYPING_EVENT, payload);
+      return { room, typing };
+    },
+    {
+      ordered: false,
+      description: `Tells the others in ${template} that this user ${typing ? 'started' : 'stopped'} typing (\`${TYPING_EVENT}\`); only after joining the room.`,
+      ack: TypingAck,
+      room: template,
+    },
+  );
 }
 
 /** The events a namespace relays between clients, by name (see registry.ts for their listener types). */

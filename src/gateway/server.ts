@@ -7,7 +7,7 @@ import { createHttpApp } from '../api/app';
 import { pingCheck, PubSubProbe, readiness, type Readiness } from '../health/readiness';
 import { GatewayMetrics, RATE_LIMITED, SLOW_CONSUMER } from '../metrics/gateway-metrics';
 import { logRefusal, originPolicy } from '../api/cors';
-import { roomOf, ROOMS, USER_ROOM_NAMESPACES } from '../catalog';
+import { NAMESPACES, roomOf, ROOMS, USER_ROOM_NAMESPACES } from '../catalog';
 import { userOf } from '../auth/user';
 import type { Config } from '../config';
 import { logger } from '../logger';
@@ -24,12 +24,13 @@ import { disconnectedForFlooding, eventGuard } from './event-guard';
 import { commonActions } from './namespaces/common';
 import { namespaceModules } from './namespaces/registry';
 import { attachPresence, trackSocket } from './presence-hooks';
+import { namespaceOf, type GatewayServer } from './socket-types';
 
 const log = logger('gateway');
 
 /** `ready()`: Redis commands work and the adapter subscriber receives. */
 export interface Gateway extends RunningProcess<GatewayMetrics, Readiness> {
-  readonly io: Server;
+  readonly io: GatewayServer;
   readonly http: HttpServer;
   readonly runtime: Runtime;
   readonly access: GatewayAccess;
@@ -68,9 +69,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
     http.headersTimeout = 66_000;
     const recovery = new Recovery(runtime, config.MAX_CLIENT_BUFFER_BYTES);
     const origins = originPolicy(config);
-    const names = Object.values(namespaceModules).map((mod) => mod.name);
-    const watch = new SubscriberWatch(sub, () => names.flatMap((name) => [...io.of(name).sockets.values()]));
-    const io = new Server(http, {
+    const watch = new SubscriberWatch(sub, () => NAMESPACES.flatMap((name) => [...namespaceOf(io, name).sockets.values()]));
+    const io: GatewayServer = new Server(http, {
       // socket.io closes a connection whose frame exceeds this; messages up to MAX_PAYLOAD_BYTES
       // pass, and those in between get a `payload_too_large` ack from the event guard instead.
       maxHttpBufferSize: config.MAX_PAYLOAD_BYTES * 4,
@@ -106,14 +106,14 @@ export async function startGateway(config: Config): Promise<Gateway> {
     const outbound: OutboundStats = { slowConsumerDisconnects: 0 };
     capOutboundBuffers(io.engine, config.MAX_CLIENT_BUFFER_BYTES, outbound);
     const gate = access;
-    for (const mod of Object.values(namespaceModules)) {
-      const actions: Record<string, ActionDefinition> = { ...commonActions, ...mod.actions };
-      const nsp = io.of(mod.name);
+    for (const name of NAMESPACES) {
+      const actions: Record<string, ActionDefinition> = { ...commonActions, ...namespaceModules[name].actions };
+      const nsp = namespaceOf(io, name);
       nsp.use(authenticate(gate.verifier, config.AUTH_MODE));
       attachPresence(nsp, gate.presence);
       metrics.trackNamespace(nsp, disconnectReason);
       // One counter hook per namespace, shared by its sockets (no closure per socket).
-      const countAction = (action: string, result: string) => metrics.clientAction(mod.name, action, result);
+      const countAction = (action: string, result: string) => metrics.clientAction(name, action, result);
       nsp.on('connection', (socket) => {
         // A handshake admitted just before the subscriber dropped must not stay on through the gap.
         if (!watch.receiving) {
@@ -123,7 +123,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
         trackSocket(socket, gate.presence);
         const user = userOf(socket);
         // Per-user delivery: where the catalog sends events to `user:{id}`, each socket of that user is in it.
-        if (USER_ROOM_NAMESPACES.has(mod.name) && !user.anonymous) void socket.join(roomOf(ROOMS.user, { userId: user.id }));
+        if (USER_ROOM_NAMESPACES.has(name) && !user.anonymous) void socket.join(roomOf(ROOMS.user, { userId: user.id }));
         bindActions(actions, { socket, nsp, deps: runtime, access: gate, recovery }, eventGuard(socket, gate, config), countAction);
       });
     }

@@ -1,13 +1,17 @@
 import { z } from 'zod';
 import { withExamples } from '../catalog/fields';
-import { ErrorBodySchema } from '../errors';
+import { ErrorBodySchema, type ErrorBody } from '../errors';
 import type { SameShape } from '../same-shape';
-import { DISCONNECT_REASON_EVENT } from './event-guard';
+
+/** Event a socket receives just before the gateway disconnects it, saying why. */
+export const DISCONNECT_REASON_EVENT = 'disconnect_reason';
 
 /** Sent by the gateway itself, on every namespace (the client's types include them). */
 export interface SystemEvents {
   /** A re-join with `since` could not be replayed in full: refetch the room's state. */
   recovery_incomplete: (data: { room: string; reason: string }) => void;
+  /** Sent just before the gateway disconnects the socket on purpose, saying why. */
+  [DISCONNECT_REASON_EVENT]: (error: ErrorBody) => void;
 }
 
 /**
@@ -31,3 +35,7 @@ export const SYSTEM_EVENTS = {
 } as const;
 
 true satisfies SameShape<z.output<(typeof SYSTEM_EVENTS)['recovery_incomplete']['schema']>, Parameters<SystemEvents['recovery_incomplete']>[0]>;
+true satisfies SameShape<
+  z.output<(typeof SYSTEM_EVENTS)[typeof DISCONNECT_REASON_EVENT]['schema']>,
+  Parameters<SystemEvents[typeof DISCONNECT_REASON_EVENT]>[0]
+>;

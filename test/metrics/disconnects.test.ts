@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io-client';
-import { DISCONNECT_REASON_EVENT } from '../../src/gateway/event-guard';
+import { DISCONNECT_REASON_EVENT } from '../../src/gateway/system-events';
 import type { Gateway } from '../../src/gateway/server';
 import { Stack, testConfig } from '../helpers/stack';
 import { until } from '../helpers/wait';
@@ -36,7 +36,7 @@ describe('disconnect reasons', () => {
     // 60 KB frames until the gateway gives up on it: the loopback's kernel buffers take a few MB first.
     const frame = 'x'.repeat(60_000);
     for (let i = 0; i < 2000 && gw.outbound.slowConsumerDisconnects === 0; i++) {
-      serverSide.emit('blob', frame);
+      serverSide.emit('recovery_incomplete', { room: 'order:1', reason: frame });
       await new Promise((r) => setImmediate(r));
     }
     expect(gw.outbound.slowConsumerDisconnects).toBe(1);

@@ -43,6 +43,12 @@ function typeChecks(events: EventManager, social: SocialSocket, notifications: N
   // @ts-expect-error join_post needs postId
   social.emit('join_post', { chatId: '1' }, () => undefined);
   const _typing: keyof ServerEventsOf<'/social'> = 'typing';
+  social.on('typing', (data) => {
+    const _post: string = data.postId;
+    const _isTyping: boolean = data.typing;
+    // @ts-expect-error typing in a post room carries the post's id, not a chat's
+    const _chat: keyof typeof data = 'chatId';
+  });
 }
 
 describe('catalog-derived types', () => {

@@ -2,8 +2,12 @@ import { z } from 'zod';
 import { catalog, ROOMS, roomOf } from '../../catalog';
 import { id, text, withExamples } from '../../catalog/fields';
 import { postChatMessage } from '../../domain/chats';
+import { userOf } from '../../auth/user';
 import { action } from '../action';
 import { joinRoomAction, leaveRoomAction, relays, requireJoined, typingAction, typingRelay } from '../room-actions';
+
+/** `typing` in a chat room: what typing_start / typing_stop send to the others there. */
+const typing = typingRelay(ROOMS.chat);
 
 /** /chat: chat rooms (`chat:{chatId}`), messages and typing indicators. */
 export const chat = {
@@ -11,8 +15,8 @@ export const chat = {
   description:
     'Chat rooms (`chat:{chatId}`): messages, read markers and typing indicators. A chat with a member list (PUT /api/chats/{id}/members) admits only its members.',
   actions: {
-    join_chat: joinRoomAction(ROOMS.chat, 'chatId'),
-    leave_chat: leaveRoomAction(ROOMS.chat, 'chatId'),
+    join_chat: joinRoomAction(ROOMS.chat),
+    leave_chat: leaveRoomAction(ROOMS.chat),
     /**
      * Stores the message and broadcasts it to the room as `new_message` (through the queue, like
      * every server event, so it carries a meta.id). The ack returns the stored message.
@@ -21,7 +25,8 @@ export const chat = {
       withExamples(z.object({ chatId: id, content: text(4000) }), { chatId: '123', content: 'Hello!' }),
       async (input, ctx) => {
         requireJoined(ctx, roomOf(ROOMS.chat, { chatId: input.chatId }));
-        const userId = (ctx.socket.data as { user?: { id: string } }).user?.id ?? null;
+        const user = userOf(ctx.socket);
+        const userId = user.anonymous ? null : user.id;
         const { message, eventId } = await postChatMessage(ctx.deps, { ...input, userId });
         return { ...message, eventId };
       },
@@ -32,8 +37,8 @@ export const chat = {
         room: ROOMS.chat,
       },
     ),
-    typing_start: typingAction(ROOMS.chat, 'chatId', true),
-    typing_stop: typingAction(ROOMS.chat, 'chatId', false),
+    typing_start: typingAction(typing, true),
+    typing_stop: typingAction(typing, false),
   },
-  relays: relays({ typing: typingRelay(ROOMS.chat, 'chatId') }),
+  relays: relays({ typing }),
 } as const;

@@ -17,8 +17,8 @@ export const notification = {
   description:
     "A user's own room (`user:{userId}`: notifications), which every signed-in socket joins on connect, and the shared `presence` room (`user_status_changed`).",
   actions: {
-    join_user: joinRoomAction(ROOMS.user, 'userId'),
-    leave_user: leaveRoomAction(ROOMS.user, 'userId'),
+    join_user: joinRoomAction(ROOMS.user),
+    leave_user: leaveRoomAction(ROOMS.user),
     join_presence: presenceRoom.join,
     leave_presence: presenceRoom.leave,
     /** `get_online {}`: ids of online users on every gateway (up to 1000; `truncated` if more). */
