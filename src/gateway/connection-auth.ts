@@ -31,8 +31,10 @@ export function authenticate(verifier: TokenVerifier, mode: Config['AUTH_MODE'])
       },
       (err: unknown) => {
         const error = toGatewayError(err);
-        const refused = new Error(error.code === 'internal' ? 'authentication failed' : error.message) as ConnectError;
-        refused.data = { code: error.code === 'internal' ? 'unauthorized' : error.code };
+        const internal = error.code === 'internal';
+        const refused: ConnectError = Object.assign(new Error(internal ? 'authentication failed' : error.message), {
+          data: { code: internal ? 'unauthorized' : error.code },
+        });
         next(refused);
       },
     );
