@@ -165,7 +165,7 @@ export function typingRelay<T extends string>(template: T) {
  * the sender. Given the relay the namespace declares, so what it sends is what the module's
  * relay (and the client's type of `typing`) says.
  */
-export function typingAction<T extends string>(relay: ReturnType<typeof typingRelay<T>>, typing: boolean) {
+function typingAction<T extends string>(relay: ReturnType<typeof typingRelay<T>>, typing: boolean) {
   const template = relay.room;
   // Unordered: no Redis call, so it never waits behind the socket's earlier actions.
   return action(
@@ -189,6 +189,15 @@ export function typingAction<T extends string>(relay: ReturnType<typeof typingRe
       room: template,
     },
   );
+}
+
+/**
+ * `typing_start` and `typing_stop` for rooms of template T, sending what `typingRelay(T)` (the
+ * relay the namespace declares) describes.
+ */
+export function typingActions<T extends string>(template: T) {
+  const relay = typingRelay(template);
+  return { typing_start: typingAction(relay, true), typing_stop: typingAction(relay, false) };
 }
 
 /** The events a namespace relays between clients, by name (see registry.ts for their listener types). */

@@ -4,10 +4,7 @@ import { id, text, withExamples } from '../../catalog/fields';
 import { postChatMessage } from '../../domain/chats';
 import { userOf } from '../../auth/user';
 import { action } from '../action';
-import { joinRoomAction, leaveRoomAction, relays, requireJoined, typingAction, typingRelay } from '../room-actions';
-
-/** `typing` in a chat room: what typing_start / typing_stop send to the others there. */
-const typing = typingRelay(ROOMS.chat);
+import { joinRoomAction, leaveRoomAction, relays, requireJoined, typingActions, typingRelay } from '../room-actions';
 
 /** /chat: chat rooms (`chat:{chatId}`), messages and typing indicators. */
 export const chat = {
@@ -37,8 +34,7 @@ export const chat = {
         room: ROOMS.chat,
       },
     ),
-    typing_start: typingAction(typing, true),
-    typing_stop: typingAction(typing, false),
+    ...typingActions(ROOMS.chat),
   },
-  relays: relays({ typing }),
+  relays: relays({ typing: typingRelay(ROOMS.chat) }),
 } as const;

@@ -1,8 +1,5 @@
 import { ROOMS } from '../../catalog';
-import { joinRoomAction, leaveRoomAction, relays, typingAction, typingRelay } from '../room-actions';
-
-/** `typing` in a post room: what typing_start / typing_stop send to the others there. */
-const typing = typingRelay(ROOMS.post);
+import { joinRoomAction, leaveRoomAction, relays, typingActions, typingRelay } from '../room-actions';
 
 /** /social: post rooms (`post:{postId}`) and typing indicators under a post. */
 export const social = {
@@ -12,8 +9,7 @@ export const social = {
   actions: {
     join_post: joinRoomAction(ROOMS.post),
     leave_post: leaveRoomAction(ROOMS.post),
-    typing_start: typingAction(typing, true),
-    typing_stop: typingAction(typing, false),
+    ...typingActions(ROOMS.post),
   },
-  relays: relays({ typing }),
+  relays: relays({ typing: typingRelay(ROOMS.post) }),
 } as const;
