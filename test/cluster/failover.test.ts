@@ -1,8 +1,8 @@
-import type { EventMeta } from '../../src/catalog';
 import { keySlot } from '../../src/redis/slot';
 import { TestRedisCluster } from '../helpers/redis-cluster';
+import { orderRoomsDelivering } from '../helpers/order-rooms';
 import { Stack, testConfig } from '../helpers/stack';
-import { call, record, until } from '../helpers/wait';
+import { until } from '../helpers/wait';
 
 /**
  * A master dies for good (SIGKILL) and its replica takes over (cluster-node-timeout 2 s). Nothing
@@ -24,16 +24,7 @@ describe('a Redis Cluster master failing over to its replica under a running dep
   }, 60_000);
 
   it('delivers to rooms on every shard again once the replica is master', async () => {
-    const gw = await stack.gateway();
-    await stack.worker();
-    const client = await stack.client(gw, '/orders', await stack.auth('ops', ['admin']));
-    const orders = Array.from({ length: 12 }, (_, i) => `failover${i}`);
-    for (const orderId of orders) expect(await call(client, 'join_order', { orderId })).toMatchObject({ ok: true });
-    const got = record<{ orderId: string; status: string }, EventMeta>(client, 'order_status_changed');
-    const publishAll = (status: 'paid' | 'shipped') =>
-      Promise.all(orders.map((orderId) => gw.runtime.events.emitToOrder('order_status_changed', orderId, { orderId, status })));
-    await publishAll('paid');
-    await until(() => got.length === orders.length, 15_000, 'first round');
+    const { gw, orders, got, publishAll } = await orderRoomsDelivering(stack, 'failover');
 
     // The master serving slot 0 dies; some of these rooms live there.
     const owners = await Promise.all(cluster.nodes.map(async (node) => ({ node, slots: await node.slots() })));

@@ -1,8 +1,8 @@
-import type { EventMeta } from '../../src/catalog';
 import { keySlot } from '../../src/redis/slot';
 import { TestRedisCluster } from '../helpers/redis-cluster';
+import { orderRoomsDelivering } from '../helpers/order-rooms';
 import { Stack, testConfig } from '../helpers/stack';
-import { call, record, until } from '../helpers/wait';
+import { until } from '../helpers/wait';
 
 /**
  * A master of the cluster restarts (SIGTERM, then the same port and data): the gateway, the worker
@@ -23,17 +23,7 @@ describe('a Redis Cluster master restarting under a running deployment', () => {
   });
 
   it('delivers to rooms on every shard again once the master is back', async () => {
-    const gw = await stack.gateway();
-    await stack.worker();
-    const client = await stack.client(gw, '/orders', await stack.auth('ops', ['admin']));
-    const orders = Array.from({ length: 12 }, (_, i) => `restart${i}`);
-    for (const orderId of orders) expect(await call(client, 'join_order', { orderId })).toMatchObject({ ok: true });
-    const got = record<{ orderId: string; status: string }, EventMeta>(client, 'order_status_changed');
-    const publishAll = (status: 'paid' | 'shipped') =>
-      Promise.all(orders.map((orderId) => gw.runtime.events.emitToOrder('order_status_changed', orderId, { orderId, status })));
-
-    await publishAll('paid');
-    await until(() => got.length === orders.length, 15_000, 'first round');
+    const { gw, orders, got, publishAll } = await orderRoomsDelivering(stack, 'restart');
 
     // The master serving the most of these rooms' channels.
     const owners = await Promise.all(cluster.nodes.map((node) => node.slots()));
