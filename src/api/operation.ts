@@ -37,8 +37,6 @@ export interface HttpOperation {
   readonly body?: z.ZodType;
   /** `application/json` unless said otherwise (the sign-in form posts urlencoded). */
   readonly bodyContentType?: 'application/x-www-form-urlencoded';
-  /** The route takes a request without a body as `{}`. */
-  readonly bodyOptional?: boolean;
   readonly examples?: Readonly<Record<string, { readonly summary?: string; readonly value: unknown }>>;
   readonly response: {
     readonly status: number;
@@ -54,7 +52,8 @@ export interface HttpOperation {
   readonly otherResponses?: Readonly<Record<number, { readonly description: string; readonly schema: z.ZodType }>>;
   /**
    * Error codes of this route, besides those the generator adds from its shape: `unauthorized`
-   * and `rate_limited` behind a token, `invalid_json` and `payload_too_large` with a body, `internal`.
+   * and `rate_limited` behind a token, `invalid_payload` with params, a query or a body,
+   * `invalid_json` and `payload_too_large` with a JSON body, `internal`.
    */
   readonly errors: readonly ErrorCode[];
 }

@@ -44,7 +44,10 @@ const ErrorResponse = z.object({ error: ErrorBodySchema });
 function implicitErrors(op: HttpOperation): ErrorCode[] {
   const codes: ErrorCode[] = ['internal'];
   if (op.auth !== 'none') codes.push('unauthorized', 'rate_limited');
-  if (op.body) codes.push(op.bodyContentType ? 'invalid_payload' : 'invalid_json', 'payload_too_large');
+  // Whatever the route parses (src/api/validate.ts) answers `invalid_payload` when it does not fit.
+  if (op.params || op.query || op.body) codes.push('invalid_payload');
+  if (op.body && !op.bodyContentType) codes.push('invalid_json');
+  if (op.body) codes.push('payload_too_large');
   return codes;
 }
 
@@ -130,7 +133,8 @@ function operationObject(op: HttpOperation, inputs: SchemaComponents, outputs: S
   if (op.body) {
     const examples = op.examples ?? Object.fromEntries(examplesOf(op.body).map((value, i) => [i === 0 ? 'default' : `example${i + 1}`, { value }]));
     operation.requestBody = {
-      required: !op.bodyOptional,
+      // A body schema that takes `undefined` (a default) makes the body optional.
+      required: !op.body.safeParse(undefined).success,
       content: { [op.bodyContentType ?? 'application/json']: { schema: inputs.ref(`${name}Request`, op.body), examples } },
     };
   }

@@ -120,6 +120,23 @@ describe('sb failed|queue|handlers and /admin/failed|queue|handlers', () => {
     expect([...seen].sort()).toEqual([...ids].sort());
   });
 
+  it('/admin/queue/pause and /resume without a body switch every queue', async () => {
+    const post = async (p: string) => {
+      const res = await fetch(stack.url(gw, `/admin${p}`), { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      return { status: res.status, body: (await res.json()) as QueueStatus[] };
+    };
+    const paused = await post('/queue/pause');
+    expect(paused.status).toBe(200);
+    expect(paused.body.map((s) => [s.queue, s.paused])).toEqual([
+      ['delivery', true],
+      ['pending', true],
+      ['handlers', true],
+    ]);
+    const resumed = await post('/queue/resume');
+    expect(resumed.status).toBe(200);
+    expect(resumed.body.every((s) => !s.paused)).toBe(true);
+  });
+
   it('/admin/failed, /queue and /handlers refuse a request without the admin token', async () => {
     for (const p of ['/failed', '/queue', '/handlers']) expect((await admin(p, undefined, null)).status).toBe(401);
     expect((await admin('/queue/pause', {}, null)).status).toBe(401);

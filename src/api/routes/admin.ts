@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { NAMESPACES } from '../../catalog';
 import { withExamples } from '../../catalog/fields';
@@ -6,11 +6,13 @@ import { EventRequestSchema } from '../../events/event-request';
 import { PendingKeySchema } from '../../management/filters';
 import { QueueKindSchema, RetryRequestSchema, type HandlerSummary, type QueueStatus } from '../../management/jobs';
 import type { FlushOutcome, Management, PendingSummary } from '../../management/management';
+import type { ErrorCode } from '../../errors';
 import type { Runtime } from '../../runtime';
 import type { SameShape } from '../../same-shape';
 import { requireBearer } from '../bearer';
-import type { HttpMethod, HttpOperation } from '../operation';
+import type { HttpOperation } from '../operation';
 import { parse } from '../validate';
+import ADMIN_DOCS from './admin-docs.json';
 
 // The schemas each route parses with; the OpenAPI document (adminOperations) shows the same ones.
 const EXAMPLE_KEY = 'social:post_liked:post:123';
@@ -39,7 +41,8 @@ export const FailedQuery = withExamples(z.object({ queue: QueueKindSchema.option
   limit: 20,
 });
 export const RetryBody = withExamples(RetryRequestSchema, { all: true }, { queue: 'delivery', id: '1' });
-export const PauseBody = withExamples(z.object({ queue: QueueKindSchema.optional() }).strict(), { queue: 'handlers' });
+// A request without a body pauses (resumes) every queue.
+export const PauseBody = withExamples(z.object({ queue: QueueKindSchema.optional() }).strict().default({}), { queue: 'handlers' });
 export const EmitBody = withExamples(EventRequestSchema, {
   event: 'post_liked',
   target: { postId: '123' },
@@ -83,123 +86,58 @@ true satisfies SameShape<Omit<z.output<typeof PendingEntry>, 'namespace'>, Omit<
 true satisfies SameShape<z.output<typeof QueueStatusList>[number], QueueStatus>;
 true satisfies SameShape<z.output<typeof Handlers>, HandlerSummary>;
 
+/** How the document names and describes each /admin route, keyed `method path`. */
+type AdminRouteKey = keyof typeof ADMIN_DOCS;
+
 /**
- * One /admin route: its entry in the OpenAPI document and the management call it makes. The route
- * parses its `query` or `body` schema (the one the document shows) and answers 200 with the
- * call's result, so a route's path, schema and doc are written once.
+ * One /admin route: the schema it reads (the query of a GET, the body of a POST; null: nothing),
+ * the schema of its 200 answer, the management call it makes, and the error codes the call adds
+ * to those every route of its shape answers (src/specs/openapi.ts). The router parses with the
+ * same schemas the OpenAPI document shows, so each route is written once.
  */
 interface AdminRoute {
   readonly operation: HttpOperation;
-  readonly handle: (m: Management, req: Request) => Promise<unknown>;
+  readonly call: (m: Management, input: unknown) => Promise<unknown>;
 }
-
-type AdminDoc<S extends z.ZodType> = Omit<HttpOperation, 'method' | 'path' | 'tag' | 'auth' | 'query' | 'body'> &
-  ({ query: S & z.ZodObject } | { body: S } | object);
 
 function adminRoute<S extends z.ZodType>(
-  route: `${HttpMethod} /admin/${string}`,
+  key: AdminRouteKey,
+  input: S | null,
+  answer: z.ZodType,
   call: (m: Management, input: z.output<S>) => Promise<unknown>,
-  doc: AdminDoc<S>,
+  errors: ErrorCode[] = [],
 ): AdminRoute {
-  const [method, path] = route.split(' ') as [HttpMethod, string];
-  const operation: HttpOperation = { ...doc, method, path, tag: 'admin', auth: 'admin' };
-  const { query, body, bodyOptional } = operation;
-  const input = (req: Request): unknown => {
-    if (query) return parse(query, req.query, 'query');
-    if (body) return parse(body, bodyOptional ? ((req.body as unknown) ?? {}) : req.body, 'body');
-    return undefined;
+  const [method, path] = key.split(' ') as ['get' | 'post', string];
+  const { response, ...doc } = ADMIN_DOCS[key];
+  if (method === 'get' && input !== null && !(input instanceof z.ZodObject)) throw new Error(`${key} reads its query: an object schema`);
+  const reads = input === null ? {} : input instanceof z.ZodObject && method === 'get' ? { query: input } : { body: input };
+  const operation: HttpOperation = {
+    ...doc,
+    method,
+    path,
+    tag: 'admin',
+    auth: 'admin',
+    ...reads,
+    response: { status: 200, description: response, schema: answer },
+    errors,
   };
-  return { operation, handle: (m, req) => call(m, input(req) as z.output<S>) };
+  const read = (raw: unknown) => (input === null ? undefined : parse(input, raw, method === 'get' ? 'query' : 'body')) as z.output<S>;
+  return { operation, call: (m, raw) => call(m, read(raw)) };
 }
 
-/** `POST /admin/queue/pause` and `/resume`: one route, but for which way it switches. */
-function queueSwitch(verb: 'pause' | 'resume', summary: string, description: string): AdminRoute {
-  return adminRoute(`post /admin/queue/${verb}`, (m, { queue }) => m.jobs.setPaused(verb === 'pause', queue), {
-    operationId: `${verb}Queue`,
-    summary,
-    description,
-    body: PauseBody,
-    bodyOptional: true,
-    response: { status: 200, description: 'the queues after the change', schema: QueueStatusList },
-    errors: ['invalid_payload'],
-  });
-}
-
-/** Every /admin route, in the document's order. */
+/** Every /admin route, in the document's order; their words are in admin-docs.json. */
 const ADMIN_ROUTES: AdminRoute[] = [
-  adminRoute('get /admin/pending/count', (m, filter) => m.pendingCount(filter), {
-    operationId: 'countPending',
-    summary: 'Count pending entries',
-    description: 'How many open throttle windows match, and how many accepted events they hold.',
-    query: Filter,
-    response: { status: 200, description: 'entries and the events in them', schema: Counted },
-    errors: ['invalid_payload', 'invalid_argument'],
-  }),
-  adminRoute('get /admin/pending', (m, page) => m.listPending(page), {
-    operationId: 'listPending',
-    summary: 'List pending entries',
-    description: 'One page of open throttle windows, oldest first; `nextCursor` is null on the last page.',
-    query: ListQuery,
-    response: { status: 200, description: 'one page', schema: PendingPage },
-    errors: ['invalid_payload', 'invalid_argument'],
-  }),
-  adminRoute('post /admin/pending/flush', (m, which) => m.flushPending(which), {
-    operationId: 'flushPending',
-    summary: 'Flush pending entries now',
-    description: 'Claims one entry (`key`) or every entry open when the call started (`all`) and hands them to the workers, which emit them.',
-    body: FlushBody,
-    response: { status: 200, description: 'what was flushed', schema: Counted },
-    errors: ['invalid_payload', 'invalid_argument', 'not_found', 'unavailable'],
-  }),
-  adminRoute('post /admin/pending/drop', (m, which) => m.dropPending(which), {
-    operationId: 'dropPending',
-    summary: 'Drop a pending entry',
-    description: 'Discards one open window without emitting it and says what it held.',
-    body: DropBody,
-    response: { status: 200, description: 'the dropped entry with its data (latest/leading) or items (batch)', schema: Dropped },
-    errors: ['invalid_payload', 'invalid_argument', 'not_found'],
-  }),
-  adminRoute('post /admin/emit', (m, { event, data, target }) => m.forceEmit(event, data, target), {
-    operationId: 'forceEmit',
-    summary: 'Force-emit one event',
-    description:
-      'Validates with the catalog and emits at once, bypassing the throttle (an open window of the same key is left alone). A `batch` event goes out as `{ items: [data] }`.',
-    body: EmitBody,
-    response: { status: 200, description: 'queued for a worker to emit', schema: Emitted },
-    errors: ['invalid_payload', 'invalid_target', 'unknown_event', 'unavailable'],
-  }),
-  adminRoute('get /admin/failed', (m, which) => m.jobs.listFailed(which), {
-    operationId: 'listFailed',
-    summary: 'List failed jobs',
-    description: 'Jobs kept after their last attempt failed (delivery, pending, handlers), newest first.',
-    query: FailedQuery,
-    response: { status: 200, description: 'failed jobs', schema: z.array(FailedJob) },
-    errors: ['invalid_payload'],
-  }),
-  adminRoute('post /admin/failed/retry', (m, which) => m.jobs.retryFailed(which), {
-    operationId: 'retryFailed',
-    summary: 'Retry failed jobs',
-    description: 'Moves one failed job (`queue`, `id`) or all of them (`all`, optionally of one queue) back to waiting.',
-    body: RetryBody,
-    response: { status: 200, description: 'how many were retried', schema: Retried },
-    errors: ['invalid_payload', 'not_found'],
-  }),
-  adminRoute('get /admin/queue', (m) => m.jobs.status(), {
-    operationId: 'queueStatus',
-    summary: 'Queue status',
-    description: 'Job counts of each queue and whether processing is paused.',
-    response: { status: 200, description: 'one entry per queue', schema: QueueStatusList },
-    errors: [],
-  }),
-  queueSwitch('pause', 'Pause processing', 'BullMQ global pause of one queue or all: events keep being accepted and are delivered once resumed.'),
-  queueSwitch('resume', 'Resume processing', 'Resumes one queue or all; everything queued while paused is delivered.'),
-  adminRoute('get /admin/handlers', (m) => m.jobs.handlers(), {
-    operationId: 'listHandlers',
-    summary: 'Server-side handlers',
-    description: 'The handlers the workers loaded, each with its events and failed job count; per event, how many handlers run.',
-    response: { status: 200, description: 'handlers and counts', schema: Handlers },
-    errors: [],
-  }),
+  adminRoute('get /admin/pending/count', Filter, Counted, (m, filter) => m.pendingCount(filter), ['invalid_argument']),
+  adminRoute('get /admin/pending', ListQuery, PendingPage, (m, page) => m.listPending(page), ['invalid_argument']),
+  adminRoute('post /admin/pending/flush', FlushBody, Counted, (m, which) => m.flushPending(which), ['invalid_argument', 'not_found', 'unavailable']),
+  adminRoute('post /admin/pending/drop', DropBody, Dropped, (m, which) => m.dropPending(which), ['invalid_argument', 'not_found']),
+  adminRoute('post /admin/emit', EmitBody, Emitted, (m, ev) => m.forceEmit(ev.event, ev.data, ev.target), ['invalid_target', 'unknown_event', 'unavailable']),
+  adminRoute('get /admin/failed', FailedQuery, z.array(FailedJob), (m, which) => m.jobs.listFailed(which)),
+  adminRoute('post /admin/failed/retry', RetryBody, Retried, (m, which) => m.jobs.retryFailed(which), ['not_found']),
+  adminRoute('get /admin/queue', null, QueueStatusList, (m) => m.jobs.status()),
+  adminRoute('post /admin/queue/pause', PauseBody, QueueStatusList, (m, { queue }) => m.jobs.setPaused(true, queue)),
+  adminRoute('post /admin/queue/resume', PauseBody, QueueStatusList, (m, { queue }) => m.jobs.setPaused(false, queue)),
+  adminRoute('get /admin/handlers', null, Handlers, (m) => m.jobs.handlers()),
 ];
 
 export const adminOperations: HttpOperation[] = ADMIN_ROUTES.map((route) => route.operation);
@@ -212,9 +150,9 @@ export function adminRoutes(rt: Pick<Runtime, 'config' | 'management'>): Router 
   const r = Router();
   r.use(requireBearer([rt.config.ADMIN_TOKEN], 'admin API'));
   // Mounted at /admin (src/api/app.ts).
-  for (const { operation, handle } of ADMIN_ROUTES) {
+  for (const { operation, call } of ADMIN_ROUTES) {
     r[operation.method](operation.path.slice('/admin'.length), async (req, res) => {
-      res.json(await handle(rt.management, req));
+      res.json(await call(rt.management, operation.method === 'get' ? req.query : req.body));
     });
   }
   return r;

@@ -76,7 +76,7 @@ function idWithBody<Body extends z.ZodType>(status: number, schema: Body, work: 
 
 const accepted = (what: string) => `accepted for delivery: ${what}`;
 // Every route here publishes (or writes Redis): `unavailable` when Redis does not take it in time.
-const PUBLISHES = ['invalid_payload', 'unavailable'] as const;
+const PUBLISHES = ['unavailable'] as const;
 
 export const domainOperations: HttpOperation[] = [
   {

@@ -50,7 +50,7 @@ export const publishBatchOperations: HttpOperation[] = [
     body: BatchBodyByEvent,
     examples: { everyEvent: { summary: 'one item per catalog event', value: { events: Object.values(publishExamples()).map((example) => example.value) } } },
     response: { status: 200, description: 'one result per item, in item order', schema: BatchAnswerSchema },
-    errors: ['invalid_payload', 'unavailable'],
+    errors: ['unavailable'],
   },
 ];
 

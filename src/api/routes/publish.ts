@@ -71,7 +71,7 @@ export const publishOperations: HttpOperation[] = [
       schema: Accepted,
       headers: { 'Idempotent-Replayed': "`true` when the idempotency key was used before: `id` is that first request's event" },
     },
-    errors: ['invalid_payload', 'invalid_target', 'unknown_event', 'conflict', 'unavailable'],
+    errors: ['invalid_target', 'unknown_event', 'conflict', 'unavailable'],
   },
 ];
 
