@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { NAMESPACES } from '../../catalog';
 import { withExamples } from '../../catalog/fields';
@@ -97,7 +97,7 @@ type AdminRouteKey = keyof typeof ADMIN_DOCS;
  */
 interface AdminRoute {
   readonly operation: HttpOperation;
-  readonly call: (m: Management, input: unknown) => Promise<unknown>;
+  readonly handle: (m: Management, req: Request) => Promise<unknown>;
 }
 
 function adminRoute<S extends z.ZodType>(
@@ -109,20 +109,26 @@ function adminRoute<S extends z.ZodType>(
 ): AdminRoute {
   const [method, path] = key.split(' ') as ['get' | 'post', string];
   const { response, ...doc } = ADMIN_DOCS[key];
-  if (method === 'get' && input !== null && !(input instanceof z.ZodObject)) throw new Error(`${key} reads its query: an object schema`);
-  const reads = input === null ? {} : input instanceof z.ZodObject && method === 'get' ? { query: input } : { body: input };
   const operation: HttpOperation = {
     ...doc,
     method,
     path,
     tag: 'admin',
     auth: 'admin',
-    ...reads,
+    ...readsOf(key, input),
     response: { status: 200, description: response, schema: answer },
     errors,
   };
-  const read = (raw: unknown) => (input === null ? undefined : parse(input, raw, method === 'get' ? 'query' : 'body')) as z.output<S>;
-  return { operation, call: (m, raw) => call(m, read(raw)) };
+  const read = (req: Request) => (input === null ? undefined : method === 'get' ? parse(input, req.query, 'query') : parse(input, req.body, 'body'));
+  return { operation, handle: (m, req) => call(m, read(req) as z.output<S>) };
+}
+
+/** Where a route's input is: a GET's query (an object schema), a POST's body, or nothing. */
+function readsOf(key: AdminRouteKey, input: z.ZodType | null): Pick<HttpOperation, 'query' | 'body'> {
+  if (input === null) return {};
+  if (key.startsWith('post ')) return { body: input };
+  if (input instanceof z.ZodObject) return { query: input };
+  throw new Error(`${key} reads its query: it needs an object schema`);
 }
 
 /** Every /admin route, in the document's order; their words are in admin-docs.json. */
@@ -150,9 +156,9 @@ export function adminRoutes(rt: Pick<Runtime, 'config' | 'management'>): Router 
   const r = Router();
   r.use(requireBearer([rt.config.ADMIN_TOKEN], 'admin API'));
   // Mounted at /admin (src/api/app.ts).
-  for (const { operation, call } of ADMIN_ROUTES) {
+  for (const { operation, handle } of ADMIN_ROUTES) {
     r[operation.method](operation.path.slice('/admin'.length), async (req, res) => {
-      res.json(await call(rt.management, operation.method === 'get' ? req.query : req.body));
+      res.json(await handle(rt.management, req));
     });
   }
   return r;
