@@ -1,4 +1,8 @@
+import { compile as compileTrust } from 'proxy-addr';
 import { z } from 'zod';
+
+/** TRUST_PROXY as express's `trust proxy` setting takes it: off, a hop count, or a list. */
+export type TrustProxy = false | number | string;
 
 /**
  * Every setting Switchboard reads, from environment variables, checked once by zod.
@@ -69,6 +73,34 @@ const ConfigSchema = z.object({
   WORKER_VALIDATE: z.enum(['auto', 'always']).default('auto'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * The Socket.IO Admin UI (`/admin/socket.io/`): `on` or `off` (default). Its own switch, not
+   * ADMIN_TOKEN's: it instruments every packet of every connection and broadcasts stats every 2 s,
+   * so production turns it on only when an operator wants it. Needs ADMIN_TOKEN to sign in.
+   */
+  ADMIN_UI: z.enum(['on', 'off']).default('off'),
+  /**
+   * Which proxies in front of the gateway are believed about the client (X-Forwarded-For, -Proto):
+   * `off` (default: the TCP peer is the client), a hop count (`1`: one nginx in front), or a comma
+   * list of addresses, CIDR ranges or express's names (`loopback`, `uniquelocal`). Set it behind a
+   * load balancer, or every client shares the balancer's rate-limit bucket; never set it on a
+   * gateway that clients reach directly (they could then choose their own address).
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('off')
+    .transform((v, ctx): TrustProxy => {
+      const value = v.trim();
+      if (value === 'off' || value === 'false') return false;
+      if (/^\d+$/.test(value)) return Number(value);
+      try {
+        compileTrust(value.split(',').map((part) => part.trim()));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'off, a hop count, or a comma list of addresses, CIDR ranges, loopback, linklocal or uniquelocal' });
+        return z.NEVER;
+      }
+      return value;
+    }),
   /** How long a process waits for Redis at start-up before it gives up with one clear line. */
   REDIS_CONNECT_TIMEOUT_MS: intFrom(100, 120_000, 5000),
   /** Upper bound on how long an accept (enqueue) may take before the caller gets `unavailable`. */
@@ -108,6 +140,11 @@ const ConfigSchema = z.object({
   MAX_PAYLOAD_BYTES: intFrom(256, 10_000_000, 65_536),
   /** How often the sweep (a BullMQ job scheduler) looks for pending entries whose flush was lost. */
   SWEEP_INTERVAL_MS: intFrom(100, 3_600_000, 30_000),
+  /**
+   * How often a worker checks that what it created at start (the sweep's scheduler, the handler
+   * registry) is still in Redis, and writes it again if Redis lost its data.
+   */
+  SELF_HEAL_INTERVAL_MS: intFrom(100, 600_000, 5_000),
   /** An entry is swept once older than its window plus this grace; a claim once older than this. */
   SWEEP_GRACE_MS: intFrom(0, 3_600_000, 5_000),
   /**
@@ -172,6 +209,7 @@ function checkSecrets(c: z.infer<typeof ConfigSchema>, ctx: z.RefinementCtx): vo
     if (c.JWT_ALG === 'HS256' && c.JWT_SECRET === DEV_JWT_SECRET) problem('JWT_SECRET', 'must be set in production');
     if (c.PUBLISH_TOKEN === DEV_PUBLISH_TOKEN) problem('PUBLISH_TOKEN', 'must be set in production');
   }
+  if (c.ADMIN_UI === 'on' && !c.ADMIN_TOKEN) problem('ADMIN_UI', 'on needs ADMIN_TOKEN (the Admin UI signs in with it)');
   if (c.JWT_ALG === 'RS256' && !c.JWT_PUBLIC_KEY) problem('JWT_PUBLIC_KEY', 'is required when JWT_ALG=RS256');
   if (c.PRESENCE_TTL_MS <= c.PRESENCE_HEARTBEAT_MS * 2) problem('PRESENCE_TTL_MS', 'must be more than twice PRESENCE_HEARTBEAT_MS');
 }

@@ -3,6 +3,7 @@ import { consoleRoutes } from '../console/routes';
 import { RedisTokenBuckets } from '../limits/redis-buckets';
 import type { Runtime } from '../runtime';
 import { requireBearer } from './bearer';
+import { compileTrustProxy } from './client-address';
 import { cors, originPolicy } from './cors';
 import { errorResponder, notFound } from './http-errors';
 import { countRequests, opsRoutes, type OpsHooks } from './monitoring';
@@ -24,6 +25,9 @@ import { specRoutes } from './routes/specs';
 export function createHttpApp(rt: Runtime, ops: OpsHooks = {}): Express {
   const app = express();
   app.disable('x-powered-by');
+  // TRUST_PROXY: which proxies are believed about the client (X-Forwarded-For: req.ip, the rate
+  // limit's subject; X-Forwarded-Proto: req.secure, the cookie's Secure and the AsyncAPI's wss).
+  app.set('trust proxy', compileTrustProxy(rt.config.TRUST_PROXY));
   if (ops.metrics) app.use(countRequests((route, status) => ops.metrics?.httpRequest(route, status)));
   app.use(cors(originPolicy(rt.config)));
   const limit = httpRateLimit(new RedisTokenBuckets(rt.redis, rt.keys, 'http', { burst: rt.config.RATE_HTTP_BURST, perSec: rt.config.RATE_HTTP_PER_SEC }));

@@ -139,7 +139,8 @@ export function safeNext(raw: unknown): string {
 }
 
 function cookieHeader(req: Request, value: string, maxAgeS: number): string {
-  // Path=/: the Socket.IO Admin UI's handshake (/socket.io/) carries it too.
+  // Path=/: the Socket.IO Admin UI's handshake (/socket.io/) carries it too. Secure when the request
+  // came over HTTPS: to this gateway, or to a proxy TRUST_PROXY trusts (its X-Forwarded-Proto).
   return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${req.secure ? '; Secure' : ''}`;
 }
 

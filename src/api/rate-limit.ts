@@ -11,12 +11,24 @@ function presentedToken(req: Request): string | undefined {
 
 /**
  * Who an HTTP request is charged to: the bearer token it presents (hashed: a secret never
- * becomes a Redis key), or its IP address when it presents none.
+ * becomes a Redis key), or its client's address when it presents none: `req.ip`, which is the
+ * address TRUST_PROXY believes (the TCP peer unless a trusted proxy forwarded the request).
  */
 export function httpSubject(req: Request): string {
   const token = presentedToken(req);
-  const raw = token !== undefined ? `token:${token}` : `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
-  return createHash('sha256').update(raw).digest('hex').slice(0, 32);
+  if (token === undefined) return addressSubject(req.ip);
+  return createHash('sha256').update(`token:${token}`).digest('hex').slice(0, 32);
+}
+
+/**
+ * The bucket of a caller without a token, by its client's address: the same subject for a request
+ * and for a socket handshake (the Admin UI's sign-in) from one client.
+ */
+export function addressSubject(address: string | undefined): string {
+  return createHash('sha256')
+    .update(`ip:${address ?? 'unknown'}`)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /**

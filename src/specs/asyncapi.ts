@@ -23,7 +23,7 @@ const ARGUMENTS_NOTE =
 export interface AsyncApiOptions {
   /** `host[:port]` clients connect to (the served document uses the request's Host). */
   host?: string;
-  /** `wss` behind TLS. */
+  /** `wss` behind TLS (the served document: when the request came over HTTPS, per `req.secure`). */
   protocol?: 'ws' | 'wss';
 }
 

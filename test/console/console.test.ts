@@ -15,7 +15,7 @@ const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
 const STEP_MS = 10_000;
 
 describe('live console in headless Chromium', () => {
-  const stack = new Stack(testConfig({ ADMIN_TOKEN }));
+  const stack = new Stack(testConfig({ ADMIN_TOKEN, ADMIN_UI: 'on' }));
   let server: BrowserServer | undefined;
   let browser: Browser | undefined;
 

@@ -36,7 +36,7 @@ function adminSocket(stack: Stack, gw: Gateway, auth: Record<string, unknown>, h
 }
 
 describe('dashboards behind the admin page sign-in', () => {
-  const stack = new Stack(testConfig({ ADMIN_TOKEN }));
+  const stack = new Stack(testConfig({ ADMIN_TOKEN, ADMIN_UI: 'on' }));
   let gw: Gateway;
   beforeAll(async () => {
     gw = await stack.gateway();

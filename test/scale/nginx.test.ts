@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import type { EventMeta } from '../../src/catalog';
 import { startNginx, type Nginx } from '../helpers/nginx';
-import { Stack } from '../helpers/stack';
+import { ROOT, Stack, testConfig } from '../helpers/stack';
 import { call, nextEvent } from '../helpers/wait';
 
 /** `switchboard_sockets_connected` of one gateway, by namespace. */
@@ -20,7 +22,8 @@ function upgraded(socket: Socket): Promise<void> {
 }
 
 describe('deploy/nginx.conf in front of two gateways', () => {
-  const stack = new Stack();
+  // As deployed (docker-compose.yml): the gateways trust the one nginx in front (test/proxy/ checks what that changes).
+  const stack = new Stack(testConfig({ TRUST_PROXY: '1' }));
   let nginx: Nginx | undefined;
   afterAll(async () => {
     await nginx?.stop();
@@ -88,5 +91,31 @@ describe('deploy/nginx.conf in front of two gateways', () => {
     // Only /socket.io/, /api/, /admin/ and /console are served; metrics and probes are not public.
     for (const p of ['/metrics', '/readyz', '/healthz']) expect(`${p} ${(await fetch(`${lb}${p}`)).status}`).toBe(`${p} 404`);
     expect((await fetch(`${lb}/api/events`, { method: 'POST' })).status).toBe(401);
+  });
+});
+
+/** The top-level services of docker-compose.yml, each with the text of its block. */
+function composeServices(yml: string): Map<string, string> {
+  const section = yml.slice(yml.indexOf('\nservices:\n'), yml.indexOf('\nvolumes:\n'));
+  const services = new Map<string, string>();
+  for (const block of section.split(/\n(?= {2}[a-z0-9-]+:)/).slice(1)) services.set(/^ {2}([a-z0-9-]+):/.exec(block)![1]!, block);
+  return services;
+}
+
+describe("docker-compose.yml's gateways behind its nginx", () => {
+  it('are each one service on its own server line (sticky polling pins a client to a line), trusting one proxy', () => {
+    const yml = readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
+    const conf = readFileSync(path.join(ROOT, 'deploy/compose/switchboard-gateways.conf'), 'utf8');
+    const services = composeServices(yml);
+    // A gateway service runs the gateway itself or extends the first one (`<<: *gateway`).
+    const gateways = [...services].filter(([, block]) => block.includes('dist/src/gateway/main.js') || block.includes('<<: *gateway')).map(([name]) => name);
+    expect(gateways.length).toBeGreaterThanOrEqual(2);
+    const lines = [...conf.matchAll(/^server ([^\s:]+):3000\b.*;$/gm)].map((m) => m[1]!);
+    expect(lines.sort()).toEqual([...gateways].sort());
+    // One server line must stand for one gateway: no replicas behind a line.
+    for (const name of gateways) expect(`${name}: ${/^\s+(replicas|scale):/m.test(services.get(name)!)}`).toBe(`${name}: false`);
+    const nginx = services.get('nginx')!;
+    for (const name of gateways) expect(nginx).toContain(`${name}: { condition: service_healthy }`);
+    expect(/TRUST_PROXY: "1"/.test(services.get(gateways[0]!)!)).toBe(true);
   });
 });

@@ -61,7 +61,8 @@ export function dashboardRoutes(rt: Pick<Runtime, 'config' | 'keys' | 'managemen
   // Nothing is opened without ADMIN_TOKEN: the guard refuses every request first.
   const enabled = rt.config.ADMIN_TOKEN !== undefined;
   r.use(BULL_BOARD_PATH, pageHeaders, guard, enabled ? bullBoard(rt) : notFound);
-  r.use(ADMIN_UI_PATH, pageHeaders, guard, enabled ? adminUiFiles() : notFound);
+  // The Admin UI's page only where its namespace runs (ADMIN_UI=on): a page that cannot connect helps nobody.
+  r.use(ADMIN_UI_PATH, pageHeaders, guard, enabled && rt.config.ADMIN_UI === 'on' ? adminUiFiles() : notFound);
   return r;
 }
 

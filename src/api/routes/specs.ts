@@ -7,7 +7,8 @@ import type { Json } from '../../specs/json-schema';
  * `GET /api/openapi.json` and `GET /api/asyncapi.json`: the HTTP and socket APIs, generated from
  * the code on first request (src/specs/). Served without a token (mounted before /api's bearer
  * check): they describe the API and hold no data. The AsyncAPI server is the host the document was
- * fetched from.
+ * fetched from, `wss` when it was fetched over HTTPS (to this gateway, or to a proxy TRUST_PROXY
+ * trusts: its X-Forwarded-Proto), else `ws`.
  */
 export function specRoutes(limit: RequestHandler): Router {
   const r = Router();
