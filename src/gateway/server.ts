@@ -15,6 +15,7 @@ import type { RunningProcess } from '../lifecycle/run-process';
 import { closeRedis, connectRedis } from '../redis/connections';
 import { openRuntime, type Runtime } from '../runtime';
 import { openAccess, type GatewayAccess } from './access';
+import { dropFailedPublishes } from './adapter-publisher';
 import { attachAdminUi } from './admin-ui';
 import { Recovery, SubscriberWatch } from './recovery';
 import { bindActions, type ActionDefinition } from './action';
@@ -48,10 +49,13 @@ export async function startGateway(config: Config): Promise<Gateway> {
   const metrics = new GatewayMetrics();
   const runtime = await openRuntime(config, { onAccepted: (event) => metrics.eventAccepted(event) });
   let sub: RedisClient | undefined;
+  let pub: RedisClient | undefined;
   let access: GatewayAccess | undefined;
   try {
     access = await openAccess(runtime);
-    // The adapter publishes on the runtime's command connection and needs one subscriber of its own.
+    // The adapter has a publisher and a subscriber of its own. Its publishes are fire-and-forget
+    // (never awaited by socket.io), so a failed one is dropped and counted, never left unhandled.
+    pub = dropFailedPublishes(await connectRedis(config, 'command', 'sb-adapter-pub', config.REDIS_CONNECT_TIMEOUT_MS), () => metrics.adapterPublishDropped());
     sub = await connectRedis(config, 'subscriber', 'sb-adapter-sub', config.REDIS_CONNECT_TIMEOUT_MS);
     // Readiness: the subscriber also listens on a channel of this gateway's own, and /readyz hears
     // a probe published there come back (the adapter ignores channels that are not its own).
@@ -78,8 +82,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
       // only the rooms its sockets are in), the format the workers SPUBLISH in.
       adapter: recovery.adapter(
         cluster
-          ? createShardedAdapter(runtime.redis, sub, { channelPrefix: runtime.keys.adapterKey, subscriptionMode: 'dynamic' })
-          : createAdapter(runtime.redis, sub, { key: runtime.keys.adapterKey }),
+          ? createShardedAdapter(pub, sub, { channelPrefix: runtime.keys.adapterKey, subscriptionMode: 'dynamic' })
+          : createAdapter(pub, sub, { key: runtime.keys.adapterKey }),
       ),
       // CORS headers on polling responses by the same rule as the handshake check below.
       cors: (req, answer) => answer(null, { origin: origins(req.headers.origin, req.headers.host).allowed }),
@@ -127,7 +131,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
         bindActions(actions, { socket, nsp, deps: runtime, access: gate, recovery }, eventGuard(socket, gate, config), countAction);
       });
     }
-    // The Socket.IO Admin UI's `/admin` namespace, only with ADMIN_TOKEN (see admin-ui.ts).
+    // The Socket.IO Admin UI's `/admin` namespace, only with ADMIN_UI=on (see admin-ui.ts).
     const adminUi = attachAdminUi(io, runtime);
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
@@ -135,6 +139,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     });
     const port = (http.address() as AddressInfo).port;
     const subscriber = sub;
+    const publisher = pub;
     // Idempotent: a second close() waits for the first.
     let closing: Promise<void> | undefined;
     return {
@@ -163,12 +168,14 @@ export async function startGateway(config: Config): Promise<Gateway> {
           watch.stop();
           probe.stop();
           await closeRedis(subscriber);
+          await closeRedis(publisher);
         })();
         return closing;
       },
     };
   } catch (err) {
     if (sub) await closeRedis(sub);
+    if (pub) await closeRedis(pub);
     if (access) await access.close();
     await runtime.close();
     log.error({ err: (err as Error).message }, 'gateway failed to start');

@@ -18,13 +18,27 @@ export interface RunningProcess<Metrics, Readiness> extends Closable {
  * closes it once (in-flight work finishes) and exits 0, or 1 if closing failed or hung past
  * `forceAfterMs` (a Redis that never answers must not keep a stopping process alive). A failure
  * to start prints one line and exits 1.
+ *
+ * The last resort: an uncaught exception or an unhandled rejection is a bug (every Redis fault has
+ * its own handling: a wait, a counted drop or an `unavailable` answer). It is logged as one fatal
+ * line, the process closes as on SIGTERM (bounded) and exits 1, and the supervisor (`npm start`,
+ * compose, Kubernetes) starts it again.
  */
 export function runProcess(name: string, start: () => Promise<Closable>, forceAfterMs = 10_000): void {
   const log = logger(`${name}-main`);
+  let crash: ((why: string, err: unknown) => void) | undefined;
+  const onFatal = (why: string) => (err: unknown) => {
+    const error = err instanceof Error ? err : new Error(String(err));
+    log.fatal({ err: { message: error.message, stack: error.stack } }, `${name}: ${why}; closing and exiting 1`);
+    if (crash) crash(why, error);
+    else process.exit(1);
+  };
+  process.on('uncaughtException', onFatal('uncaught exception'));
+  process.on('unhandledRejection', onFatal('unhandled rejection'));
   start().then(
     (running) => {
       let stopping = false;
-      const stop = async (signal: string) => {
+      const stop = async (signal: string, failed = false) => {
         if (stopping) return;
         stopping = true;
         log.info({ signal }, `${name} stopping`);
@@ -36,12 +50,13 @@ export function runProcess(name: string, start: () => Promise<Closable>, forceAf
           await running.close();
           clearTimeout(forced);
           log.info(`${name} stopped`);
-          process.exit(0);
+          process.exit(failed ? 1 : 0);
         } catch (err) {
           log.error({ err: (err as Error).message }, `${name} stopped with an error`);
           process.exit(1);
         }
       };
+      crash = (why) => void stop(why, true);
       process.on('SIGTERM', () => void stop('SIGTERM'));
       process.on('SIGINT', () => void stop('SIGINT'));
     },

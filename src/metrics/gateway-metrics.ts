@@ -52,6 +52,11 @@ export class GatewayMetrics extends ProcessMetrics {
     ['route', 'status'],
   );
 
+  private readonly droppedPublishes = this.counter(
+    'adapter_publish_dropped_total',
+    "Broadcasts this gateway's adapter could not publish to the other gateways while Redis was unavailable (its own sockets got them)",
+  );
+
   constructor() {
     super();
     const namespaces = this.namespaces;
@@ -83,6 +88,11 @@ export class GatewayMetrics extends ProcessMetrics {
       disconnects.inc({ reason: boundedReason(why(this, reason)) });
     }
     nsp.on('connection', (socket: Socket) => socket.on('disconnect', onDisconnect));
+  }
+
+  /** Hook of the adapter's publisher: one broadcast not published (Redis unavailable). */
+  adapterPublishDropped(): void {
+    this.droppedPublishes.inc();
   }
 
   /** Hook of the action dispatcher: `result` is `ok` or the error code. */

@@ -23,7 +23,7 @@ export abstract class ProcessMetrics implements MetricsSource {
   }
 
   /** A counter `switchboard_<name>` on this process's registry. */
-  protected counter<Label extends string>(name: string, help: string, labelNames: readonly Label[]): Counter<Label> {
+  protected counter<Label extends string>(name: string, help: string, labelNames: readonly Label[] = []): Counter<Label> {
     return new Counter({ name: `${PREFIX}${name}`, help, labelNames, registers: [this.registry] });
   }
 }

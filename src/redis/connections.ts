@@ -74,16 +74,7 @@ function createClient(target: RedisTarget, role: ConnectionRole, name: string): 
 export async function connectRedis(target: RedisTarget, role: ConnectionRole, name: string, timeoutMs = 5000): Promise<RedisClient> {
   const url = target.REDIS_URL;
   const redis = createClient(target, role, name);
-  // Without a listener ioredis prints every reconnect error; log them once per state change instead.
-  let lastError = '';
-  redis.on('error', (err: Error) => {
-    if (err.message !== lastError) log.warn({ conn: name, err: err.message }, 'redis connection error');
-    lastError = err.message;
-  });
-  redis.on('ready', () => {
-    if (lastError) log.info({ conn: name }, 'redis connection restored');
-    lastError = '';
-  });
+  const errors = watchErrors(redis, name);
   // Wait for 'ready' while ioredis keeps retrying: Redis may still be starting (docker compose).
   let timer: NodeJS.Timeout | undefined;
   let onReady: (() => void) | undefined;
@@ -92,7 +83,7 @@ export async function connectRedis(target: RedisTarget, role: ConnectionRole, na
       onReady = resolve;
       redis.once('ready', onReady);
       timer = setTimeout(() => {
-        const why = lastError ? ` (last error: ${lastError})` : '';
+        const why = errors.last() ? ` (last error: ${errors.last()})` : '';
         reject(new Error(`redis at ${redactUrl(url)} not ready within ${timeoutMs} ms${why}`));
       }, timeoutMs);
       redis.connect().catch(() => undefined); // failures are retried; the timeout decides
@@ -105,6 +96,24 @@ export async function connectRedis(target: RedisTarget, role: ConnectionRole, na
     if (onReady) redis.off('ready', onReady);
   }
   return redis;
+}
+
+/**
+ * Logs a connection's errors, once per change of error, and its recovery. Every connection a
+ * process opens gets this: an ioredis client without an 'error' listener prints "[ioredis]
+ * Unhandled error event" with a stack for every failed reconnect attempt.
+ */
+export function watchErrors(redis: RedisClient, name: string): { last: () => string } {
+  let lastError = '';
+  redis.on('error', (err: Error) => {
+    if (err.message !== lastError) log.warn({ conn: name, err: err.message }, 'redis connection error');
+    lastError = err.message;
+  });
+  redis.on('ready', () => {
+    if (lastError) log.info({ conn: name }, 'redis connection restored');
+    lastError = '';
+  });
+  return { last: () => lastError };
 }
 
 /**
@@ -123,8 +132,10 @@ export async function closeRedis(redis: RedisClient, quitTimeoutMs = 2000): Prom
   if ((redis.status as string) !== 'end') redis.disconnect();
 }
 
-/** A second connection like `redis` (same mode, nodes and options), e.g. for a blocking read. */
-export function duplicateClient(redis: RedisClient): RedisClient {
+/** A second connection like `redis` (same mode, nodes and options), e.g. for a blocking read; its errors are logged as `name`. */
+export function duplicateClient(redis: RedisClient, name: string): RedisClient {
   // One call per class: TypeScript cannot call the union of their two signatures.
-  return redis instanceof Cluster ? redis.duplicate() : redis.duplicate();
+  const copy = redis instanceof Cluster ? redis.duplicate() : redis.duplicate();
+  watchErrors(copy, name);
+  return copy;
 }
