@@ -11,7 +11,8 @@ import { connectRedis, closeRedis } from '../src/redis/connections';
 import { createKeys } from '../src/redis/keys';
 import { DEFAULT_HANDLERS_DIR, HandlerRunner } from '../src/handlers/runner';
 import { PendingFlusher } from '../src/pending/flusher';
-import { EMIT_CLAIMED_JOB, EmitClaimedJobSchema, FLUSH_JOB, FlushJobSchema, SWEEP_JOB, upsertSweepScheduler } from '../src/pending/jobs';
+import { SelfHeal } from '../src/lifecycle/self-heal';
+import { EMIT_CLAIMED_JOB, EmitClaimedJobSchema, FLUSH_JOB, FlushJobSchema, SWEEP_JOB, SWEEP_SCHEDULER_ID, upsertSweepScheduler } from '../src/pending/jobs';
 import { PendingStore } from '../src/pending/store';
 import { sweepPending } from '../src/pending/sweep';
 
@@ -54,6 +55,7 @@ type WorkerConfig = Pick<
   | 'HISTORY_MAX_AGE_MS'
   | 'SWEEP_INTERVAL_MS'
   | 'SWEEP_GRACE_MS'
+  | 'SELF_HEAL_INTERVAL_MS'
   | 'FLUSH_PAUSE_AFTER_CLAIM_MS'
 >;
 
@@ -170,6 +172,19 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
   const pendingQueue = new Queue(names.pending, { connection: redis, prefix: keys.bullPrefix });
   pendingQueue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
   await upsertSweepScheduler(pendingQueue, config.SWEEP_INTERVAL_MS);
+  // What this worker wrote once, put back if Redis loses its data (the inbox's group heals itself).
+  const heal = new SelfHeal(
+    [
+      {
+        name: 'sweep scheduler',
+        inPlace: async () => (await pendingQueue.getJobScheduler(SWEEP_SCHEDULER_ID)) !== undefined,
+        rebuild: () => upsertSweepScheduler(pendingQueue, config.SWEEP_INTERVAL_MS).then(() => undefined),
+      },
+      handlers.registryState(),
+    ],
+    config.SELF_HEAL_INTERVAL_MS,
+  );
+  heal.start();
 
   return {
     worker,
@@ -185,9 +200,10 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
         pingCheck(redis),
         redis.status === 'ready' ? bounded(redis.publish(keys.readinessProbe('worker'), 'ping')) : redis.status,
       ]);
-      return readiness({ redis: ping, pubsub, workers: running ? 'ok' : 'stopped' });
+      return readiness({ redis: ping, pubsub, workers: running ? 'ok' : 'stopped', inbox: handlers.inboxState(), state: heal.state() });
     },
     async close() {
+      await heal.stop();
       await Promise.all([worker.close(), pendingWorker.close()]);
       await handlers.close();
       await pendingQueue.close();

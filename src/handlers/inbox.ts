@@ -48,13 +48,24 @@ export class InboxReader {
   ) {}
 
   async start(): Promise<void> {
+    await this.createGroup();
+    this.loop = this.run();
+  }
+
+  /** Whether the last read found the group in place (false while it is being rebuilt). */
+  get healthy(): boolean {
+    return this.groupInPlace;
+  }
+
+  private groupInPlace = true;
+
+  private async createGroup(): Promise<void> {
     try {
       // From the stream's start, not `$`: entries added before the group existed are work too.
       await this.redis.xgroup('CREATE', this.opts.key, GROUP, '0', 'MKSTREAM');
     } catch (err) {
       if (!(err as Error).message.includes('BUSYGROUP')) throw err;
     }
-    this.loop = this.run();
   }
 
   private async run(): Promise<void> {
@@ -88,7 +99,24 @@ export class InboxReader {
         if (entries.length > 0 && entries.length < (this.opts.count ?? 100) && this.opts.lingerMs) await this.pause(this.opts.lingerMs);
       } catch (err) {
         if (this.isClosing()) return;
-        log.warn({ err: (err as Error).message }, 'handler inbox read failed; retrying');
+        const message = (err as Error).message;
+        // NOGROUP: Redis came back without its data (no persistence, a failover to an empty
+        // replica, FLUSHALL). The group is created again from the stream's start, so the entries
+        // emitted since are handled; what was lost with the data is gone.
+        if (message.includes('NOGROUP')) {
+          if (this.groupInPlace) log.warn({ key: this.opts.key }, 'handler inbox group is gone (Redis lost its data); creating it again');
+          this.groupInPlace = false;
+          try {
+            await this.createGroup();
+            this.groupInPlace = true;
+            log.info({ key: this.opts.key }, 'handler inbox group created again');
+            continue;
+          } catch (createErr) {
+            log.warn({ err: (createErr as Error).message }, 'handler inbox group could not be created yet; retrying');
+          }
+        } else {
+          log.warn({ err: message }, 'handler inbox read failed; retrying');
+        }
         await new Promise((r) => setTimeout(r, 500));
       }
     }

@@ -11,6 +11,7 @@ import type { Keys } from '../redis/keys';
 import type { EventHandler, HandledEvent, HandlerContext } from './define';
 import { discoverHandlers } from './discover';
 import { InboxReader, type InboxEntry } from './inbox';
+import type { StartupState } from '../lifecycle/self-heal';
 import { recordHandlers } from './registry';
 
 const log = logger('handlers');
@@ -90,7 +91,7 @@ export class HandlerRunner {
     await this.worker.waitUntilReady();
     this.inbox = new InboxReader(
       this.opts.redis,
-      duplicateClient(this.opts.redis),
+      duplicateClient(this.opts.redis, 'sb-handler-inbox'),
       {
         key: this.opts.keys.handlerInbox,
         consumer: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
@@ -100,6 +101,21 @@ export class HandlerRunner {
       (entries) => this.runEntries(entries),
     );
     await this.inbox.start();
+  }
+
+  /** `ok`, or `rebuilding` while the inbox's consumer group is being created again after a data loss. */
+  inboxState(): 'ok' | 'rebuilding' {
+    return this.inbox && !this.inbox.healthy ? 'rebuilding' : 'ok';
+  }
+
+  /** The handler registry (`sb handlers`), written at start: put back if Redis lost it. */
+  registryState(): StartupState {
+    const { redis, keys } = this.opts;
+    return {
+      name: 'handler registry',
+      inPlace: async () => this.handlers.length === 0 || (await redis.exists(keys.handlerRegistry)) === 1,
+      rebuild: () => recordHandlers(redis, keys, this.handlers),
+    };
   }
 
   /**

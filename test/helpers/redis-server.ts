@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -67,6 +67,16 @@ export class TestRedisServer {
       child.once('exit', () => resolve());
       child.kill(graceful ? 'SIGTERM' : 'SIGKILL');
     });
+  }
+
+  /** Sends a signal to the server process, e.g. SIGSTOP / SIGCONT to freeze it. */
+  signal(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
+  }
+
+  /** Deletes what the server persisted (it must be stopped): the next start comes back empty. */
+  wipe(): void {
+    for (const entry of readdirSync(this.dir)) rmSync(path.join(this.dir, entry), { recursive: true, force: true });
   }
 
   /** Slot ranges this node serves as a cluster master (`CLUSTER SHARDS` of itself). */
