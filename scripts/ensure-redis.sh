@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure a Redis server is reachable, in this order:
-#   1. REDIS_URL is set: it must answer PING (nothing is started for a URL you chose).
+#   1. REDIS_URL is set: it must answer PING (nothing is started for a URL you chose). With
+#      REDIS_MODE=cluster it is a comma-separated seed list: at least one seed must answer.
 #   2. Something already answers on 127.0.0.1:6379: use it.
 #   3. redis-server is installed: start one on 127.0.0.1:6379, data in .redis/.
 #   4. A system package manager is available as root: install redis-server, then 3.
@@ -8,16 +9,41 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ping_url() { # prints PONG if the URL answers
-  node -e '
-    const net = require("net"); const u = new URL(process.argv[1]);
+ping_url() { # prints PONG if the URL answers (passed in the environment: argv, with its password, shows in ps)
+  PING_URL="$1" node -e '
+    const net = require("net"); const u = new URL(process.env.PING_URL);
     const s = net.connect({ host: u.hostname || "127.0.0.1", port: Number(u.port || 6379) });
     const auth = u.password ? `AUTH ${u.username ? decodeURIComponent(u.username) + " " : ""}${decodeURIComponent(u.password)}\r\n` : "";
     let buf = ""; s.setTimeout(1500, () => process.exit(1));
     s.on("connect", () => s.write(auth + "PING\r\n"));
     s.on("data", (d) => { buf += d; if (buf.includes("PONG")) { console.log("PONG"); process.exit(0); } if (buf.startsWith("-")) process.exit(1); });
-    s.on("error", () => process.exit(1));' "$1" 2>/dev/null || true
+    s.on("error", () => process.exit(1));' 2>/dev/null || true
 }
+
+address_of() { # host:port of a redis:// URL, without user:password, for messages
+  local rest="${1#*://}"
+  rest="${rest##*@}"
+  echo "${rest%%/*}"
+}
+
+if [ "${REDIS_MODE:-}" = "cluster" ]; then
+  # The client learns the other nodes from any seed that answers, so one is enough.
+  if [ -z "${REDIS_URL:-}" ]; then
+    echo "redis: REDIS_MODE=cluster needs REDIS_URL, the cluster's seed nodes (redis://host:port,redis://host:port,...); nothing is started for a cluster" >&2
+    exit 1
+  fi
+  IFS=',' read -ra seeds <<<"$REDIS_URL"
+  total=0 answering=0 silent=()
+  for seed in "${seeds[@]}"; do
+    seed="${seed//[[:space:]]/}"
+    [ -n "$seed" ] || continue
+    total=$((total + 1))
+    if [ "$(ping_url "$seed")" = "PONG" ]; then answering=$((answering + 1)); else silent+=("$(address_of "$seed")"); fi
+  done
+  if [ "$answering" -gt 0 ]; then echo "redis: using REDIS_URL (cluster, $answering of $total seeds answer)"; exit 0; fi
+  echo "redis: REDIS_MODE=cluster but no seed of REDIS_URL answers PING (${silent[*]:-none given}); start the cluster or fix REDIS_URL" >&2
+  exit 1
+fi
 
 if [ -n "${REDIS_URL:-}" ]; then
   if [ "$(ping_url "$REDIS_URL")" = "PONG" ]; then echo "redis: using REDIS_URL"; exit 0; fi

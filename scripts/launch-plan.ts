@@ -15,12 +15,15 @@ export class LaunchError extends Error {
 /** Processes of one kind on one host at most: a typo such as GATEWAYS=100 must not start 100 Node processes. */
 export const MAX_PER_KIND = 64;
 
-/** GATEWAYS or WORKERS: unset or empty means 1; anything but a whole number from 1 to MAX_PER_KIND is refused. */
+/**
+ * GATEWAYS or WORKERS: unset or empty means 1; 0 runs none of that kind (a host of workers only);
+ * anything but a whole number from 0 to MAX_PER_KIND is refused.
+ */
 export function countOf(env: NodeJS.ProcessEnv, name: 'GATEWAYS' | 'WORKERS'): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return 1;
   const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!(n >= 1 && n <= MAX_PER_KIND)) throw new LaunchError(`${name} must be a whole number from 1 to ${MAX_PER_KIND} (got ${JSON.stringify(raw)})`);
+  if (!(n >= 0 && n <= MAX_PER_KIND)) throw new LaunchError(`${name} must be a whole number from 0 to ${MAX_PER_KIND} (got ${JSON.stringify(raw)})`);
   return n;
 }
 
@@ -42,11 +45,12 @@ const nameOf = (kind: string, count: number, n: number) => (count === 1 ? kind :
 /**
  * What `npm start` runs for an environment: GATEWAYS gateways on PORT, PORT+1, ... and WORKERS
  * workers with METRICS_PORT, METRICS_PORT+1, ... (defaults 1 and 1, ports from src/config.ts).
- * Throws a LaunchError on a bad count or a port range past 65535.
+ * Throws a LaunchError on a bad count, on both counts 0, or on a port range past 65535.
  */
 export function launchPlan(env: NodeJS.ProcessEnv): Launch[] {
   const gateways = countOf(env, 'GATEWAYS');
   const workers = countOf(env, 'WORKERS');
+  if (gateways + workers === 0) throw new LaunchError('GATEWAYS and WORKERS are both 0: nothing to run (set at least one of them to 1 or more)');
   const port = env.PORT || String(DEFAULT_PORT);
   const metricsPort = env.METRICS_PORT || String(DEFAULT_METRICS_PORT);
   return [
