@@ -168,14 +168,14 @@ describe('metrics after a real flow', () => {
     expect(await g.json()).toEqual({ ok: true, checks: { redis: 'ok', pubsub: 'ok' } });
     const w = await fetch(`http://127.0.0.1:${workerHttp!.port}/readyz`);
     expect(w.status).toBe(200);
-    expect(await w.json()).toEqual({ ok: true, checks: { redis: 'ok', pubsub: 'ok', workers: 'ok' } });
+    expect(await w.json()).toEqual({ ok: true, checks: { redis: 'ok', pubsub: 'ok', workers: 'ok', inbox: 'ok', state: 'ok' } });
     expect((await fetch(`http://127.0.0.1:${workerHttp!.port}/healthz`)).status).toBe(200);
 
     // A worker whose pending-queue consumer stopped cannot flush windows: not ready, and says why.
     await worker.pendingWorker.close();
     const stopped = await fetch(`http://127.0.0.1:${workerHttp!.port}/readyz`);
     expect(stopped.status).toBe(503);
-    expect(await stopped.json()).toEqual({ ok: false, checks: { redis: 'ok', pubsub: 'ok', workers: 'stopped' } });
+    expect(await stopped.json()).toEqual({ ok: false, checks: { redis: 'ok', pubsub: 'ok', workers: 'stopped', inbox: 'ok', state: 'ok' } });
     expect((await fetch(`http://127.0.0.1:${workerHttp!.port}/healthz`)).status).toBe(200);
   });
 });
