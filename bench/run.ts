@@ -2,6 +2,7 @@
  * `npm run bench`: runs each benchmark scenario in turn (e2e, throughput, throttle, validation,
  * slow-consumers, connections, cluster) and writes its result under bench/results/. Not part of the tests.
  * Set BENCH_ONLY=e2e (comma list) to run a subset, BENCH_QUICK=1 for a short smoke run.
+ * The soak (about 35 minutes) runs only when named: BENCH_ONLY=soak.
  */
 import path from 'node:path';
 import { CLUSTER_DEFAULTS, runCluster } from './cluster';
@@ -9,6 +10,7 @@ import { E2E_DEFAULTS, runE2e } from './e2e';
 import { CONNECTIONS_DEFAULTS, runConnections } from './connections';
 import { ROOT } from './lib/report';
 import { runSlowConsumers, SLOW_CONSUMER_DEFAULTS } from './slow-consumers';
+import { runSoak, SOAK_DEFAULTS } from './soak';
 import { runThrottle, THROTTLE_DEFAULTS } from './throttle';
 import { runThroughput, THROUGHPUT_DEFAULTS } from './throughput';
 import { runValidation, VALIDATION_DEFAULTS } from './validation';
@@ -32,6 +34,10 @@ const connectionsOptions = quick ? { ...CONNECTIONS_DEFAULTS, connections: 1000,
 const tag = process.env.BENCH_TAG && /^[a-z0-9-]{1,32}$/.test(process.env.BENCH_TAG) ? `.${process.env.BENCH_TAG}` : '';
 const suffix = (quick ? '.quick' : '') + tag;
 
+const soakOptions = quick ? { ...SOAK_DEFAULTS, durationS: 240, faultEveryS: 36, clients: 200, steps: [50, 100], stepS: 5 } : SOAK_DEFAULTS;
+/** Scenarios left out of a run that does not name them in BENCH_ONLY. */
+const onlyWhenNamed = new Set(['soak']);
+
 const scenarios: Array<[name: string, run: () => Promise<unknown>]> = [
   ['e2e', () => runE2e({ redisUrl, ...e2eOptions }, path.join(results, `e2e${suffix}.json`))],
   ['throughput', () => runThroughput({ redisUrl, ...throughputOptions }, path.join(results, `throughput${suffix}.json`))],
@@ -44,6 +50,7 @@ const scenarios: Array<[name: string, run: () => Promise<unknown>]> = [
     () =>
       runCluster({ redisUrl, ...(quick ? { ...CLUSTER_DEFAULTS, durationS: 2, repeats: 1 } : CLUSTER_DEFAULTS) }, path.join(results, `cluster${suffix}.json`)),
   ],
+  ['soak', () => runSoak(soakOptions, path.join(results, `soak${suffix}.json`))],
 ];
 
 async function main(): Promise<void> {
@@ -51,7 +58,7 @@ async function main(): Promise<void> {
   const unknown = only?.filter((n) => !scenarios.some(([name]) => name === n)) ?? [];
   if (unknown.length > 0) throw new Error(`unknown scenario(s) in BENCH_ONLY: ${unknown.join(', ')} (known: ${scenarios.map(([n]) => n).join(', ')})`);
   for (const [name, run] of scenarios) {
-    if (only && !only.includes(name)) continue;
+    if (only ? !only.includes(name) : onlyWhenNamed.has(name)) continue;
     process.stdout.write(`bench: ${name}\n`);
     await run();
   }
