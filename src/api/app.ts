@@ -7,7 +7,7 @@ import { compileTrustProxy } from './client-address';
 import { cors, originPolicy } from './cors';
 import { errorResponder, notFound } from './http-errors';
 import { countRequests, opsRoutes, type OpsHooks } from './monitoring';
-import { httpRateLimit, rateLimitByToken } from './rate-limit';
+import { httpRateLimit, httpSubjectOf, rateLimitByToken } from './rate-limit';
 import { adminRoutes } from './routes/admin';
 import { dashboardRoutes } from './routes/dashboards';
 import { domainRoutes } from './routes/domain';
@@ -30,10 +30,18 @@ export function createHttpApp(rt: Runtime, ops: OpsHooks = {}): Express {
   app.set('trust proxy', compileTrustProxy(rt.config.TRUST_PROXY));
   if (ops.metrics) app.use(countRequests((route, status) => ops.metrics?.httpRequest(route, status)));
   app.use(cors(originPolicy(rt.config)));
-  const limit = httpRateLimit(new RedisTokenBuckets(rt.redis, rt.keys, 'http', { burst: rt.config.RATE_HTTP_BURST, perSec: rt.config.RATE_HTTP_PER_SEC }));
+  // A verified token (publish, admin) has its own bucket; anything else is its client address's.
+  const subject = httpSubjectOf([rt.config.PUBLISH_TOKEN, rt.config.ADMIN_TOKEN]);
+  const limit = httpRateLimit(
+    new RedisTokenBuckets(rt.redis, rt.keys, 'http', { burst: rt.config.RATE_HTTP_BURST, perSec: rt.config.RATE_HTTP_PER_SEC }),
+    subject,
+  );
   const publishLimit =
     rt.config.RATE_PUBLISH_PER_SEC > 0
-      ? httpRateLimit(new RedisTokenBuckets(rt.redis, rt.keys, 'publish', { burst: rt.config.RATE_PUBLISH_BURST, perSec: rt.config.RATE_PUBLISH_PER_SEC }))
+      ? httpRateLimit(
+          new RedisTokenBuckets(rt.redis, rt.keys, 'publish', { burst: rt.config.RATE_PUBLISH_BURST, perSec: rt.config.RATE_PUBLISH_PER_SEC }),
+          subject,
+        )
       : undefined;
 
   app.get('/healthz', async (_req, res) => {
@@ -56,7 +64,7 @@ export function createHttpApp(rt: Runtime, ops: OpsHooks = {}): Express {
   // Before the global parser: the batch route parses its own, larger body (PUBLISH_BATCH_MAX_BYTES).
   app.use('/api', publishBatchRoutes(rt));
   app.use(express.json({ limit: rt.config.MAX_PAYLOAD_BYTES }));
-  app.use('/api', domainRoutes(rt), publishRoutes(rt));
+  app.use('/api', domainRoutes(rt, ops.membership), publishRoutes(rt));
   // Browser pages: dashboards (admin page sign-in) before the bearer-only JSON /admin API; the console.
   app.use(dashboardRoutes(rt));
   app.use(consoleRoutes());

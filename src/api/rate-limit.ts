@@ -10,14 +10,22 @@ function presentedToken(req: Request): string | undefined {
 }
 
 /**
- * Who an HTTP request is charged to: the bearer token it presents (hashed: a secret never
- * becomes a Redis key), or its client's address when it presents none: `req.ip`, which is the
- * address TRUST_PROXY believes (the TCP peer unless a trusted proxy forwarded the request).
+ * Who an HTTP request is charged to: a token it presents that is one of `knownTokens` (compared in
+ * constant time; hashed, since a secret never becomes a Redis key) has a bucket of its own; every
+ * other request, with a wrong token, a Basic header or none, is charged to its client's address:
+ * `req.ip`, the address TRUST_PROXY believes (the TCP peer unless a trusted proxy forwarded it).
+ * Never the presented token itself: a fresh random token per request would be a fresh bucket, and
+ * guessing a token unlimited.
  */
-export function httpSubject(req: Request): string {
-  const token = presentedToken(req);
-  if (token === undefined) return addressSubject(req.ip);
-  return createHash('sha256').update(`token:${token}`).digest('hex').slice(0, 32);
+export function httpSubjectOf(knownTokens: readonly (string | undefined)[]): (req: Request) => string {
+  const known = knownTokens.filter((t): t is string => typeof t === 'string' && t.length > 0);
+  return (req) => {
+    const token = presentedToken(req);
+    // Every known token is compared, match or not, so timing does not tell which one matched.
+    const verified = token !== undefined && known.map((t) => safeEqual(token, t)).includes(true);
+    if (!verified) return addressSubject(req.ip);
+    return createHash('sha256').update(`token:${token}`).digest('hex').slice(0, 32);
+  };
 }
 
 /**
@@ -34,9 +42,9 @@ export function addressSubject(address: string | undefined): string {
 /**
  * Rate-limits requests per subject with token buckets shared by every gateway: 429
  * `rate_limited` with `retryAfterMs` (and a Retry-After header) once a subject's bucket is empty.
- * Mount it in front of any router, e.g. `app.use('/admin', httpRateLimit(buckets), adminRoutes)`.
+ * Mount it in front of any router, e.g. `app.use('/admin', httpRateLimit(buckets, httpSubjectOf(tokens)), adminRoutes)`.
  */
-export function httpRateLimit(buckets: RedisTokenBuckets, subjectOf: (req: Request) => string = httpSubject): RequestHandler {
+export function httpRateLimit(buckets: RedisTokenBuckets, subjectOf: (req: Request) => string): RequestHandler {
   return (req, _res, next) => {
     buckets.take(subjectOf(req)).then((admission) => {
       if (admission.allowed) return next();
@@ -49,7 +57,7 @@ export function httpRateLimit(buckets: RedisTokenBuckets, subjectOf: (req: Reque
  * Routes each request to one of two limiters by the token it presents: one presenting
  * `trustedToken` (compared in constant time) goes through `trusted`, or is not limited at all
  * when `trusted` is undefined; every other request (another token, none) goes through `others`.
- * E.g. `app.use('/api', rateLimitByToken(config.PUBLISH_TOKEN, undefined, httpRateLimit(buckets)))`.
+ * E.g. `app.use('/api', rateLimitByToken(config.PUBLISH_TOKEN, undefined, httpRateLimit(buckets, subject)))`.
  */
 export function rateLimitByToken(trustedToken: string, trusted: RequestHandler | undefined, others: RequestHandler): RequestHandler {
   return (req, res, next) => {

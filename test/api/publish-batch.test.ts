@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import type { Request } from 'express';
-import { httpSubject } from '../../src/api/rate-limit';
+import { httpSubjectOf } from '../../src/api/rate-limit';
 import type { Gateway } from '../../src/gateway/server';
 import { queuedEvents } from '../helpers/queue';
 import { TestRedisServer } from '../helpers/redis-server';
@@ -272,7 +272,7 @@ describe('HTTP rate limits and the publish token', () => {
     expect(statuses.filter((s) => s !== 202)).toEqual([]);
     const req = new IncomingMessage(new Socket());
     req.headers = { authorization: `Bearer ${stack.config.PUBLISH_TOKEN}` };
-    const subject = httpSubject(req as Request);
+    const subject = httpSubjectOf([stack.config.PUBLISH_TOKEN])(req as Request);
     expect(await gw.runtime.redis.exists(gw.runtime.keys.rateBucket('http', subject))).toBe(0);
   });
 
@@ -289,7 +289,7 @@ describe('HTTP rate limits and the publish token', () => {
     expect(other.status).toBe(401);
   });
 
-  it('other tokens and no token stay limited per token / IP on /api; /admin stays limited for the publish token too', async () => {
+  it('a wrong token, another wrong token and no token share the caller address bucket on /api; /admin stays limited for the publish token too', async () => {
     const { stack, gw } = await open({ RATE_HTTP_BURST: '2', RATE_HTTP_PER_SEC: '1' });
     const json = { 'content-type': 'application/json' };
     const statusesOf = async (path: string, headers: Record<string, string>) => {
@@ -298,7 +298,9 @@ describe('HTTP rate limits and the publish token', () => {
       return out;
     };
     expect(await statusesOf('/api/events', { ...json, authorization: 'Bearer wrong-token-0123456789' })).toEqual([401, 401, 429]);
-    expect(await statusesOf('/api/events', json)).toEqual([401, 401, 429]);
+    // A guess with a fresh token is not a fresh bucket: failed authentications are the address's.
+    expect(await statusesOf('/api/events', { ...json, authorization: 'Bearer another-wrong-token-98765' })).toEqual([429, 429, 429]);
+    expect(await statusesOf('/api/events', json)).toEqual([429, 429, 429]);
     expect(await statusesOf('/admin/pending', stack.apiHeaders())).toEqual([401, 401, 429]);
     // The publish token on /api is not limited, though this stack's HTTP burst is 2.
     for (let i = 0; i < 5; i++) expect((await post(stack, gw, '/api/events', event(i))).status).toBe(202);
