@@ -23,7 +23,8 @@ type GuardConfig = Pick<Config, 'MAX_PAYLOAD_BYTES' | 'RATE_SOCKET_BURST' | 'RAT
 
 /**
  * The per-packet guard (run by bindActions before any action): every packet a client sends takes a token from the
- * socket's bucket and from its user's bucket (shared across gateways), and must fit in
+ * socket's bucket (SINCE_JOIN_COST tokens for a join with `since`, which makes the gateway read
+ * and send history) and from its user's bucket (shared across gateways), and must fit in
  * MAX_PAYLOAD_BYTES. A refused packet never reaches its handler; if it carries an ack, the ack
  * gets `rate_limited` (with retryAfterMs) or `payload_too_large`. A socket that keeps being
  * refused (more than RATE_FLOOD_DISCONNECT_AFTER refusals within about ten seconds) is told why
@@ -50,7 +51,7 @@ export function eventGuard(socket: GatewaySocket, access: Pick<GatewayAccess, 'u
   };
 
   return (packet: unknown[], next: () => void, refused?: (code: ErrorCode) => void): void => {
-    const local = socketBucket.take();
+    const local = socketBucket.take(Date.now(), costOf(packet));
     if (!local.allowed) {
       refuse(packet, limited(local), refused);
       return;
@@ -72,6 +73,19 @@ export function eventGuard(socket: GatewaySocket, access: Pick<GatewayAccess, 'u
       (err: unknown) => refuse(packet, new GatewayError('unavailable', `rate limiter unavailable: ${(err as Error).message}`), refused),
     );
   };
+}
+
+/**
+ * Tokens of the socket's bucket a join with `since` takes: a replay reads and sends up to a whole
+ * history, so a client cannot re-join in a loop at the rate of plain packets. A reconnecting
+ * client's re-joins past its burst are answered `rate_limited` with retryAfterMs, and the client
+ * library sends them again then.
+ */
+export const SINCE_JOIN_COST = 5;
+
+function costOf(packet: unknown[]): number {
+  const args = packet[1];
+  return typeof args === 'object' && args !== null && typeof (args as { since?: unknown }).since === 'string' ? SINCE_JOIN_COST : 1;
 }
 
 function limited(admission: Admission): GatewayError {

@@ -1,7 +1,7 @@
 import type { RedisClient } from '../redis/connections';
 import type { Namespace as IoNamespace } from 'socket.io';
 import type { Adapter } from 'socket.io-adapter';
-import { RoomHistory, type ReplayedEvent } from '../history/room-history';
+import { RoomHistory, type HistoryPage } from '../history/room-history';
 import { logger } from '../logger';
 import type { Runtime } from '../runtime';
 import { markSlowConsumer } from './outbound-cap';
@@ -66,40 +66,51 @@ export class Recovery {
     this.held.set(socket.id, []);
     try {
       await socket.join(room);
-      const catchup = await this.history.since(socket.nsp.name, room, offset);
-      if (!catchup.complete) {
-        log.info({ ns: socket.nsp.name, room, offset, reason: catchup.reason }, 'recovery incomplete');
-        socket.emit('recovery_incomplete', { room, reason: catchup.reason });
-        return { room, recovered: 0, incomplete: true };
+      const catchup = await this.history.since(socket.nsp.name, room, offset, REPLAY_PAGE);
+      const replay = catchup.complete ? await this.replay(socket, room, catchup.page) : { sent: 0, reason: catchup.reason };
+      if (replay.reason !== undefined) {
+        log.info({ ns: socket.nsp.name, room, offset, reason: replay.reason }, 'recovery incomplete');
+        socket.emit('recovery_incomplete', { room, reason: replay.reason });
+        return { room, recovered: replay.sent, incomplete: true };
       }
-      await this.replay(socket, catchup.events);
-      return { room, recovered: catchup.events.length };
+      return { room, recovered: replay.sent };
     } finally {
       await this.release(socket);
     }
   }
 
   /**
-   * Sends missed events at the pace the client reads them: a slice of about a quarter of
-   * MAX_CLIENT_BUFFER_BYTES, then a wait until the transport has written it. All at once, a long
-   * gap would pass the outbound cap and close the very client that is catching up. A client that
-   * does not read a slice within REPLAY_DRAIN_MS is closed like any slow consumer.
+   * Reads and sends missed events a page at a time, each page after the previous one has been
+   * written to the transport: at most REPLAY_PAGE entries and about a quarter of
+   * MAX_CLIENT_BUFFER_BYTES per page (the next page's count follows the last one's entry size), so
+   * a long or heavy history never sits in memory at once, never blocks the event loop for long,
+   * and never passes the outbound cap of the client that is catching up. A client that does not
+   * read a page within REPLAY_DRAIN_MS is closed like any slow consumer. Past MAX_REPLAY events the
+   * rest is not replayed: `reason` says so (the client refetches its state).
    */
-  private async replay(socket: ReplaySocket, events: ReplayedEvent[]): Promise<void> {
-    const slice = Math.max(16_384, Math.floor(this.maxBufferBytes / 4));
-    let bytes = 0;
-    for (const { event, data, meta } of events) {
-      if (socket.disconnected) return;
-      socket.emit(event, data, meta);
-      bytes += JSON.stringify(data).length + 200;
-      if (bytes < slice) continue;
-      bytes = 0;
-      if (!(await written(socket, REPLAY_DRAIN_MS))) {
-        log.warn({ socket: socket.id }, 'closing a client that does not read its recovery');
-        markSlowConsumer(socket.conn);
-        socket.conn.close(true);
-        return;
+  private async replay(socket: ReplaySocket, room: string, first: HistoryPage): Promise<{ sent: number; reason?: string }> {
+    const sliceBytes = Math.max(16_384, Math.floor(this.maxBufferBytes / 4));
+    let page = first;
+    let sent = 0;
+    for (;;) {
+      for (const { event, data, meta } of page.events) {
+        if (socket.disconnected) return { sent };
+        socket.emit(event, data, meta);
+        sent++;
       }
+      if (!(await written(socket, REPLAY_DRAIN_MS))) {
+        if (socket.connected) {
+          log.warn({ socket: socket.id }, 'closing a client that does not read its recovery');
+          markSlowConsumer(socket.conn);
+          socket.conn.close(true);
+        }
+        return { sent };
+      }
+      if (page.next === undefined) return { sent };
+      if (sent >= MAX_REPLAY) return { sent, reason: `more than ${MAX_REPLAY} events missed` };
+      const perEntry = page.events.length > 0 ? page.bytes / page.events.length : 1;
+      const count = Math.max(1, Math.min(REPLAY_PAGE, MAX_REPLAY - sent, Math.floor(sliceBytes / Math.max(1, perEntry))));
+      page = await this.history.after(socket.nsp.name, room, page.next, count);
     }
   }
 
@@ -130,6 +141,12 @@ export class Recovery {
     for (const item of queue) item.run();
   }
 }
+
+/** Most events one re-join replays; past that the client is told `recovery_incomplete` (refetch instead). */
+const MAX_REPLAY = 10_000;
+
+/** History entries read and sent at most per replay page. */
+const REPLAY_PAGE = 100;
 
 /** Held broadcasts sent between two waits for the transport (small: their sizes are unknown here). */
 const RELEASE_SLICE = 32;

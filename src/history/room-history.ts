@@ -9,11 +9,17 @@ export interface ReplayedEvent {
   meta: EventMeta;
 }
 
-/** Either every event after the offset, in order, or the news that some may be gone. */
-export type Catchup = { complete: true; events: ReplayedEvent[] } | { complete: false; reason: string };
+/** One page of a room's events after an offset, in order, and where the next page starts. */
+export interface HistoryPage {
+  events: ReplayedEvent[];
+  /** Stored bytes of the page's entries (what reading and sending it costs). */
+  bytes: number;
+  /** The last entry's id: the next page starts after it; undefined when this page is the last. */
+  next?: string;
+}
 
-/** Most events one re-join replays; a longer gap is reported incomplete (refetch instead). */
-const MAX_REPLAY = 10_000;
+/** Either the first page of the events after the offset, or the news that some may be gone. */
+export type Catchup = { complete: true; page: HistoryPage } | { complete: false; reason: string };
 
 function fieldsOf(flat: Buffer[]): Map<string, Buffer> {
   const map = new Map<string, Buffer>();
@@ -44,18 +50,35 @@ export class RoomHistory {
   ) {}
 
   /**
-   * The events of `room` after `offset`, in room order. The history is trimmed oldest first, so
-   * if the entry at `offset` itself is still there, nothing after it is missing. If it is gone
-   * (trimmed, expired, or an offset this room never had), the catch-up is incomplete.
+   * The first page (at most `count` entries) of `room`'s events after `offset`, in room order. The
+   * history is trimmed oldest first, so if the entry at `offset` itself is still there, nothing
+   * after it is missing. If it is gone (trimmed, expired, lost with Redis's data, or an offset this
+   * room never had), the catch-up is incomplete.
    */
-  async since(ns: string, room: string, offset: string): Promise<Catchup> {
-    const raw = (await this.redis.xrangeBuffer(this.keys.history(ns, room), offset, '+', 'COUNT', MAX_REPLAY + 2)) as Array<[Buffer, Buffer[]]>;
-    const entries = raw.map(([id, flat]) => [String(id), flat] as const);
+  async since(ns: string, room: string, offset: string, count: number): Promise<Catchup> {
+    const entries = await this.read(ns, room, offset, count + 1);
     if (entries[0]?.[0] !== offset) return { complete: false, reason: 'the history no longer reaches back to this offset' };
-    if (entries.length > MAX_REPLAY + 1) return { complete: false, reason: `more than ${MAX_REPLAY} events missed` };
-    return {
-      complete: true,
-      events: entries.slice(1).map(([id, flat]) => replayed(id, fieldsOf(flat))),
-    };
+    return { complete: true, page: this.pageOf(entries.slice(1), entries.length === count + 1) };
+  }
+
+  /** The page after `after` (an id a previous page returned as `next`). */
+  async after(ns: string, room: string, after: string, count: number): Promise<HistoryPage> {
+    const entries = await this.read(ns, room, `(${after}`, count);
+    return this.pageOf(entries, entries.length === count);
+  }
+
+  private async read(ns: string, room: string, from: string, count: number): Promise<Array<readonly [string, Buffer[]]>> {
+    const raw = (await this.redis.xrangeBuffer(this.keys.history(ns, room), from, '+', 'COUNT', count)) as Array<[Buffer, Buffer[]]>;
+    return raw.map(([id, flat]) => [String(id), flat] as const);
+  }
+
+  private pageOf(entries: Array<readonly [string, Buffer[]]>, full: boolean): HistoryPage {
+    let bytes = 0;
+    const events = entries.map(([id, flat]) => {
+      for (const b of flat) bytes += b.length;
+      return replayed(id, fieldsOf(flat));
+    });
+    const last = entries.at(-1)?.[0];
+    return full && last !== undefined ? { events, bytes, next: last } : { events, bytes };
   }
 }

@@ -16,14 +16,15 @@ export class MemoryTokenBucket {
     this.updatedAt = now;
   }
 
-  take(now: number = Date.now()): Admission {
+  /** Takes `cost` tokens (1 by default; more for a request that costs the gateway more), or none. */
+  take(now: number = Date.now(), cost = 1): Admission {
     const perMs = this.spec.perSec / 1000;
     this.tokens = Math.min(this.spec.burst, this.tokens + Math.max(0, now - this.updatedAt) * perMs);
     this.updatedAt = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
+    if (this.tokens >= cost) {
+      this.tokens -= cost;
       return { allowed: true, retryAfterMs: 0 };
     }
-    return { allowed: false, retryAfterMs: Math.ceil((1 - this.tokens) / perMs) };
+    return { allowed: false, retryAfterMs: Math.ceil((cost - this.tokens) / perMs) };
   }
 }
