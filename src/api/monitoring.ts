@@ -2,6 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { probeResponses, type HttpOperation } from './operation';
 import type { Readiness } from '../health/readiness';
+import type { RoomMembership } from '../domain/chats';
 import type { MetricsSource } from '../metrics/server';
 
 /** What the gateway's HTTP app exposes for operations besides /healthz. */
@@ -10,6 +11,8 @@ export interface OpsHooks {
   metrics?: MetricsSource & { httpRequest(route: string, status: number): void };
   /** Served at `GET /readyz`: 200 when every check is `ok`, else 503. */
   ready?: () => Promise<Readiness>;
+  /** Who is in which room on every gateway (the gateway's adapter): member-list changes remove non-members. */
+  membership?: RoomMembership;
 }
 
 /** Label of a request that no express route answered (auth refusals, rate limits, 404s). */

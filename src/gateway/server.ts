@@ -17,6 +17,7 @@ import { openRuntime, type Runtime } from '../runtime';
 import { openAccess, type GatewayAccess } from './access';
 import { dropFailedPublishes } from './adapter-publisher';
 import { attachAdminUi } from './admin-ui';
+import { adapterMembership } from './room-membership';
 import { Recovery, SubscriberWatch } from './recovery';
 import { bindActions, type ActionDefinition } from './action';
 import { authenticate } from './connection-auth';
@@ -66,7 +67,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
       return readiness({ redis, pubsub });
     };
     metrics.observeDeployment({ pendingWindows: () => runtime.events.pending.indexSize(), queues: () => runtime.management.jobs.status() });
-    const http = createServer(createHttpApp(runtime, { metrics, ready }));
+    // `io` is made below, on this server; membership changes only reach it once requests arrive.
+    const http = createServer(createHttpApp(runtime, { metrics, ready, membership: adapterMembership(() => io) }));
     // Keep idle keep-alive connections longer than the clients and load balancers in front (60 s
     // is common): a server that closes first races a request on the same socket (ECONNRESET, 502).
     http.keepAliveTimeout = 65_000;
@@ -78,6 +80,9 @@ export async function startGateway(config: Config): Promise<Gateway> {
       // socket.io closes a connection whose frame exceeds this; messages up to MAX_PAYLOAD_BYTES
       // pass, and those in between get a `payload_too_large` ack from the event guard instead.
       maxHttpBufferSize: config.MAX_PAYLOAD_BYTES * 4,
+      // A connection that has joined no namespace within 10 s is closed (socket.io's default is
+      // 45 s): one made only to be held open costs the gateway for no more than that.
+      connectTimeout: 10_000,
       // Redis Cluster: the sharded adapter (SSUBSCRIBE per room channel, `dynamic`: a gateway hears
       // only the rooms its sockets are in), the format the workers SPUBLISH in.
       adapter: recovery.adapter(
@@ -131,6 +136,12 @@ export async function startGateway(config: Config): Promise<Gateway> {
         bindActions(actions, { socket, nsp, deps: runtime, access: gate, recovery }, eventGuard(socket, gate, config), countAction);
       });
     }
+    // The main namespace `/` serves nothing: refused, so no socket lives outside the authenticated,
+    // counted namespaces. The engine connection that carried the refusal is closed by socket.io
+    // after connectTimeout (below) unless it joins a namespace of ours.
+    io.of('/').use((_socket, next) => {
+      next(Object.assign(new Error('unknown namespace: connect to /social, /chat, /orders or /notification'), { data: { code: 'not_found' } }));
+    });
     // The Socket.IO Admin UI's `/admin` namespace, only with ADMIN_UI=on (see admin-ui.ts).
     const adminUi = attachAdminUi(io, runtime);
     await new Promise<void>((resolve, reject) => {

@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { catalog } from '../../catalog';
 import { id, text, withExamples } from '../../catalog/fields';
-import { postChatMessage, setChatMembers } from '../../domain/chats';
+import { postChatMessage, setChatMembers, type RoomMembership } from '../../domain/chats';
 import { notifyUser } from '../../domain/notifications';
 import { createOrder, setOrderStatus } from '../../domain/orders';
 import { commentOnPost, likePost } from '../../domain/posts';
@@ -28,7 +28,7 @@ export const NotificationBody = catalog.notification.schema;
  * Example domain routes: each does its small piece of domain work and publishes through the
  * EventManager. They answer 202 (accepted for delivery) with the event id.
  */
-export function domainRoutes(rt: Pick<Runtime, 'events' | 'keys' | 'redis'>): Router {
+export function domainRoutes(rt: Pick<Runtime, 'events' | 'keys' | 'redis'>, membership?: RoomMembership): Router {
   const r = Router();
 
   // Orders record their owner: only the owner (and admins) may join `order:{id}`.
@@ -44,7 +44,7 @@ export function domainRoutes(rt: Pick<Runtime, 'events' | 'keys' | 'redis'>): Ro
     ['post', '/orders/:id/status', idWithBody(202, OrderStatusBody, (orderId, body) => setOrderStatus(rt, orderId, body))],
     ['post', '/chats/:id/messages', idWithBody(202, ChatMessageBody, (chatId, body) => chatMessage(rt, chatId, body))],
     // A chat with members admits only them to `chat:{id}`; an empty list opens it again.
-    ['put', '/chats/:id/members', idWithBody(200, ChatMembersBody, (chatId, { userIds }) => setChatMembers(rt, chatId, userIds))],
+    ['put', '/chats/:id/members', idWithBody(200, ChatMembersBody, (chatId, { userIds }) => setChatMembers(rt, chatId, userIds, membership))],
     ['post', '/users/:id/notifications', idWithBody(202, NotificationBody, (userId, body) => notifyUser(rt, userId, body))],
   ];
   for (const [method, path, handler] of onId) r[method](path, handler);
@@ -156,10 +156,15 @@ export const domainOperations: HttpOperation[] = [
     tag: 'domain',
     auth: 'publish',
     summary: "Set a chat's members",
-    description: 'Replaces the member list: only members may join `chat:{id}` from then on; an empty list opens the chat to every signed-in user again.',
+    description:
+      'Replaces the member list: only members may join `chat:{id}` and post there from then on, and sockets of other users already in the room are removed from it on every gateway; an empty list opens the chat to every signed-in user again.',
     params: IdParams,
     body: ChatMembersBody,
-    response: { status: 200, description: 'the number of distinct members', schema: z.object({ members: z.number().int().nonnegative() }) },
+    response: {
+      status: 200,
+      description: 'the number of distinct members, and of sockets removed from the room because their user is not one',
+      schema: z.object({ members: z.number().int().nonnegative(), removed: z.number().int().nonnegative() }),
+    },
     errors: PUBLISHES,
   },
   {

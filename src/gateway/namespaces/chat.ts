@@ -3,6 +3,7 @@ import { catalog, ROOMS, roomOf } from '../../catalog';
 import { id, text, withExamples } from '../../catalog/fields';
 import { postChatMessage } from '../../domain/chats';
 import { userOf } from '../../auth/user';
+import { GatewayError } from '../../errors';
 import { action } from '../action';
 import { joinRoomAction, leaveRoomAction, relays, requireJoined, typingActions, typingRelay } from '../room-actions';
 
@@ -21,8 +22,11 @@ export const chat = {
     new_message: action(
       withExamples(z.object({ chatId: id, content: text(4000) }), { chatId: '123', content: 'Hello!' }),
       async (input, ctx) => {
-        requireJoined(ctx, roomOf(ROOMS.chat, { chatId: input.chatId }));
+        const room = roomOf(ROOMS.chat, { chatId: input.chatId });
+        requireJoined(ctx, room);
         const user = userOf(ctx.socket);
+        // Asked on every message, not only at the join: the member list may have changed since.
+        if (!(await ctx.access.rooms.canJoin(user, room))) throw new GatewayError('forbidden', `not a member of ${room}`);
         const userId = user.anonymous ? null : user.id;
         const { message, eventId } = await postChatMessage(ctx.deps, { ...input, userId });
         return { ...message, eventId };
