@@ -20,13 +20,19 @@ export const DEFAULT_PORT = 3000;
 
 const ConfigSchema = z.object({
   PORT: intFrom(0, 65535, DEFAULT_PORT),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /**
+   * The gateway's bind address. Unset: every interface (`0.0.0.0`) in production, loopback
+   * (`127.0.0.1`) otherwise: the development secrets are published in the README, so a development
+   * gateway reachable from the network would take tokens anyone can sign. HOST=0.0.0.0 to expose one.
+   */
+  HOST: z.string().min(1).optional(),
   /**
    * A worker's `/metrics` and `/readyz` port (`0`: any free port) and bind address. The gateway
    * serves both on PORT instead. Counts only, no rooms or users (README, Operating Switchboard).
    */
   METRICS_PORT: intFrom(0, 65535, DEFAULT_METRICS_PORT),
-  METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+  /** Unset: like HOST (every interface in production, loopback otherwise). */
+  METRICS_HOST: z.string().min(1).optional(),
   /** One URL; with REDIS_MODE=cluster, one or more seed nodes, comma-separated. */
   REDIS_URL: z
     .string()
@@ -200,7 +206,13 @@ const ConfigSchema = z.object({
   PUBLISH_BATCH_MAX_BYTES: intFrom(1024, 100_000_000, 4_194_304),
 });
 
-export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+/** The bind addresses, once NODE_ENV is known (see HOST). */
+function withBindDefaults(c: z.infer<typeof ConfigSchema>) {
+  const everywhere = c.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1';
+  return { ...c, HOST: c.HOST ?? everywhere, METRICS_HOST: c.METRICS_HOST ?? everywhere };
+}
+
+export type Config = Readonly<ReturnType<typeof withBindDefaults>>;
 
 /** Cross-field rules: production needs real secrets; RS256 needs its key; the TTL must outlast heartbeats. */
 function checkSecrets(c: z.infer<typeof ConfigSchema>, ctx: z.RefinementCtx): void {
@@ -243,7 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const value = env[key];
     if (value !== undefined && value !== '') raw[key] = value;
   }
-  const parsed = ConfigSchema.superRefine(checkSecrets).safeParse(raw);
+  const parsed = ConfigSchema.superRefine(checkSecrets).transform(withBindDefaults).safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = issue.path.join('.');

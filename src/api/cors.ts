@@ -93,9 +93,28 @@ function echo(origin: string): string {
   return origin.length > MAX_ECHO ? `${safe}…` : safe;
 }
 
-/** The warn line of a refused request; `what` is e.g. `socket handshake` or `API preflight`. */
-export function logRefusal(what: string, verdict: OriginVerdict, origin: string | undefined, host: string | undefined): void {
-  log.warn({ origin: origin === undefined ? undefined : echo(origin), host: host?.slice(0, MAX_ECHO) }, refusalLine(what, verdict));
+/** At most one refusal line per this long per process; the others are counted into the next line. */
+const REFUSAL_LOG_EVERY_MS = 10_000;
+let lastRefusalLogAt = -Infinity;
+let refusalsNotLogged = 0;
+
+/**
+ * The warn line of a refused request; `what` is e.g. `socket handshake` or `API preflight`. Sampled:
+ * the first refusal is logged, then at most one line per 10 s carrying how many were not
+ * (`unlogged`), so a flood of refused origins costs a counter, not a line each.
+ */
+export function logRefusal(what: string, verdict: OriginVerdict, origin: string | undefined, host: string | undefined, now = Date.now()): void {
+  if (now - lastRefusalLogAt < REFUSAL_LOG_EVERY_MS) {
+    refusalsNotLogged++;
+    return;
+  }
+  const unlogged = refusalsNotLogged;
+  lastRefusalLogAt = now;
+  refusalsNotLogged = 0;
+  log.warn(
+    { origin: origin === undefined ? undefined : echo(origin), host: host?.slice(0, MAX_ECHO), ...(unlogged > 0 ? { unlogged } : {}) },
+    refusalLine(what, verdict),
+  );
 }
 
 /** The message of that warn line. */

@@ -2,6 +2,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import { ErrorBodySchema, GatewayError, toGatewayError, type ErrorBody } from '../../errors';
 import type { Accepted } from '../../events/event-manager';
+import { jsonSize } from '../../limits/json-size';
 import { logger } from '../../logger';
 import type { Runtime } from '../../runtime';
 import type { SameShape } from '../../same-shape';
@@ -72,6 +73,9 @@ export const publishBatchOperations: HttpOperation[] = [
  * PUBLISH_BATCH_MAX_BYTES), and 503 `unavailable` when every item failed with `unavailable`
  * (Redis is away; nothing was accepted).
  */
+/** Deeper than any catalog payload: what passes is measured, the rest refused before any recursive walk. */
+const MAX_DATA_DEPTH = 32;
+
 export function publishBatchRoutes(rt: Pick<Runtime, 'config' | 'events'>): Router {
   const { PUBLISH_BATCH_MAX: maxItems, PUBLISH_BATCH_MAX_BYTES: maxBytes, MAX_PAYLOAD_BYTES: maxDataBytes } = rt.config;
   const r = Router();
@@ -81,11 +85,15 @@ export function publishBatchRoutes(rt: Pick<Runtime, 'config' | 'events'>): Rout
     const parsed = PublishBody.safeParse(item);
     if (!parsed.success) throw GatewayError.fromZod(parsed.error, 'invalid_payload', `events[${index}]`);
     const { idempotencyKey, ...input } = parsed.data;
-    // JSON.stringify(undefined) is undefined, whatever its declared type says.
-    const bytes = input.data === undefined ? 0 : Buffer.byteLength(JSON.stringify(input.data));
-    if (bytes > maxDataBytes) {
-      throw new GatewayError('payload_too_large', `events[${index}].data is ${bytes} bytes; at most ${maxDataBytes} per event`);
+    // Measured without recursion and before the catalog's schema sees it: a `data` nested thousands
+    // deep must be an invalid_payload of its own item, not a stack overflow (internal) per item.
+    const size = jsonSize(input.data ?? null, MAX_DATA_DEPTH, maxDataBytes);
+    if (!size.ok && size.reason === 'too_deep') {
+      throw new GatewayError('invalid_payload', `events[${index}].data is nested deeper than ${MAX_DATA_DEPTH} levels`, {
+        issues: [{ path: ['events', index, 'data'], message: `nested deeper than ${MAX_DATA_DEPTH} levels` }],
+      });
     }
+    if (!size.ok) throw new GatewayError('payload_too_large', `events[${index}].data is over ${maxDataBytes} bytes; at most ${maxDataBytes} per event`);
     return rt.events.publish(input, { idempotencyKey });
   };
 
