@@ -29,7 +29,8 @@ export interface Launcher {
   stop: () => Promise<void>;
 }
 
-const alive = (pid: number) => {
+/** Whether a process with this pid is running (signal 0). */
+export const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
     return true;

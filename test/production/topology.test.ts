@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { createClient, type SwitchboardClient } from '../../src/client';
 import { createKeys } from '../../src/redis/keys';
 import { TcpProxy } from '../client/tcp-proxy';
-import { launch, type Launched, type Launcher } from '../helpers/launcher';
+import { alive, launch, type Launched, type Launcher } from '../helpers/launcher';
 import { startNginx, type Nginx } from '../helpers/nginx';
 import { freePort, TestRedisServer } from '../helpers/redis-server';
 import { Stack, testConfig } from '../helpers/stack';
@@ -212,14 +212,6 @@ describe('production topology: nginx, 2 gateways and 2 workers from the launcher
       }
     };
 
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     const processes = (): Launched[] => launchers.flatMap((l) => [...l.gateways, ...l.workers]);
     const pidsBefore = processes().map((p) => p.pid);
 

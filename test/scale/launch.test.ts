@@ -3,7 +3,7 @@ import path from 'node:path';
 import { launchPlan, LaunchError } from '../../scripts/launch-plan';
 import { restartBackoff } from '../../scripts/restart-backoff';
 import type { Gateway } from '../../src/gateway/server';
-import { collectLines, launch, type Launcher } from '../helpers/launcher';
+import { alive, collectLines, launch, type Launcher } from '../helpers/launcher';
 import { ROOT, Stack, testConfig } from '../helpers/stack';
 import { call, nextEvent } from '../helpers/wait';
 
@@ -95,14 +95,6 @@ describe('npm start: restart backoff', () => {
   });
 });
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Resolves with `promise`, or rejects naming `what` after `ms` (a launcher that never exits fails the test, not the run). */
 const bounded = <T>(promise: Promise<T>, ms: number, what: string) =>
