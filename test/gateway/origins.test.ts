@@ -20,7 +20,7 @@
  * 6. the origin check did not replace the other refusal: while the adapter subscriber is down, even
  *    a same-origin handshake is refused with `adapter subscriber unavailable`.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
