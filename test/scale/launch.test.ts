@@ -95,7 +95,6 @@ describe('npm start: restart backoff', () => {
   });
 });
 
-
 /** Resolves with `promise`, or rejects naming `what` after `ms` (a launcher that never exits fails the test, not the run). */
 const bounded = <T>(promise: Promise<T>, ms: number, what: string) =>
   new Promise<T>((resolve, reject) => {
