@@ -158,7 +158,9 @@ const REPLAY_DRAIN_MS = 10_000;
 async function written(socket: GatewaySocket, timeoutMs: number): Promise<boolean> {
   const conn = socket.conn as unknown as EngineConn;
   const deadline = Date.now() + timeoutMs;
-  while (conn.readyState === 'open' && (conn.writeBuffer.length > 0 || !conn.transport.writable)) {
+  // Long-polling is not writable between two GETs, normally: only what is queued is waited for
+  // (its drain comes with the client's next GET). A websocket not writable is still sending.
+  while (conn.readyState === 'open' && (conn.writeBuffer.length > 0 || (!conn.transport.writable && conn.transport.name !== 'polling'))) {
     const left = deadline - Date.now();
     if (left <= 0) return false;
     await new Promise<void>((resolve) => {
@@ -180,7 +182,7 @@ async function written(socket: GatewaySocket, timeoutMs: number): Promise<boolea
 interface EngineConn {
   readyState: string;
   writeBuffer: unknown[];
-  transport: { writable: boolean; once(event: 'drain', fn: () => void): void; off(event: 'drain', fn: () => void): void };
+  transport: { name: string; writable: boolean; once(event: 'drain', fn: () => void): void; off(event: 'drain', fn: () => void): void };
   once(event: 'close', fn: () => void): void;
   off(event: 'close', fn: () => void): void;
 }
