@@ -1,5 +1,7 @@
+import { createPublicKey } from 'node:crypto';
 import { compile as compileTrust } from 'proxy-addr';
 import { z } from 'zod';
+import { secretWeakness } from './secret-strength';
 
 /** TRUST_PROXY as express's `trust proxy` setting takes it: off, a hop count, or a list. */
 export type TrustProxy = false | number | string;
@@ -177,12 +179,26 @@ const ConfigSchema = z.object({
   PUBLISH_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_PUBLISH_TOKEN),
   /** Browser origins allowed to call the API and open sockets: comma list, or `*`. Empty: none. */
   CORS_ORIGINS: z.string().default(''),
+  /**
+   * Hostnames (optionally `host:port`, comma list) this gateway is served at, e.g.
+   * `rt.example.com`. A page from one of them is same-origin without CORS_ORIGINS; a page whose
+   * name merely resolves here (DNS rebinding) is not. IP addresses and localhost need no entry.
+   */
+  PUBLIC_HOSTS: z.string().default(''),
 
   // ---- presence ---------------------------------------------------------------------------------
   /** How often a gateway renews its presence lease and reaps the entries of dead gateways. */
   PRESENCE_HEARTBEAT_MS: intFrom(50, 60_000, 5_000),
   /** A gateway silent this long is dead; its users go offline (unless connected elsewhere). */
   PRESENCE_TTL_MS: intFrom(100, 600_000, 15_000),
+  /**
+   * Role a socket needs to see who is online (get_online, get_presence, the presence room). Empty
+   * (default): any signed-in user. Anonymous sockets never see presence.
+   */
+  PRESENCE_ROLE: z
+    .string()
+    .regex(/^[\w.:-]{0,64}$/, 'must be a role name (letters, digits, _ . : -)')
+    .default(''),
 
   // ---- rate limits (token buckets: capacity = burst, refill per second = sustained rate) ------
   RATE_SOCKET_BURST: intFrom(1, 100_000, 30),
@@ -220,10 +236,55 @@ function checkSecrets(c: z.infer<typeof ConfigSchema>, ctx: z.RefinementCtx): vo
   if (c.NODE_ENV === 'production') {
     if (c.JWT_ALG === 'HS256' && c.JWT_SECRET === DEV_JWT_SECRET) problem('JWT_SECRET', 'must be set in production');
     if (c.PUBLISH_TOKEN === DEV_PUBLISH_TOKEN) problem('PUBLISH_TOKEN', 'must be set in production');
+    checkStrength(c, problem);
   }
   if (c.ADMIN_UI === 'on' && !c.ADMIN_TOKEN) problem('ADMIN_UI', 'on needs ADMIN_TOKEN (the Admin UI signs in with it)');
   if (c.JWT_ALG === 'RS256' && !c.JWT_PUBLIC_KEY) problem('JWT_PUBLIC_KEY', 'is required when JWT_ALG=RS256');
+  if (c.JWT_ALG === 'RS256' && c.JWT_PUBLIC_KEY && !isPublicKey(c.JWT_PUBLIC_KEY)) {
+    problem('JWT_PUBLIC_KEY', 'is not a PEM public key (-----BEGIN PUBLIC KEY-----, SPKI; \\n escapes allowed)');
+  }
   if (c.PRESENCE_TTL_MS <= c.PRESENCE_HEARTBEAT_MS * 2) problem('PRESENCE_TTL_MS', 'must be more than twice PRESENCE_HEARTBEAT_MS');
+}
+
+/** The PEM text of JWT_PUBLIC_KEY (`\\n` escapes let it sit on one line of an env file). */
+export function publicKeyPem(raw: string): string {
+  return raw.replace(/\\n/g, '\n');
+}
+
+/** Whether JWT_PUBLIC_KEY parses, so a bad key is a config error naming it, not an OpenSSL message at first use. */
+function isPublicKey(raw: string): boolean {
+  try {
+    return createPublicKey(publicKeyPem(raw)).type === 'public';
+  } catch {
+    return false;
+  }
+}
+
+/** The production secrets that are set, by name (JWT_SECRET only when it signs: HS256). */
+function productionSecrets(c: z.infer<typeof ConfigSchema>): [string, string][] {
+  const set: [string, string | undefined][] = [
+    ['JWT_SECRET', c.JWT_ALG === 'HS256' ? c.JWT_SECRET : undefined],
+    ['PUBLISH_TOKEN', c.PUBLISH_TOKEN],
+    ['ADMIN_TOKEN', c.ADMIN_TOKEN],
+  ];
+  return set.filter((entry): entry is [string, string] => entry[1] !== undefined);
+}
+
+/** Values published in this repo's docs and defaults: refused in production whatever their entropy. */
+const PLACEHOLDERS: ReadonlySet<string> = new Set([DEV_JWT_SECRET, DEV_PUBLISH_TOKEN, 'change-me-to-16-chars-or-more']);
+
+/** Production refuses placeholders, low-entropy values and one value reused for two secrets (by name only). */
+function checkStrength(c: z.infer<typeof ConfigSchema>, problem: (path: string, message: string) => void): void {
+  const secrets = productionSecrets(c);
+  for (const [name, value] of secrets) {
+    if ((name === 'JWT_SECRET' && value === DEV_JWT_SECRET) || (name === 'PUBLISH_TOKEN' && value === DEV_PUBLISH_TOKEN)) continue; // "must be set"
+    const weakness = secretWeakness(value, PLACEHOLDERS);
+    if (weakness) problem(name, weakness);
+  }
+  secrets.forEach(([name, value], i) => {
+    const first = secrets.findIndex((other) => other[1] === value);
+    if (first < i) problem(name, `must differ from ${secrets[first]?.[0] ?? ''} (one leaked secret would open both)`);
+  });
 }
 
 export class ConfigError extends Error {

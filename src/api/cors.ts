@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { RequestHandler } from 'express';
 import type { Config } from '../config';
 import { logger } from '../logger';
@@ -32,31 +33,55 @@ const MAX_ECHO = 200;
  * - no Origin header: not a browser cross-origin request (services, Node clients): allowed;
  * - listed in CORS_ORIGINS (or CORS_ORIGINS is `*`): allowed;
  * - same origin: the Origin's host and port equal the request's Host header (a page served through
- *   this gateway's address). Only Host counts, never X-Forwarded-Host/-Proto: the gateway does not
- *   know which proxies to trust, and a request could claim any forwarded host. Behind a proxy that
- *   rewrites Host, list the public origin in CORS_ORIGINS instead;
+ *   this gateway's address), and that Host is one the gateway answers for: an IP address, a local
+ *   hostname, or listed in PUBLIC_HOSTS. A name anyone can point at this machine (DNS rebinding:
+ *   `evil.example` resolving to the gateway sends `Origin` and `Host` both `evil.example`) is not
+ *   enough. Only Host counts, never X-Forwarded-Host/-Proto: a request could claim any forwarded
+ *   host. Behind a proxy that rewrites Host, list the public origin in CORS_ORIGINS instead;
  * - outside production (NODE_ENV not `production`): http(s)://localhost, 127.0.0.1 or [::1] on any
  *   port (frontend dev servers such as http://localhost:5173);
  * - anything else is refused, with a `why` naming the origin and the setting that admits it.
  */
-export function originPolicy(config: Pick<Config, 'CORS_ORIGINS' | 'NODE_ENV'>): OriginPolicy {
+export function originPolicy(config: Pick<Config, 'CORS_ORIGINS' | 'NODE_ENV' | 'PUBLIC_HOSTS'>): OriginPolicy {
   const listed = parseOrigins(config.CORS_ORIGINS);
   const any = listed.includes('*');
   const development = config.NODE_ENV !== 'production';
+  const publicHosts = parsePublicHosts(config.PUBLIC_HOSTS);
   return (origin, host) => {
     if (origin === undefined) return { allowed: true, why: 'no Origin header' };
     if (any || listed.includes(origin)) return { allowed: true, why: 'listed in CORS_ORIGINS' };
     const url = webOrigin(origin);
-    if (url && host !== undefined && sameHost(url, host)) return { allowed: true, why: 'same origin' };
+    const same = url !== undefined && host !== undefined && sameHost(url, host);
+    if (same && answersFor(url, publicHosts)) return { allowed: true, why: 'same origin' };
     if (url && development && LOCAL_HOSTNAMES.has(url.hostname)) return { allowed: true, why: 'local origin outside production' };
     const local = url !== undefined && LOCAL_HOSTNAMES.has(url.hostname);
-    return {
-      allowed: false,
-      why:
-        `origin ${echo(origin)} is not allowed: add it to CORS_ORIGINS (comma-separated), or serve the page from this gateway` +
-        (local ? ' (local origins are allowed without it only when NODE_ENV is not production)' : ''),
-    };
+    const why = same
+      ? `origin ${echo(origin)} is not allowed: its host is not in PUBLIC_HOSTS (the names this gateway is served at), nor in CORS_ORIGINS`
+      : `origin ${echo(origin)} is not allowed: add it to CORS_ORIGINS (comma-separated), or serve the page from this gateway` +
+        (local ? ' (local origins are allowed without it only when NODE_ENV is not production)' : '');
+    return { allowed: false, why };
   };
+}
+
+/** PUBLIC_HOSTS parsed: lower-case hostnames, each with or without a port. */
+export function parsePublicHosts(raw: string): ReadonlySet<string> {
+  return new Set(
+    raw
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter((h) => h.length > 0),
+  );
+}
+
+/**
+ * Whether a same-origin request's host is one this gateway answers for: an IP literal or a local
+ * hostname (a browser sends those only when the user typed them; a rebinding page's Host is its
+ * own name), or a name listed in PUBLIC_HOSTS, alone or with this port.
+ */
+function answersFor(origin: URL, publicHosts: ReadonlySet<string>): boolean {
+  const name = origin.hostname.toLowerCase();
+  if (LOCAL_HOSTNAMES.has(name) || isIP(name.replace(/^\[|\]$/g, '')) !== 0) return true;
+  return publicHosts.has(name) || publicHosts.has(origin.host.toLowerCase());
 }
 
 /** The Origin as a URL when it is a plain http(s) origin (`scheme://host[:port]`, nothing else). */

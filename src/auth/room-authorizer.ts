@@ -1,6 +1,8 @@
+import type { Config } from '../config';
 import type { RedisClient } from '../redis/connections';
 import type { Keys } from '../redis/keys';
 import { matchRoom, ROOMS } from '../catalog/rooms';
+import { maySeePresence } from './presence-access';
 import { isAdmin, type SocketUser } from './user';
 
 /** Decides whether a user may join (or look at the presence of) a room. One call per join. */
@@ -18,12 +20,13 @@ export function isPublicRoom(room: string): boolean {
  * - `user:{userId}`: only that user;
  * - `order:{orderId}`: the owner recorded by the API, or an admin;
  * - `admin`: role admin;
- * - `post:{postId}`, `presence`: any authenticated user (posts also anonymous ones: public rooms);
+ * - `post:{postId}`: anyone, anonymous sockets too (public rooms);
+ * - `presence`: who may see presence (signed in, and PRESENCE_ROLE when set);
  * - `chat:{chatId}`: any authenticated user, or only its members once the chat has a member list;
  * - anything else: nobody.
  */
 export class DefaultRoomAuthorizer implements RoomAuthorizer {
-  constructor(private readonly deps: { redis: RedisClient; keys: Pick<Keys, 'orderOwner' | 'chatMembers'> }) {}
+  constructor(private readonly deps: { redis: RedisClient; keys: Pick<Keys, 'orderOwner' | 'chatMembers'>; config: Pick<Config, 'PRESENCE_ROLE'> }) {}
 
   async canJoin(user: SocketUser, room: string): Promise<boolean> {
     if (isPublicRoom(room)) return true;
@@ -33,7 +36,7 @@ export class DefaultRoomAuthorizer implements RoomAuthorizer {
     const order = matchRoom(ROOMS.order, room);
     if (order) return isAdmin(user) || (await this.deps.redis.get(this.deps.keys.orderOwner(order.orderId as string))) === user.id;
     if (matchRoom(ROOMS.admin, room)) return isAdmin(user);
-    if (matchRoom(ROOMS.presence, room)) return true;
+    if (matchRoom(ROOMS.presence, room)) return maySeePresence(user, this.deps.config);
     const chat = matchRoom(ROOMS.chat, room);
     if (chat) return this.isChatMember(chat.chatId as string, user.id);
     return false;

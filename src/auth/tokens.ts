@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
-import type { Config } from '../config';
+import { publicKeyPem, type Config } from '../config';
 import { GatewayError } from '../errors';
 import { isSafeSegment } from '../ids';
 import type { SocketUser } from './user';
@@ -22,7 +22,7 @@ export class TokenVerifier {
   private readonly key: Uint8Array | KeyObject;
 
   constructor(private readonly config: TokenConfig) {
-    this.key = config.JWT_ALG === 'RS256' ? createPublicKey((config.JWT_PUBLIC_KEY ?? '').replace(/\\n/g, '\n')) : new TextEncoder().encode(config.JWT_SECRET);
+    this.key = config.JWT_ALG === 'RS256' ? createPublicKey(publicKeyPem(config.JWT_PUBLIC_KEY ?? '')) : new TextEncoder().encode(config.JWT_SECRET);
   }
 
   /** Returns the user, or throws GatewayError `unauthorized` whose message says why. */

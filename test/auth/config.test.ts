@@ -3,7 +3,9 @@ import { loadConfig } from '../../src/config';
 describe('identity configuration', () => {
   it('refuses the development secrets in production, naming each variable', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: must be set in production.*PUBLISH_TOKEN: must be set in production/);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32), PUBLISH_TOKEN: 'p'.repeat(16) }).AUTH_MODE).toBe('required');
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'config-test-secret-0123456789abcdef', PUBLISH_TOKEN: 'config-test-publish-1' }).AUTH_MODE).toBe(
+      'required',
+    );
   });
 
   it('needs a public key for RS256 and a TTL longer than two heartbeats', () => {

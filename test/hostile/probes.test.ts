@@ -190,7 +190,96 @@ describe('hostile probes, production configuration', () => {
     const prod = loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret() + secret(), PUBLISH_TOKEN: secret() });
     expect([prod.HOST, prod.METRICS_HOST]).toEqual(['0.0.0.0', '0.0.0.0']);
   });
+
+  it('8. production refuses a placeholder, a low-entropy value and one value for two secrets, naming the variable and never the value', () => {
+    const good = { NODE_ENV: 'production', JWT_SECRET: secret() + secret(), PUBLISH_TOKEN: secret(), ADMIN_TOKEN: secret() };
+    expect(loadConfig(good).NODE_ENV).toBe('production');
+    const refusal = (env: Record<string, string>) => {
+      try {
+        loadConfig({ ...good, ...env });
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    const weak: Record<string, string>[] = [
+      { JWT_SECRET: 'a'.repeat(32) },
+      { ADMIN_TOKEN: 'change-me-to-16-chars-or-more' },
+      { PUBLISH_TOKEN: 'hunter2hunter2hunter2' },
+      { ADMIN_TOKEN: good.PUBLISH_TOKEN },
+    ];
+    const messages = weak.map(refusal);
+    expect(messages[0]).toMatch(/^invalid configuration: JWT_SECRET: has too little entropy/);
+    expect(messages[1]).toMatch(/^invalid configuration: ADMIN_TOKEN: is a published placeholder/);
+    expect(messages[2]).toMatch(/^invalid configuration: PUBLISH_TOKEN: has too little entropy/);
+    expect(messages[3]).toMatch(/^invalid configuration: ADMIN_TOKEN: must differ from PUBLISH_TOKEN/);
+    weak.forEach((env, i) => {
+      for (const value of Object.values(env)) expect(messages[i]).not.toContain(value);
+    });
+    // Outside production the development defaults and short test values still run.
+    expect(loadConfig({ JWT_SECRET: 'a'.repeat(32) }).JWT_SECRET).toHaveLength(32);
+  });
+
+  it('9. a bad JWT_PUBLIC_KEY is a config error naming the variable, not an OpenSSL message', () => {
+    const key = `-----BEGIN PUBLIC KEY-----\\n${secret()}\\n-----END PUBLIC KEY-----`;
+    expect(() => loadConfig({ JWT_ALG: 'RS256', JWT_PUBLIC_KEY: key })).toThrow(/^invalid configuration: JWT_PUBLIC_KEY: is not a PEM public key/);
+    try {
+      loadConfig({ JWT_ALG: 'RS256', JWT_PUBLIC_KEY: key });
+    } catch (err) {
+      expect((err as Error).message).not.toMatch(/DECODER|asn1|error:/i);
+      expect((err as Error).message).not.toContain(key);
+    }
+  });
+
+  it('10. DNS rebinding: a page whose name resolves here (Origin and Host both that name) is refused unless PUBLIC_HOSTS lists it; IP and localhost hosts stay same-origin', async () => {
+    const refused = await open().gateway();
+    const listed = await open({ PUBLIC_HOSTS: 'rt.example.com' }).gateway();
+    const handshake = (port: number, host: string) => pollingOpen(port, `http://${host}`, host);
+    expect(await handshake(refused.port, `evil.example:${refused.port}`)).toBe(403);
+    expect(await handshake(refused.port, `rt.example.com:${refused.port}`)).toBe(403);
+    expect(await handshake(listed.port, `rt.example.com:${listed.port}`)).toBe(200);
+    expect(await handshake(listed.port, `evil.example:${listed.port}`)).toBe(403);
+    expect(await handshake(refused.port, `127.0.0.1:${refused.port}`)).toBe(200);
+    expect(await handshake(refused.port, `localhost:${refused.port}`)).toBe(200);
+  });
+
+  it('11. presence is never shown to anonymous sockets, and PRESENCE_ROLE limits it to a role', async () => {
+    const anonymous = open({ AUTH_MODE: 'anonymous' });
+    const gw = await anonymous.gateway();
+    const member = await anonymous.client(gw, '/social', await anonymous.auth('reader-1'));
+    expect((await call<Ack>(member, 'join_post', { postId: 'p1' })).ok).toBe(true);
+    const stranger = await anonymous.client(gw, '/social', {});
+    expect((await call<Ack>(stranger, 'join_post', { postId: 'p1' })).ok).toBe(true); // a public room
+    expect((await call<Ack>(stranger, 'get_presence', { room: 'post:p1' })).error?.code).toBe('forbidden');
+    expect(await call<{ ok: boolean; data?: { users: string[] } }>(member, 'get_presence', { room: 'post:p1' })).toEqual({
+      ok: true,
+      data: { room: 'post:p1', users: ['reader-1'] },
+    });
+
+    const roles = open({ PRESENCE_ROLE: 'ops' });
+    const rgw = await roles.gateway();
+    const plain = await roles.client(rgw, '/notification', await roles.auth('plain-1'));
+    const ops = await roles.client(rgw, '/notification', await roles.auth('ops-1', ['ops']));
+    expect((await call<Ack>(plain, 'get_online', {})).error?.code).toBe('forbidden');
+    expect((await call<Ack>(plain, 'join_presence', {})).error?.code).toBe('forbidden');
+    expect((await call<Ack>(ops, 'join_presence', {})).ok).toBe(true);
+    const online = await call<{ ok: boolean; data?: { users: string[] } }>(ops, 'get_online', {});
+    expect(online.ok).toBe(true);
+    expect(online.data?.users).toEqual(expect.arrayContaining(['plain-1', 'ops-1']));
+  });
 });
+
+/** The status of an engine.io polling handshake sent with this Origin and Host header. */
+function pollingOpen(port: number, origin: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/socket.io/?EIO=4&transport=polling', headers: { origin, host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 /**
  * A websocket engine.io connection opened by hand (what socket.io-client does before it asks for a

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { withExamples } from '../../catalog/fields';
+import { maySeePresence, presenceRefusal } from '../../auth/presence-access';
+import { userOf } from '../../auth/user';
+import { GatewayError } from '../../errors';
 import { isSafeSegment } from '../../ids';
 import { action } from '../action';
 import { presenceNs } from '../presence-hooks';
@@ -23,16 +26,20 @@ export const commonActions = {
   }),
   /**
    * `get_presence { room }`: ids of the users with a socket in that room of this namespace, on any
-   * gateway. Only for callers who may join the room themselves (`forbidden` otherwise).
+   * gateway. Only for callers who may join the room themselves and may see presence (signed in,
+   * PRESENCE_ROLE when set): `forbidden` otherwise.
    */
   get_presence: action(
     withExamples(z.object({ room: roomName }), { room: 'post:123' }),
     async ({ room }, ctx) => {
+      const user = userOf(ctx.socket);
+      if (!maySeePresence(user, ctx.deps.config)) throw new GatewayError('forbidden', presenceRefusal(user, ctx.deps.config));
       await requireAllowed(ctx, room);
       return { room, users: await ctx.access.presence.inRoom(presenceNs(ctx.nsp.name), room) };
     },
     {
-      description: 'Ids of the users with a socket in that room of this namespace, on any gateway; only for callers who may join the room.',
+      description:
+        'Ids of the users with a socket in that room of this namespace, on any gateway; only for signed-in callers who may join the room (and have PRESENCE_ROLE when set).',
       ack: z.object({ room: z.string(), users: z.array(z.string()) }),
     },
   ),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ROOMS } from '../../catalog';
 import { withExamples } from '../../catalog/fields';
+import { maySeePresence, presenceRefusal } from '../../auth/presence-access';
 import { userOf } from '../../auth/user';
 import { GatewayError } from '../../errors';
 import { action } from '../action';
@@ -25,11 +26,13 @@ export const notification = {
     get_online: action(
       withExamples(z.object({}), {}),
       async (_input, ctx) => {
-        if (userOf(ctx.socket).anonymous) throw new GatewayError('forbidden', 'sign in to see who is online');
+        const user = userOf(ctx.socket);
+        if (!maySeePresence(user, ctx.deps.config)) throw new GatewayError('forbidden', presenceRefusal(user, ctx.deps.config));
         return ctx.access.presence.online();
       },
       {
-        description: 'Ids of the users online on any gateway (up to 1000; `truncated` if there are more). Signed-in sockets only.',
+        description:
+          'Ids of the users online on any gateway (up to 1000; `truncated` if there are more). Signed-in sockets only (with PRESENCE_ROLE when set).',
         ack: z.object({ users: z.array(z.string()), truncated: z.boolean() }),
       },
     ),
