@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs each benchmark scenario in turn (e2e, throughput, throttle, validation,
- * slow-consumers, connections, cluster) and writes its result under bench/results/. Not part of the tests.
+ * slow-consumers, connections, cluster, replay) and writes its result under bench/results/. Not part of the tests.
  * Set BENCH_ONLY=e2e (comma list) to run a subset, BENCH_QUICK=1 for a short smoke run.
  * The soak (about 35 minutes) runs only when named: BENCH_ONLY=soak.
  */
@@ -11,6 +11,7 @@ import { CONNECTIONS_DEFAULTS, runConnections } from './connections';
 import { ROOT } from './lib/report';
 import { runSlowConsumers, SLOW_CONSUMER_DEFAULTS } from './slow-consumers';
 import { runSoak, SOAK_DEFAULTS } from './soak';
+import { REPLAY_DEFAULTS, runReplay } from './replay';
 import { runThrottle, THROTTLE_DEFAULTS } from './throttle';
 import { runThroughput, THROUGHPUT_DEFAULTS } from './throughput';
 import { runValidation, VALIDATION_DEFAULTS } from './validation';
@@ -50,6 +51,7 @@ const scenarios: Array<[name: string, run: () => Promise<unknown>]> = [
     () =>
       runCluster({ redisUrl, ...(quick ? { ...CLUSTER_DEFAULTS, durationS: 2, repeats: 1 } : CLUSTER_DEFAULTS) }, path.join(results, `cluster${suffix}.json`)),
   ],
+  ['replay', () => runReplay({ redisUrl, ...REPLAY_DEFAULTS, ...(quick ? { durationS: 3 } : {}) }, path.join(results, `replay${suffix}.json`))],
   ['soak', () => runSoak(soakOptions, path.join(results, `soak${suffix}.json`))],
 ];
 

@@ -28,6 +28,8 @@ export class Recovery {
   /** Per catching-up socket: held broadcasts (`send`) and re-joins waiting for their turn (`turn`). */
   private readonly held = new Map<string, Array<{ turn: boolean; run: () => void }>>();
   private readonly history: RoomHistory;
+  /** Replay pages read and sent at once by this gateway, whoever asks (see ReplayTurns). */
+  private readonly turns = new ReplayTurns(REPLAY_PAGES_AT_ONCE);
 
   constructor(
     rt: Pick<Runtime, 'redis' | 'keys'>,
@@ -66,7 +68,7 @@ export class Recovery {
     this.held.set(socket.id, []);
     try {
       await socket.join(room);
-      const catchup = await this.history.since(socket.nsp.name, room, offset, REPLAY_PAGE);
+      const catchup = await this.history.since(socket.nsp.name, room, offset, 1);
       const replay = catchup.complete ? await this.replay(socket, room, catchup.page) : { sent: 0, reason: catchup.reason };
       if (replay.reason !== undefined) {
         log.info({ ns: socket.nsp.name, room, offset, reason: replay.reason }, 'recovery incomplete');
@@ -89,7 +91,7 @@ export class Recovery {
    * rest is not replayed: `reason` says so (the client refetches its state).
    */
   private async replay(socket: ReplaySocket, room: string, first: HistoryPage): Promise<{ sent: number; reason?: string }> {
-    const sliceBytes = Math.max(16_384, Math.floor(this.maxBufferBytes / 4));
+    const sliceBytes = Math.max(16_384, Math.min(REPLAY_PAGE_BYTES, Math.floor(this.maxBufferBytes / 4)));
     let page = first;
     let sent = 0;
     for (;;) {
@@ -110,7 +112,8 @@ export class Recovery {
       if (sent >= MAX_REPLAY) return { sent, reason: `more than ${MAX_REPLAY} events missed` };
       const perEntry = page.events.length > 0 ? page.bytes / page.events.length : 1;
       const count = Math.max(1, Math.min(REPLAY_PAGE, MAX_REPLAY - sent, Math.floor(sliceBytes / Math.max(1, perEntry))));
-      page = await this.history.after(socket.nsp.name, room, page.next, count);
+      const next = page.next;
+      page = await this.turns.run(() => this.history.after(socket.nsp.name, room, next, count));
     }
   }
 
@@ -141,6 +144,36 @@ export class Recovery {
     for (const item of queue) item.run();
   }
 }
+
+/**
+ * A FIFO of replay page reads shared by every socket of a gateway. A page's CPU (parsing the
+ * Redis reply, encoding and writing the packets) runs in the turn its read answers; with at most
+ * `slots` reads in flight, a health check or a live event waits behind that many pages, not behind
+ * one page per replaying socket (40 sockets replaying a full history stalled /healthz for seconds).
+ */
+class ReplayTurns {
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private free: number) {}
+
+  async run<T>(read: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await read();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) setImmediate(next);
+      else this.free++;
+    }
+  }
+}
+
+/** Replay page reads in flight per gateway: two, so one is parsed while the other is on the wire. */
+const REPLAY_PAGES_AT_ONCE = 2;
+
+/** Bytes of history per replay page at most (less when MAX_CLIENT_BUFFER_BYTES / 4 is smaller). */
+const REPLAY_PAGE_BYTES = 131_072;
 
 /** Most events one re-join replays; past that the client is told `recovery_incomplete` (refetch instead). */
 const MAX_REPLAY = 10_000;
