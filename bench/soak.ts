@@ -95,6 +95,14 @@ interface MinuteRow {
   lagP99Ms: Record<string, number>;
   /** V8 heap in use at the minute's end (gateways and workers): tells a leak from memory the allocator keeps. */
   heapUsedMiB: Record<string, number>;
+  /**
+   * V8 heap reserved (new + old space) and the RSS outside it, read together at the minute's end.
+   * V8 grows and shrinks its heap by tens of MiB on its own (a compacting GC hands pages back, then
+   * the spaces grow again under load), and RSS follows; what a leak would grow is heap used across
+   * GCs, or the memory outside the heap (buffers, native).
+   */
+  heapTotalMiB: Record<string, number>;
+  outsideHeapMiB: Record<string, number>;
   /** The machine's 1-minute load average at the minute's end (2 cores: above 2 is a queue). */
   load1: number;
 }
@@ -328,13 +336,26 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
     let lastCounts = { sent: 0, accepted: 0, refused: 0 };
     let minuteIndex = 0;
     const rssByMinute = new Map<string, number[]>(); // slot -> per-minute median RSS (bytes)
+    const outsideByMinute = new Map<string, number[]>(); // slot -> RSS minus V8 heap total at the minute's end (bytes)
     const closeMinute = async () => {
       const lag: Record<string, number> = {};
       const heap: Record<string, number> = {};
+      const heapTotal: Record<string, number> = {};
+      const outside: Record<string, number> = {};
+      const pids = slots();
       for (const [slot, port] of [...gatewayPorts.map((p) => [`gateway:${p}`, p] as const), ...workerPorts.map((p) => [`worker:${p}`, p] as const)]) {
         const gauges = await processGauges(port);
+        const pid = pids.get(slot);
         lag[slot] = round(gauges.lagP99Ms);
         heap[slot] = round(gauges.heapUsedMiB, 1);
+        heapTotal[slot] = round(gauges.heapTotalMiB, 1);
+        if (pid !== undefined) {
+          const value = toMiB(rssBytes(pid)) - gauges.heapTotalMiB;
+          outside[slot] = round(value, 1);
+          const list = outsideByMinute.get(slot) ?? [];
+          list[minuteIndex] = value * 2 ** 20;
+          outsideByMinute.set(slot, list);
+        }
       }
       const rss: Record<string, number> = {};
       for (const [slot, samples] of rssSamples) {
@@ -353,6 +374,8 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
         rssMiB: rss,
         lagP99Ms: lag,
         heapUsedMiB: heap,
+        heapTotalMiB: heapTotal,
+        outsideHeapMiB: outside,
         load1: round(os.loadavg()[0] ?? NaN),
       });
       lastCounts = { sent: pub.sent, accepted: pub.acceptedCount, refused: pub.refused };
@@ -480,6 +503,10 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
     for (const [slot, perMinute] of rssByMinute) rssGrowth[slot] = growthOfLives(perMinute, restartedAtMinute.get(slot));
     const stackSlots = [...rssByMinute.keys()].filter((slot) => !slot.startsWith('clients-'));
     const growthOk = stackSlots.every((slot) => (rssGrowth[slot] ?? []).every((g) => g.growthPct === undefined || g.growthPct < 5));
+    // The same windows for the RSS outside the V8 heap (gateways and workers): not the target, the
+    // figure that tells a leak from V8 resizing its heap when the RSS one misses.
+    const outsideHeapGrowth: Record<string, GrowthRow[]> = {};
+    for (const [slot, perMinute] of outsideByMinute) outsideHeapGrowth[slot] = growthOfLives(perMinute, restartedAtMinute.get(slot));
 
     const result = {
       scenario: 'soak',
@@ -504,6 +531,7 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
       faults,
       rssGrowth,
       rssGrowthUnder5Pct: growthOk,
+      outsideHeapGrowth,
       unhandledLines: launchers.flatMap((l) => l.unhandled),
       launcherExitLines: launchers.flatMap((l) => l.exits),
       minutes: rows,

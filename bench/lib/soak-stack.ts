@@ -214,7 +214,7 @@ export function readyStatus(port: number): Promise<number> {
  * From a process's /metrics: event loop lag p99 in ms since the previous scrape, and the V8 heap
  * in use in MiB (NaN where unanswered).
  */
-export async function processGauges(port: number): Promise<{ lagP99Ms: number; heapUsedMiB: number }> {
+export async function processGauges(port: number): Promise<{ lagP99Ms: number; heapUsedMiB: number; heapTotalMiB: number }> {
   let text = '';
   try {
     text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
@@ -228,5 +228,6 @@ export async function processGauges(port: number): Promise<{ lagP99Ms: number; h
   return {
     lagP99Ms: value(/^switchboard_nodejs_eventloop_lag_p99_seconds (\S+)$/m) * 1000,
     heapUsedMiB: value(/^switchboard_nodejs_heap_size_used_bytes (\S+)$/m) / 2 ** 20,
+    heapTotalMiB: value(/^switchboard_nodejs_heap_size_total_bytes (\S+)$/m) / 2 ** 20,
   };
 }
