@@ -31,4 +31,4 @@ COPY src/console/public ./src/console/public
 USER node
 # Gateway: PORT (HTTP, socket.io, /metrics, /readyz). Worker: METRICS_PORT (/metrics, /readyz).
 EXPOSE 3000 9464
-CMD ["node", "dist/src/gateway/main.js"]
+CMD ["node", "dist/src/app/gateway-main.js"]

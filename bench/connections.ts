@@ -180,7 +180,7 @@ class TargetStack {
       ...benchAuthEnv(),
     };
     this.config = loadConfig({ ...process.env, ...env });
-    this.server = this.track(spawnWithPreload('gateway', path.join(DIST, 'src/gateway/main.js'), { ...env, ...heapEnv }));
+    this.server = this.track(spawnWithPreload('gateway', path.join(DIST, 'src/app/gateway-main.js'), { ...env, ...heapEnv }));
     this.heap = heapLines(this.server.child.stdout);
     const worker = this.track(spawnNode('worker', path.join(DIST, 'workers/main.js'), env));
     await Promise.all([this.server.waitForOutput('gateway ready', 30_000), worker.waitForOutput('worker ready', 30_000)]);
@@ -524,7 +524,7 @@ export async function runConnections(opts: ConnectionsOptions, outFile: string):
       clients:
         'socket.io-client, one Manager per connection (forceNew), transports [websocket], reconnection false; gateway: auth.token = its own JWT (distinct users, role admin); bare: no auth; connection n sends join_order { orderId: c<n mod 100> } and awaits the ack',
       gateway:
-        'dist/src/gateway/main.js (real entry point) with a worker (dist/workers/main.js) and a private redis-server, AUTH_MODE=required, default limits, LOG_LEVEL=info',
+        'dist/src/app/gateway-main.js (real entry point) with a worker (dist/workers/main.js) and a private redis-server, AUTH_MODE=required, default limits, LOG_LEVEL=info',
       bare: 'bench/lib/bare-server.ts: new Server(http) with defaults, namespace /orders, join_order joins order:<id> and acks; no auth, no adapter',
       preload: 'both servers run with `node -r dist/bench/lib/heap-preload.js` (idle until SIGUSR2: full GC, process.memoryUsage(), heap snapshot when asked)',
       rss: `VmRSS of the server process: before = median of 5 samples 200 ms apart, taken 1 s after a full GC of the idle server; after = the same, ${opts.settleMs} ms after the last ack (no forced GC); per connection = (after - before) / joined connections; afterGc = after a full GC at the end`,

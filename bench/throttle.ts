@@ -4,7 +4,8 @@ import { Redis } from 'ioredis';
 import { io } from 'socket.io-client';
 import type { EventMeta } from '../src/catalog';
 import { loadConfig } from '../src/config';
-import { startGateway, type Gateway } from '../src/gateway/server';
+import { openGateway } from '../src/app/gateway';
+import type { Gateway } from '../src/gateway/server';
 import { startDeliveryWorker } from '../workers/delivery-worker';
 import { benchAuthEnv, mintBenchTokens } from './lib/auth';
 import { commandStats, privateRedis } from './lib/redis';
@@ -56,7 +57,7 @@ export async function runThrottleBench(opts: ThrottleOptions): Promise<object> {
   let worker: Awaited<ReturnType<typeof startDeliveryWorker>> | undefined;
   let client: ReturnType<typeof io> | undefined;
   try {
-    gateway = await startGateway(config);
+    gateway = await openGateway(config);
     worker = await startDeliveryWorker(config);
     client = io(`http://127.0.0.1:${gateway.port}/social`, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token } });
     await new Promise<void>((resolve, reject) =>

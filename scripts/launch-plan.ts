@@ -3,7 +3,7 @@ import { DEFAULT_METRICS_PORT, DEFAULT_PORT } from '../src/config';
 /** One process `npm start` runs: its output prefix, entry point (project-relative, no extension) and environment. */
 export interface Launch {
   name: string;
-  entry: 'src/gateway/main' | 'workers/main';
+  entry: 'src/app/gateway-main' | 'workers/main';
   env: NodeJS.ProcessEnv;
 }
 
@@ -56,7 +56,7 @@ export function launchPlan(env: NodeJS.ProcessEnv): Launch[] {
   return [
     ...Array.from({ length: gateways }, (_, n): Launch => ({
       name: nameOf('gateway', gateways, n),
-      entry: 'src/gateway/main',
+      entry: 'src/app/gateway-main',
       env: { ...env, PORT: portOf('PORT', port, n) },
     })),
     ...Array.from({ length: workers }, (_, n): Launch => ({

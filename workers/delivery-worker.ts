@@ -1,6 +1,6 @@
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Config } from '../src/config';
-import { queueNames } from '../src/delivery/batch';
+import { queueNames } from '../src/wire/delivery-batch';
 import { BatchEmitter } from '../src/delivery/batch-emitter';
 import { readBatch } from '../src/delivery/batch-reader';
 import { bounded, pingCheck, readiness, type Readiness } from '../src/health/readiness';
@@ -17,6 +17,7 @@ import { PendingStore } from '../src/pending/store';
 import { sweepPending } from '../src/pending/sweep';
 
 import type { RunningProcess } from '../src/lifecycle/run-process';
+import { openQueue } from '../src/redis/queue';
 
 const log = logger('worker');
 
@@ -169,8 +170,7 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
   await handlers.start();
   log.info({ handlers: handlers.handlers.map((h) => h.name) }, 'handlers loaded');
   // The sweep is scheduled by every worker; upserting the same scheduler id keeps it at one.
-  const pendingQueue = new Queue(names.pending, { connection: redis, prefix: keys.bullPrefix });
-  pendingQueue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
+  const pendingQueue = openQueue(names.pending, redis, keys);
   await upsertSweepScheduler(pendingQueue, config.SWEEP_INTERVAL_MS);
   // What this worker wrote once, put back if Redis loses its data (the inbox's group heals itself).
   const heal = new SelfHeal(

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { loadConfig, redactUrl, type Config } from '../../src/config';
-import { queueNames } from '../../src/delivery/batch';
+import { queueNames } from '../../src/wire/delivery-batch';
 import { createKeys } from '../../src/redis/keys';
 import { benchAuthEnv, mintBenchTokens } from './auth';
 import { freePort } from './free-port';
@@ -142,7 +142,7 @@ export class BenchStack {
     const queues = queueNames(this.config.QUEUE_NAME);
     this.meter = new RedisMeter(nodeUrls, { deliveryJobs: `${bull}:${queues.delivery}:id`, handlerJobs: `${bull}:${queues.handlers}:id` });
     await this.meter.connect();
-    const gateway = this.track(spawnNode('gateway', path.join(DIST, 'src/gateway/main.js'), env));
+    const gateway = this.track(spawnNode('gateway', path.join(DIST, 'src/app/gateway-main.js'), env));
     const worker = this.track(spawnNode('worker', path.join(DIST, 'workers/main.js'), env));
     await Promise.all([gateway.waitForOutput('gateway ready'), worker.waitForOutput('worker ready')]);
 

@@ -13,7 +13,7 @@ import { Emitter } from '@socket.io/redis-emitter';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config';
-import { queueNames } from '../../src/delivery/batch';
+import { queueNames } from '../../src/wire/delivery-batch';
 import { newEventId } from '../../src/ids';
 import { createKeys } from '../../src/redis/keys';
 import { openRuntime } from '../../src/runtime';

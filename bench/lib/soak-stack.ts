@@ -167,7 +167,7 @@ export class SoakLauncher {
             .split('\0')
             .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const),
         );
-        if (cmdline.includes('gateway/main')) out.set(`gateway:${env.get('PORT')}`, pid);
+        if (cmdline.includes('app/gateway-main')) out.set(`gateway:${env.get('PORT')}`, pid);
         else if (cmdline.includes('workers/main')) out.set(`worker:${env.get('METRICS_PORT')}`, pid);
         this.seen.add(pid);
       } catch {

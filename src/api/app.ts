@@ -3,8 +3,9 @@ import { consoleRoutes } from '../console/routes';
 import { RedisTokenBuckets } from '../limits/redis-buckets';
 import type { Runtime } from '../runtime';
 import { requireBearer } from './bearer';
-import { compileTrustProxy } from './client-address';
-import { cors, originPolicy } from './cors';
+import { compileTrustProxy } from '../origins/client-address';
+import { cors } from './cors';
+import { originPolicy } from '../origins/origin-policy';
 import { errorResponder, notFound } from './http-errors';
 import { countRequests, opsRoutes, type OpsHooks } from './monitoring';
 import { httpRateLimit, httpSubjectOf, rateLimitByToken } from './rate-limit';
@@ -13,16 +14,17 @@ import { dashboardRoutes } from './routes/dashboards';
 import { domainRoutes } from './routes/domain';
 import { publishRoutes } from './routes/publish';
 import { publishBatchRoutes } from './routes/publish-batch';
-import { specRoutes } from './routes/specs';
+import { specRoutes, type ApiDocuments } from './routes/specs';
 
 /**
  * The HTTP side of a gateway: JSON API under /api (service token), operator API under /admin
  * (ADMIN_TOKEN), both rate-limited per token or IP; health at /healthz; with `ops`, readiness at
  * /readyz and Prometheus metrics at /metrics (open: counts only, see README). The publish token on
  * /api (a trusted backend) has its own bucket instead (RATE_PUBLISH_*), or none when
- * RATE_PUBLISH_PER_SEC is 0.
+ * RATE_PUBLISH_PER_SEC is 0. The OpenAPI and AsyncAPI documents are handed in (`documents`), so
+ * this layer does not import the spec builders that describe it.
  */
-export function createHttpApp(rt: Runtime, ops: OpsHooks = {}): Express {
+export function createHttpApp(rt: Runtime, ops: OpsHooks, documents: ApiDocuments): Express {
   const app = express();
   app.disable('x-powered-by');
   // TRUST_PROXY: which proxies are believed about the client (X-Forwarded-For: req.ip, the rate
@@ -57,7 +59,7 @@ export function createHttpApp(rt: Runtime, ops: OpsHooks = {}): Express {
   app.use(opsRoutes(ops));
 
   // The OpenAPI and AsyncAPI documents: before /api's bearer check (they describe, they hold no data).
-  app.use('/api', specRoutes(limit));
+  app.use('/api', specRoutes(limit, documents));
   // Limit and authenticate before parsing, so an unauthenticated body is never read.
   app.use('/api', rateLimitByToken(rt.config.PUBLISH_TOKEN, publishLimit, limit), requireBearer([rt.config.PUBLISH_TOKEN], 'the publish API'));
   app.use('/admin', limit);

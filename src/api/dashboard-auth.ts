@@ -1,11 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
-import type { RedisClient } from '../redis/connections';
 import type { Config } from '../config';
-import type { Keys } from '../redis/keys';
 import { z } from 'zod';
 import type { HttpOperation } from './operation';
-import { safeEqual } from './bearer';
+import { ADMIN_USER, AdminSessions, SESSION_COOKIE, SESSION_TTL_S, adminCredentialsOk, sessionCookieOf } from '../admin/sessions';
 
 /**
  * Sign-in for the browser pages under /admin (Bull Board, the Socket.IO Admin UI). A browser
@@ -16,50 +13,8 @@ import { safeEqual } from './bearer';
  *    goes into a cookie, and reading Redis never yields a usable cookie.
  * With no ADMIN_TOKEN configured every page answers 401, like the JSON API.
  */
-export const ADMIN_USER = 'admin';
-export const SESSION_COOKIE = 'sb_admin';
-/** How long a login lasts (fixed, not sliding). */
-export const SESSION_TTL_S = 8 * 3600;
 /** `Basic realm="switchboard"`: the challenge of every 401 of the pages. */
 export const BASIC_CHALLENGE = 'Basic realm="switchboard"';
-
-/** 32 random bytes, base64url. */
-const SESSION_ID_RE = /^[A-Za-z0-9_-]{43}$/;
-
-/** Dashboard sessions in Redis: `<prefix>:admin:session:<sha256 of id>` = 1, expiring after SESSION_TTL_S. */
-export class AdminSessions {
-  constructor(
-    private readonly redis: RedisClient,
-    private readonly keys: Pick<Keys, 'adminSession'>,
-    private readonly ttlS: number = SESSION_TTL_S,
-  ) {}
-
-  async create(): Promise<string> {
-    const id = randomBytes(32).toString('base64url');
-    await this.redis.set(this.keys.adminSession(id), '1', 'EX', this.ttlS);
-    return id;
-  }
-
-  /** Whether `id` names a live session. Malformed ids are refused without a Redis call. */
-  async valid(id: string | undefined): Promise<boolean> {
-    if (id === undefined || !SESSION_ID_RE.test(id)) return false;
-    return (await this.redis.exists(this.keys.adminSession(id))) === 1;
-  }
-
-  async revoke(id: string | undefined): Promise<void> {
-    if (id !== undefined && SESSION_ID_RE.test(id)) await this.redis.del(this.keys.adminSession(id));
-  }
-}
-
-/** The value of the session cookie in a Cookie header, if any. */
-export function sessionCookieOf(cookieHeader: string | undefined): string | undefined {
-  if (!cookieHeader) return undefined;
-  for (const part of cookieHeader.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
 
 /** `Authorization: Basic <base64(user:password)>` decoded, if the header is one. */
 export function basicCredentials(header: string | undefined): { user: string; password: string } | undefined {
@@ -69,17 +24,6 @@ export function basicCredentials(header: string | undefined): { user: string; pa
   const colon = decoded.indexOf(':');
   if (colon < 0) return undefined;
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}
-
-/**
- * Whether user and password are `admin` and ADMIN_TOKEN. Both are always compared (constant time
- * each), so the timing tells neither which one was wrong nor the token's length.
- */
-export function adminCredentialsOk(token: string | undefined, user: unknown, password: unknown): boolean {
-  if (!token || typeof user !== 'string' || typeof password !== 'string') return false;
-  const userOk = safeEqual(user, ADMIN_USER);
-  const passwordOk = safeEqual(password, token);
-  return userOk && passwordOk;
 }
 
 /** Security headers of every dashboard response: never framed, no referrer to other sites. */

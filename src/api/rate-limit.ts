@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { GatewayError } from '../errors';
 import type { RedisTokenBuckets } from '../limits/redis-buckets';
-import { safeEqual } from './bearer';
+import { safeEqual } from '../auth/safe-equal';
+import { addressSubject } from '../origins/client-address';
 
 /** The token of an `Authorization: Bearer <token>` header, if the request presents one. */
 function presentedToken(req: Request): string | undefined {
@@ -26,17 +27,6 @@ export function httpSubjectOf(knownTokens: readonly (string | undefined)[]): (re
     if (!verified) return addressSubject(req.ip);
     return createHash('sha256').update(`token:${token}`).digest('hex').slice(0, 32);
   };
-}
-
-/**
- * The bucket of a caller without a token, by its client's address: the same subject for a request
- * and for a socket handshake (the Admin UI's sign-in) from one client.
- */
-export function addressSubject(address: string | undefined): string {
-  return createHash('sha256')
-    .update(`ip:${address ?? 'unknown'}`)
-    .digest('hex')
-    .slice(0, 32);
 }
 
 /**

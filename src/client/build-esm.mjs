@@ -6,7 +6,7 @@
 // extension to every relative specifier of the client's .js and .d.ts files and marks the folder
 // {"type":"module"}. The catalog and namespace modules are in the output only for their
 // declarations (the client's types come from them): their JavaScript is removed, so the ESM tree
-// holds no server code at all.
+// holds no server code but src/wire/protocol.ts, the constants both sides agree on.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,6 +16,9 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const out = path.join(root, 'dist', 'client', 'esm');
 const client = path.join(out, 'client');
+/** Server files the library runs: only src/wire/protocol.ts (plain constants, no imports). */
+const shared = [path.join(out, 'wire', 'protocol')];
+const kept = (file) => file.startsWith(client + path.sep) || shared.some((base) => file.startsWith(`${base}.`));
 
 rmSync(out, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -29,7 +32,7 @@ const files = (dir) =>
 
 const SPECIFIER = /(\bfrom\s*|\bimport\s*\(\s*)(['"])(\.{1,2}\/[^'"]*?)\2/g;
 for (const file of files(out)) {
-  if (!file.startsWith(client + path.sep)) {
+  if (!kept(file)) {
     if (/\.js(\.map)?$/.test(file)) rmSync(file);
   } else if (/\.(d\.ts|js)$/.test(file)) {
     const text = readFileSync(file, 'utf8');
@@ -40,3 +43,4 @@ for (const file of files(out)) {
   }
 }
 writeFileSync(path.join(client, 'package.json'), '{ "type": "module" }\n');
+writeFileSync(path.join(out, 'wire', 'package.json'), '{ "type": "module" }\n');

@@ -1,5 +1,6 @@
 import type { Manager, Socket } from 'socket.io-client';
 import type { ErrorBody } from '../errors';
+import { DISCONNECT_REASON_EVENT, RECOVERY_INCOMPLETE_EVENT, SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON } from '../wire/protocol';
 import { SwitchboardError } from './errors';
 import { RoomState } from './room-state';
 import { roomActions, type RoomOf } from './rooms';
@@ -27,8 +28,8 @@ export const NO_OFFSET_REASON = 'no event seen in this room yet: events sent whi
  * `slow_consumer` (src/gateway/outbound-cap.ts), or says `disconnect_reason { reason | code:
  * 'slow_consumer' }` before disconnecting the socket. Either is enough.
  */
-export const SLOW_CONSUMER_CLOSE_CODE = 4008;
-export const SLOW_CONSUMER = 'slow_consumer';
+export { SLOW_CONSUMER_CLOSE_CODE };
+export const SLOW_CONSUMER = SLOW_CONSUMER_REASON;
 
 type Ack = { ok: true; data: unknown } | { ok: false; error: ErrorBody };
 type Callback = 'onRecoveryIncomplete' | 'onSlowConsumer' | 'onDisconnect' | 'onConnect' | 'onError';
@@ -312,10 +313,10 @@ export class NamespaceClient<NS extends Namespace> {
   }
 
   private onEvent(event: string, args: unknown[]): void {
-    if (event === 'recovery_incomplete') {
+    if (event === RECOVERY_INCOMPLETE_EVENT) {
       const { room, reason } = (args[0] ?? {}) as { room?: unknown; reason?: unknown };
       this.notify('onRecoveryIncomplete', typeof room === 'string' ? room : '', typeof reason === 'string' ? reason : '', this.ns);
-    } else if (event === 'disconnect_reason') {
+    } else if (event === DISCONNECT_REASON_EVENT) {
       this.serverReason = args[0] ?? {};
     } else if (isMeta(args[1])) {
       if (!this.stateOf(args[1].room).admit(args[1])) {

@@ -3,7 +3,7 @@ import { lookupEvent, type EventMeta } from '../catalog';
 import { historyPolicy, type HistoryDefaults } from '../history/policy';
 import { defineLuaScripts, preloadLuaScripts, type ScriptCall } from '../redis/lua';
 import type { Keys } from '../redis/keys';
-import { encodeAdapterMessage, OFFSET_MARK_BYTES, withOffsetMark, type AdapterFormat } from './adapter-message';
+import { encodeAdapterMessage, OFFSET_MARK_BYTES, withOffsetMark, type AdapterFormat } from '../wire/adapter-message';
 import { keySlot } from '../redis/slot';
 import type { Config } from '../config';
 

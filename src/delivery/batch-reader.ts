@@ -1,9 +1,9 @@
 import { lookupEvent, type EventMeta } from '../catalog';
 import { CATALOG_VERSION } from '../catalog/version';
 import { GatewayError } from '../errors';
-import type { Envelope } from '../events/envelope';
+import type { Envelope } from '../wire/envelope';
 import { isSafeSegment } from '../ids';
-import { DeliveryBatchSchema } from './batch';
+import { DeliveryBatchSchema } from '../wire/delivery-batch';
 import type { EmitItem } from './batch-emitter';
 
 export interface ReadBatch {

@@ -1,4 +1,4 @@
-import type { Envelope } from './envelope';
+import type { Envelope } from '../wire/envelope';
 import { within } from '../timeout';
 
 interface Waiting {

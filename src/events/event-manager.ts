@@ -7,13 +7,14 @@ import { newEventId } from '../ids';
 import { logger } from '../logger';
 import { createKeys } from '../redis/keys';
 import { CATALOG_VERSION } from '../catalog/version';
-import { BATCH_JOB, queueNames, type DeliveryBatch } from '../delivery/batch';
+import { BATCH_JOB, queueNames, type DeliveryBatch } from '../wire/delivery-batch';
 import { scheduleFlush } from '../pending/jobs';
 import { PendingStore } from '../pending/store';
 import { DeliveryBatcher } from './delivery-batcher';
 import { fingerprintOf, IdempotencyStore } from './idempotency';
-import type { Envelope } from './envelope';
+import type { Envelope } from '../wire/envelope';
 import { within } from '../timeout';
+import { openQueue } from '../redis/queue';
 
 const log = logger('events');
 
@@ -91,14 +92,9 @@ export class EventManager {
   constructor({ redis, config, onAccepted }: EventManagerOptions) {
     this.onAccepted = onAccepted ?? (() => undefined);
     const names = queueNames(config.QUEUE_NAME);
-    const open = (name: string) => {
-      const queue = new Queue(name, { connection: redis, prefix: createKeys(config.KEY_PREFIX).bullPrefix, skipWaitingForReady: true });
-      // The queue has no listener of its own; a Redis blip must not become an unhandled 'error'.
-      queue.on('error', (err) => log.warn({ queue: name, err: err.message }, 'queue error'));
-      return queue;
-    };
-    this.queue = open(names.delivery);
-    this.pendingQueue = open(names.pending);
+    const keys = createKeys(config.KEY_PREFIX);
+    this.queue = openQueue(names.delivery, redis, keys);
+    this.pendingQueue = openQueue(names.pending, redis, keys);
     const jobOptions = deliveryJobOptions(config.JOB_ATTEMPTS);
     this.batcher = new DeliveryBatcher((events) => addDeliveryBatch(this.queue, events, jobOptions), {
       lingerMs: config.BATCH_LINGER_MS,
@@ -107,7 +103,6 @@ export class EventManager {
       sendTimeoutMs: config.ENQUEUE_TIMEOUT_MS,
     });
     this.flushJobOptions = jobOptions;
-    const keys = createKeys(config.KEY_PREFIX);
     this.pending = new PendingStore(redis, keys);
     this.timeoutMs = config.ENQUEUE_TIMEOUT_MS;
     // A second request with a key in progress waits for most of the accept budget, then `conflict`.

@@ -4,7 +4,7 @@ import { GatewayError } from '../errors';
 import { logger } from '../logger';
 import type { Keys } from '../redis/keys';
 import { defineLuaScripts, type ScriptCall } from '../redis/lua';
-import type { Envelope } from './envelope';
+import type { Envelope } from '../wire/envelope';
 
 const log = logger('events');
 

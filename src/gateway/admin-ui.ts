@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { instrument } from '@socket.io/admin-ui';
 import type { Server, Socket } from 'socket.io';
-import { clientAddress, compileTrustProxy } from '../api/client-address';
-import { adminCredentialsOk, AdminSessions, sessionCookieOf } from '../api/dashboard-auth';
-import { addressSubject } from '../api/rate-limit';
+import { clientAddress, compileTrustProxy } from '../origins/client-address';
+import { adminCredentialsOk, AdminSessions, sessionCookieOf } from '../admin/sessions';
+import { addressSubject } from '../origins/client-address';
 import { RedisTokenBuckets } from '../limits/redis-buckets';
 import { logger } from '../logger';
 import type { Runtime } from '../runtime';

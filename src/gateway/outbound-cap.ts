@@ -3,9 +3,9 @@ import { logger } from '../logger';
 
 const log = logger('outbound');
 
-/** WebSocket close code a slow consumer's connection ends with (4000-4999: application codes). */
-export const SLOW_CONSUMER_CLOSE_CODE = 4008;
-export const SLOW_CONSUMER_REASON = 'slow_consumer';
+import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON } from '../wire/protocol';
+
+export { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON };
 /** After the close frame, how long a client that still does not read keeps its socket. */
 const TERMINATE_AFTER_MS = 5_000;
 

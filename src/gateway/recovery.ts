@@ -4,6 +4,7 @@ import type { Adapter } from 'socket.io-adapter';
 import { RoomHistory, type HistoryPage } from '../history/room-history';
 import { logger } from '../logger';
 import type { Runtime } from '../runtime';
+import { RECOVERY_INCOMPLETE_EVENT } from '../wire/protocol';
 import { markSlowConsumer } from './outbound-cap';
 import type { GatewaySocket, ReplaySocket } from './socket-types';
 
@@ -72,7 +73,7 @@ export class Recovery {
       const replay = catchup.complete ? await this.replay(socket, room, catchup.page) : { sent: 0, reason: catchup.reason };
       if (replay.reason !== undefined) {
         log.info({ ns: socket.nsp.name, room, offset, reason: replay.reason }, 'recovery incomplete');
-        socket.emit('recovery_incomplete', { room, reason: replay.reason });
+        socket.emit(RECOVERY_INCOMPLETE_EVENT, { room, reason: replay.reason });
         return { room, recovered: replay.sent, incomplete: true };
       }
       return { room, recovered: replay.sent };

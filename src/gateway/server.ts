@@ -1,12 +1,11 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { RedisClient } from '../redis/connections';
 import { Server, type Socket } from 'socket.io';
-import { createHttpApp } from '../api/app';
 import { pingCheck, PubSubProbe, readiness, type Readiness } from '../health/readiness';
 import { GatewayMetrics, RATE_LIMITED, SLOW_CONSUMER } from '../metrics/gateway-metrics';
-import { logRefusal, originPolicy } from '../api/cors';
+import { logRefusal, originPolicy } from '../origins/origin-policy';
 import { NAMESPACES, roomOf, ROOMS, USER_ROOM_NAMESPACES } from '../catalog';
 import { userOf } from '../auth/user';
 import type { Config } from '../config';
@@ -18,6 +17,7 @@ import { openAccess, type GatewayAccess } from './access';
 import { dropFailedPublishes } from './adapter-publisher';
 import { attachAdminUi } from './admin-ui';
 import { adapterMembership } from './room-membership';
+import type { RoomMembership } from '../domain/chats';
 import { Recovery, SubscriberWatch } from './recovery';
 import { bindActions, type ActionDefinition } from './action';
 import { authenticate } from './connection-auth';
@@ -42,11 +42,21 @@ export interface Gateway extends RunningProcess<GatewayMetrics, Readiness> {
   readonly outbound: OutboundStats;
 }
 
+/** What the gateway process hands its HTTP side: its metrics, readiness and room membership. */
+export interface GatewayHttpHooks {
+  metrics: GatewayMetrics;
+  ready: () => Promise<Readiness>;
+  membership: RoomMembership;
+}
+
+/** The HTTP app (API, admin, console) on the gateway's port, made by the composition root (src/app/). */
+export type HttpAppFactory = (rt: Runtime, hooks: GatewayHttpHooks) => RequestListener;
+
 /**
  * Starts one gateway process's server: express and socket.io on one port, the Redis adapter so
  * broadcasts from any worker or gateway reach this process's sockets, and the namespace modules.
  */
-export async function startGateway(config: Config): Promise<Gateway> {
+export async function startGateway(config: Config, httpApp: HttpAppFactory): Promise<Gateway> {
   const metrics = new GatewayMetrics();
   const runtime = await openRuntime(config, { onAccepted: (event) => metrics.eventAccepted(event) });
   let sub: RedisClient | undefined;
@@ -68,7 +78,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     };
     metrics.observeDeployment({ pendingWindows: () => runtime.events.pending.indexSize(), queues: () => runtime.management.jobs.status() });
     // `io` is made below, on this server; membership changes only reach it once requests arrive.
-    const http = createServer(createHttpApp(runtime, { metrics, ready, membership: adapterMembership(() => io) }));
+    const http = createServer(httpApp(runtime, { metrics, ready, membership: adapterMembership(() => io) }));
     // Keep idle keep-alive connections longer than the clients and load balancers in front (60 s
     // is common): a server that closes first races a request on the same socket (ECONNRESET, 502).
     http.keepAliveTimeout = 65_000;

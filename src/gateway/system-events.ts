@@ -3,13 +3,14 @@ import { withExamples } from '../catalog/fields';
 import { ErrorBodySchema, type ErrorBody } from '../errors';
 import type { SameShape } from '../same-shape';
 
-/** Event a socket receives just before the gateway disconnects it, saying why. */
-export const DISCONNECT_REASON_EVENT = 'disconnect_reason';
+import { DISCONNECT_REASON_EVENT, RECOVERY_INCOMPLETE_EVENT } from '../wire/protocol';
+
+export { DISCONNECT_REASON_EVENT };
 
 /** Sent by the gateway itself, on every namespace (the client's types include them). */
 export interface SystemEvents {
   /** A re-join with `since` could not be replayed in full: refetch the room's state. */
-  recovery_incomplete: (data: { room: string; reason: string }) => void;
+  [RECOVERY_INCOMPLETE_EVENT]: (data: { room: string; reason: string }) => void;
   /** Sent just before the gateway disconnects the socket on purpose, saying why. */
   [DISCONNECT_REASON_EVENT]: (error: ErrorBody) => void;
 }
@@ -19,7 +20,7 @@ export interface SystemEvents {
  * their payload schemas, for the AsyncAPI document. Sent by recovery.ts and event-guard.ts.
  */
 export const SYSTEM_EVENTS = {
-  recovery_incomplete: {
+  [RECOVERY_INCOMPLETE_EVENT]: {
     schema: withExamples(z.object({ room: z.string(), reason: z.string() }), {
       room: 'order:1001',
       reason: 'the history no longer reaches back to this offset',

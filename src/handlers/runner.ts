@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { duplicateClient, type RedisClient } from '../redis/connections';
 import type { EventMeta, EventName } from '../catalog';
-import { queueNames } from '../delivery/batch';
+import { queueNames } from '../wire/delivery-batch';
 import type { EmitItem } from '../delivery/batch-emitter';
 import { logger } from '../logger';
 import type { Keys } from '../redis/keys';
@@ -13,6 +13,7 @@ import { discoverHandlers } from './discover';
 import { InboxReader, type InboxEntry } from './inbox';
 import type { StartupState } from '../lifecycle/self-heal';
 import { recordHandlers } from './registry';
+import { openQueue } from '../redis/queue';
 
 const log = logger('handlers');
 
@@ -73,8 +74,7 @@ export class HandlerRunner {
     this.handlers = discoverHandlers(opts.dir);
     for (const h of this.handlers) for (const e of h.events) this.byEvent.set(e, [...(this.byEvent.get(e) ?? []), h]);
     this.byName = new Map(this.handlers.map((h) => [h.name, h]));
-    this.queue = new Queue(handlerQueueName(opts.queueName), { connection: opts.redis, prefix: opts.keys.bullPrefix });
-    this.queue.on('error', (err) => log.warn({ err: err.message }, 'handler queue error'));
+    this.queue = openQueue(handlerQueueName(opts.queueName), opts.redis, opts.keys);
   }
 
   /** Records what was discovered (for `sb handlers`), then reads the inbox and the retry jobs if any handler exists. */

@@ -1,6 +1,6 @@
 import type { RedisClient } from '../redis/connections';
 import type { EventMeta } from '../catalog';
-import { decodeStoredMessage } from '../delivery/adapter-message';
+import { decodeStoredMessage } from '../wire/adapter-message';
 import type { Keys } from '../redis/keys';
 
 export interface ReplayedEvent {

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import type { RedisClient } from '../redis/connections';
 import { GatewayError } from '../errors';
 import { readHandlers } from '../handlers/registry';
-import { queueNames } from '../delivery/batch';
+import { queueNames } from '../wire/delivery-batch';
 import type { Keys } from '../redis/keys';
+import { openQueue } from '../redis/queue';
 
 /** The queues an operator steers: socket delivery, pending-store flushes, and server-side handlers. */
 export const QUEUE_KINDS = ['delivery', 'pending', 'handlers'] as const;
@@ -153,11 +154,7 @@ export class JobControl {
 
   private get queues(): QueuePair {
     if (!this.opened) {
-      const open = (name: string) => {
-        const queue = new Queue(name, { connection: this.redis, prefix: this.keys.bullPrefix, skipWaitingForReady: true });
-        queue.on('error', () => undefined); // surfaced by the failing call instead
-        return queue;
-      };
+      const open = (name: string) => openQueue(name, this.redis, this.keys);
       const names = queueNames(this.queueName);
       this.opened = { delivery: open(names.delivery), pending: open(names.pending), handlers: open(names.handlers) };
     }

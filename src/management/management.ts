@@ -2,7 +2,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { RedisClient } from '../redis/connections';
 import { lookupEvent } from '../catalog';
 import type { Config } from '../config';
-import { queueNames } from '../delivery/batch';
+import { queueNames } from '../wire/delivery-batch';
 import { GatewayError } from '../errors';
 import { addDeliveryBatch, deliveryJobOptions, prepareEnvelope } from '../events/event-manager';
 import { addEmitClaimed } from '../pending/jobs';
@@ -12,6 +12,7 @@ import { redactUrl } from '../config';
 import { createKeys } from '../redis/keys';
 import { checkPendingKey, PendingKeySchema, pendingMatcher, type PendingFilter } from './filters';
 import { JobControl } from './jobs';
+import { openQueue } from '../redis/queue';
 
 const CHUNK = 500;
 
@@ -210,13 +211,8 @@ export async function openManagement(config: ManagementConfig & Pick<Config, 'RE
   }
   const keys = createKeys(config.KEY_PREFIX);
   const names = queueNames(config.QUEUE_NAME);
-  const open = (name: string) => {
-    const queue = new Queue(name, { connection: redis, prefix: keys.bullPrefix, skipWaitingForReady: true });
-    queue.on('error', () => undefined); // surfaced by the failing call instead
-    return queue;
-  };
-  const delivery = open(names.delivery);
-  const pending = open(names.pending);
+  const delivery = openQueue(names.delivery, redis, keys);
+  const pending = openQueue(names.pending, redis, keys);
   return new Management(
     new PendingStore(redis, keys),
     { delivery, pending, jobOptions: deliveryJobOptions(config.JOB_ATTEMPTS) },

@@ -2,6 +2,7 @@ import { Gauge } from 'prom-client';
 import type { Namespace as IoNamespace, Socket } from 'socket.io';
 import { ProcessMetrics } from './process-metrics';
 import { PREFIX } from './registry';
+import { SLOW_CONSUMER_REASON } from '../wire/protocol';
 
 /** socket.io's disconnect reasons; anything else (a future version's) is counted as `other`. */
 const SOCKET_IO_REASONS: ReadonlySet<string> = new Set([
@@ -17,7 +18,7 @@ const SOCKET_IO_REASONS: ReadonlySet<string> = new Set([
 ]);
 
 /** Our own reasons, which replace the socket.io reason of the same disconnect. */
-export const SLOW_CONSUMER = 'slow_consumer';
+export const SLOW_CONSUMER = SLOW_CONSUMER_REASON;
 export const RATE_LIMITED = 'rate_limited';
 
 /**

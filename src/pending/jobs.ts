@@ -4,7 +4,7 @@ import type { ClaimRef } from './store';
 
 /**
  * The pending store's BullMQ jobs. A window's flush at its end and the sweep run in their own queue
- * (`<QUEUE_NAME>-pending`, see delivery/batch.ts), WORKER_CONCURRENCY at once per worker. Windows
+ * (`<QUEUE_NAME>-pending`, see wire/delivery-batch.ts), WORKER_CONCURRENCY at once per worker. Windows
  * an operator flushed are claimed by the management core and handed to the delivery queue, up to
  * 500 a job, where a worker emits them as one batch like every other emit, handlers included.
  */

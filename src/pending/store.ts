@@ -1,6 +1,6 @@
 import type { RedisClient } from '../redis/connections';
 import type { Namespace, ThrottleDelivery } from '../catalog';
-import type { Envelope } from '../events/envelope';
+import type { Envelope } from '../wire/envelope';
 import { GatewayError } from '../errors';
 import { newEventId } from '../ids';
 import { PENDING_SHARDS, pendingIdOf, type Keys } from '../redis/keys';

@@ -4,7 +4,7 @@ import type { HttpAuth, HttpOperation } from '../api/operation';
 import { Accepted } from '../api/operation';
 import { examplesOf } from '../catalog/fields';
 import { listEvents } from '../catalog';
-import { SESSION_COOKIE } from '../api/dashboard-auth';
+import { SESSION_COOKIE } from '../admin/sessions';
 import { ERROR_CODES, ErrorBodySchema, type ErrorCode } from '../errors';
 import { specVersions } from './info';
 import { SchemaComponents, toJsonSchema, type Json } from './json-schema';

@@ -77,10 +77,10 @@ describe('config', () => {
   });
 
   it.each([
-    ['src/gateway/main.ts', { PORT: 'abc' }, /^invalid configuration: PORT: /],
+    ['src/app/gateway-main.ts', { PORT: 'abc' }, /^invalid configuration: PORT: /],
     ['workers/main.ts', { WORKER_CONCURRENCY: 'lots' }, /^invalid configuration: WORKER_CONCURRENCY: /],
     [
-      'src/gateway/main.ts',
+      'src/app/gateway-main.ts',
       { REDIS_URL: 'redis://127.0.0.1:1', REDIS_CONNECT_TIMEOUT_MS: '500' },
       /^gateway failed to start: redis at redis:\/\/127\.0\.0\.1:1 not ready within 500 ms \(last error: .*ECONNREFUSED/,
     ],

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
-import { queueNames } from '../../src/delivery/batch';
+import { queueNames } from '../../src/wire/delivery-batch';
 import type { Gateway } from '../../src/gateway/server';
 import { createKeys } from '../../src/redis/keys';
 import { TEST_REDIS_URL } from '../helpers/redis';

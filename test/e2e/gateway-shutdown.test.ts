@@ -9,7 +9,7 @@ describe('gateway SIGTERM', () => {
 
   it('closes transports so clients reconnect, and exits 0', async () => {
     const port = await freePort();
-    const child = stack.spawnTs('src/gateway/main.ts', { PORT: String(port), HOST: '127.0.0.1' });
+    const child = stack.spawnTs('src/app/gateway-main.ts', { PORT: String(port), HOST: '127.0.0.1' });
     await waitForOutput(child, 'gateway ready');
     const client = io(`http://127.0.0.1:${port}/orders`, {
       transports: ['websocket'],

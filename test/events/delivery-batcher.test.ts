@@ -1,5 +1,5 @@
 import { DeliveryBatcher } from '../../src/events/delivery-batcher';
-import type { Envelope } from '../../src/events/envelope';
+import type { Envelope } from '../../src/wire/envelope';
 
 const envelope = (id: string): Envelope => ({
   v: 1,

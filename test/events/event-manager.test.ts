@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { DeliveryBatch } from '../../src/delivery/batch';
+import type { DeliveryBatch } from '../../src/wire/delivery-batch';
 import { openRuntime, type Runtime } from '../../src/runtime';
 import { GatewayError } from '../../src/errors';
 import { prepareEnvelope } from '../../src/events/event-manager';

@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Gateway } from '../../src/gateway/server';
 import { readHandlers } from '../../src/handlers/registry';
-import { queueNames } from '../../src/delivery/batch';
+import { queueNames } from '../../src/wire/delivery-batch';
 import { SWEEP_SCHEDULER_ID } from '../../src/pending/jobs';
 import { createKeys } from '../../src/redis/keys';
 import type { DeliveryWorker } from '../../workers/delivery-worker';

@@ -1,5 +1,5 @@
 /**
- * Which browser origins may open a socket or call the HTTP API (originPolicy in src/api/cors.ts,
+ * Which browser origins may open a socket or call the HTTP API (originPolicy in src/origins/origin-policy.ts,
  * shared by socket.io's allowRequest and the API's cors middleware). Each case proves:
  *
  * 1. same origin: a handshake whose Origin names the Host it was sent to connects with the default
@@ -24,7 +24,7 @@ import { execFile, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import { refusalLine } from '../../src/api/cors';
+import { refusalLine } from '../../src/origins/origin-policy';
 import type { Gateway } from '../../src/gateway/server';
 import { ROOT, Stack, testConfig } from '../helpers/stack';
 import { logLines } from '../helpers/log-lines';
@@ -162,7 +162,7 @@ describe('handshake and API origins', () => {
   it('3. a foreign origin is refused with the reason: in the HTTP answer, as a connect_error, and in one warn log line', async () => {
     const stack = stackWith();
     // A real gateway process, so its pino output can be read.
-    const child = stack.spawnTs('src/gateway/main.ts');
+    const child = stack.spawnTs('src/app/gateway-main.ts');
     const out = logLines(child);
     const ready = await out.next((l) => l.msg === 'gateway ready');
     const port = ready.port as number;

@@ -44,9 +44,9 @@ export interface SpawnedGateway extends SpawnedWorker {
   gw: Gateway;
 }
 
-/** Starts `src/gateway/main.ts` as a child process on a free port and resolves once it is ready. */
+/** Starts `src/app/gateway-main.ts` as a child process on a free port and resolves once it is ready. */
 export function spawnGateway(stack: Stack, env: Record<string, string> = {}): Promise<SpawnedGateway> {
-  const child = stack.spawnTs('src/gateway/main.ts', { PORT: '0', ...env });
+  const child = stack.spawnTs('src/app/gateway-main.ts', { PORT: '0', ...env });
   const output = captureOutput(child);
   return new Promise((resolve, reject) => {
     let seen = '';

@@ -1,5 +1,5 @@
 import type { Job, Queue } from 'bullmq';
-import type { Envelope } from '../../src/events/envelope';
+import type { Envelope } from '../../src/wire/envelope';
 
 /** Every event in the delivery queue's jobs of the given states (a test without a worker inspects these). */
 export async function queuedEvents(queue: Queue, states: Array<'wait' | 'active' | 'delayed' | 'completed' | 'failed'> = ['wait']): Promise<Envelope[]> {

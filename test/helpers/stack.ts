@@ -3,7 +3,8 @@ import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { mintToken } from '../../src/auth/tokens';
 import { loadConfig, type Config } from '../../src/config';
-import { startGateway, type Gateway } from '../../src/gateway/server';
+import { openGateway } from '../../src/app/gateway';
+import type { Gateway } from '../../src/gateway/server';
 import { startDeliveryWorker, type DeliveryWorker } from '../../workers/delivery-worker';
 import { deleteKeys, TEST_REDIS_MODE, TEST_REDIS_URL, uniquePrefix } from './redis';
 import { within } from '../../src/timeout';
@@ -43,7 +44,7 @@ export class Stack {
   constructor(readonly config: Config = testConfig()) {}
 
   async gateway(): Promise<Gateway> {
-    const gw = await startGateway(this.config);
+    const gw = await openGateway(this.config);
     this.gateways.push(gw);
     return gw;
   }

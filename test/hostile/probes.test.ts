@@ -165,7 +165,7 @@ describe('hostile probes, production configuration', () => {
 
   it('6. a flood of refused origins writes one warn line, not one each', async () => {
     const stack = open();
-    const child = stack.spawnTs('src/gateway/main.ts', { LOG_LEVEL: 'info' });
+    const child = stack.spawnTs('src/app/gateway-main.ts', { LOG_LEVEL: 'info' });
     const out = logLines(child);
     const ready = await out.next((l) => l.msg === 'gateway ready');
     const port = ready.port as number;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
 import { listEvents } from '../../src/catalog';
-import { BATCH_JOB } from '../../src/delivery/batch';
+import { BATCH_JOB } from '../../src/wire/delivery-batch';
 import { deliveryJobOptions, prepareEnvelope } from '../../src/events/event-manager';
 import type { Gateway } from '../../src/gateway/server';
 import { commonActions } from '../../src/gateway/namespaces/common';

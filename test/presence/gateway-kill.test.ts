@@ -8,9 +8,9 @@ type Status = { userId: string; status: 'online' | 'offline' };
 const TTL_MS = 1500;
 const HEARTBEAT_MS = 250;
 
-/** Starts `src/gateway/main.ts` as a child process and resolves with the port it bound. */
+/** Starts `src/app/gateway-main.ts` as a child process and resolves with the port it bound. */
 function spawnGateway(stack: Stack): Promise<{ child: ChildProcess; port: number }> {
-  const child = stack.spawnTs('src/gateway/main.ts', { PORT: '0' });
+  const child = stack.spawnTs('src/app/gateway-main.ts', { PORT: '0' });
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${seen.slice(-2000)}`)), 20_000);

@@ -1,7 +1,7 @@
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { Redis } from 'ioredis';
 import { io } from 'socket.io-client';
-import { addressSubject } from '../../src/api/rate-limit';
+import { addressSubject } from '../../src/origins/client-address';
 import type { Gateway } from '../../src/gateway/server';
 import { createKeys } from '../../src/redis/keys';
 import { startNginx, type Nginx } from '../helpers/nginx';

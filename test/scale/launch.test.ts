@@ -12,16 +12,16 @@ const summary = (env: NodeJS.ProcessEnv) => launchPlan(env).map((p) => [p.name, 
 describe('npm start: GATEWAYS x WORKERS', () => {
   it('runs one gateway on PORT and one worker on METRICS_PORT by default', () => {
     expect(summary({})).toEqual([
-      ['gateway', 'src/gateway/main', '3000'],
+      ['gateway', 'src/app/gateway-main', '3000'],
       ['worker', 'workers/main', '9464'],
     ]);
   });
 
   it('gives gateway n PORT+n and worker n METRICS_PORT+n', () => {
     expect(summary({ GATEWAYS: '3', WORKERS: '2', PORT: '4000', METRICS_PORT: '9500' })).toEqual([
-      ['gateway-1', 'src/gateway/main', '4000'],
-      ['gateway-2', 'src/gateway/main', '4001'],
-      ['gateway-3', 'src/gateway/main', '4002'],
+      ['gateway-1', 'src/app/gateway-main', '4000'],
+      ['gateway-2', 'src/app/gateway-main', '4001'],
+      ['gateway-3', 'src/app/gateway-main', '4002'],
       ['worker-1', 'workers/main', '9500'],
       ['worker-2', 'workers/main', '9501'],
     ]);
@@ -42,8 +42,8 @@ describe('npm start: GATEWAYS x WORKERS', () => {
       ['worker-2', 'workers/main', '9465'],
     ]);
     expect(summary({ GATEWAYS: '2', WORKERS: '0', PORT: '4000' })).toEqual([
-      ['gateway-1', 'src/gateway/main', '4000'],
-      ['gateway-2', 'src/gateway/main', '4001'],
+      ['gateway-1', 'src/app/gateway-main', '4000'],
+      ['gateway-2', 'src/app/gateway-main', '4001'],
     ]);
   });
 

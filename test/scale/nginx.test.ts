@@ -108,7 +108,9 @@ describe("docker-compose.yml's gateways behind its nginx", () => {
     const conf = readFileSync(path.join(ROOT, 'deploy/compose/switchboard-gateways.conf'), 'utf8');
     const services = composeServices(yml);
     // A gateway service runs the gateway itself or extends the first one (`<<: *gateway`).
-    const gateways = [...services].filter(([, block]) => block.includes('dist/src/gateway/main.js') || block.includes('<<: *gateway')).map(([name]) => name);
+    const gateways = [...services]
+      .filter(([, block]) => block.includes('dist/src/app/gateway-main.js') || block.includes('<<: *gateway'))
+      .map(([name]) => name);
     expect(gateways.length).toBeGreaterThanOrEqual(2);
     const lines = [...conf.matchAll(/^server ([^\s:]+):3000\b.*;$/gm)].map((m) => m[1]!);
     expect(lines.sort()).toEqual([...gateways].sort());

@@ -5,6 +5,8 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { Socket } from 'socket.io-client';
 import { createHttpApp } from '../../src/api/app';
+import { buildAsyncApi } from '../../src/specs/asyncapi';
+import { buildOpenApi } from '../../src/specs/openapi';
 import { listEvents } from '../../src/catalog';
 import { ROOM_KINDS } from '../../src/client/rooms';
 import type { Gateway } from '../../src/gateway/server';
@@ -133,7 +135,9 @@ describe('the OpenAPI document', () => {
   });
 
   it('lists exactly the routes the HTTP app serves', () => {
-    const app = createHttpApp(gw.runtime, { metrics: gw.metrics, ready: () => gw.ready() }) as unknown as { router: { stack: Layer[] } };
+    const app = createHttpApp(gw.runtime, { metrics: gw.metrics, ready: () => gw.ready() }, { openapi: buildOpenApi, asyncapi: buildAsyncApi }) as unknown as {
+      router: { stack: Layer[] };
+    };
     const layers = routesOf(app.router.stack);
     // Middleware mounted at a path (rate limits, bearer checks, static files) is not a route of its own.
     const served = layers.filter((route) => !route.startsWith('USE '));

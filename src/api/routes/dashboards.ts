@@ -5,12 +5,13 @@ import type { IServerAdapter } from '@bull-board/api/typings/app';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import express, { Router, type RequestHandler } from 'express';
-import { queueNames } from '../../delivery/batch';
+import { queueNames } from '../../wire/delivery-batch';
 import { GatewayError } from '../../errors';
 import type { QueueKind } from '../../management/jobs';
 import type { Runtime } from '../../runtime';
 import { z } from 'zod';
-import { AdminSessions, loginOperations, loginRoutes, pageHeaders, requireAdminPage } from '../dashboard-auth';
+import { loginOperations, loginRoutes, pageHeaders, requireAdminPage } from '../dashboard-auth';
+import { AdminSessions } from '../../admin/sessions';
 import type { HttpOperation } from '../operation';
 
 export const BULL_BOARD_PATH = '/admin/queues';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import proxyaddr from 'proxy-addr';
 import type { TrustProxy } from '../config';
@@ -27,4 +28,15 @@ export function compileTrustProxy(setting: TrustProxy): ProxyTrust {
  */
 export function clientAddress(req: IncomingMessage, trust: ProxyTrust): string | undefined {
   return proxyaddr(req, trust);
+}
+
+/**
+ * The bucket of a caller without a token, by its client's address: the same subject for a request
+ * and for a socket handshake (the Admin UI's sign-in) from one client.
+ */
+export function addressSubject(address: string | undefined): string {
+  return createHash('sha256')
+    .update(`ip:${address ?? 'unknown'}`)
+    .digest('hex')
+    .slice(0, 32);
 }

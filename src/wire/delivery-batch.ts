@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EnvelopeSchema, type Envelope } from '../events/envelope';
+import { EnvelopeSchema, type Envelope } from './envelope';
 
 /**
  * One delivery job carries a batch of accepted events, each with its own id, ts, room and payload

@@ -1,0 +1,14 @@
+import { createHttpApp } from '../api/app';
+import type { Config } from '../config';
+import { startGateway, type Gateway } from '../gateway/server';
+import { buildAsyncApi } from '../specs/asyncapi';
+import { buildOpenApi } from '../specs/openapi';
+
+/**
+ * A gateway process as deployed: the socket server (src/gateway/) with the HTTP app (src/api/) on
+ * its port, and the API documents (src/specs/) that app serves. The one place the three meet, so
+ * none of them imports another's layer.
+ */
+export function openGateway(config: Config): Promise<Gateway> {
+  return startGateway(config, (rt, hooks) => createHttpApp(rt, hooks, { openapi: buildOpenApi, asyncapi: buildAsyncApi }));
+}
