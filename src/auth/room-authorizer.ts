@@ -1,7 +1,7 @@
 import type { Config } from '../config';
 import type { RedisClient } from '../redis/connections';
 import type { Keys } from '../redis/keys';
-import { matchRoom, ROOMS } from '../catalog/rooms';
+import { matchRoom, ROOM_KINDS, type JoinRule, type RoomKind } from '../catalog/rooms';
 import { maySeePresence } from './presence-access';
 import { isAdmin, type SocketUser } from './user';
 
@@ -10,43 +10,70 @@ export interface RoomAuthorizer {
   canJoin(user: SocketUser, room: string): Promise<boolean>;
 }
 
-/** Rooms anonymous sockets may use when AUTH_MODE=anonymous. */
-export function isPublicRoom(room: string): boolean {
-  return matchRoom(ROOMS.post, room) !== undefined;
+/** The kind of a room and its params, by the first template it matches; undefined for no kind. */
+function kindOf(room: string): { kind: RoomKind; params: Record<string, string> } | undefined {
+  for (const [kind, { template }] of Object.entries(ROOM_KINDS) as Array<
+    [RoomKind, { template: string }]
+  >) {
+    const params = matchRoom(template, room);
+    if (params) return { kind, params };
+  }
+  return undefined;
 }
 
+/** Rooms anonymous sockets may use when AUTH_MODE=anonymous: those anyone may join. */
+export function isPublicRoom(room: string): boolean {
+  const found = kindOf(room);
+  return found !== undefined && ROOM_KINDS[found.kind].join === 'anyone';
+}
+
+type Rule = (user: SocketUser, params: Record<string, string>) => boolean | Promise<boolean>;
+
+/** One rule per JoinRule: a table missing one does not compile. */
+export type JoinRules = Record<JoinRule, Rule>;
+
 /**
- * The default rules, by the catalog's room templates:
- * - `user:{userId}`: only that user;
- * - `order:{orderId}`: the owner recorded by the API, or an admin;
- * - `admin`: role admin;
- * - `post:{postId}`: anyone, anonymous sockets too (public rooms);
- * - `presence`: who may see presence (signed in, and PRESENCE_ROLE when set);
- * - `chat:{chatId}`: any authenticated user, or only its members once the chat has a member list;
- * - anything else: nobody.
+ * The default rules, one per JoinRule of the room table (src/catalog/rooms.ts): a kind added
+ * there with a new rule does not compile until the rule is written here. Anonymous sockets pass
+ * only `anyone`; a room of no kind is nobody's.
  */
 export class DefaultRoomAuthorizer implements RoomAuthorizer {
-  constructor(private readonly deps: { redis: RedisClient; keys: Pick<Keys, 'orderOwner' | 'chatMembers'>; config: Pick<Config, 'PRESENCE_ROLE'> }) {}
+  private readonly rules: JoinRules;
+
+  constructor(
+    private readonly deps: {
+      redis: RedisClient;
+      keys: Pick<Keys, 'orderOwner' | 'chatMembers'>;
+      config: Pick<Config, 'PRESENCE_ROLE'>;
+    },
+  ) {
+    this.rules = {
+      anyone: () => true,
+      self: (user, { userId }) => userId === user.id,
+      'owner-or-admin': async (user, { orderId }) =>
+        isAdmin(user) ||
+        (await this.deps.redis.get(this.deps.keys.orderOwner(orderId as string))) === user.id,
+      'members-once-listed': (user, { chatId }) => this.isChatMember(chatId as string, user.id),
+      'presence-viewers': (user) => maySeePresence(user, this.deps.config),
+      admins: (user) => isAdmin(user),
+    };
+  }
 
   async canJoin(user: SocketUser, room: string): Promise<boolean> {
-    if (isPublicRoom(room)) return true;
-    if (user.anonymous) return false;
-    const own = matchRoom(ROOMS.user, room);
-    if (own) return own.userId === user.id;
-    const order = matchRoom(ROOMS.order, room);
-    if (order) return isAdmin(user) || (await this.deps.redis.get(this.deps.keys.orderOwner(order.orderId as string))) === user.id;
-    if (matchRoom(ROOMS.admin, room)) return isAdmin(user);
-    if (matchRoom(ROOMS.presence, room)) return maySeePresence(user, this.deps.config);
-    const chat = matchRoom(ROOMS.chat, room);
-    if (chat) return this.isChatMember(chat.chatId as string, user.id);
-    return false;
+    const found = kindOf(room);
+    if (!found) return false;
+    const rule = ROOM_KINDS[found.kind].join;
+    if (user.anonymous && rule !== 'anyone') return false;
+    return this.rules[rule](user, found.params);
   }
 
   private async isChatMember(chatId: string, userId: string): Promise<boolean> {
     const key = this.deps.keys.chatMembers(chatId);
     // One round trip: an open chat has no member set (EXISTS 0).
-    const [exists, member] = (await this.deps.redis.multi().exists(key).sismember(key, userId).exec()) ?? [];
-    if (!exists || exists[0] || !member || member[0]) throw exists?.[0] ?? member?.[0] ?? new Error('chat membership lookup failed');
+    const [exists, member] =
+      (await this.deps.redis.multi().exists(key).sismember(key, userId).exec()) ?? [];
+    if (!exists || exists[0] || !member || member[0])
+      throw exists?.[0] ?? member?.[0] ?? new Error('chat membership lookup failed');
     return exists[1] === 0 || member[1] === 1;
   }
 }

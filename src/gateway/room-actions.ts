@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { SocketData } from '../auth/user';
 import { userOf } from '../auth/user';
 import { roomOf, ROOMS } from '../catalog';
+import type { RoomKind } from '../catalog/rooms';
 import type { RoomParamNames } from '../catalog/define';
 import { id, withExamples } from '../catalog/fields';
 import { roomParamNames } from '../catalog/rooms';
@@ -35,18 +36,29 @@ function roomSchema<T extends string, X extends z.ZodRawShape>(
 ): z.ZodType<RoomIds<T> & z.output<z.ZodObject<X>>, RoomIdsInput<T> & z.input<z.ZodObject<X>>> {
   const params = roomParamNames(template);
   const ids = Object.fromEntries(params.map((param) => [param, exampleId(param)]));
-  const schema: z.ZodType = z.object({ ...Object.fromEntries(params.map((param) => [param, id])), ...extra });
-  return withExamples(schema, ids, ...(extraExample ? [{ ...ids, ...extraExample }] : [])) as z.ZodType<
-    RoomIds<T> & z.output<z.ZodObject<X>>,
-    RoomIdsInput<T> & z.input<z.ZodObject<X>>
-  >;
+  const schema: z.ZodType = z.object({
+    ...Object.fromEntries(params.map((param) => [param, id])),
+    ...extra,
+  });
+  return withExamples(
+    schema,
+    ids,
+    ...(extraExample ? [{ ...ids, ...extraExample }] : []),
+  ) as z.ZodType<RoomIds<T> & z.output<z.ZodObject<X>>, RoomIdsInput<T> & z.input<z.ZodObject<X>>>;
 }
 
 /** The ack data of a join: `{ room }`, with `recovered` (and `incomplete`) after a join with `since`. */
 export const JoinAck = z.object({
   room: z.string(),
-  recovered: z.number().int().nonnegative().optional().meta({ description: 'events replayed (a join with `since`)' }),
-  incomplete: z.literal(true).optional().meta({ description: 'the history could not cover the gap: `recovery_incomplete` was sent too' }),
+  recovered: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .meta({ description: 'events replayed (a join with `since`)' }),
+  incomplete: z.literal(true).optional().meta({
+    description: 'the history could not cover the gap: `recovery_incomplete` was sent too',
+  }),
 });
 /** The ack data of a leave (and of the presence room's join). */
 export const RoomAck = z.object({ room: z.string() });
@@ -54,7 +66,8 @@ export const TypingAck = z.object({ room: z.string(), typing: z.boolean() });
 
 /** Throws `forbidden` unless the room authorizer lets this socket's user into the room. */
 export async function requireAllowed(ctx: ActionContext, room: string): Promise<void> {
-  if (!(await ctx.access.rooms.canJoin(userOf(ctx.socket), room))) throw new GatewayError('forbidden', `not allowed in ${room}`);
+  if (!(await ctx.access.rooms.canJoin(userOf(ctx.socket), room)))
+    throw new GatewayError('forbidden', `not allowed in ${room}`);
 }
 
 /** Throws `too_many_rooms` when joining `room` would put the socket past MAX_ROOMS_PER_SOCKET. */
@@ -63,9 +76,13 @@ export function requireRoomBudget(ctx: ActionContext, room: string): void {
   // Rooms the gateway put the socket in are not counted: its private room (its id) and its own
   // user's room (joined on connect where the catalog sends per-user events).
   const user = userOf(ctx.socket);
-  const given = 1 + (!user.anonymous && ctx.socket.rooms.has(roomOf(ROOMS.user, { userId: user.id })) ? 1 : 0);
+  const given =
+    1 + (!user.anonymous && ctx.socket.rooms.has(roomOf(ROOMS.user, { userId: user.id })) ? 1 : 0);
   if (!ctx.socket.rooms.has(room) && ctx.socket.rooms.size - given >= max) {
-    throw new GatewayError('too_many_rooms', `a socket may be in at most ${max} rooms (MAX_ROOMS_PER_SOCKET); leave one first`);
+    throw new GatewayError(
+      'too_many_rooms',
+      `a socket may be in at most ${max} rooms (MAX_ROOMS_PER_SOCKET); leave one first`,
+    );
   }
 }
 
@@ -76,7 +93,10 @@ export function requireRoomBudget(ctx: ActionContext, room: string): void {
  * `{ room, recovered: n }`; or emits `recovery_incomplete { room }` if the history cannot cover it.
  */
 export function joinRoomAction<T extends string>(template: T) {
-  const since = z.string().regex(OFFSET_RE, 'must be a meta.offset such as 1700000000000-0').optional();
+  const since = z
+    .string()
+    .regex(OFFSET_RE, 'must be a meta.offset such as 1700000000000-0')
+    .optional();
   return action(
     roomSchema(template, { since }, { since: '1763889503572-0' }),
     async (input, ctx): Promise<{ room: string; recovered?: number; incomplete?: true }> => {
@@ -132,6 +152,26 @@ export function leaveRoomAction<T extends string>(template: T) {
   );
 }
 
+/**
+ * `join_<kind>` and `leave_<kind>` of a kind of the room table (src/catalog/rooms.ts), named after
+ * the kind: `...kindActions('order')` in a namespace module is `join_order { orderId, since? }`
+ * and `leave_order { orderId }`.
+ */
+export function kindActions<K extends RoomKindWithParams>(kind: K) {
+  const template = ROOMS[kind];
+  return {
+    [`join_${kind}`]: joinRoomAction(template),
+    [`leave_${kind}`]: leaveRoomAction(template),
+  } as { [A in `join_${K}`]: ReturnType<typeof joinRoomAction<(typeof ROOMS)[K]>> } & {
+    [A in `leave_${K}`]: ReturnType<typeof leaveRoomAction<(typeof ROOMS)[K]>>;
+  };
+}
+
+/** The kinds whose rooms are named by params (`order:{orderId}`), so joins carry them. */
+type RoomKindWithParams = {
+  [K in RoomKind]: (typeof ROOMS)[K] extends `${string}{${string}}${string}` ? K : never;
+}[RoomKind];
+
 /** Throws `not_joined` unless the socket is in the room: only members may type or post there. */
 export function requireJoined(ctx: ActionContext, room: string): void {
   if (!ctx.socket.rooms.has(room)) throw new GatewayError('not_joined', `join ${room} first`);
@@ -148,12 +188,19 @@ export interface RelayDefinition<S extends z.ZodType = z.ZodType> {
 }
 
 /** What `typing` carries in a room of template T: `{ postId, userId?, typing }`. */
-export type TypingPayload<T extends string> = RoomIds<T> & { userId?: string | undefined; typing: boolean };
+export type TypingPayload<T extends string> = RoomIds<T> & {
+  userId?: string | undefined;
+  typing: boolean;
+};
 
 /** `typing { xId, userId?, typing }`, sent by typingAction to the rest of the room. */
 export function typingRelay<T extends string>(template: T) {
   return {
-    schema: roomSchema(template, { userId: z.string().optional(), typing: z.boolean() }, { userId: '42', typing: true }),
+    schema: roomSchema(
+      template,
+      { userId: z.string().optional(), typing: z.boolean() },
+      { userId: '42', typing: true },
+    ),
     room: template,
     description: `Another member of ${template} started or stopped typing (typing_start / typing_stop); never sent back to the typist. \`userId\` is absent for anonymous sockets.`,
   } satisfies RelayDefinition<z.ZodType<TypingPayload<T>>>;
@@ -174,11 +221,20 @@ function typingAction<T extends string>(relay: ReturnType<typeof typingRelay<T>>
       const room = roomOf(template, input);
       requireJoined(ctx, room);
       const user = userOf(ctx.socket);
-      const payload: TypingPayload<T> = { ...input, typing, ...(user.anonymous ? {} : { userId: user.id }) };
+      const payload: TypingPayload<T> = {
+        ...input,
+        typing,
+        ...(user.anonymous ? {} : { userId: user.id }),
+      };
       // The namespace's socket, seen through the relay's event alone. Socket.IO's emit types do not
       // resolve for a generic template, so the emit is checked against any room's typing payload and
       // the payload, above, against this template's.
-      const relaying: Socket<NoEvents, Record<typeof TYPING_EVENT, (data: TypingPayload<string>) => void>, NoEvents, SocketData> = ctx.socket;
+      const relaying: Socket<
+        NoEvents,
+        Record<typeof TYPING_EVENT, (data: TypingPayload<string>) => void>,
+        NoEvents,
+        SocketData
+      > = ctx.socket;
       relaying.to(room).emit(TYPING_EVENT, payload);
       return { room, typing };
     },

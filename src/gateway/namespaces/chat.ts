@@ -5,7 +5,7 @@ import { postChatMessage } from '../../domain/chats';
 import { userOf } from '../../auth/user';
 import { GatewayError } from '../../errors';
 import { action } from '../action';
-import { joinRoomAction, leaveRoomAction, relays, requireJoined, typingActions, typingRelay } from '../room-actions';
+import { kindActions, relays, requireJoined, typingActions, typingRelay } from '../room-actions';
 
 /** /chat: chat rooms (`chat:{chatId}`), messages and typing indicators. */
 export const chat = {
@@ -13,20 +13,23 @@ export const chat = {
   description:
     'Chat rooms (`chat:{chatId}`): messages, read markers and typing indicators. A chat with a member list (PUT /api/chats/{id}/members) admits only its members.',
   actions: {
-    join_chat: joinRoomAction(ROOMS.chat),
-    leave_chat: leaveRoomAction(ROOMS.chat),
+    ...kindActions('chat'),
     /**
      * Stores the message and broadcasts it to the room as `new_message` (through the queue, like
      * every server event, so it carries a meta.id). The ack returns the stored message.
      */
     new_message: action(
-      withExamples(z.object({ chatId: id, content: text(4000) }), { chatId: '123', content: 'Hello!' }),
+      withExamples(z.object({ chatId: id, content: text(4000) }), {
+        chatId: '123',
+        content: 'Hello!',
+      }),
       async (input, ctx) => {
         const room = roomOf(ROOMS.chat, { chatId: input.chatId });
         requireJoined(ctx, room);
         const user = userOf(ctx.socket);
         // Asked on every message, not only at the join: the member list may have changed since.
-        if (!(await ctx.access.rooms.canJoin(user, room))) throw new GatewayError('forbidden', `not a member of ${room}`);
+        if (!(await ctx.access.rooms.canJoin(user, room)))
+          throw new GatewayError('forbidden', `not a member of ${room}`);
         const userId = user.anonymous ? null : user.id;
         const { message, eventId } = await postChatMessage(ctx.deps, { ...input, userId });
         return { ...message, eventId };

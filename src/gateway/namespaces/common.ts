@@ -9,15 +9,22 @@ import { presenceNs } from '../presence-hooks';
 import { requireAllowed } from '../room-actions';
 
 /** A room name as clients see them: `post:1`, `presence`, `admin`. */
-const roomName = z.string().refine(isSafeSegment, 'must be a room name such as post:1').meta({ description: 'a room name such as post:1' });
+const roomName = z
+  .string()
+  .refine(isSafeSegment, 'must be a room name such as post:1')
+  .meta({ description: 'a room name such as post:1' });
 
 /** Actions every namespace answers. */
 export const commonActions = {
   /** The rooms this socket is in, its own private room (its id) left out. */
-  get_rooms: action(withExamples(z.object({}), {}), (_input, { socket }) => [...socket.rooms].filter((room) => room !== socket.id), {
-    description: 'The rooms this socket is in, its own private room (its id) left out.',
-    ack: z.array(z.string()),
-  }),
+  get_rooms: action(
+    withExamples(z.object({}), {}),
+    (_input, { socket }) => [...socket.rooms].filter((room) => room !== socket.id),
+    {
+      description: 'The rooms this socket is in, its own private room (its id) left out.',
+      ack: z.array(z.string()),
+    },
+  ),
   /** Round-trip check; `pong` is the server's clock in ms, for latency and skew estimates. */
   ping: action(withExamples(z.object({}), {}), () => ({ pong: Date.now() }), {
     ordered: false,
@@ -33,7 +40,8 @@ export const commonActions = {
     withExamples(z.object({ room: roomName }), { room: 'post:123' }),
     async ({ room }, ctx) => {
       const user = userOf(ctx.socket);
-      if (!maySeePresence(user, ctx.deps.config)) throw new GatewayError('forbidden', presenceRefusal(user, ctx.deps.config));
+      if (!maySeePresence(user, ctx.deps.config))
+        throw new GatewayError('forbidden', presenceRefusal(user, ctx.deps.config));
       await requireAllowed(ctx, room);
       return { room, users: await ctx.access.presence.inRoom(presenceNs(ctx.nsp.name), room) };
     },

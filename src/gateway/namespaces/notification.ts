@@ -5,7 +5,7 @@ import { maySeePresence, presenceRefusal } from '../../auth/presence-access';
 import { userOf } from '../../auth/user';
 import { GatewayError } from '../../errors';
 import { action } from '../action';
-import { fixedRoomActions, joinRoomAction, leaveRoomAction, relays } from '../room-actions';
+import { fixedRoomActions, kindActions, relays } from '../room-actions';
 
 const presenceRoom = fixedRoomActions(ROOMS.presence);
 
@@ -18,8 +18,7 @@ export const notification = {
   description:
     "A user's own room (`user:{userId}`: notifications), which every signed-in socket joins on connect, and the shared `presence` room (`user_status_changed`).",
   actions: {
-    join_user: joinRoomAction(ROOMS.user),
-    leave_user: leaveRoomAction(ROOMS.user),
+    ...kindActions('user'),
     join_presence: presenceRoom.join,
     leave_presence: presenceRoom.leave,
     /** `get_online {}`: ids of online users on every gateway (up to 1000; `truncated` if more). */
@@ -27,7 +26,8 @@ export const notification = {
       withExamples(z.object({}), {}),
       async (_input, ctx) => {
         const user = userOf(ctx.socket);
-        if (!maySeePresence(user, ctx.deps.config)) throw new GatewayError('forbidden', presenceRefusal(user, ctx.deps.config));
+        if (!maySeePresence(user, ctx.deps.config))
+          throw new GatewayError('forbidden', presenceRefusal(user, ctx.deps.config));
         return ctx.access.presence.online();
       },
       {

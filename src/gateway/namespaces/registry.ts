@@ -17,10 +17,16 @@ export const namespaceModules = {
   '/notification': notification,
 } as const satisfies Record<
   Namespace,
-  { name: string; description: string; actions: Record<string, ActionDefinition>; relays: Record<string, RelayDefinition> }
+  {
+    name: string;
+    description: string;
+    actions: Record<string, ActionDefinition>;
+    relays: Record<string, RelayDefinition>;
+  }
 >;
 
-type ActionsOf<NS extends Namespace> = (typeof namespaceModules)[NS]['actions'] & typeof commonActions;
+type ActionsOf<NS extends Namespace> = (typeof namespaceModules)[NS]['actions'] &
+  typeof commonActions;
 
 /** Client-to-server event map of a namespace: each action's payload and the ack it gets back. */
 export type ClientActionsOf<NS extends Namespace> = {
@@ -33,5 +39,7 @@ type RelaysOf<NS extends Namespace> = (typeof namespaceModules)[NS]['relays'];
 
 /** Events a namespace relays from one client to the others (typing indicators), as listener types. */
 export type RelayEventsOf<NS extends Namespace> = {
-  [E in keyof RelaysOf<NS>]: RelaysOf<NS>[E] extends RelayDefinition<infer S> ? (data: z.output<S>) => void : never;
+  [E in keyof RelaysOf<NS>]: RelaysOf<NS>[E] extends RelayDefinition<infer S>
+    ? (data: z.output<S>) => void
+    : never;
 };

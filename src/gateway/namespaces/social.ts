@@ -1,5 +1,5 @@
 import { ROOMS } from '../../catalog';
-import { joinRoomAction, leaveRoomAction, relays, typingActions, typingRelay } from '../room-actions';
+import { kindActions, relays, typingActions, typingRelay } from '../room-actions';
 
 /** /social: post rooms (`post:{postId}`) and typing indicators under a post. */
 export const social = {
@@ -7,8 +7,7 @@ export const social = {
   description:
     'Post rooms (`post:{postId}`: likes, comments, reviews) and typing indicators under a post; `user:{userId}` receives `user_followed`. Post rooms are public (anonymous sockets too, with AUTH_MODE=anonymous).',
   actions: {
-    join_post: joinRoomAction(ROOMS.post),
-    leave_post: leaveRoomAction(ROOMS.post),
+    ...kindActions('post'),
     ...typingActions(ROOMS.post),
   },
   relays: relays({ typing: typingRelay(ROOMS.post) }),
