@@ -4,10 +4,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { mintToken } from '../../src/auth/tokens';
 import { createClient, type SwitchboardClient } from '../../src/client';
-import { composeLock, isUp, projectContainers, run, stopPid, type Container, type Ran } from '../helpers/compose';
+import {
+  composeLock,
+  isUp,
+  projectContainers,
+  run,
+  stopPid,
+  type Container,
+  type Ran,
+} from '../helpers/compose';
 import { freePort } from '../helpers/redis-server';
 import { ROOT, testConfig } from '../helpers/stack';
-import { sleep, until } from '../helpers/wait';
+import { every, sleep, until } from '../helpers/wait';
 
 /**
  * docker-compose.yml as users run it: `docker-compose up --build` builds the project's Dockerfile
@@ -79,11 +87,18 @@ describe('docker-compose.yml: the image built and the stack run with Docker', ()
   const composeEnv = (): NodeJS.ProcessEnv =>
     Object.fromEntries(
       Object.entries(process.env).filter(
-        ([name]) => !/^(COMPOSE_|JWT_|PUBLISH_TOKEN$|ADMIN_TOKEN$|ADMIN_UI$|HTTP_PORT$|WORKERS$|CORS_ORIGINS$|LOG_LEVEL$)/.test(name),
+        ([name]) =>
+          !/^(COMPOSE_|JWT_|PUBLISH_TOKEN$|ADMIN_TOKEN$|ADMIN_UI$|HTTP_PORT$|WORKERS$|CORS_ORIGINS$|LOG_LEVEL$)/.test(
+            name,
+          ),
       ),
     );
   const dc = (args: string[], timeoutMs = 120_000, onLine?: (line: string) => void) =>
-    run(compose[0]!, [...compose.slice(1), '-p', project, '--env-file', envFile, ...args], { env: composeEnv(), timeoutMs, onLine });
+    run(compose[0]!, [...compose.slice(1), '-p', project, '--env-file', envFile, ...args], {
+      env: composeEnv(),
+      timeoutMs,
+      onLine,
+    });
   const figures: Record<string, unknown> = {};
   const faults: FaultFigures[] = [];
   const clients: SwitchboardClient[] = [];
@@ -94,12 +109,17 @@ describe('docker-compose.yml: the image built and the stack run with Docker', ()
 
   beforeAll(async () => {
     release = await composeLock(20 * 60_000);
-    const ensure = await run('bash', [path.join(ROOT, 'scripts/ensure-docker.sh')], { timeoutMs: 10 * 60_000 });
+    const ensure = await run('bash', [path.join(ROOT, 'scripts/ensure-docker.sh')], {
+      timeoutMs: 10 * 60_000,
+    });
     if (ensure.code === UNAVAILABLE) {
       unavailable = ensure;
       return;
     }
-    if (ensure.code !== 0) throw new Error(`scripts/ensure-docker.sh failed (${ensure.code}):\n${ensure.stdout}${ensure.stderr}`);
+    if (ensure.code !== 0)
+      throw new Error(
+        `scripts/ensure-docker.sh failed (${ensure.code}):\n${ensure.stdout}${ensure.stderr}`,
+      );
     const field = (name: string) => new RegExp(`^${name}: (.+)$`, 'm').exec(ensure.stdout)?.[1];
     docker = field('docker-client') ?? 'docker';
     compose = (field('docker-compose') ?? 'docker-compose').split(' ');
@@ -108,8 +128,12 @@ describe('docker-compose.yml: the image built and the stack run with Docker', ()
     figures.engine = /^docker: engine (.+)$/m.exec(ensure.stdout)?.[1];
     figures.dockerdStartedMs = started ? ensure.ms : 0;
 
-    const standIns = await run('bash', [path.join(ROOT, 'scripts/docker-stand-ins.sh')], { env: { ...process.env, DOCKER: docker }, timeoutMs: 15 * 60_000 });
-    if (standIns.code !== 0) throw new Error(`scripts/docker-stand-ins.sh failed:\n${standIns.stdout}${standIns.stderr}`);
+    const standIns = await run('bash', [path.join(ROOT, 'scripts/docker-stand-ins.sh')], {
+      env: { ...process.env, DOCKER: docker },
+      timeoutMs: 15 * 60_000,
+    });
+    if (standIns.code !== 0)
+      throw new Error(`scripts/docker-stand-ins.sh failed:\n${standIns.stdout}${standIns.stderr}`);
     figures.standInsMs = standIns.ms;
     figures.standIns = standIns.stdout.trim().split('\n');
 
@@ -123,18 +147,24 @@ describe('docker-compose.yml: the image built and the stack run with Docker', ()
     );
     chmodSync(envFile, 0o600);
 
-    const imageBefore = (await run(docker, ['image', 'inspect', '--format', '{{.Id}}', 'switchboard:local'])).stdout.trim();
+    const imageBefore = (
+      await run(docker, ['image', 'inspect', '--format', '{{.Id}}', 'switchboard:local'])
+    ).stdout.trim();
     const started0 = Date.now();
     let createdAt: number | undefined;
     const up = await dc(['up', '--build', '-d'], 15 * 60_000, (line) => {
-      if (createdAt === undefined && line.startsWith(`Creating ${project}_`)) createdAt = Date.now();
+      if (createdAt === undefined && line.startsWith(`Creating ${project}_`))
+        createdAt = Date.now();
     });
-    if (up.code !== 0) throw new Error(`docker-compose up --build failed:\n${(up.stdout + up.stderr).slice(-6000)}`);
+    if (up.code !== 0)
+      throw new Error(`docker-compose up --build failed:\n${(up.stdout + up.stderr).slice(-6000)}`);
     const steps = up.stdout.match(/^Step \d+\/\d+ : (?!FROM )/gm)?.length ?? 0;
     figures.buildMs = (createdAt ?? Date.now()) - started0;
     figures.buildStepsFromCache = `${up.stdout.match(/^ ---> Using cache$/gm)?.length ?? 0} of ${steps} (the image built once per service: gateway-1, gateway-2, worker)`;
     // The image this build replaced is no longer tagged: remove it (kept if something still uses it).
-    const imageAfter = (await run(docker, ['image', 'inspect', '--format', '{{.Id}}', 'switchboard:local'])).stdout.trim();
+    const imageAfter = (
+      await run(docker, ['image', 'inspect', '--format', '{{.Id}}', 'switchboard:local'])
+    ).stdout.trim();
     if (imageBefore && imageBefore !== imageAfter) await run(docker, ['rmi', imageBefore]);
 
     // Ready: every container running, those with a healthcheck healthy, and nginx answering.
@@ -148,7 +178,9 @@ describe('docker-compose.yml: the image built and the stack run with Docker', ()
     );
     await until(
       () =>
-        fetch(`http://127.0.0.1:${httpPort}/api/openapi.json`, { signal: AbortSignal.timeout(2000) }).then(
+        fetch(`http://127.0.0.1:${httpPort}/api/openapi.json`, {
+          signal: AbortSignal.timeout(2000),
+        }).then(
           (r) => r.ok,
           () => false,
         ),
@@ -170,7 +202,9 @@ describe('docker-compose.yml: the image built and the stack run with Docker', ()
       mkdirSync(path.dirname(file), { recursive: true });
       writeFileSync(file, `${logs.stdout}\nclient events:\n${events.join('\n')}\n`);
       if (!upOk || faults.length < 4)
-        process.stdout.write(`compose logs (tail; all of them and the clients' events in ${file}):\n${logs.stdout.slice(-4000)}\n`);
+        process.stdout.write(
+          `compose logs (tail; all of them and the clients' events in ${file}):\n${logs.stdout.slice(-4000)}\n`,
+        );
       const down = await dc(['down', '-v', '--remove-orphans'], 180_000);
       figures.downMs = down.ms;
       if (down.code !== 0) process.stderr.write(`docker-compose down -v failed:\n${down.stderr}\n`);
@@ -181,7 +215,10 @@ describe('docker-compose.yml: the image built and the stack run with Docker', ()
     }
     rmSync(dir, { recursive: true, force: true });
     release?.();
-    if (!unavailable) process.stdout.write(`compose stack, figures:\n${JSON.stringify({ ...figures, faults }, null, 1)}\n`);
+    if (!unavailable)
+      process.stdout.write(
+        `compose stack, figures:\n${JSON.stringify({ ...figures, faults }, null, 1)}\n`,
+      );
   }, 5 * 60_000);
 
   it(
@@ -214,18 +251,31 @@ describe('docker-compose.yml: the image built and the stack run with Docker', ()
             errors.push(`${transport}-${i}: ${err.message}`);
             events.push(`${new Date().toISOString()} ${transport}-${i} error: ${err.message}`);
           },
-          onConnect: (_ns, url) => events.push(`${new Date().toISOString()} ${transport}-${i} connect ${url}`),
+          onConnect: (_ns, url) =>
+            events.push(`${new Date().toISOString()} ${transport}-${i} connect ${url}`),
           onDisconnect: (_ns, reason, _details, server) =>
-            events.push(`${new Date().toISOString()} ${transport}-${i} disconnect ${reason} ${JSON.stringify(server ?? {})}`),
-          onRecoveryIncomplete: (_room, reason) => events.push(`${new Date().toISOString()} ${transport}-${i} recovery incomplete: ${reason}`),
+            events.push(
+              `${new Date().toISOString()} ${transport}-${i} disconnect ${reason} ${JSON.stringify(server ?? {})}`,
+            ),
+          onRecoveryIncomplete: (_room, reason) =>
+            events.push(
+              `${new Date().toISOString()} ${transport}-${i} recovery incomplete: ${reason}`,
+            ),
         });
         clients.push(sb);
         sb.on('/orders', 'order_status_changed', (_data, meta) => {
           seen.set(meta.id, (seen.get(meta.id) ?? 0) + 1);
-          if (received.length === CLIENTS_PER_TRANSPORT * 2 && received.every((r) => r.has(meta.id)) && !complete.has(meta.id))
+          if (
+            received.length === CLIENTS_PER_TRANSPORT * 2 &&
+            received.every((r) => r.has(meta.id)) &&
+            !complete.has(meta.id)
+          )
             complete.set(meta.id, Date.now());
         });
-        const joined = await Promise.race([sb.join('/orders', `order:${ROOM}`).then(() => true), sleep(30_000).then(() => false)]);
+        const joined = await Promise.race([
+          sb.join('/orders', `order:${ROOM}`).then(() => true),
+          sleep(30_000).then(() => false),
+        ]);
         return joined;
       };
       const joined = await Promise.all([
@@ -234,15 +284,28 @@ describe('docker-compose.yml: the image built and the stack run with Docker', ()
       ]);
       const websocketJoined = joined.slice(0, CLIENTS_PER_TRANSPORT).filter(Boolean).length;
       const pollingJoined = joined.slice(CLIENTS_PER_TRANSPORT).filter(Boolean).length;
-      figures.joined = { websocket: `${websocketJoined} of ${CLIENTS_PER_TRANSPORT}`, polling: `${pollingJoined} of ${CLIENTS_PER_TRANSPORT}` };
-      expect({ websocketJoined, pollingJoined, errors: errors.slice(0, 5) }).toEqual({ websocketJoined: 6, pollingJoined: 6, errors: [] });
+      figures.joined = {
+        websocket: `${websocketJoined} of ${CLIENTS_PER_TRANSPORT}`,
+        polling: `${pollingJoined} of ${CLIENTS_PER_TRANSPORT}`,
+      };
+      expect({ websocketJoined, pollingJoined, errors: errors.slice(0, 5) }).toEqual({
+        websocketJoined: 6,
+        pollingJoined: 6,
+        errors: [],
+      });
 
       // One publish reaches all 12.
       const publish = async (note: string) => {
         const res = await fetch(`${lb}/api/events`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${secrets.PUBLISH_TOKEN}` },
-          body: JSON.stringify({ event: 'order_status_changed', data: { orderId: ROOM, status: 'preparing', note } }),
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${secrets.PUBLISH_TOKEN}`,
+          },
+          body: JSON.stringify({
+            event: 'order_status_changed',
+            data: { orderId: ROOM, status: 'preparing', note },
+          }),
           signal: AbortSignal.timeout(10_000),
         });
         const body = (await res.json()) as { id?: string };
@@ -250,55 +313,72 @@ describe('docker-compose.yml: the image built and the stack run with Docker', ()
       };
       const first = await publish('first');
       expect(first).toEqual(expect.any(String));
-      await until(() => received.every((r) => r.get(first!) === 1), 20_000, 'the first event at all 12 clients');
+      await until(
+        () => received.every((r) => r.get(first!) === 1),
+        20_000,
+        'the first event at all 12 clients',
+      );
 
       // The publisher, through nginx, the whole time.
       const accepted: Published[] = [{ id: first!, at: Date.now() }];
       let refused = 0;
       let n = 0;
-      const publishing = { on: true };
-      const inFlight = new Set<Promise<void>>();
-      const producing = (async () => {
-        while (publishing.on) {
-          const p = publish(String(++n)).then(
-            (id) => {
-              if (id) accepted.push({ id, at: Date.now() });
-              else refused++;
-            },
-            () => {
-              refused++;
-            },
-          );
-          inFlight.add(p);
-          void p.finally(() => inFlight.delete(p));
-          await sleep(EVERY_MS);
-        }
-      })();
-      stopPublishing = async () => {
-        publishing.on = false;
-        await producing;
-        await Promise.all([...inFlight]);
-      };
+      const publisher = every(EVERY_MS, () =>
+        publish(String(++n)).then(
+          (id) => {
+            if (id) accepted.push({ id, at: Date.now() });
+            else refused++;
+          },
+          () => {
+            refused++;
+          },
+        ),
+      );
+      stopPublishing = () => publisher.stop();
 
-      const missing = () => accepted.flatMap((p) => received.filter((seen) => !seen.has(p.id)).map(() => p.id));
-      const duplicated = () => received.reduce((sum, seen) => sum + [...seen.values()].filter((c) => c > 1).length, 0);
-      const restartsBefore = new Map((await projectContainers(docker, project)).map((c) => [c.name, c.restarts]));
+      const missing = () =>
+        accepted.flatMap((p) => received.filter((seen) => !seen.has(p.id)).map(() => p.id));
+      const duplicated = () =>
+        received.reduce((sum, seen) => sum + [...seen.values()].filter((c) => c > 1).length, 0);
+      const restartsBefore = new Map(
+        (await projectContainers(docker, project)).map((c) => [c.name, c.restarts]),
+      );
 
       /** Waits until every accepted event is at every client, then records the fault's figures. */
       let refusedBefore = 0;
-      const record = async (fault: string, at?: { startedAt: number; endedAt: number; backMs: number }, killed?: Container) => {
+      const record = async (
+        fault: string,
+        at?: { startedAt: number; endedAt: number; backMs: number },
+        killed?: Container,
+      ) => {
         // Events accepted after the fault, delivered: the recovery is visible to the clients.
         if (at) {
           const count = accepted.length;
-          await until(() => accepted.length >= count + 20, RECOVERY_MS, 'events accepted after the fault');
+          await until(
+            () => accepted.length >= count + 20,
+            RECOVERY_MS,
+            'events accepted after the fault',
+          );
         }
-        await until(() => missing().length === 0, RECOVERY_MS, 'every accepted event at every client').catch(() => undefined);
+        await until(
+          () => missing().length === 0,
+          RECOVERY_MS,
+          'every accepted event at every client',
+        ).catch(() => undefined);
         const settledMs = at && missing().length === 0 ? Date.now() - at.startedAt : undefined;
         const after = at ? accepted.filter((p) => p.at >= at.endedAt && complete.has(p.id)) : [];
-        const deliveredMs = at && after.length > 0 ? Math.min(...after.map((p) => complete.get(p.id)!)) - at.startedAt : undefined;
+        const deliveredMs =
+          at && after.length > 0
+            ? Math.min(...after.map((p) => complete.get(p.id)!)) - at.startedAt
+            : undefined;
         const lost = missing().length;
-        const around = at ? accepted.filter((p) => p.at >= at.startedAt - 5000 && complete.has(p.id)) : [];
-        const slowestMs = around.length > 0 ? Math.max(...around.map((p) => complete.get(p.id)! - p.at)) : undefined;
+        const around = at
+          ? accepted.filter((p) => p.at >= at.startedAt - 5000 && complete.has(p.id))
+          : [];
+        const slowestMs =
+          around.length > 0
+            ? Math.max(...around.map((p) => complete.get(p.id)! - p.at))
+            : undefined;
         faults.push({
           fault,
           backMs: at?.backMs,
@@ -312,24 +392,41 @@ describe('docker-compose.yml: the image built and the stack run with Docker', ()
         });
         refusedBefore = refused;
         if (lost > 0)
-          process.stdout.write(`${fault}: missing ${[...new Set(missing())].slice(0, 20).join(' ')}\nclient errors: ${errors.slice(-20).join('\n')}\n`);
-        expect({ fault, lost, duplicated: duplicated() }).toEqual({ fault, lost: 0, duplicated: 0 });
+          process.stdout.write(
+            `${fault}: missing ${[...new Set(missing())].slice(0, 20).join(' ')}\nclient errors: ${errors.slice(-20).join('\n')}\n`,
+          );
+        expect({ fault, lost, duplicated: duplicated() }).toEqual({
+          fault,
+          lost: 0,
+          duplicated: 0,
+        });
         // No container restarted but the one killed.
         const now = await projectContainers(docker, project);
-        expect(now.filter((c) => c.name !== killed?.name && c.restarts !== restartsBefore.get(c.name)).map((c) => c.name)).toEqual([]);
-        expect(now.filter((c) => !isUp(c)).map((c) => `${c.name} ${c.status} ${c.health}`)).toEqual([]);
-        if (killed) restartsBefore.set(killed.name, now.find((c) => c.name === killed.name)!.restarts);
+        expect(
+          now
+            .filter((c) => c.name !== killed?.name && c.restarts !== restartsBefore.get(c.name))
+            .map((c) => c.name),
+        ).toEqual([]);
+        expect(now.filter((c) => !isUp(c)).map((c) => `${c.name} ${c.status} ${c.health}`)).toEqual(
+          [],
+        );
+        if (killed)
+          restartsBefore.set(killed.name, now.find((c) => c.name === killed.name)!.restarts);
       };
 
       /** SIGKILLs a service's container's main process and waits for the restart policy to bring it back healthy. */
       const crash = async (service: string) => {
-        const target = (await projectContainers(docker, project)).find((c) => c.service === service && c.status === 'running')!;
+        const target = (await projectContainers(docker, project)).find(
+          (c) => c.service === service && c.status === 'running',
+        )!;
         const startedAt = Date.now();
         process.kill(target.pid, 'SIGKILL');
         const endedAt = Date.now();
         await until(
           async () => {
-            const c = (await projectContainers(docker, project)).find((x) => x.name === target.name);
+            const c = (await projectContainers(docker, project)).find(
+              (x) => x.name === target.name,
+            );
             return c !== undefined && c.restarts > target.restarts && isUp(c);
           },
           RECOVERY_MS,
@@ -347,8 +444,16 @@ describe('docker-compose.yml: the image built and the stack run with Docker', ()
         const restart = await dc(['restart', 'redis'], 120_000);
         expect(restart.code).toBe(0);
         const endedAt = Date.now();
-        await until(async () => (await projectContainers(docker, project)).every(isUp), RECOVERY_MS, 'every container up after the Redis restart');
-        await record('docker-compose restart redis', { startedAt, endedAt, backMs: Date.now() - startedAt });
+        await until(
+          async () => (await projectContainers(docker, project)).every(isUp),
+          RECOVERY_MS,
+          'every container up after the Redis restart',
+        );
+        await record('docker-compose restart redis', {
+          startedAt,
+          endedAt,
+          backMs: Date.now() - startedAt,
+        });
       }
 
       // 2. A worker, 3. a gateway: SIGKILLed, brought back by `restart: unless-stopped`.
@@ -362,14 +467,21 @@ describe('docker-compose.yml: the image built and the stack run with Docker', ()
       }
 
       await stopPublishing();
-      await until(() => missing().length === 0, RECOVERY_MS, 'the last events').catch(() => undefined);
-      expect({ lost: missing().length, duplicated: duplicated() }).toEqual({ lost: 0, duplicated: 0 });
+      await until(() => missing().length === 0, RECOVERY_MS, 'the last events').catch(
+        () => undefined,
+      );
+      expect({ lost: missing().length, duplicated: duplicated() }).toEqual({
+        lost: 0,
+        duplicated: 0,
+      });
       expect(accepted.length).toBeGreaterThan(100);
-      figures.clientsReconnected = clients.reduce((sum, c) => sum + c.stats.connects, 0) - clients.length;
+      figures.clientsReconnected =
+        clients.reduce((sum, c) => sum + c.stats.connects, 0) - clients.length;
 
       // No process said an error went unhandled.
       const logs = await dc(['logs', '--no-color']);
-      for (const line of logs.stdout.split('\n')) if (/unhandled|uncaught/i.test(line)) unhandled.push(line.slice(0, 500));
+      for (const line of logs.stdout.split('\n'))
+        if (/unhandled|uncaught/i.test(line)) unhandled.push(line.slice(0, 500));
       expect(unhandled).toEqual([]);
       // The polling clients really polled: nginx logged their requests (EIO=4&transport=polling).
       expect(logs.stdout).toMatch(/transport=polling/);

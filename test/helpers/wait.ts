@@ -6,7 +6,11 @@ export function call<T = unknown>(socket: Socket, event: string, ...args: unknow
 }
 
 /** Resolves with `[data, meta]` of the next `event` on the socket, or rejects after `timeoutMs`. */
-export function nextEvent<D = unknown, M = unknown>(socket: Socket, event: string, timeoutMs = 5000): Promise<[D, M]> {
+export function nextEvent<D = unknown, M = unknown>(
+  socket: Socket,
+  event: string,
+  timeoutMs = 5000,
+): Promise<[D, M]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off(event, handler);
@@ -29,7 +33,11 @@ export function record<D = unknown, M = unknown>(socket: Socket, event: string):
 }
 
 /** Polls `check` until it returns true (or throws after `timeoutMs`). For conditions with no event to wait on. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -40,7 +48,10 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Records the items of a `batch` event (`{ items }`), one entry per item, with the emit's meta. */
-export function recordItems<T = unknown, M = unknown>(socket: Socket, event: string): Array<[T, M]> {
+export function recordItems<T = unknown, M = unknown>(
+  socket: Socket,
+  event: string,
+): Array<[T, M]> {
   const seen: Array<[T, M]> = [];
   socket.on(event, (data: { items: T[] }, meta: M) => {
     for (const item of data.items) seen.push([item, meta]);
@@ -60,7 +71,11 @@ export type RecordedUntil<D, M> = Array<[D, M]> & {
  * `barrier()` resolves, everything sent before the barrier has been delivered. The barrier itself
  * is not recorded, nor is anything after it.
  */
-export function recordUntil<D = unknown, M = unknown>(socket: Socket, event: string, isBarrier: (data: D, meta: M) => boolean): RecordedUntil<D, M> {
+export function recordUntil<D = unknown, M = unknown>(
+  socket: Socket,
+  event: string,
+  isBarrier: (data: D, meta: M) => boolean,
+): RecordedUntil<D, M> {
   const seen: Array<[D, M]> = [];
   let arrived: [D, M] | undefined;
   let wake: ((barrier: [D, M]) => void) | undefined;
@@ -78,7 +93,10 @@ export function recordUntil<D = unknown, M = unknown>(socket: Socket, event: str
     arrived
       ? Promise.resolve(arrived)
       : new Promise((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`no barrier ${event} within ${timeoutMs} ms`)), timeoutMs);
+          const timer = setTimeout(
+            () => reject(new Error(`no barrier ${event} within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
           wake = (b) => {
             clearTimeout(timer);
             resolve(b);
@@ -87,4 +105,29 @@ export function recordUntil<D = unknown, M = unknown>(socket: Socket, event: str
   // Not enumerable: `expect(recorded).toEqual([...])` compares the occurrences only.
   Object.defineProperty(seen, 'barrier', { value: barrier, enumerable: false });
   return seen as RecordedUntil<D, M>;
+}
+
+/**
+ * Starts `task` every `everyMs` without waiting for the previous one (a steady publisher through a
+ * fault: a slow request must not slow the rate). `stop()` ends the loop and waits for every task
+ * still running.
+ */
+export function every(everyMs: number, task: () => Promise<void>): { stop(): Promise<void> } {
+  const running = { on: true };
+  const inFlight = new Set<Promise<void>>();
+  const loop = (async () => {
+    while (running.on) {
+      const p = task();
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+      await sleep(everyMs);
+    }
+  })();
+  return {
+    async stop() {
+      running.on = false;
+      await loop;
+      await Promise.all([...inFlight]);
+    },
+  };
 }

@@ -9,7 +9,7 @@ import { alive, launch, type Launched, type Launcher } from '../helpers/launcher
 import { startNginx, type Nginx } from '../helpers/nginx';
 import { freePort, TestRedisServer } from '../helpers/redis-server';
 import { Stack, testConfig } from '../helpers/stack';
-import { sleep, until } from '../helpers/wait';
+import { every, sleep, until } from '../helpers/wait';
 
 /**
  * The stack as users deploy it, under every fault the issue lists: the shipped nginx in front of 2
@@ -82,7 +82,11 @@ describe('production topology: nginx, 2 gateways and 2 workers from the launcher
     };
     direct = new Stack(testConfig({ ...production, PORT: String(portA) }));
     // The second gateway reaches the same Redis through the proxy (the same key prefix).
-    proxied = new Stack({ ...direct.config, REDIS_URL: proxy.url.replace('http:', 'redis:'), PORT: portB });
+    proxied = new Stack({
+      ...direct.config,
+      REDIS_URL: proxy.url.replace('http:', 'redis:'),
+      PORT: portB,
+    });
     launchers.push(await launch(direct, 1, 2), await launch(proxied, 1, 0));
     for (const launcher of launchers) watchLines(launcher.child, unhandled, readyPids);
     nginx = await startNginx([portA, portB]);
@@ -90,14 +94,19 @@ describe('production topology: nginx, 2 gateways and 2 workers from the launcher
 
   afterAll(async () => {
     await stopPublishing();
-    if (figures.length < 7) for (const l of launchers) process.stdout.write(`launcher output (tail):\n${l.output().slice(-4000)}\n`);
+    if (figures.length < 7)
+      for (const l of launchers)
+        process.stdout.write(`launcher output (tail):\n${l.output().slice(-4000)}\n`);
     for (const c of clients) c.close();
     await nginx?.stop();
     for (const l of launchers) await l.stop();
     await proxy.close();
     await redis.close();
     await direct.close();
-    if (figures.length > 0) process.stdout.write(`production topology, per fault:\n${JSON.stringify(figures, null, 1)}\n`);
+    if (figures.length > 0)
+      process.stdout.write(
+        `production topology, per fault:\n${JSON.stringify(figures, null, 1)}\n`,
+      );
   }, 60_000);
 
   it('loses no accepted event, keeps every process up but the killed one, and heals after data loss', async () => {
@@ -119,50 +128,48 @@ describe('production topology: nginx, 2 gateways and 2 workers from the launcher
             incomplete.push(Date.now());
             notes.push(`${Date.now()} ${r} c${i}: recovery incomplete: ${reason}`);
           },
-          onError: (_ns, err, r) => notes.push(`${Date.now()} ${r ?? ''} c${i}: error: ${err.message}`),
+          onError: (_ns, err, r) =>
+            notes.push(`${Date.now()} ${r ?? ''} c${i}: error: ${err.message}`),
         });
         clients.push(sb);
-        sb.on('/orders', 'order_status_changed', (_data, meta) => seen.set(meta.id, (seen.get(meta.id) ?? 0) + 1));
+        sb.on('/orders', 'order_status_changed', (_data, meta) =>
+          seen.set(meta.id, (seen.get(meta.id) ?? 0) + 1),
+        );
         await sb.join('/orders', `order:${room}`);
       }
     }
-    const clientsOf = (room: string) => received.slice(ROOMS.indexOf(room) * CLIENTS_PER_ROOM, (ROOMS.indexOf(room) + 1) * CLIENTS_PER_ROOM);
+    const clientsOf = (room: string) =>
+      received.slice(
+        ROOMS.indexOf(room) * CLIENTS_PER_ROOM,
+        (ROOMS.indexOf(room) + 1) * CLIENTS_PER_ROOM,
+      );
 
     // The publisher: a POST every EVERY_MS through nginx, whatever happens.
     const accepted = new Map<string, Published[]>(ROOMS.map((r) => [r, []]));
     let refused = 0;
-    const publishing = { on: true };
     let n = 0;
-    const inFlight = new Set<Promise<void>>();
     const publishOne = async () => {
       const room = ROOMS[n++ % ROOMS.length] as string;
       try {
         const res = await fetch(`${lb}/api/events`, {
           method: 'POST',
           headers: direct.apiHeaders(),
-          body: JSON.stringify({ event: 'order_status_changed', data: { orderId: room, status: 'preparing', note: String(n) } }),
+          body: JSON.stringify({
+            event: 'order_status_changed',
+            data: { orderId: room, status: 'preparing', note: String(n) },
+          }),
           signal: AbortSignal.timeout(10_000),
         });
         const body = (await res.json()) as { id?: string };
-        if (res.status === 202 && body.id) accepted.get(room)!.push({ id: body.id, at: Date.now() });
+        if (res.status === 202 && body.id)
+          accepted.get(room)!.push({ id: body.id, at: Date.now() });
         else refused++;
       } catch {
         refused++;
       }
     };
-    const producing = (async () => {
-      while (publishing.on) {
-        const p = publishOne();
-        inFlight.add(p);
-        void p.finally(() => inFlight.delete(p));
-        await sleep(EVERY_MS);
-      }
-    })();
-    stopPublishing = async () => {
-      publishing.on = false;
-      await producing;
-      await Promise.all([...inFlight]);
-    };
+    const publisher = every(EVERY_MS, publishOne);
+    stopPublishing = () => publisher.stop();
 
     const countAccepted = () => [...accepted.values()].reduce((sum, list) => sum + list.length, 0);
     /** Accepted events every client of their room has, waiting until they all arrived. */
@@ -178,8 +185,15 @@ describe('production topology: nginx, 2 gateways and 2 workers from the launcher
                 .map(() => p.id),
             ),
         );
-      await until(() => missing().length === 0, RECOVERY_MS, 'every accepted event at every client of its room').catch(() => undefined);
-      const duplicated = received.reduce((sum, seen) => sum + [...seen.values()].filter((c) => c > 1).length, 0);
+      await until(
+        () => missing().length === 0,
+        RECOVERY_MS,
+        'every accepted event at every client of its room',
+      ).catch(() => undefined);
+      const duplicated = received.reduce(
+        (sum, seen) => sum + [...seen.values()].filter((c) => c > 1).length,
+        0,
+      );
       return { lost: missing().length, duplicated };
     };
 
@@ -192,7 +206,9 @@ describe('production topology: nginx, 2 gateways and 2 workers from the launcher
       const poll = (async () => {
         while (watch.on) {
           for (const port of ports) {
-            const status = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
+            const status = await fetch(`http://127.0.0.1:${port}/readyz`, {
+              signal: AbortSignal.timeout(2000),
+            }).then(
               (r) => r.status,
               () => 0,
             );
@@ -204,7 +220,11 @@ describe('production topology: nginx, 2 gateways and 2 workers from the launcher
       })();
       try {
         await fault();
-        await until(() => down !== undefined && ports.every((p) => ok.get(p) === true), RECOVERY_MS, 'every /readyz 503 and then 200 again');
+        await until(
+          () => down !== undefined && ports.every((p) => ok.get(p) === true),
+          RECOVERY_MS,
+          'every /readyz 503 and then 200 again',
+        );
         return { down, back: Date.now() - started };
       } finally {
         watch.on = false;
@@ -217,8 +237,13 @@ describe('production topology: nginx, 2 gateways and 2 workers from the launcher
 
     /** Accepted events no longer owed to the clients: those around the data loss (gone with it). */
     const excused = new Set<string>();
-    const record = async (fault: string, ready: { down?: number; back?: number }, lostWithData: (p: Published) => boolean = () => false) => {
-      for (const list of accepted.values()) for (const p of list) if (lostWithData(p)) excused.add(p.id);
+    const record = async (
+      fault: string,
+      ready: { down?: number; back?: number },
+      lostWithData: (p: Published) => boolean = () => false,
+    ) => {
+      for (const list of accepted.values())
+        for (const p of list) if (lostWithData(p)) excused.add(p.id);
       const exempt = (p: Published) => excused.has(p.id);
       const before = countAccepted();
       const { lost, duplicated } = await settle(exempt);
@@ -227,11 +252,23 @@ describe('production topology: nginx, 2 gateways and 2 workers from the launcher
           accepted
             .get(room)!
             .filter((p) => !exempt(p))
-            .flatMap((p) => clientsOf(room).flatMap((seen, c) => (seen.has(p.id) ? [] : [`${room} c${c} ${p.id} at ${p.at}`]))),
+            .flatMap((p) =>
+              clientsOf(room).flatMap((seen, c) =>
+                seen.has(p.id) ? [] : [`${room} c${c} ${p.id} at ${p.at}`],
+              ),
+            ),
         );
         process.stdout.write(`missing:\n${missing.join('\n')}\nnotes:\n${notes.join('\n')}\n`);
       }
-      figures.push({ fault, readyDownMs: ready.down, readyBackMs: ready.back, accepted: before, refused, lost, duplicated });
+      figures.push({
+        fault,
+        readyDownMs: ready.down,
+        readyBackMs: ready.back,
+        accepted: before,
+        refused,
+        lost,
+        duplicated,
+      });
       expect({ fault, lost, duplicated }).toEqual({ fault, lost: 0, duplicated: 0 });
       expect(unhandled).toEqual([]);
     };
@@ -281,17 +318,31 @@ describe('production topology: nginx, 2 gateways and 2 workers from the launcher
     // last offset, which the new history does not hold: it is told `recovery_incomplete` (refetch
     // your state). What was emitted between Redis coming back and that re-join is covered by the
     // refetch, not by a replay; every event after it must arrive.
-    await until(() => incomplete.filter((t) => t >= lossFrom).length >= received.length, RECOVERY_MS, 'every client re-joined after the data loss');
+    await until(
+      () => incomplete.filter((t) => t >= lossFrom).length >= received.length,
+      RECOVERY_MS,
+      'every client re-joined after the data loss',
+    );
     const rejoined = Math.max(...incomplete.filter((t) => t >= lossFrom));
     const afterLoss = countAccepted();
-    await until(() => countAccepted() >= afterLoss + 30, 20_000, 'events accepted after the data loss');
+    await until(
+      () => countAccepted() >= afterLoss + 30,
+      20_000,
+      'events accepted after the data loss',
+    );
     await record('redis back empty', empty, (p) => p.at <= rejoined && p.at >= lossFrom - 2000);
     expect(processes().map((p) => alive(p.pid))).toEqual(pidsBefore.map(() => true));
     const check = new Redis(redis.url);
     try {
       const handledIds = async () =>
-        new Set(((await check.xrange(keys.activityLog, '-', '+')) as Array<[string, string[]]>).map(([, f]) => f[f.indexOf('id') + 1]));
-      const newer = ROOMS.flatMap((room) => accepted.get(room)!.filter((p) => p.at > rejoined)).map((p) => p.id);
+        new Set(
+          ((await check.xrange(keys.activityLog, '-', '+')) as Array<[string, string[]]>).map(
+            ([, f]) => f[f.indexOf('id') + 1],
+          ),
+        );
+      const newer = ROOMS.flatMap((room) => accepted.get(room)!.filter((p) => p.at > rejoined)).map(
+        (p) => p.id,
+      );
       expect(newer.length).toBeGreaterThan(0);
       await until(
         async () => {
@@ -309,7 +360,11 @@ describe('production topology: nginx, 2 gateways and 2 workers from the launcher
     const [worker] = launchers[0]!.workers;
     process.kill(worker!.pid, 'SIGKILL');
     const readyBefore = readyPids.size;
-    await until(() => readyPids.size > readyBefore, RECOVERY_MS, 'the worker restarted (a new ready line)');
+    await until(
+      () => readyPids.size > readyBefore,
+      RECOVERY_MS,
+      'the worker restarted (a new ready line)',
+    );
     await record('worker SIGKILL', {});
     const [gateway] = launchers[1]!.gateways;
     const killed = await readiness(async () => {
