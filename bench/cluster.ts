@@ -24,23 +24,36 @@ function log(line: string): void {
 export async function runCluster(opts: ThroughputOptions, outFile: string): Promise<unknown> {
   const started = Date.now();
   const loadBefore = os.loadavg();
-  const flood = { maxCount: opts.maxCount, maxInFlight: opts.maxInFlight, yieldEvery: opts.yieldEvery };
+  const flood = {
+    maxCount: opts.maxCount,
+    maxInFlight: opts.maxInFlight,
+    yieldEvery: opts.yieldEvery,
+  };
   const stacks: Record<Mode, BenchStack> = {
     standalone: new BenchStack({ redisUrl: opts.redisUrl, clients: 1, clientProcesses: 1 }),
-    cluster: new BenchStack({ redisUrl: opts.redisUrl, clients: 1, clientProcesses: 1, cluster: true }),
+    cluster: new BenchStack({
+      redisUrl: opts.redisUrl,
+      clients: 1,
+      clientProcesses: 1,
+      cluster: true,
+    }),
   };
   try {
     for (const mode of MODES) {
       await stacks[mode].start();
       await stacks[mode].flood('queued', 1, flood); // warm-up, not recorded
-      log(`${mode}: gateway :${stacks[mode].port}, idle ${await stacks[mode].measureIdle()} Redis commands/s`);
+      log(
+        `${mode}: gateway :${stacks[mode].port}, idle ${await stacks[mode].measureIdle()} Redis commands/s`,
+      );
     }
     const runs: Record<Mode, RunResult[]> = { standalone: [], cluster: [] };
     for (let i = 0; i < opts.repeats; i++) {
       for (let j = 0; j < MODES.length; j++) {
         const mode = MODES[(i + j) % MODES.length]!;
         const r = await stacks[mode].flood('queued', opts.durationS, flood);
-        log(`${i + 1}/${opts.repeats} ${mode.padEnd(10)} delivered ${r.deliveredPerSec}/s  ${brief(r)}`);
+        log(
+          `${i + 1}/${opts.repeats} ${mode.padEnd(10)} delivered ${r.deliveredPerSec}/s  ${brief(r)}`,
+        );
         runs[mode].push(r);
       }
     }
@@ -67,7 +80,9 @@ export async function runCluster(opts: ThroughputOptions, outFile: string): Prom
       },
       runs,
     };
-    log(`standalone ${standalone.deliveredPerSec}/s (p99 ${standalone.p99} ms)  cluster ${cluster.deliveredPerSec}/s (p99 ${cluster.p99} ms)`);
+    log(
+      `standalone ${standalone.deliveredPerSec}/s (p99 ${standalone.p99} ms)  cluster ${cluster.deliveredPerSec}/s (p99 ${cluster.p99} ms)`,
+    );
     writeResult(outFile, result);
     log(`wrote ${outFile}`);
     return result;

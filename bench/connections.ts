@@ -88,7 +88,10 @@ function fdLimit(): number {
 
 /** `node -r heap-preload.js <file>`: the real entry point plus the bench's SIGUSR2 hook. */
 function spawnWithPreload(name: string, file: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['-r', PRELOAD, file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-r', PRELOAD, file], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Proc(name, child);
 }
 
@@ -133,7 +136,9 @@ function heapLines(stream: Readable | null): { lines: HeapLine[] } {
     const text = carry + chunk.toString();
     const parts = text.split('\n');
     carry = parts.pop() ?? '';
-    for (const line of parts) if (line.startsWith('bench-heap ')) state.lines.push(JSON.parse(line.slice('bench-heap '.length)) as HeapLine);
+    for (const line of parts)
+      if (line.startsWith('bench-heap '))
+        state.lines.push(JSON.parse(line.slice('bench-heap '.length)) as HeapLine);
   });
   return state;
 }
@@ -156,10 +161,16 @@ class TargetStack {
 
   async start(): Promise<void> {
     this.port = await freePort();
-    const heapEnv: Record<string, string> = this.heapDir ? { BENCH_HEAP_DIR: this.heapDir, BENCH_HEAP_LABEL: this.target } : {};
+    const heapEnv: Record<string, string> = this.heapDir
+      ? { BENCH_HEAP_DIR: this.heapDir, BENCH_HEAP_LABEL: this.target }
+      : {};
     if (this.target === 'bare') {
       this.server = this.track(
-        spawnWithPreload('bare', path.join(__dirname, 'lib/bare-server.js'), { PORT: String(this.port), HOST: '127.0.0.1', ...heapEnv }),
+        spawnWithPreload('bare', path.join(__dirname, 'lib/bare-server.js'), {
+          PORT: String(this.port),
+          HOST: '127.0.0.1',
+          ...heapEnv,
+        }),
       );
       this.heap = heapLines(this.server.child.stdout);
       await this.server.waitForOutput('bare ready');
@@ -180,10 +191,18 @@ class TargetStack {
       ...benchAuthEnv(),
     };
     this.config = loadConfig({ ...process.env, ...env });
-    this.server = this.track(spawnWithPreload('gateway', path.join(DIST, 'src/app/gateway-main.js'), { ...env, ...heapEnv }));
+    this.server = this.track(
+      spawnWithPreload('gateway', path.join(DIST, 'src/app/gateway-main.js'), {
+        ...env,
+        ...heapEnv,
+      }),
+    );
     this.heap = heapLines(this.server.child.stdout);
     const worker = this.track(spawnNode('worker', path.join(DIST, 'workers/main.js'), env));
-    await Promise.all([this.server.waitForOutput('gateway ready', 30_000), worker.waitForOutput('worker ready', 30_000)]);
+    await Promise.all([
+      this.server.waitForOutput('gateway ready', 30_000),
+      worker.waitForOutput('worker ready', 30_000),
+    ]);
   }
 
   get url(): string {
@@ -196,7 +215,10 @@ class TargetStack {
     process.kill(this.server.pid, 'SIGUSR2');
     const deadline = Date.now() + timeoutMs;
     while (this.heap.lines.length < seq) {
-      if (!this.server.alive) throw new Error(`${this.target} exited while writing its heap snapshot: ${this.server.tail.slice(-800)}`);
+      if (!this.server.alive)
+        throw new Error(
+          `${this.target} exited while writing its heap snapshot: ${this.server.tail.slice(-800)}`,
+        );
       if (Date.now() > deadline) throw new Error(`${this.target}: no heap line in ${timeoutMs} ms`);
       await sleep(100);
     }
@@ -219,12 +241,17 @@ interface Clients {
 }
 
 async function forkClients(url: string, n: number): Promise<Clients> {
-  const procs = Array.from({ length: n }, (_, i) => forkHelper(`conn-clients${i}`, path.join(__dirname, 'lib/conn-clients.js'), [url]));
+  const procs = Array.from({ length: n }, (_, i) =>
+    forkHelper(`conn-clients${i}`, path.join(__dirname, 'lib/conn-clients.js'), [url]),
+  );
   await Promise.all(
     procs.map(
       (p) =>
         new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`${p.name} not ready: ${p.tail.slice(-400)}`)), 30_000);
+          const timer = setTimeout(
+            () => reject(new Error(`${p.name} not ready: ${p.tail.slice(-400)}`)),
+            30_000,
+          );
           p.onMessage((m) => {
             if ((m as { event?: string }).event === 'ready') {
               clearTimeout(timer);
@@ -252,7 +279,13 @@ interface ConnectOutcome {
 }
 
 /** Opens `count` connections spread over the client processes (connection ids from `first`). */
-async function connectAll(clients: Clients, count: number, first: number, tokens: string[] | undefined, opts: ConnectionsOptions): Promise<ConnectOutcome> {
+async function connectAll(
+  clients: Clients,
+  count: number,
+  first: number,
+  tokens: string[] | undefined,
+  opts: ConnectionsOptions,
+): Promise<ConnectOutcome> {
   const per = Math.ceil(count / clients.procs.length);
   const calls: Array<Promise<ConnectReport>> = [];
   for (let i = 0, at = 0; at < count; i++, at += per) {
@@ -270,7 +303,10 @@ async function connectAll(clients: Clients, count: number, first: number, tokens
   const hist = new Histogram();
   for (const r of reports) hist.merge(r.hist, r.max, r.sum);
   const opened = reports.reduce((a, r) => a + r.opened, 0);
-  const wallS = (Math.max(...reports.map((r) => r.lastAckAt)) - Math.min(...reports.map((r) => r.firstStartAt))) / 1000;
+  const wallS =
+    (Math.max(...reports.map((r) => r.lastAckAt)) -
+      Math.min(...reports.map((r) => r.firstStartAt))) /
+    1000;
   return {
     opened,
     failed: reports.reduce((a, r) => a + r.failed, 0),
@@ -281,14 +317,31 @@ async function connectAll(clients: Clients, count: number, first: number, tokens
   };
 }
 
-async function stillConnected(clients: Clients): Promise<{ connected: number; dropped: number; dropReasons: Record<string, number> }> {
-  const rs = await Promise.all(clients.procs.map((p) => p.call<{ connected: number; dropped: number; dropReasons: Record<string, number> }>('connected')));
+async function stillConnected(
+  clients: Clients,
+): Promise<{ connected: number; dropped: number; dropReasons: Record<string, number> }> {
+  const rs = await Promise.all(
+    clients.procs.map((p) =>
+      p.call<{ connected: number; dropped: number; dropReasons: Record<string, number> }>(
+        'connected',
+      ),
+    ),
+  );
   const dropReasons: Record<string, number> = {};
-  for (const r of rs) for (const [k, v] of Object.entries(r.dropReasons)) dropReasons[k] = (dropReasons[k] ?? 0) + v;
-  return { connected: rs.reduce((a, r) => a + r.connected, 0), dropped: rs.reduce((a, r) => a + r.dropped, 0), dropReasons };
+  for (const r of rs)
+    for (const [k, v] of Object.entries(r.dropReasons)) dropReasons[k] = (dropReasons[k] ?? 0) + v;
+  return {
+    connected: rs.reduce((a, r) => a + r.connected, 0),
+    dropped: rs.reduce((a, r) => a + r.dropped, 0),
+    dropReasons,
+  };
 }
 
-async function tokensFor(stack: TargetStack, label: string, n: number): Promise<string[] | undefined> {
+async function tokensFor(
+  stack: TargetStack,
+  label: string,
+  n: number,
+): Promise<string[] | undefined> {
   return stack.config ? mintBenchTokens(stack.config, label, n) : undefined;
 }
 
@@ -319,7 +372,8 @@ async function measureRss(target: Target, opts: ConnectionsOptions) {
     const memAfter = await stack.signalHeap();
     const rssAfterGc = await steadyRss(pid, 3);
     const n = outcome.opened;
-    const mu = (k: keyof NodeJS.MemoryUsage) => perConn(memAfter.memoryUsage[k] - memBefore.memoryUsage[k], n);
+    const mu = (k: keyof NodeJS.MemoryUsage) =>
+      perConn(memAfter.memoryUsage[k] - memBefore.memoryUsage[k], n);
     const result = {
       target,
       connections: opts.connections,
@@ -375,7 +429,8 @@ async function measureHeap(target: Target, opts: ConnectionsOptions, dir: string
     clients = await forkClients(stack.url, opts.clientProcesses);
     // Warm-up: the code paths of a connection compiled and loaded, so the base snapshot has them too.
     const warm = await connectAll(clients, WARMUP_CONNECTIONS, 0, tokens?.slice(n), opts);
-    if (warm.failed) throw new Error(`${target} warm-up: ${warm.failed} connects failed: ${warm.errors[0]}`);
+    if (warm.failed)
+      throw new Error(`${target} warm-up: ${warm.failed} connects failed: ${warm.errors[0]}`);
     await Promise.all(clients.procs.map((p) => p.call('close')));
     await sleep(1500);
     const t0 = performance.now();
@@ -383,7 +438,8 @@ async function measureHeap(target: Target, opts: ConnectionsOptions, dir: string
     const baseS = (performance.now() - t0) / 1000;
     files.push(base.file!);
     const outcome = await connectAll(clients, n, 0, tokens?.slice(0, n), opts);
-    if (outcome.failed) throw new Error(`${target}: ${outcome.failed} of ${n} connects failed: ${outcome.errors[0]}`);
+    if (outcome.failed)
+      throw new Error(`${target}: ${outcome.failed} of ${n} connects failed: ${outcome.errors[0]}`);
     await sleep(opts.settleMs);
     const withN = await stack.signalHeap();
     files.push(withN.file!);
@@ -391,18 +447,35 @@ async function measureHeap(target: Target, opts: ConnectionsOptions, dir: string
     await clients.close();
     clients = undefined;
     await stack.close();
-    log(`${target}: snapshots written (${round(baseS, 1)} s each), ${up.connected}/${n} still connected; analysing`);
+    log(
+      `${target}: snapshots written (${round(baseS, 1)} s each), ${up.connected}/${n} still connected; analysing`,
+    );
     const out = path.join(dir, `${target}-diff.json`);
     const analyser = new Proc(
       'heapsnap',
-      spawn(process.execPath, ['--max-old-space-size=8192', path.join(__dirname, 'lib/heapsnap.js'), base.file!, withN.file!, String(outcome.opened), out], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }),
+      spawn(
+        process.execPath,
+        [
+          '--max-old-space-size=8192',
+          path.join(__dirname, 'lib/heapsnap.js'),
+          base.file!,
+          withN.file!,
+          String(outcome.opened),
+          out,
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      ),
     );
-    const code = await new Promise<number | null>((resolve) => analyser.child.once('exit', (c) => resolve(c)));
-    if (code !== 0) throw new Error(`heap analysis of ${target} failed (${code}): ${analyser.tail.slice(-800)}`);
+    const code = await new Promise<number | null>((resolve) =>
+      analyser.child.once('exit', (c) => resolve(c)),
+    );
+    if (code !== 0)
+      throw new Error(`heap analysis of ${target} failed (${code}): ${analyser.tail.slice(-800)}`);
     const diff = JSON.parse(readFileSync(out, 'utf8')) as HeapDiff;
-    const mu = (k: keyof NodeJS.MemoryUsage) => perConn(withN.memoryUsage[k] - base.memoryUsage[k], outcome.opened);
+    const mu = (k: keyof NodeJS.MemoryUsage) =>
+      perConn(withN.memoryUsage[k] - base.memoryUsage[k], outcome.opened);
     return {
       target,
       connections: outcome.opened,
@@ -410,8 +483,14 @@ async function measureHeap(target: Target, opts: ConnectionsOptions, dir: string
       warmup: `${WARMUP_CONNECTIONS} connections opened and closed before the base snapshot`,
       snapshotMiB: { base: diff.files.baseMiB, withConnections: diff.files.withConnectionsMiB },
       heapBytesPerConnection: diff.heapBytes.perConnection,
-      memoryUsagePerConnectionKiB: { heapUsed: mu('heapUsed'), external: mu('external'), arrayBuffers: mu('arrayBuffers') },
-      heapPerConnection: diff.byClass.slice(0, 20).map(({ name, bytes, count }) => ({ name, bytes, count })),
+      memoryUsagePerConnectionKiB: {
+        heapUsed: mu('heapUsed'),
+        external: mu('external'),
+        arrayBuffers: mu('arrayBuffers'),
+      },
+      heapPerConnection: diff.byClass
+        .slice(0, 20)
+        .map(({ name, bytes, count }) => ({ name, bytes, count })),
       tables: diff,
     };
   } finally {
@@ -446,8 +525,15 @@ const GROUPINGS = [
   'retainedByShape',
 ] as const;
 
-function gatewayMinusBare(gateway: HeapDiff, bare: HeapDiff, top = 20): Record<(typeof GROUPINGS)[number], HeapRow[]> {
-  return Object.fromEntries(GROUPINGS.map((k) => [k, minus(gateway[k], bare[k], top)])) as Record<(typeof GROUPINGS)[number], HeapRow[]>;
+function gatewayMinusBare(
+  gateway: HeapDiff,
+  bare: HeapDiff,
+  top = 20,
+): Record<(typeof GROUPINGS)[number], HeapRow[]> {
+  return Object.fromEntries(GROUPINGS.map((k) => [k, minus(gateway[k], bare[k], top)])) as Record<
+    (typeof GROUPINGS)[number],
+    HeapRow[]
+  >;
 }
 
 /** The result file keeps the head of each table (the analysis lists up to 100 rows per grouping). */
@@ -463,7 +549,10 @@ function trimHeap({ tables, ...rest }: Awaited<ReturnType<typeof measureHeap>>) 
 function table(rows: HeapRow[], n = 20): string {
   return rows
     .slice(0, n)
-    .map((r) => `    ${String(Math.round(r.bytes)).padStart(7)} B  ${r.count.toFixed(2).padStart(6)}x  ${r.name}${r.example ? `  e.g. ${r.example}` : ''}`)
+    .map(
+      (r) =>
+        `    ${String(Math.round(r.bytes)).padStart(7)} B  ${r.count.toFixed(2).padStart(6)}x  ${r.name}${r.example ? `  e.g. ${r.example}` : ''}`,
+    )
     .join('\n');
 }
 
@@ -484,14 +573,19 @@ export async function runConnections(opts: ConnectionsOptions, outFile: string):
 
   const rss = { gateway: await measureRss('gateway', opts), bare: await measureRss('bare', opts) };
   for (const t of ['gateway', 'bare'] as const)
-    log(`${t} RSS breakdown per connection (KiB, after full GC, ${rss[t].opened} connections): ${JSON.stringify(rss[t].rssBreakdownPerConnectionKiB)}`);
+    log(
+      `${t} RSS breakdown per connection (KiB, after full GC, ${rss[t].opened} connections): ${JSON.stringify(rss[t].rssBreakdownPerConnectionKiB)}`,
+    );
 
   let heap: Record<Target, Awaited<ReturnType<typeof measureHeap>>> | undefined;
   if (opts.heapConnections > 0) {
     const dir = path.join(os.tmpdir(), `switchboard-heap-${process.pid}`);
     mkdirSync(dir, { recursive: true });
     try {
-      heap = { gateway: await measureHeap('gateway', opts, dir), bare: await measureHeap('bare', opts, dir) };
+      heap = {
+        gateway: await measureHeap('gateway', opts, dir),
+        bare: await measureHeap('bare', opts, dir),
+      };
     } finally {
       if (!opts.keepSnapshots) rmSync(dir, { recursive: true, force: true });
     }
@@ -506,13 +600,17 @@ export async function runConnections(opts: ConnectionsOptions, outFile: string):
     log(`gateway minus bare, objects by shape:\n${table(gm.objectShapes, 15)}`);
     log(`gateway minus bare, functions by what holds them:\n${table(gm.closuresByRetainer, 12)}`);
     log(`gateway minus bare, strings by what holds them:\n${table(gm.stringsByRetainer, 10)}`);
-    log(`gateway, retained size (dominator tree) of the per-connection objects:\n${table(heap.gateway.tables.retainedByShape, 12)}`);
+    log(
+      `gateway, retained size (dominator tree) of the per-connection objects:\n${table(heap.gateway.tables.retainedByShape, 12)}`,
+    );
   }
 
   const g = rss.gateway.rssPerConnectionKiB;
-  const youngKiB = (r: (typeof rss)['gateway']) => r.rssBreakdownPerConnectionKiB.v8Spaces.new_space ?? 0;
+  const youngKiB = (r: (typeof rss)['gateway']) =>
+    r.rssBreakdownPerConnectionKiB.v8Spaces.new_space ?? 0;
   const youngMiB = (r: (typeof rss)['gateway']) => round((youngKiB(r) * r.opened) / 1024, 1);
-  const withoutYoung = (r: (typeof rss)['gateway']) => round(r.rssPerConnectionKiB - youngKiB(r), 2);
+  const withoutYoung = (r: (typeof rss)['gateway']) =>
+    round(r.rssPerConnectionKiB - youngKiB(r), 2);
   const result = {
     scenario: 'connections',
     setup: {
@@ -526,25 +624,56 @@ export async function runConnections(opts: ConnectionsOptions, outFile: string):
       gateway:
         'dist/src/app/gateway-main.js (real entry point) with a worker (dist/workers/main.js) and a private redis-server, AUTH_MODE=required, default limits, LOG_LEVEL=info',
       bare: 'bench/lib/bare-server.ts: new Server(http) with defaults, namespace /orders, join_order joins order:<id> and acks; no auth, no adapter',
-      preload: 'both servers run with `node -r dist/bench/lib/heap-preload.js` (idle until SIGUSR2: full GC, process.memoryUsage(), heap snapshot when asked)',
+      preload:
+        'both servers run with `node -r dist/bench/lib/heap-preload.js` (idle until SIGUSR2: full GC, process.memoryUsage(), heap snapshot when asked)',
       rss: `VmRSS of the server process: before = median of 5 samples 200 ms apart, taken 1 s after a full GC of the idle server; after = the same, ${opts.settleMs} ms after the last ack (no forced GC); per connection = (after - before) / joined connections; afterGc = after a full GC at the end`,
-      connectRate: 'joined connections / (last join ack - first connect start), over all client processes (one clock)',
+      connectRate:
+        'joined connections / (last join ack - first connect start), over all client processes (one clock)',
       heap: `V8 heap snapshots (v8.writeHeapSnapshot after a full GC) at 0 connections (after ${WARMUP_CONNECTIONS} warm-up connections opened and closed) and at ${opts.heapConnections}; self sizes aggregated (lib/heapsnap.ts) and diffed, per connection`,
       durationS: round((Date.now() - started) / 1000, 1),
     },
     summary: {
-      rssPerConnectionKiB: { gateway: g, bare: rss.bare.rssPerConnectionKiB, gatewayMinusBare: round(g - rss.bare.rssPerConnectionKiB, 2) },
-      rssPerConnectionAfterGcKiB: { gateway: rss.gateway.rssPerConnectionAfterGcKiB, bare: rss.bare.rssPerConnectionAfterGcKiB },
-      heapUsedPerConnectionKiB: { gateway: rss.gateway.memoryUsagePerConnectionKiB.heapUsed, bare: rss.bare.memoryUsagePerConnectionKiB.heapUsed },
-      connectRatePerSec: { gateway: rss.gateway.connectRatePerSec, bare: rss.bare.connectRatePerSec },
-      ...(heap ? { heapSnapshotBytesPerConnection: { gateway: heap.gateway.heapBytesPerConnection, bare: heap.bare.heapBytesPerConnection } } : {}),
+      rssPerConnectionKiB: {
+        gateway: g,
+        bare: rss.bare.rssPerConnectionKiB,
+        gatewayMinusBare: round(g - rss.bare.rssPerConnectionKiB, 2),
+      },
+      rssPerConnectionAfterGcKiB: {
+        gateway: rss.gateway.rssPerConnectionAfterGcKiB,
+        bare: rss.bare.rssPerConnectionAfterGcKiB,
+      },
+      heapUsedPerConnectionKiB: {
+        gateway: rss.gateway.memoryUsagePerConnectionKiB.heapUsed,
+        bare: rss.bare.memoryUsagePerConnectionKiB.heapUsed,
+      },
+      connectRatePerSec: {
+        gateway: rss.gateway.connectRatePerSec,
+        bare: rss.bare.connectRatePerSec,
+      },
+      ...(heap
+        ? {
+            heapSnapshotBytesPerConnection: {
+              gateway: heap.gateway.heapBytesPerConnection,
+              bare: heap.bare.heapBytesPerConnection,
+            },
+          }
+        : {}),
       /**
        * V8's young generation grows to its maximum during a burst of connects and stays: a fixed
        * cost (MiB) that the per-connection figure spreads over the connections; without it:
        */
       youngGenerationGrowthMiB: { gateway: youngMiB(rss.gateway), bare: youngMiB(rss.bare) },
-      rssPerConnectionWithoutYoungGenerationKiB: { gateway: withoutYoung(rss.gateway), bare: withoutYoung(rss.bare) },
-      target: { maxKiBPerConnection: opts.targetKiB, goalKiB: opts.goalKiB, gateway: g, met: g <= opts.targetKiB, goalMet: g <= opts.goalKiB },
+      rssPerConnectionWithoutYoungGenerationKiB: {
+        gateway: withoutYoung(rss.gateway),
+        bare: withoutYoung(rss.bare),
+      },
+      target: {
+        maxKiBPerConnection: opts.targetKiB,
+        goalKiB: opts.goalKiB,
+        gateway: g,
+        met: g <= opts.targetKiB,
+        goalMet: g <= opts.goalKiB,
+      },
     },
     rss,
     ...(heap
@@ -553,7 +682,10 @@ export async function runConnections(opts: ConnectionsOptions, outFile: string):
           heapPerConnection: heap.gateway.heapPerConnection,
           heapPerConnectionBare: heap.bare.heapPerConnection,
           /** Gateway minus bare server per connection, by each grouping (the largest differences either way). */
-          heapPerConnectionGatewayMinusBare: gatewayMinusBare(heap.gateway.tables, heap.bare.tables),
+          heapPerConnectionGatewayMinusBare: gatewayMinusBare(
+            heap.gateway.tables,
+            heap.bare.tables,
+          ),
           heap: { gateway: trimHeap(heap.gateway), bare: trimHeap(heap.bare) },
         }
       : {}),

@@ -50,7 +50,11 @@ const STEP_PATHS: StepPath[] = ['queued', 'emitter'];
  * charges the publish token to the per-token HTTP bucket (200 burst, 100/s) does not refuse 1,000
  * requests/s; the bucket's Redis script then shows up in the commands per event.
  */
-export const HTTP_LIMIT_ENV = { RATE_HTTP_BURST: '1000000', RATE_HTTP_PER_SEC: '1000000', RATE_PUBLISH_PER_SEC: '0' };
+export const HTTP_LIMIT_ENV = {
+  RATE_HTTP_BURST: '1000000',
+  RATE_HTTP_PER_SEC: '1000000',
+  RATE_PUBLISH_PER_SEC: '0',
+};
 
 function log(line: string): void {
   process.stdout.write(`[e2e] ${line}\n`);
@@ -69,7 +73,12 @@ export function brief(r: RunResult): string {
 
 /** A step passes when every event reached every client, p99 is under the limit, and the producer kept the pace. */
 export function sustained(r: RunResult, p99LimitMs: number): boolean {
-  return r.lost === 0 && r.failedSends === 0 && r.latency.p99 < p99LimitMs && r.achievedRate >= 0.95 * r.targetRate;
+  return (
+    r.lost === 0 &&
+    r.failedSends === 0 &&
+    r.latency.p99 < p99LimitMs &&
+    r.achievedRate >= 0.95 * r.targetRate
+  );
 }
 
 export function medians(runs: RunResult[]) {
@@ -83,9 +92,14 @@ export function medians(runs: RunResult[]) {
     achievedSendRate: round(median(runs.map((r) => r.achievedRate)), 1),
     lost: runs.reduce((a, r) => a + r.lost, 0),
     ...(runs[0]?.accepted
-      ? { acceptedP50: round(median(runs.map((r) => r.accepted!.p50))), acceptedP99: round(median(runs.map((r) => r.accepted!.p99))) }
+      ? {
+          acceptedP50: round(median(runs.map((r) => r.accepted!.p50))),
+          acceptedP99: round(median(runs.map((r) => r.accepted!.p99))),
+        }
       : {}),
-    cpuPctMedian: Object.fromEntries(Object.keys(runs[0]?.cpuPct ?? {}).map((k) => [k, median(runs.map((r) => r.cpuPct[k]!))])),
+    cpuPctMedian: Object.fromEntries(
+      Object.keys(runs[0]?.cpuPct ?? {}).map((k) => [k, median(runs.map((r) => r.cpuPct[k]!))]),
+    ),
     failedSends: runs.reduce((a, r) => a + r.failedSends, 0),
     /** Cost per event, medians over the runs (see CostPerEvent in lib/report.ts). */
     cost: medianCost(runs.map((r) => r.cost)),
@@ -99,7 +113,12 @@ function vsEmitter(m: ReturnType<typeof medians>, e: ReturnType<typeof medians>)
     p99: m.p99,
     emitterP50: e.p50,
     emitterP99: e.p99,
-    ratio: { p50: ratio(m.p50, e.p50), p95: ratio(m.p95, e.p95), p99: ratio(m.p99, e.p99), deliveredPerSec: ratio(m.deliveredPerSec, e.deliveredPerSec) },
+    ratio: {
+      p50: ratio(m.p50, e.p50),
+      p95: ratio(m.p95, e.p95),
+      p99: ratio(m.p99, e.p99),
+      deliveredPerSec: ratio(m.deliveredPerSec, e.deliveredPerSec),
+    },
     within1_5xOfEmitterP99: m.p99 <= 1.5 * e.p99,
     lost: m.lost,
     redisCommandsPerEvent: m.cost.redisCommandsPerEvent,
@@ -127,13 +146,23 @@ function perStepRatios(steps: RunResult[], limit: number) {
         redisCommandsPerEvent: r.cost.redisCommandsPerEvent,
         eventsPerJob: r.cost.eventsPerJob,
       };
-    return { rate, queued: side(q), emitter: side(e), p99Ratio: q && e ? ratio(q.latency.p99, e.latency.p99) : null };
+    return {
+      rate,
+      queued: side(q),
+      emitter: side(e),
+      p99Ratio: q && e ? ratio(q.latency.p99, e.latency.p99) : null,
+    };
   });
 }
 
 export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown> {
   const started = Date.now();
-  const stack = new BenchStack({ redisUrl: opts.redisUrl, clients: opts.clients, clientProcesses: opts.clientProcesses, env: HTTP_LIMIT_ENV });
+  const stack = new BenchStack({
+    redisUrl: opts.redisUrl,
+    clients: opts.clients,
+    clientProcesses: opts.clientProcesses,
+    env: HTTP_LIMIT_ENV,
+  });
   const loadBefore = os.loadavg();
   try {
     await stack.start();
@@ -146,7 +175,8 @@ export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown
     // Warm-up (not recorded): JIT, connections, BullMQ scripts loaded.
     for (const p of FIXED_PATHS) {
       const r = await stack.run(p, 500, 1);
-      if (r.failedSends > 0) log(`warm-up ${p}: ${r.failedSends} failed sends (${r.firstError ?? '?'})`);
+      if (r.failedSends > 0)
+        log(`warm-up ${p}: ${r.failedSends} failed sends (${r.firstError ?? '?'})`);
     }
     log(`idle stack: ${await stack.measureIdle()} Redis commands/s`);
 
@@ -188,13 +218,17 @@ export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown
     const result = {
       scenario: 'e2e',
       setup: {
-        ...(await orderRoomSetup(stack, loadBefore, { clients: opts.clients, clientProcesses: opts.clientProcesses })),
+        ...(await orderRoomSetup(stack, loadBefore, {
+          clients: opts.clients,
+          clientProcesses: opts.clientProcesses,
+        })),
         auth: `AUTH_MODE=${stack.config.AUTH_MODE}; one JWT per client (distinct users, role admin), verified at the handshake; rate limits as configured (socket ${stack.config.RATE_SOCKET_PER_SEC}/s, user ${stack.config.RATE_USER_PER_SEC}/s); clients send only their join`,
         clockOffsetsMs,
         http: `http: POST /api/events, one event per request; http-batch: POST /api/events/batch, the events of one 2 ms producer tick per request; node:http keep-alive agent (64 sockets) in the producer, bearer PUBLISH_TOKEN; gateway env ${JSON.stringify(HTTP_LIMIT_ENV)}`,
         processes:
           'gateway, worker, 2 client processes, 1 producer process (EventManager, redis-emitter, HTTP client), redis-server (private when possible), orchestrator; all on 127.0.0.1',
-        latency: 'client receive time - producer send time, performance.timeOrigin + performance.now(); send time carried in data.note on every path',
+        latency:
+          'client receive time - producer send time, performance.timeOrigin + performance.now(); send time carried in data.note on every path',
         cost: "per run, over the window from the first send until Redis is idle again after the last receipt: worker CPU (/proc) and Redis CPU (INFO cpu) per event in µs, Redis commands per event (INFO commandstats calls deltas), delivery and handler jobs from the queues' id counters (BullMQ auto-increment ids)",
         durationS: round((Date.now() - started) / 1000, 1),
       },
@@ -208,7 +242,11 @@ export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown
         emitter,
         http: httpOne,
         'http-batch': httpBatch,
-        vsEmitter: { queued: vsEmitter(queued, emitter), http: vsEmitter(httpOne, emitter), 'http-batch': vsEmitter(httpBatch, emitter) },
+        vsEmitter: {
+          queued: vsEmitter(queued, emitter),
+          http: vsEmitter(httpOne, emitter),
+          'http-batch': vsEmitter(httpBatch, emitter),
+        },
         ratio: {
           p50: ratio(queued.p50, emitter.p50),
           p95: ratio(queued.p95, emitter.p95),
@@ -224,7 +262,10 @@ export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown
         maxSustainedRate: maxSustained,
         ratio: ratio(maxSustained.queued, maxSustained.emitter),
         perStep: perStepRatios(steps, opts.p99LimitMs),
-        topStepReached: { queued: maxSustained.queued === opts.steps.at(-1), emitter: maxSustained.emitter === opts.steps.at(-1) },
+        topStepReached: {
+          queued: maxSustained.queued === opts.steps.at(-1),
+          emitter: maxSustained.emitter === opts.steps.at(-1),
+        },
       },
       runs: { fixed, steps },
     };
@@ -233,11 +274,16 @@ export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown
     // What an operator's Prometheus would have scraped after this run, kept beside the figures.
     const metrics = await stack.scrapeMetrics();
     const metricsFile = outFile.replace(/\.json$/, '.metrics.txt');
-    writeFileSync(metricsFile, `# gateway /metrics after the run\n${metrics.gateway}\n# worker /metrics after the run\n${metrics.worker}`);
+    writeFileSync(
+      metricsFile,
+      `# gateway /metrics after the run\n${metrics.gateway}\n# worker /metrics after the run\n${metrics.worker}`,
+    );
     log(`wrote ${metricsFile}`);
     return result;
   } finally {
     const deleted = await stack.close();
-    log(`stopped ${stack.procs.length} processes${deleted > 0 ? `, deleted ${deleted} Redis keys` : ''}`);
+    log(
+      `stopped ${stack.procs.length} processes${deleted > 0 ? `, deleted ${deleted} Redis keys` : ''}`,
+    );
   }
 }

@@ -21,7 +21,12 @@ let bytes = 0;
 
 async function connect(): Promise<number> {
   for (const token of tokens) {
-    const socket = io(`${url}/chat`, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token } });
+    const socket = io(`${url}/chat`, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      auth: { token },
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('connect_error', reject);
@@ -35,7 +40,11 @@ async function connect(): Promise<number> {
   return sockets.length;
 }
 
-async function loop(socket: Socket, until: number, counts: { rejoins: number; limited: number; recovered: number }): Promise<void> {
+async function loop(
+  socket: Socket,
+  until: number,
+  counts: { rejoins: number; limited: number; recovered: number },
+): Promise<void> {
   while (Date.now() < until) {
     await socket.timeout(30_000).emitWithAck('leave_chat', { chatId });
     const ack = (await socket.timeout(60_000).emitWithAck('join_chat', { chatId, since })) as Ack;

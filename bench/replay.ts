@@ -27,18 +27,34 @@ export interface ReplayOptions {
   durationS: number;
 }
 
-export const REPLAY_DEFAULTS: Omit<ReplayOptions, 'redisUrl'> = { writers: 10, perWriter: 100, contentBytes: 4000, sockets: 40, durationS: 10 };
+export const REPLAY_DEFAULTS: Omit<ReplayOptions, 'redisUrl'> = {
+  writers: 10,
+  perWriter: 100,
+  contentBytes: 4000,
+  sockets: 40,
+  durationS: 10,
+};
 
 const CHAT = 'replay-probe';
 
 export async function runReplay(options: ReplayOptions, outFile: string): Promise<unknown> {
   const loadBefore = os.loadavg();
-  const stack = new BenchStack({ redisUrl: options.redisUrl, clients: 0, clientProcesses: 1, env: { NODE_ENV: 'production' } });
+  const stack = new BenchStack({
+    redisUrl: options.redisUrl,
+    clients: 0,
+    clientProcesses: 1,
+    env: { NODE_ENV: 'production' },
+  });
   await stack.start();
   try {
     const base = `http://127.0.0.1:${stack.port}`;
     const [watcherToken] = await mintBenchTokens(stack.config, 'replay-watcher', 1);
-    const watcher = io(`${base}/chat`, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: watcherToken } });
+    const watcher = io(`${base}/chat`, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      auth: { token: watcherToken },
+    });
     await new Promise<void>((resolve, reject) => {
       watcher.once('connect', () => resolve());
       watcher.once('connect_error', reject);
@@ -54,13 +70,18 @@ export async function runReplay(options: ReplayOptions, outFile: string): Promis
       });
     });
     const content = 'x'.repeat(options.contentBytes);
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${stack.config.PUBLISH_TOKEN}` };
+    const headers = {
+      'content-type': 'application/json',
+      authorization: `Bearer ${stack.config.PUBLISH_TOKEN}`,
+    };
     for (let w = 0; w < options.writers; w++) {
       await Promise.all(
         Array.from({ length: options.perWriter }, () =>
-          fetch(`${base}/api/chats/${CHAT}/messages`, { method: 'POST', headers, body: JSON.stringify({ userId: `writer-${w}`, content }) }).then((r) =>
-            r.arrayBuffer(),
-          ),
+          fetch(`${base}/api/chats/${CHAT}/messages`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ userId: `writer-${w}`, content }),
+          }).then((r) => r.arrayBuffer()),
         ),
       );
     }
@@ -69,7 +90,12 @@ export async function runReplay(options: ReplayOptions, outFile: string): Promis
     if (first === undefined) throw new Error('no offset seen');
 
     const tokens = await mintBenchTokens(stack.config, 'replay', options.sockets);
-    const clients = forkHelper('replay-clients', path.join(__dirname, 'replay-clients.js'), [base, CHAT, first], { REPLAY_TOKENS: JSON.stringify(tokens) });
+    const clients = forkHelper(
+      'replay-clients',
+      path.join(__dirname, 'replay-clients.js'),
+      [base, CHAT, first],
+      { REPLAY_TOKENS: JSON.stringify(tokens) },
+    );
     try {
       await clients.call('connect', {}, 60_000);
       const gatewayPid = stack.pids.gateway as number;
@@ -84,11 +110,13 @@ export async function runReplay(options: ReplayOptions, outFile: string): Promis
         }
       })();
       const t0 = performance.now();
-      const got = await clients.call<{ rejoins: number; limited: number; recovered: number; events: number; contentBytes: number }>(
-        'run',
-        { durationMs: options.durationS * 1000 },
-        options.durationS * 1000 + 120_000,
-      );
+      const got = await clients.call<{
+        rejoins: number;
+        limited: number;
+        recovered: number;
+        events: number;
+        contentBytes: number;
+      }>('run', { durationMs: options.durationS * 1000 }, options.durationS * 1000 + 120_000);
       const elapsedS = (performance.now() - t0) / 1000;
       polling.on = false;
       await poll;

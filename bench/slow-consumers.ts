@@ -146,7 +146,10 @@ class SlowStack {
       clientProcesses: opts.clientProcesses,
       noteBytes: opts.noteBytes,
       timeline: true,
-      env: maxClientBufferBytes !== undefined ? { MAX_CLIENT_BUFFER_BYTES: String(maxClientBufferBytes) } : {},
+      env:
+        maxClientBufferBytes !== undefined
+          ? { MAX_CLIENT_BUFFER_BYTES: String(maxClientBufferBytes) }
+          : {},
     });
   }
 
@@ -164,9 +167,14 @@ class SlowStack {
     await this.stack.start();
     this.closeLines = watchLines(this.gateway.child.stdout, CLOSE_LINE);
     // Not one of the stack's processes: killed by close() (and by the exit hook, like every Proc).
-    this.stalledProc = forkHelper('stalled', path.join(__dirname, 'lib/stalled-clients.js'), [`http://127.0.0.1:${this.stack.port}`]);
+    this.stalledProc = forkHelper('stalled', path.join(__dirname, 'lib/stalled-clients.js'), [
+      `http://127.0.0.1:${this.stack.port}`,
+    ]);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`stalled helper not ready: ${this.stalledProc?.tail}`)), 30_000);
+      const timer = setTimeout(
+        () => reject(new Error(`stalled helper not ready: ${this.stalledProc?.tail}`)),
+        30_000,
+      );
       this.stalledProc!.onMessage((m) => {
         if ((m as { event?: string }).event === 'ready') {
           clearTimeout(timer);
@@ -176,17 +184,27 @@ class SlowStack {
     });
   }
 
-  async measure(kind: MeasuredRun['kind'], durationS: number, stalled: number): Promise<MeasuredRun> {
+  async measure(
+    kind: MeasuredRun['kind'],
+    durationS: number,
+    stalled: number,
+  ): Promise<MeasuredRun> {
     const pid = this.gatewayPid;
     if (stalled > 0) {
       // Fresh users for every batch of stalled sockets (the previous ones were closed).
-      const tokens = await mintBenchTokens(this.stack.config, `bench-stalled${this.tokenBatch++}`, stalled);
+      const tokens = await mintBenchTokens(
+        this.stack.config,
+        `bench-stalled${this.tokenBatch++}`,
+        stalled,
+      );
       await this.stalledProc!.call('connect', { tokens, orderId: BENCH_ORDER }, 60_000);
     }
     const closedBefore = this.closeLines.times.length;
     const before = await steadyRss(pid);
     const sampler = new RssSampler(pid).start();
-    const run = await this.stack.run('queued', this.opts.rate, durationS).finally(() => sampler.stop());
+    const run = await this.stack
+      .run('queued', this.opts.rate, durationS)
+      .finally(() => sampler.stop());
     const rss = sampler.stop();
     let report: ResumeReport | undefined;
     if (stalled > 0) {
@@ -209,7 +227,9 @@ class SlowStack {
       rssPeakMiB: toMiB(rss.peakBytes),
       rssGrowthMiB: toMiB(rss.peakBytes - before),
       rssAfterMiB: toMiB(after),
-      rssLateSlopeMiBPerS: slope(rss.seriesMiB.filter(([t]) => t >= durationS / 2 && t <= durationS)),
+      rssLateSlopeMiBPerS: slope(
+        rss.seriesMiB.filter(([t]) => t >= durationS / 2 && t <= durationS),
+      ),
       rssSeriesMiB: rss.seriesMiB,
       gatewayClosedSlowConsumers: this.closeLines.times.length - closedBefore,
       ...timing(run, this.closeLines.times.slice(closedBefore)),
@@ -244,7 +264,11 @@ function timing(run: RunResult, closeTimes: number[]) {
   const t = run.timeline ?? [];
   if (t.length === 0) return {};
   const t0 = t[0]![0];
-  const healthyBySecond = t.map(([second, max, over]): [number, number, number] => [second - t0, max, over]);
+  const healthyBySecond = t.map(([second, max, over]): [number, number, number] => [
+    second - t0,
+    max,
+    over,
+  ]);
   const worst = healthyBySecond.reduce((a, b) => (b[1] > a[1] ? b : a));
   return {
     ...(closeTimes.length ? { closedAtS: closeTimes.map((ms) => round(ms / 1000 - t0, 2)) } : {}),
@@ -277,7 +301,10 @@ function describe(r: MeasuredRun): string {
   );
 }
 
-export async function runSlowConsumers(opts: SlowConsumerOptions, outFile: string): Promise<unknown> {
+export async function runSlowConsumers(
+  opts: SlowConsumerOptions,
+  outFile: string,
+): Promise<unknown> {
   const started = Date.now();
   const loadBefore = os.loadavg();
   const runs: MeasuredRun[] = [];
@@ -289,7 +316,10 @@ export async function runSlowConsumers(opts: SlowConsumerOptions, outFile: strin
   try {
     await capped.start();
     capBytes = capped.stack.config.MAX_CLIENT_BUFFER_BYTES;
-    setupFacts = { ...(await capped.stack.redisFacts()), clockOffsetsMs: await capped.stack.clockOffsets() };
+    setupFacts = {
+      ...(await capped.stack.redisFacts()),
+      clockOffsetsMs: await capped.stack.clockOffsets(),
+    };
     log(
       `stack up: gateway :${capped.stack.port} (pid ${capped.gatewayPid}), MAX_CLIENT_BUFFER_BYTES ${capBytes}, ${opts.healthyClients} healthy clients in ${opts.clientProcesses} processes`,
     );
@@ -299,7 +329,11 @@ export async function runSlowConsumers(opts: SlowConsumerOptions, outFile: strin
     await capped.stack.measureIdle();
     for (let i = 0; i < opts.repeats; i++) {
       for (const stalled of [opts.stalledClients, 0]) {
-        const r = await capped.measure(stalled > 0 ? 'with-stalled' : 'without-stalled', opts.durationS, stalled);
+        const r = await capped.measure(
+          stalled > 0 ? 'with-stalled' : 'without-stalled',
+          opts.durationS,
+          stalled,
+        );
         log(`${i + 1}/${opts.repeats} ${describe(r)}`);
         if (r.stalled?.frameBytes) frameBytes = r.stalled.frameBytes;
         runs.push(r);
@@ -313,7 +347,9 @@ export async function runSlowConsumers(opts: SlowConsumerOptions, outFile: strin
     const uncapped = new SlowStack(opts, NO_CAP_BYTES);
     try {
       await uncapped.start();
-      log(`no-cap stack up: gateway :${uncapped.stack.port} (pid ${uncapped.gatewayPid}), MAX_CLIENT_BUFFER_BYTES ${NO_CAP_BYTES}`);
+      log(
+        `no-cap stack up: gateway :${uncapped.stack.port} (pid ${uncapped.gatewayPid}), MAX_CLIENT_BUFFER_BYTES ${NO_CAP_BYTES}`,
+      );
       const warm = await uncapped.stack.run('queued', opts.rate, opts.warmupS);
       log(`warm-up ${brief(warm)}`);
       await uncapped.stack.measureIdle();
@@ -333,7 +369,11 @@ export async function runSlowConsumers(opts: SlowConsumerOptions, outFile: strin
   const p99With = med(withStalled, (r) => r.healthy.p99);
   const p99Without = med(without, (r) => r.healthy.p99);
   const growthWith = med(withStalled, (r) => r.rssGrowthMiB);
-  const allClosed = withStalled.every((r) => r.gatewayClosedSlowConsumers >= r.stalledClients && (r.stalled?.disconnected ?? 0) >= r.stalledClients);
+  const allClosed = withStalled.every(
+    (r) =>
+      r.gatewayClosedSlowConsumers >= r.stalledClients &&
+      (r.stalled?.disconnected ?? 0) >= r.stalledClients,
+  );
   const p99Ratio = ratio(p99With, p99Without);
   const noteNote = `order_status_changed { orderId: '${BENCH_ORDER}', status: 'shipped', note: ${opts.noteBytes} chars } with its meta`;
   const summary = {
@@ -419,13 +459,18 @@ export async function runSlowConsumers(opts: SlowConsumerOptions, outFile: strin
     runs: runs.map(({ run, ...r }) => ({
       ...r,
       latency: run.latency,
-      cost: { redisCommandsPerEvent: run.cost.redisCommandsPerEvent, eventsPerJob: run.cost.eventsPerJob },
+      cost: {
+        redisCommandsPerEvent: run.cost.redisCommandsPerEvent,
+        eventsPerJob: run.cost.eventsPerJob,
+      },
     })),
   };
   writeResult(outFile, result);
   log(
     `summary: message ${frameBytes} B; with stalled: RSS +${growthWith} MiB (target < 64), closed ${JSON.stringify(summary.withStalled.gatewayClosed)}/${opts.stalledClients}, healthy p99 ${p99With} ms; without: p99 ${p99Without} ms, ratio ${p99Ratio} (target <= 1.2)` +
-      (noCap ? `; no cap: RSS +${noCap.rssGrowthMiB} MiB in ${opts.noCapDurationS} s, closed ${noCap.gatewayClosedSlowConsumers}` : ''),
+      (noCap
+        ? `; no cap: RSS +${noCap.rssGrowthMiB} MiB in ${opts.noCapDurationS} s, closed ${noCap.gatewayClosedSlowConsumers}`
+        : ''),
   );
   log(`wrote ${outFile}`);
   return result;

@@ -16,10 +16,13 @@ export function soakNote(phase: number, room: number, seq: number, sentAt: numbe
   return `soak|${phase}|${room}|${seq}|${sentAt.toFixed(3)}`;
 }
 
-function parseNote(note: unknown): { phase: number; room: number; seq: number; sentAt: number } | undefined {
+function parseNote(
+  note: unknown,
+): { phase: number; room: number; seq: number; sentAt: number } | undefined {
   if (typeof note !== 'string' || !note.startsWith('soak|')) return undefined;
   const [, phase, room, seq, sentAt] = note.split('|').map(Number);
-  if (phase === undefined || room === undefined || seq === undefined || sentAt === undefined) return undefined;
+  if (phase === undefined || room === undefined || seq === undefined || sentAt === undefined)
+    return undefined;
   return { phase, room, seq, sentAt };
 }
 
@@ -100,7 +103,15 @@ serve({
     return { clients: clients.length };
   },
   /** A new phase: counts start over, room sequence numbers up to `capacity`. */
-  start: ({ phase: p, startedAt, capacity }: { phase: number; startedAt: number; capacity: number }) => {
+  start: ({
+    phase: p,
+    startedAt,
+    capacity,
+  }: {
+    phase: number;
+    startedAt: number;
+    capacity: number;
+  }) => {
     phase = p;
     phaseStart = startedAt;
     minutes = new Map();

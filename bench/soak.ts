@@ -34,7 +34,13 @@ import { sleep } from './lib/harness';
 import { forkHelper, type Proc } from './lib/procs';
 import { runFacts, writeResult } from './lib/report';
 import { rssBytes, toMiB } from './lib/rss';
-import { processGauges, readyStatus, SoakLauncher, SoakRedis, startSoakNginx } from './lib/soak-stack';
+import {
+  processGauges,
+  readyStatus,
+  SoakLauncher,
+  SoakRedis,
+  startSoakNginx,
+} from './lib/soak-stack';
 import { clock, Histogram, median, round } from './lib/stats';
 import { chartSvg } from './lib/svg-chart';
 import { SOAK_ORDER, soakNote, type SoakCheck, type SoakReport } from './soak-clients';
@@ -157,7 +163,11 @@ class Publisher {
       headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({
         event: 'order_status_changed',
-        data: { orderId: SOAK_ORDER(room), status: 'preparing', note: soakNote(this.phase, room, seq, sentAt) },
+        data: {
+          orderId: SOAK_ORDER(room),
+          status: 'preparing',
+          note: soakNote(this.phase, room, seq, sentAt),
+        },
       }),
       signal: AbortSignal.timeout(10_000),
     })
@@ -185,7 +195,12 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
   const loadBefore = os.loadavg();
   const redis = await SoakRedis.start();
   const proxy = await TcpProxy.start(redis.port);
-  const [portA, portB, metricsA, metricsB] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [portA, portB, metricsA, metricsB] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const secrets = {
     JWT_SECRET: randomBytes(32).toString('base64url'),
     PUBLISH_TOKEN: randomBytes(24).toString('base64url'),
@@ -204,7 +219,14 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
     PRESENCE_TTL_MS: '6000',
   };
   const launchers = [
-    new SoakLauncher('launcher-a', { ...env, REDIS_URL: redis.url, PORT: String(portA), METRICS_PORT: String(metricsA), GATEWAYS: '1', WORKERS: '2' }),
+    new SoakLauncher('launcher-a', {
+      ...env,
+      REDIS_URL: redis.url,
+      PORT: String(portA),
+      METRICS_PORT: String(metricsA),
+      GATEWAYS: '1',
+      WORKERS: '2',
+    }),
     new SoakLauncher('launcher-b', {
       ...env,
       REDIS_URL: proxy.url.replace('http:', 'redis:'),
@@ -231,25 +253,39 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
       const first = p * perProc;
       const count = Math.min(perProc, options.clients - first);
       const tokens = await Promise.all(
-        Array.from({ length: count }, (_, i) => mintToken(config, { userId: `soak-${first + i}`, roles: [ADMIN_ROLE], ttlSeconds: 24 * 3600 })),
+        Array.from({ length: count }, (_, i) =>
+          mintToken(config, {
+            userId: `soak-${first + i}`,
+            roles: [ADMIN_ROLE],
+            ttlSeconds: 24 * 3600,
+          }),
+        ),
       );
-      const proc = forkHelper(`clients-${p}`, path.join(__dirname, 'soak-clients.js'), [lb, String(first), String(count), String(options.rooms)], {
-        SOAK_TOKENS: JSON.stringify(tokens),
-      });
+      const proc = forkHelper(
+        `clients-${p}`,
+        path.join(__dirname, 'soak-clients.js'),
+        [lb, String(first), String(count), String(options.rooms)],
+        {
+          SOAK_TOKENS: JSON.stringify(tokens),
+        },
+      );
       clientProcs.push(proc);
       await proc.call('connect', {}, 300_000);
     }
     const startPhase = (phase: number, startedAt: number, capacity: number) =>
       Promise.all(clientProcs.map((c) => c.call('start', { phase, startedAt, capacity })));
     const check = async (accepted: number[][]) => {
-      const parts = await Promise.all(clientProcs.map((c) => c.call<SoakCheck>('check', { accepted }, 120_000)));
+      const parts = await Promise.all(
+        clientProcs.map((c) => c.call<SoakCheck>('check', { accepted }, 120_000)),
+      );
       return parts.reduce((a, b) => ({
         missing: a.missing + b.missing,
         duplicated: a.duplicated + b.duplicated,
         clientsMissing: a.clientsMissing + b.clientsMissing,
       }));
     };
-    const reports = () => Promise.all(clientProcs.map((c) => c.call<SoakReport>('report', {}, 120_000)));
+    const reports = () =>
+      Promise.all(clientProcs.map((c) => c.call<SoakReport>('report', {}, 120_000)));
     const mergeMinutes = (parts: SoakReport[]) => {
       const byMinute = new Map<number, Histogram>();
       for (const part of parts)
@@ -260,7 +296,8 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
         }
       return byMinute;
     };
-    const acceptedSeqs = (pub: Publisher, keep: (a: Accepted) => boolean = () => true) => pub.accepted.map((list) => list.filter(keep).map((a) => a.seq));
+    const acceptedSeqs = (pub: Publisher, keep: (a: Accepted) => boolean = () => true) =>
+      pub.accepted.map((list) => list.filter(keep).map((a) => a.seq));
     /** Waits until every client has every accepted event (or `maxMs` passed); the last check. */
     const settle = async (pub: Publisher, maxMs: number, keep?: (a: Accepted) => boolean) => {
       const deadline = Date.now() + maxMs;
@@ -273,22 +310,41 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
     };
 
     // Calibration.
-    const calibration: Array<{ rate: number; accepted: number; refused: number; missing: number; p50Ms: number; p99Ms: number; sustained: boolean }> = [];
+    const calibration: Array<{
+      rate: number;
+      accepted: number;
+      refused: number;
+      missing: number;
+      p50Ms: number;
+      p99Ms: number;
+      sustained: boolean;
+    }> = [];
     let highest = 0;
     if (options.rate === undefined) {
       for (const [i, rate] of options.steps.entries()) {
         const capacity = Math.ceil((rate * options.stepS) / options.rooms) + 10;
         const startedAt = clock();
         await startPhase(i + 1, startedAt, capacity);
-        const pub = new Publisher(`${lb}/api/events`, secrets.PUBLISH_TOKEN, options.rooms, i + 1, capacity);
+        const pub = new Publisher(
+          `${lb}/api/events`,
+          secrets.PUBLISH_TOKEN,
+          options.rooms,
+          i + 1,
+          capacity,
+        );
         pub.start(rate, startedAt);
         await sleep(options.stepS * 1000);
         await pub.stop();
         const result = await settle(pub, options.settleMs);
         const all = new Histogram();
-        for (const h of mergeMinutes(await reports()).values()) all.merge(h.toSparse(), h.max, h.sum);
+        for (const h of mergeMinutes(await reports()).values())
+          all.merge(h.toSparse(), h.max, h.sum);
         const p99 = all.quantile(0.99);
-        const sustained = result.missing === 0 && pub.refused === 0 && p99 < options.sustainedP99Ms && pub.sent >= rate * options.stepS * 0.95;
+        const sustained =
+          result.missing === 0 &&
+          pub.refused === 0 &&
+          p99 < options.sustainedP99Ms &&
+          pub.sent >= rate * options.stepS * 0.95;
         calibration.push({
           rate,
           accepted: pub.acceptedCount,
@@ -304,13 +360,21 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
       }
     }
     const rate = options.rate ?? Math.max(10, Math.floor(highest / 2));
-    process.stdout.write(`soak: ${rate} events/s for ${options.durationS} s, ${options.clients} clients\n`);
+    process.stdout.write(
+      `soak: ${rate} events/s for ${options.durationS} s, ${options.clients} clients\n`,
+    );
 
     // The soak.
     const capacity = Math.ceil((rate * options.durationS) / options.rooms) + 100;
     const startedAt = clock();
     await startPhase(SOAK_PHASE, startedAt, capacity);
-    const pub = new Publisher(`${lb}/api/events`, secrets.PUBLISH_TOKEN, options.rooms, SOAK_PHASE, capacity);
+    const pub = new Publisher(
+      `${lb}/api/events`,
+      secrets.PUBLISH_TOKEN,
+      options.rooms,
+      SOAK_PHASE,
+      capacity,
+    );
     const rows: MinuteRow[] = [];
     const faults: FaultRow[] = [];
     /** Slot -> pid it had when first seen, and when a slot got a new pid (restarted). */
@@ -318,7 +382,11 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
     const restartedAtMinute = new Map<string, number>();
     const rssSamples = new Map<string, number[]>();
     const slots = () => {
-      const out = new Map<string, number>([['redis', redis.pid], ['nginx', nginx!.proc.pid], ...clientProcs.map((c) => [c.name, c.pid] as [string, number])]);
+      const out = new Map<string, number>([
+        ['redis', redis.pid],
+        ['nginx', nginx!.proc.pid],
+        ...clientProcs.map((c) => [c.name, c.pid] as [string, number]),
+      ]);
       for (const l of launchers) for (const [slot, pid] of l.children()) out.set(slot, pid);
       return out;
     };
@@ -343,7 +411,10 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
       const heapTotal: Record<string, number> = {};
       const outside: Record<string, number> = {};
       const pids = slots();
-      for (const [slot, port] of [...gatewayPorts.map((p) => [`gateway:${p}`, p] as const), ...workerPorts.map((p) => [`worker:${p}`, p] as const)]) {
+      for (const [slot, port] of [
+        ...gatewayPorts.map((p) => [`gateway:${p}`, p] as const),
+        ...workerPorts.map((p) => [`worker:${p}`, p] as const),
+      ]) {
         const gauges = await processGauges(port);
         const pid = pids.get(slot);
         lag[slot] = round(gauges.lagP99Ms);
@@ -401,7 +472,11 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
       })();
       await fault();
       const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline && !(down !== undefined && gatewayPorts.every((p) => ok.get(p) === true))) await sleep(100);
+      while (
+        Date.now() < deadline &&
+        !(down !== undefined && gatewayPorts.every((p) => ok.get(p) === true))
+      )
+        await sleep(100);
       const back = Date.now() - t0;
       watch.on = false;
       await poll;
@@ -411,8 +486,10 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
     const runFault = async (name: (typeof FAULTS)[number]) => {
       const atMinute = round((clock() - startedAt) / 60_000, 2);
       const row: FaultRow = { fault: name, atMinute };
-      if (name === 'redis restart (2 s)') Object.assign(row, await readiness(() => redis.restart(2000)));
-      else if (name === 'redis frozen 5 s') Object.assign(row, await readiness(() => redis.freeze(5000)));
+      if (name === 'redis restart (2 s)')
+        Object.assign(row, await readiness(() => redis.restart(2000)));
+      else if (name === 'redis frozen 5 s')
+        Object.assign(row, await readiness(() => redis.freeze(5000)));
       else if (name === 'link cut 3 s (gateway B to redis)')
         Object.assign(
           row,
@@ -429,8 +506,15 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
         const deadline = Date.now() + REJOIN_WAIT_MS;
         let told = { clients: 0, last: 0 };
         while (Date.now() < deadline) {
-          const parts = await Promise.all(clientProcs.map((c) => c.call<{ clients: number; last: number }>('incomplete', { since: from })));
-          told = { clients: parts.reduce((s, p) => s + p.clients, 0), last: Math.max(...parts.map((p) => p.last)) };
+          const parts = await Promise.all(
+            clientProcs.map((c) =>
+              c.call<{ clients: number; last: number }>('incomplete', { since: from }),
+            ),
+          );
+          told = {
+            clients: parts.reduce((s, p) => s + p.clients, 0),
+            last: Math.max(...parts.map((p) => p.last)),
+          };
           if (told.clients >= options.clients) break;
           await sleep(500);
         }
@@ -441,13 +525,18 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
         const slot = kind === 'worker' ? `worker:${workerPorts[1]}` : `gateway:${portA}`;
         const pid = launchers[0]!.children().get(slot);
         if (pid !== undefined) {
-          if (kind === 'gateway') Object.assign(row, await readiness(() => Promise.resolve(void process.kill(pid, 'SIGKILL'))));
+          if (kind === 'gateway')
+            Object.assign(
+              row,
+              await readiness(() => Promise.resolve(void process.kill(pid, 'SIGKILL'))),
+            );
           else {
             const t0 = Date.now();
             process.kill(pid, 'SIGKILL');
             await sleep(500);
             const deadline = Date.now() + 60_000;
-            while (Date.now() < deadline && (await readyStatus(workerPorts[1]!)) !== 200) await sleep(100);
+            while (Date.now() < deadline && (await readyStatus(workerPorts[1]!)) !== 200)
+              await sleep(100);
             row.readyBackMs = Date.now() - t0;
           }
           row.note = `pid ${pid} killed; ${slot} restarted by the launcher`;
@@ -484,7 +573,8 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
     await closeMinute();
     clearInterval(sampler);
 
-    const excused = (a: Accepted) => lossWindow !== undefined && a.at >= lossWindow[0] && a.at <= lossWindow[1];
+    const excused = (a: Accepted) =>
+      lossWindow !== undefined && a.at >= lossWindow[0] && a.at <= lossWindow[1];
     const final = await settle(pub, 60_000, (a) => !excused(a));
     const parts = await reports();
     const byMinute = mergeMinutes(parts);
@@ -492,7 +582,12 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
     for (const [m, h] of byMinute) {
       all.merge(h.toSparse(), h.max, h.sum);
       const row = rows[m];
-      if (row) Object.assign(row, { p50Ms: round(h.quantile(0.5)), p99Ms: round(h.quantile(0.99)), deliveries: h.count });
+      if (row)
+        Object.assign(row, {
+          p50Ms: round(h.quantile(0.5)),
+          p99Ms: round(h.quantile(0.99)),
+          deliveries: h.count,
+        });
     }
     const excusedCount = pub.accepted.reduce((s, list) => s + list.filter(excused).length, 0);
 
@@ -500,13 +595,17 @@ export async function runSoak(options: SoakOptions, outFile: string): Promise<un
     // last 3 minutes (a process the soak killed: its last 3 before the kill; the one that replaced
     // it, from its own minute 5, when the run left it 5 minutes more).
     const rssGrowth: Record<string, GrowthRow[]> = {};
-    for (const [slot, perMinute] of rssByMinute) rssGrowth[slot] = growthOfLives(perMinute, restartedAtMinute.get(slot));
+    for (const [slot, perMinute] of rssByMinute)
+      rssGrowth[slot] = growthOfLives(perMinute, restartedAtMinute.get(slot));
     const stackSlots = [...rssByMinute.keys()].filter((slot) => !slot.startsWith('clients-'));
-    const growthOk = stackSlots.every((slot) => (rssGrowth[slot] ?? []).every((g) => g.growthPct === undefined || g.growthPct < 5));
+    const growthOk = stackSlots.every((slot) =>
+      (rssGrowth[slot] ?? []).every((g) => g.growthPct === undefined || g.growthPct < 5),
+    );
     // The same windows for the RSS outside the V8 heap (gateways and workers): not the target, the
     // figure that tells a leak from V8 resizing its heap when the RSS one misses.
     const outsideHeapGrowth: Record<string, GrowthRow[]> = {};
-    for (const [slot, perMinute] of outsideByMinute) outsideHeapGrowth[slot] = growthOfLives(perMinute, restartedAtMinute.get(slot));
+    for (const [slot, perMinute] of outsideByMinute)
+      outsideHeapGrowth[slot] = growthOfLives(perMinute, restartedAtMinute.get(slot));
 
     const result = {
       scenario: 'soak',
@@ -569,7 +668,11 @@ function growthOfLives(perMinute: number[], restartedAt: number | undefined): Gr
       ? [['whole run', 0, perMinute.length]]
       : [
           [`until the kill at minute ${round(restartedAt, 1)}`, 0, Math.floor(restartedAt)],
-          [`after its restart at minute ${round(restartedAt, 1)}`, Math.ceil(restartedAt), perMinute.length],
+          [
+            `after its restart at minute ${round(restartedAt, 1)}`,
+            Math.ceil(restartedAt),
+            perMinute.length,
+          ],
         ];
   return lives.map(([life, start, end]) => {
     const from = start + 5;
@@ -581,7 +684,10 @@ function growthOfLives(perMinute: number[], restartedAt: number | undefined): Gr
 }
 
 function soakChart(rows: MinuteRow[], faults: FaultRow[]): string {
-  const marks = faults.map((f): [number, string] => [f.atMinute, f.fault.split(' ').slice(0, 2).join(' ')]);
+  const marks = faults.map((f): [number, string] => [
+    f.atMinute,
+    f.fault.split(' ').slice(0, 2).join(' '),
+  ]);
   const slots = [...new Set(rows.flatMap((r) => Object.keys(r.rssMiB)))];
   return chartSvg(
     [
@@ -597,7 +703,10 @@ function soakChart(rows: MinuteRow[], faults: FaultRow[]): string {
       {
         title: 'Soak: resident memory of every process',
         yLabel: 'MiB',
-        series: slots.map((slot) => ({ name: slot, points: rows.map((r): [number, number] => [r.minute, r.rssMiB[slot] ?? NaN]) })),
+        series: slots.map((slot) => ({
+          name: slot,
+          points: rows.map((r): [number, number] => [r.minute, r.rssMiB[slot] ?? NaN]),
+        })),
         marks,
       },
     ],

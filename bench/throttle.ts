@@ -26,7 +26,10 @@ export interface ThrottleOptions {
   durationMs: number;
 }
 
-export const THROTTLE_DEFAULTS: Omit<ThrottleOptions, 'redisUrl'> = { rate: 10_000, durationMs: 10_000 };
+export const THROTTLE_DEFAULTS: Omit<ThrottleOptions, 'redisUrl'> = {
+  rate: 10_000,
+  durationMs: 10_000,
+};
 
 const TICK_MS = 10;
 
@@ -38,7 +41,9 @@ export async function runThrottleBench(opts: ThrottleOptions): Promise<object> {
   const { rate: RATE, durationMs: DURATION_MS } = opts;
   const own = await privateRedis('throttle-redis');
   const redisUrl = own?.url ?? opts.redisUrl;
-  process.stdout.write(`[throttle] ${own ? `private redis-server pid ${own.proc.pid} at ${own.url}` : `no private redis-server; using ${opts.redisUrl}`}\n`);
+  process.stdout.write(
+    `[throttle] ${own ? `private redis-server pid ${own.proc.pid} at ${own.url}` : `no private redis-server; using ${opts.redisUrl}`}\n`,
+  );
   // The gateway runs in this process: the tokens are minted with the very config it verifies with.
   const env = {
     REDIS_URL: redisUrl,
@@ -59,11 +64,22 @@ export async function runThrottleBench(opts: ThrottleOptions): Promise<object> {
   try {
     gateway = await openGateway(config);
     worker = await startDeliveryWorker(config);
-    client = io(`http://127.0.0.1:${gateway.port}/social`, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token } });
+    client = io(`http://127.0.0.1:${gateway.port}/social`, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      auth: { token },
+    });
     await new Promise<void>((resolve, reject) =>
-      client!.once('connect', resolve).once('connect_error', (err: Error) => reject(new Error(`throttle client connect_error: ${err.message}`))),
+      client!
+        .once('connect', resolve)
+        .once('connect_error', (err: Error) =>
+          reject(new Error(`throttle client connect_error: ${err.message}`)),
+        ),
     );
-    const joined = (await client.timeout(5000).emitWithAck('join_post', { postId: 'hot' })) as { ok: boolean };
+    const joined = (await client.timeout(5000).emitWithAck('join_post', { postId: 'hot' })) as {
+      ok: boolean;
+    };
     if (!joined.ok) throw new Error(`join_post refused: ${JSON.stringify(joined)}`);
     const emitsById = new Map<string, number>();
     let coalescedTotal = 0;
@@ -97,28 +113,38 @@ export async function runThrottleBench(opts: ThrottleOptions): Promise<object> {
         const likeCount = ++sent;
         const t0 = performance.now();
         inFlight.push(
-          events.emit('post_liked', { postId: 'hot', userId: `u${likeCount % 1000}`, likeCount }).then(
-            ({ id }) => {
-              latencies.push(performance.now() - t0);
-              windowIds.add(id);
-            },
-            () => {
-              failed++;
-            },
-          ),
+          events
+            .emit('post_liked', { postId: 'hot', userId: `u${likeCount % 1000}`, likeCount })
+            .then(
+              ({ id }) => {
+                latencies.push(performance.now() - t0);
+                windowIds.add(id);
+              },
+              () => {
+                failed++;
+              },
+            ),
         );
       }
     };
     for (let tick = 0; performance.now() - start < DURATION_MS; tick++) {
-      sendDue(Math.min(Math.floor(((performance.now() - start) / 1000) * RATE), Math.round((DURATION_MS / 1000) * RATE)));
-      await new Promise((r) => setTimeout(r, Math.max(0, start + (tick + 1) * TICK_MS - performance.now())));
+      sendDue(
+        Math.min(
+          Math.floor(((performance.now() - start) / 1000) * RATE),
+          Math.round((DURATION_MS / 1000) * RATE),
+        ),
+      );
+      await new Promise((r) =>
+        setTimeout(r, Math.max(0, start + (tick + 1) * TICK_MS - performance.now())),
+      );
     }
     // The loop ends up to one tick short of rate x duration; offer the rest so `offered` is exact.
     sendDue(Math.round((DURATION_MS / 1000) * RATE));
     await Promise.all(inFlight);
     const acceptSeconds = (performance.now() - start) / 1000;
     const deadline = Date.now() + 10_000;
-    while (coalescedTotal < latencies.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (coalescedTotal < latencies.length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     const after = await commandStats(stats);
 
     const delta = new Map<string, number>();
@@ -141,13 +167,19 @@ export async function runThrottleBench(opts: ThrottleOptions): Promise<object> {
         auth: `AUTH_MODE=${config.AUTH_MODE}; the client joins with a minted JWT`,
       },
       scenario: `one hot key (post_liked, latest 1000 ms) at ${RATE} likes/s for ${DURATION_MS / 1000} s; EventManager.emit in the gateway process, 1 worker, 1 client`,
-      redis: own ? 'private redis-server (commandstats count this run only)' : 'shared Redis (other traffic may inflate command counts)',
+      redis: own
+        ? 'private redis-server (commandstats count this run only)'
+        : 'shared Redis (other traffic may inflate command counts)',
       perTick,
       offered: sent,
       accepted,
       failedOrTimedOut: failed,
       acceptedPerSecond: Math.round(accepted / acceptSeconds),
-      acceptLatencyMs: { p50: +percentile(sorted, 50).toFixed(2), p99: +percentile(sorted, 99).toFixed(2), max: +(sorted.at(-1) ?? 0).toFixed(2) },
+      acceptLatencyMs: {
+        p50: +percentile(sorted, 50).toFixed(2),
+        p99: +percentile(sorted, 99).toFixed(2),
+        max: +(sorted.at(-1) ?? 0).toFixed(2),
+      },
       // Every command Redis executed in the run (worker, BullMQ, adapter, and the calls made inside
       // Lua scripts) divided by likes: the server-side work per like.
       redisCommandsPerLike: +(totalCommands / accepted).toFixed(4),
@@ -158,8 +190,12 @@ export async function runThrottleBench(opts: ThrottleOptions): Promise<object> {
       topCommands,
       windows: windowIds.size,
       emits: emitCounts.reduce((a, b) => a + b, 0),
-      emitsPerWindow: { mean: +(emitCounts.reduce((a, b) => a + b, 0) / Math.max(1, windowIds.size)).toFixed(3), max: Math.max(0, ...emitCounts) },
-      everyWindowEmittedOnce: emitCounts.length === windowIds.size && emitCounts.every((n) => n === 1),
+      emitsPerWindow: {
+        mean: +(emitCounts.reduce((a, b) => a + b, 0) / Math.max(1, windowIds.size)).toFixed(3),
+        max: Math.max(0, ...emitCounts),
+      },
+      everyWindowEmittedOnce:
+        emitCounts.length === windowIds.size && emitCounts.every((n) => n === 1),
       coalescedTotal,
       lastLikeCount,
       note: 'the like counter (INCR) of the example domain route is not included: add 1 command per like for POST /api/posts/:id/like',
@@ -169,7 +205,8 @@ export async function runThrottleBench(opts: ThrottleOptions): Promise<object> {
     await worker?.close().catch(() => undefined);
     await gateway?.close().catch(() => undefined);
     // On the shared Redis (no private server), remove what this run left under its prefix.
-    if (!own && stats.status === 'ready') await deleteByPrefix(stats, config.KEY_PREFIX).catch(() => undefined);
+    if (!own && stats.status === 'ready')
+      await deleteByPrefix(stats, config.KEY_PREFIX).catch(() => undefined);
     stats.disconnect();
     await own?.proc.kill();
   }
@@ -221,7 +258,9 @@ if (require.main === module) {
       process.exit(0);
     },
     (err: unknown) => {
-      process.stderr.write(`throttle bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(
+        `throttle bench failed: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
       process.exit(1);
     },
   );

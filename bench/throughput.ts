@@ -56,10 +56,17 @@ export function summarize(runs: RunResult[]) {
     p99: round(median(runs.map((r) => r.latency.p99))),
     max: round(median(runs.map((r) => r.latency.max))),
     ...(runs[0]?.accepted
-      ? { acceptedP50: round(median(runs.map((r) => r.accepted!.p50))), acceptedP99: round(median(runs.map((r) => r.accepted!.p99))) }
+      ? {
+          acceptedP50: round(median(runs.map((r) => r.accepted!.p50))),
+          acceptedP99: round(median(runs.map((r) => r.accepted!.p99))),
+        }
       : {}),
-    ...(runs[0]?.peakInFlight !== undefined ? { peakInFlight: Math.max(...runs.map((r) => r.peakInFlight ?? 0)) } : {}),
-    cpuPctMedian: Object.fromEntries(Object.keys(runs[0]?.cpuPct ?? {}).map((k) => [k, median(runs.map((r) => r.cpuPct[k]!))])),
+    ...(runs[0]?.peakInFlight !== undefined
+      ? { peakInFlight: Math.max(...runs.map((r) => r.peakInFlight ?? 0)) }
+      : {}),
+    cpuPctMedian: Object.fromEntries(
+      Object.keys(runs[0]?.cpuPct ?? {}).map((k) => [k, median(runs.map((r) => r.cpuPct[k]!))]),
+    ),
     cost: medianCost(runs.map((r) => r.cost)),
   };
 }
@@ -68,7 +75,11 @@ export async function runThroughput(opts: ThroughputOptions, outFile: string): P
   const started = Date.now();
   const stack = new BenchStack({ redisUrl: opts.redisUrl, clients: 1, clientProcesses: 1 });
   const loadBefore = os.loadavg();
-  const flood = { maxCount: opts.maxCount, maxInFlight: opts.maxInFlight, yieldEvery: opts.yieldEvery };
+  const flood = {
+    maxCount: opts.maxCount,
+    maxInFlight: opts.maxInFlight,
+    yieldEvery: opts.yieldEvery,
+  };
   try {
     await stack.start();
     const redis = await stack.redisFacts();
@@ -97,7 +108,8 @@ export async function runThroughput(opts: ThroughputOptions, outFile: string): P
         sending: `as fast as possible for ${opts.durationS} s: queued via EventManager.emitToOrder with at most ${opts.maxInFlight} emits not yet accepted; emitter via @socket.io/redis-emitter, yielding every ${opts.yieldEvery} emits, at most ${opts.maxInFlight} publishes ahead of a PING; both yield every ${opts.yieldEvery} sends`,
         delivered:
           'distinct events received by the client / (last receipt - first send); after the producer stops, the run waits until the client has every event or nothing arrived for 3 s',
-        latency: 'client receive time - producer send time (send time in data.note); includes the time an event waits behind the backlog',
+        latency:
+          'client receive time - producer send time (send time in data.note); includes the time an event waits behind the backlog',
         cost: "per run, from the first send until Redis is idle again: worker CPU (/proc) and Redis CPU (INFO cpu) per event in µs, Redis commands per event (INFO commandstats), delivery and handler jobs from the queues' id counters",
         durationS: round((Date.now() - started) / 1000, 1),
       },
@@ -110,7 +122,10 @@ export async function runThroughput(opts: ThroughputOptions, outFile: string): P
         p50: ratio(queued.p50, emitter.p50),
         p99: ratio(queued.p99, emitter.p99),
       },
-      target: { queuedDeliveredPerSecAtLeast: opts.targetQueuedPerSec, met: queued.deliveredPerSec >= opts.targetQueuedPerSec && queued.lost === 0 },
+      target: {
+        queuedDeliveredPerSecAtLeast: opts.targetQueuedPerSec,
+        met: queued.deliveredPerSec >= opts.targetQueuedPerSec && queued.lost === 0,
+      },
       runs,
     };
     log(

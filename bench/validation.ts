@@ -18,7 +18,11 @@ export interface ValidationOptions {
   batchesPerRound: number;
 }
 
-export const VALIDATION_DEFAULTS: ValidationOptions = { batchSize: 100, rounds: 15, batchesPerRound: 200 };
+export const VALIDATION_DEFAULTS: ValidationOptions = {
+  batchSize: 100,
+  rounds: 15,
+  batchesPerRound: 200,
+};
 
 function usPerEvent(batch: unknown, mode: 'auto' | 'always', opts: ValidationOptions): number {
   // Each round parses a fresh JSON copy, as a worker receives a job's data from BullMQ.
@@ -40,7 +44,8 @@ export function runValidation(opts: ValidationOptions, outFile: string): Promise
   const batch = { catalog: CATALOG_VERSION, events };
   const samples: Record<'auto' | 'always', number[]> = { auto: [], always: [] };
   for (let r = 0; r < opts.rounds; r++) {
-    for (const mode of ['auto', 'always'] as const) samples[mode].push(usPerEvent(batch, mode, opts));
+    for (const mode of ['auto', 'always'] as const)
+      samples[mode].push(usPerEvent(batch, mode, opts));
   }
   const auto = round(median(samples.auto), 3);
   const always = round(median(samples.always), 3);

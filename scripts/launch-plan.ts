@@ -23,7 +23,10 @@ export function countOf(env: NodeJS.ProcessEnv, name: 'GATEWAYS' | 'WORKERS'): n
   const raw = env[name];
   if (raw === undefined || raw === '') return 1;
   const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!(n >= 0 && n <= MAX_PER_KIND)) throw new LaunchError(`${name} must be a whole number from 0 to ${MAX_PER_KIND} (got ${JSON.stringify(raw)})`);
+  if (!(n >= 0 && n <= MAX_PER_KIND))
+    throw new LaunchError(
+      `${name} must be a whole number from 0 to ${MAX_PER_KIND} (got ${JSON.stringify(raw)})`,
+    );
   return n;
 }
 
@@ -35,12 +38,16 @@ export function countOf(env: NodeJS.ProcessEnv, name: 'GATEWAYS' | 'WORKERS'): n
 export function portOf(name: 'PORT' | 'METRICS_PORT', base: string, n: number): string {
   if (base === '0' || !/^\d+$/.test(base)) return base;
   const port = Number(base) + n;
-  if (port > 65535) throw new LaunchError(`${name} ${base} leaves no room for ${n + 1} processes (port ${port} is past 65535)`);
+  if (port > 65535)
+    throw new LaunchError(
+      `${name} ${base} leaves no room for ${n + 1} processes (port ${port} is past 65535)`,
+    );
   return String(port);
 }
 
 /** `kind` alone when there is one, else `kind-1`, `kind-2`, ... (the output prefix). */
-const nameOf = (kind: string, count: number, n: number) => (count === 1 ? kind : `${kind}-${n + 1}`);
+const nameOf = (kind: string, count: number, n: number) =>
+  count === 1 ? kind : `${kind}-${n + 1}`;
 
 /**
  * What `npm start` runs for an environment: GATEWAYS gateways on PORT, PORT+1, ... and WORKERS
@@ -50,7 +57,10 @@ const nameOf = (kind: string, count: number, n: number) => (count === 1 ? kind :
 export function launchPlan(env: NodeJS.ProcessEnv): Launch[] {
   const gateways = countOf(env, 'GATEWAYS');
   const workers = countOf(env, 'WORKERS');
-  if (gateways + workers === 0) throw new LaunchError('GATEWAYS and WORKERS are both 0: nothing to run (set at least one of them to 1 or more)');
+  if (gateways + workers === 0)
+    throw new LaunchError(
+      'GATEWAYS and WORKERS are both 0: nothing to run (set at least one of them to 1 or more)',
+    );
   const port = env.PORT || String(DEFAULT_PORT);
   const metricsPort = env.METRICS_PORT || String(DEFAULT_METRICS_PORT);
   return [

@@ -17,7 +17,8 @@ import { restartBackoff } from './restart-backoff';
 // the tests do) it runs the TypeScript ones with the same Node flags (`--import tsx`).
 const fromSource = path.extname(__filename) === '.ts';
 const root = path.resolve(__dirname, '..', ...(fromSource ? [] : ['..']));
-const entryPath = (entry: Launch['entry']) => (fromSource ? path.join(root, `${entry}.ts`) : path.join(root, 'dist', `${entry}.js`));
+const entryPath = (entry: Launch['entry']) =>
+  fromSource ? path.join(root, `${entry}.ts`) : path.join(root, 'dist', `${entry}.js`);
 
 /** The exit code of the processes' configuration check (loadConfigOrExit in src/config.ts). */
 const CONFIG_ERROR = 2;
@@ -50,15 +51,26 @@ let configError = false;
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Copies a child's stream line by line (whole lines only, so two processes never mix within a line). */
-function prefixLines(from: NodeJS.ReadableStream | null, to: NodeJS.WritableStream, name: string): void {
-  if (from) createInterface({ input: from, crlfDelay: Infinity }).on('line', (line) => line && to.write(`[${name}] ${line}\n`));
+function prefixLines(
+  from: NodeJS.ReadableStream | null,
+  to: NodeJS.WritableStream,
+  name: string,
+): void {
+  if (from)
+    createInterface({ input: from, crlfDelay: Infinity }).on(
+      'line',
+      (line) => line && to.write(`[${name}] ${line}\n`),
+    );
 }
 
 function start(s: Supervised): void {
   const { name, entry, env } = s.launch;
   s.restart = undefined;
   s.startedAt = Date.now();
-  const child = spawn(process.execPath, [...process.execArgv, entryPath(entry)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(process.execPath, [...process.execArgv, entryPath(entry)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
   s.child = child;
   prefixLines(child.stdout, process.stdout, name);
   prefixLines(child.stderr, process.stderr, name);
@@ -68,7 +80,12 @@ function start(s: Supervised): void {
   child.on('close', (code, signal) => closed(s, child.pid, code, signal));
 }
 
-function closed(s: Supervised, pid: number | undefined, code: number | null, signal: NodeJS.Signals | null): void {
+function closed(
+  s: Supervised,
+  pid: number | undefined,
+  code: number | null,
+  signal: NodeJS.Signals | null,
+): void {
   s.child = undefined;
   const how = `${signal ? `signal ${signal}` : `code ${code}`}, pid ${pid}`;
   if (stopping) {
@@ -76,7 +93,9 @@ function closed(s: Supervised, pid: number | undefined, code: number | null, sig
   } else if (code === CONFIG_ERROR) {
     // Its own line above says what is wrong; starting it again would only print it again.
     failed = configError = true;
-    say(`[${s.launch.name}] exited (${how}): a configuration error, not restarting; stopping the rest`);
+    say(
+      `[${s.launch.name}] exited (${how}): a configuration error, not restarting; stopping the rest`,
+    );
     stopAll('SIGTERM');
   } else {
     failed = true;
@@ -103,7 +122,8 @@ function stopAll(signal: NodeJS.Signals): void {
 
 function exitWhenAllGone(): void {
   // Nothing else keeps Node running (no timers, no children): it exits once stdout has drained.
-  if (stopping && supervised.every((s) => !s.child)) process.exitCode = configError ? CONFIG_ERROR : failed ? 1 : 0;
+  if (stopping && supervised.every((s) => !s.child))
+    process.exitCode = configError ? CONFIG_ERROR : failed ? 1 : 0;
 }
 
 for (const s of supervised) start(s);

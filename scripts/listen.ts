@@ -1,5 +1,11 @@
 import { mintToken } from '../src/auth/tokens';
-import { createClient, roomActions, SwitchboardError, type Namespace, type RoomOf } from '../src/client';
+import {
+  createClient,
+  roomActions,
+  SwitchboardError,
+  type Namespace,
+  type RoomOf,
+} from '../src/client';
 import { loadConfig } from '../src/config';
 
 /**
@@ -12,7 +18,9 @@ import { loadConfig } from '../src/config';
  */
 function usage(message?: string): never {
   if (message) process.stderr.write(`listen: ${message}\n`);
-  process.stderr.write('usage: npm run listen -- <namespace> <room> [--url URL] [--token JWT | --user ID]   e.g. /social post:123\n');
+  process.stderr.write(
+    'usage: npm run listen -- <namespace> <room> [--url URL] [--token JWT | --user ID]   e.g. /social post:123\n',
+  );
   process.exit(message ? 2 : 0);
 }
 
@@ -26,7 +34,8 @@ const opt = (name: string) => {
   args.splice(i, 2);
   return value;
 };
-const url = opt('--url') ?? process.env.SWITCHBOARD_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
+const url =
+  opt('--url') ?? process.env.SWITCHBOARD_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
 const user = opt('--user') ?? 'dev';
 const given = opt('--token');
 const [ns, room] = args;
@@ -46,22 +55,33 @@ async function listen(): Promise<void> {
   const client = createClient({
     url,
     token: given ?? mint,
-    onConnect: (_ns, at) => client.stats.connects > 1 && process.stderr.write(`listen: reconnected to ${at}, re-joining ${room}\n`),
+    onConnect: (_ns, at) =>
+      client.stats.connects > 1 &&
+      process.stderr.write(`listen: reconnected to ${at}, re-joining ${room}\n`),
     onDisconnect: (_ns, reason) => process.stderr.write(`listen: disconnected (${reason})\n`),
     onError: (_ns, err, refusedRoom) =>
       process.stderr.write(
-        refusedRoom ? `listen: re-join of ${refusedRoom} refused: ${err.message}\n` : `listen: cannot connect to ${url}${ns}: ${err.message}\n`,
+        refusedRoom
+          ? `listen: re-join of ${refusedRoom} refused: ${err.message}\n`
+          : `listen: cannot connect to ${url}${ns}: ${err.message}\n`,
       ),
-    onRecoveryIncomplete: (r, reason) => process.stderr.write(`listen: events of ${r} missed while disconnected cannot all be replayed (${reason})\n`),
+    onRecoveryIncomplete: (r, reason) =>
+      process.stderr.write(
+        `listen: events of ${r} missed while disconnected cannot all be replayed (${reason})\n`,
+      ),
   });
   const space = client.namespace(ns as Namespace);
   space.onAny((name, ...payload) => {
-    process.stdout.write(`${new Date().toISOString()} ${name} ${payload.map((p) => JSON.stringify(p)).join(' ')}\n`);
+    process.stdout.write(
+      `${new Date().toISOString()} ${name} ${payload.map((p) => JSON.stringify(p)).join(' ')}\n`,
+    );
   });
   space.join(room as RoomOf<Namespace>).then(
     () => process.stdout.write(`listening on ${ns} ${room} (${url})\n`),
     (err: unknown) => {
-      process.stderr.write(`listen: join refused: ${err instanceof SwitchboardError ? err.message : String(err)}\n`);
+      process.stderr.write(
+        `listen: join refused: ${err instanceof SwitchboardError ? err.message : String(err)}\n`,
+      );
       process.exit(1);
     },
   );

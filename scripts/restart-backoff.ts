@@ -9,7 +9,13 @@ export const RESTART_RESET_AFTER_MS = 60_000;
  * how long to wait before starting it again: 1 s, doubling per crash in a row up to 30 s. `crashes`
  * is the count before this crash, `upMs` how long the process had been running.
  */
-export function restartBackoff(crashes: number, upMs: number): { crashes: number; delayMs: number } {
+export function restartBackoff(
+  crashes: number,
+  upMs: number,
+): { crashes: number; delayMs: number } {
   const inARow = upMs >= RESTART_RESET_AFTER_MS ? 1 : crashes + 1;
-  return { crashes: inARow, delayMs: Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** (inARow - 1)) };
+  return {
+    crashes: inARow,
+    delayMs: Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** (inARow - 1)),
+  };
 }

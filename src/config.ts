@@ -10,7 +10,8 @@ export type TrustProxy = false | number | string;
  * Every setting Switchboard reads, from environment variables, checked once by zod.
  * Values that two processes must agree on (key prefix, queue name) come only from here.
  */
-const intFrom = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const intFrom = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
 
 /** Development defaults: public on purpose, so `npm start` works; NODE_ENV=production refuses them. */
 export const DEV_JWT_SECRET = 'switchboard-development-secret-do-not-deploy';
@@ -104,7 +105,11 @@ const ConfigSchema = z.object({
       try {
         compileTrust(value.split(',').map((part) => part.trim()));
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'off, a hop count, or a comma list of addresses, CIDR ranges, loopback, linklocal or uniquelocal' });
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'off, a hop count, or a comma list of addresses, CIDR ranges, loopback, linklocal or uniquelocal',
+        });
         return z.NEVER;
       }
       return value;
@@ -232,18 +237,27 @@ export type Config = Readonly<ReturnType<typeof withBindDefaults>>;
 
 /** Cross-field rules: production needs real secrets; RS256 needs its key; the TTL must outlast heartbeats. */
 function checkSecrets(c: z.infer<typeof ConfigSchema>, ctx: z.RefinementCtx): void {
-  const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  const problem = (path: string, message: string) =>
+    ctx.addIssue({ code: 'custom', path: [path], message });
   if (c.NODE_ENV === 'production') {
-    if (c.JWT_ALG === 'HS256' && c.JWT_SECRET === DEV_JWT_SECRET) problem('JWT_SECRET', 'must be set in production');
-    if (c.PUBLISH_TOKEN === DEV_PUBLISH_TOKEN) problem('PUBLISH_TOKEN', 'must be set in production');
+    if (c.JWT_ALG === 'HS256' && c.JWT_SECRET === DEV_JWT_SECRET)
+      problem('JWT_SECRET', 'must be set in production');
+    if (c.PUBLISH_TOKEN === DEV_PUBLISH_TOKEN)
+      problem('PUBLISH_TOKEN', 'must be set in production');
     checkStrength(c, problem);
   }
-  if (c.ADMIN_UI === 'on' && !c.ADMIN_TOKEN) problem('ADMIN_UI', 'on needs ADMIN_TOKEN (the Admin UI signs in with it)');
-  if (c.JWT_ALG === 'RS256' && !c.JWT_PUBLIC_KEY) problem('JWT_PUBLIC_KEY', 'is required when JWT_ALG=RS256');
+  if (c.ADMIN_UI === 'on' && !c.ADMIN_TOKEN)
+    problem('ADMIN_UI', 'on needs ADMIN_TOKEN (the Admin UI signs in with it)');
+  if (c.JWT_ALG === 'RS256' && !c.JWT_PUBLIC_KEY)
+    problem('JWT_PUBLIC_KEY', 'is required when JWT_ALG=RS256');
   if (c.JWT_ALG === 'RS256' && c.JWT_PUBLIC_KEY && !isPublicKey(c.JWT_PUBLIC_KEY)) {
-    problem('JWT_PUBLIC_KEY', 'is not a PEM public key (-----BEGIN PUBLIC KEY-----, SPKI; \\n escapes allowed)');
+    problem(
+      'JWT_PUBLIC_KEY',
+      'is not a PEM public key (-----BEGIN PUBLIC KEY-----, SPKI; \\n escapes allowed)',
+    );
   }
-  if (c.PRESENCE_TTL_MS <= c.PRESENCE_HEARTBEAT_MS * 2) problem('PRESENCE_TTL_MS', 'must be more than twice PRESENCE_HEARTBEAT_MS');
+  if (c.PRESENCE_TTL_MS <= c.PRESENCE_HEARTBEAT_MS * 2)
+    problem('PRESENCE_TTL_MS', 'must be more than twice PRESENCE_HEARTBEAT_MS');
 }
 
 /** The PEM text of JWT_PUBLIC_KEY (`\\n` escapes let it sit on one line of an env file). */
@@ -271,19 +285,34 @@ function productionSecrets(c: z.infer<typeof ConfigSchema>): [string, string][] 
 }
 
 /** Values published in this repo's docs and defaults: refused in production whatever their entropy. */
-const PLACEHOLDERS: ReadonlySet<string> = new Set([DEV_JWT_SECRET, DEV_PUBLISH_TOKEN, 'change-me-to-16-chars-or-more']);
+const PLACEHOLDERS: ReadonlySet<string> = new Set([
+  DEV_JWT_SECRET,
+  DEV_PUBLISH_TOKEN,
+  'change-me-to-16-chars-or-more',
+]);
 
 /** Production refuses placeholders, low-entropy values and one value reused for two secrets (by name only). */
-function checkStrength(c: z.infer<typeof ConfigSchema>, problem: (path: string, message: string) => void): void {
+function checkStrength(
+  c: z.infer<typeof ConfigSchema>,
+  problem: (path: string, message: string) => void,
+): void {
   const secrets = productionSecrets(c);
   for (const [name, value] of secrets) {
-    if ((name === 'JWT_SECRET' && value === DEV_JWT_SECRET) || (name === 'PUBLISH_TOKEN' && value === DEV_PUBLISH_TOKEN)) continue; // "must be set"
+    if (
+      (name === 'JWT_SECRET' && value === DEV_JWT_SECRET) ||
+      (name === 'PUBLISH_TOKEN' && value === DEV_PUBLISH_TOKEN)
+    )
+      continue; // "must be set"
     const weakness = secretWeakness(value, PLACEHOLDERS);
     if (weakness) problem(name, weakness);
   }
   secrets.forEach(([name, value], i) => {
     const first = secrets.findIndex((other) => other[1] === value);
-    if (first < i) problem(name, `must differ from ${secrets[first]?.[0] ?? ''} (one leaked secret would open both)`);
+    if (first < i)
+      problem(
+        name,
+        `must differ from ${secrets[first]?.[0] ?? ''} (one leaked secret would open both)`,
+      );
   });
 }
 

@@ -46,7 +46,9 @@ export interface ErrorBody {
 export const ErrorBodySchema = z.object({
   code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
   message: z.string(),
-  issues: z.array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() })).optional(),
+  issues: z
+    .array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() }))
+    .optional(),
   retryAfterMs: z.number().nonnegative().optional(),
 });
 true satisfies SameShape<z.output<typeof ErrorBodySchema>, ErrorBody>;
@@ -74,14 +76,20 @@ export class GatewayError extends Error {
   }
 
   /** Converts zod issues into an `invalid_payload` (or another code) error with their paths. */
-  static fromZod(error: ZodError, code: ErrorCode = 'invalid_payload', what = 'payload'): GatewayError {
+  static fromZod(
+    error: ZodError,
+    code: ErrorCode = 'invalid_payload',
+    what = 'payload',
+  ): GatewayError {
     const issues = error.issues.slice(0, 20).map((issue) => ({
       path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
       message: issue.message,
     }));
     const first = issues[0];
     const where = first && first.path.length > 0 ? ` at ${first.path.join('.')}` : '';
-    return new GatewayError(code, `invalid ${what}${where}: ${first?.message ?? 'rejected'}`, { issues });
+    return new GatewayError(code, `invalid ${what}${where}: ${first?.message ?? 'rejected'}`, {
+      issues,
+    });
   }
 }
 

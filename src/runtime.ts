@@ -26,7 +26,12 @@ export interface RuntimeHooks {
 }
 
 export async function openRuntime(config: Config, hooks: RuntimeHooks = {}): Promise<Runtime> {
-  const redis = await connectRedis(config, 'command', 'sb-command', config.REDIS_CONNECT_TIMEOUT_MS);
+  const redis = await connectRedis(
+    config,
+    'command',
+    'sb-command',
+    config.REDIS_CONNECT_TIMEOUT_MS,
+  );
   const events = new EventManager({ redis, config, ...hooks });
   try {
     await events.pending.ready();
@@ -40,7 +45,10 @@ export async function openRuntime(config: Config, hooks: RuntimeHooks = {}): Pro
     keys: createKeys(config.KEY_PREFIX),
     redis,
     events,
-    management: managementOn(redis, config, { delivery: events.queue, pending: events.pendingQueue }),
+    management: managementOn(redis, config, {
+      delivery: events.queue,
+      pending: events.pendingQueue,
+    }),
     async close() {
       await events.close();
       await closeRedis(redis);

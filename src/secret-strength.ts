@@ -3,11 +3,16 @@
  * placeholder, or a value with too little entropy to resist guessing (a repeated character, a short
  * word). The reason names no part of the value.
  */
-export function secretWeakness(value: string, placeholders: ReadonlySet<string>): string | undefined {
+export function secretWeakness(
+  value: string,
+  placeholders: ReadonlySet<string>,
+): string | undefined {
   if (placeholders.has(value) || /change-?me|placeholder|example|secret-here|your-/i.test(value))
     return 'is a published placeholder; generate one (openssl rand -hex 32)';
-  if (/^(.+?)\1+$/s.test(value)) return 'has too little entropy (one pattern repeated); generate one (openssl rand -hex 32)';
-  if (estimatedBits(value) < MIN_BITS) return `has too little entropy (under ${MIN_BITS} bits estimated); generate one (openssl rand -hex 32)`;
+  if (/^(.+?)\1+$/s.test(value))
+    return 'has too little entropy (one pattern repeated); generate one (openssl rand -hex 32)';
+  if (estimatedBits(value) < MIN_BITS)
+    return `has too little entropy (under ${MIN_BITS} bits estimated); generate one (openssl rand -hex 32)`;
   return undefined;
 }
 

@@ -12,7 +12,15 @@ import { createKeys } from '../src/redis/keys';
 import { DEFAULT_HANDLERS_DIR, HandlerRunner } from '../src/handlers/runner';
 import { PendingFlusher } from '../src/pending/flusher';
 import { SelfHeal } from '../src/lifecycle/self-heal';
-import { EMIT_CLAIMED_JOB, EmitClaimedJobSchema, FLUSH_JOB, FlushJobSchema, SWEEP_JOB, SWEEP_SCHEDULER_ID, upsertSweepScheduler } from '../src/pending/jobs';
+import {
+  EMIT_CLAIMED_JOB,
+  EmitClaimedJobSchema,
+  FLUSH_JOB,
+  FlushJobSchema,
+  SWEEP_JOB,
+  SWEEP_SCHEDULER_ID,
+  upsertSweepScheduler,
+} from '../src/pending/jobs';
 import { PendingStore } from '../src/pending/store';
 import { sweepPending } from '../src/pending/sweep';
 
@@ -95,9 +103,14 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
   await emitter.ready();
   const pending = new PendingStore(redis, keys);
   await pending.ready();
-  const flusher = new PendingFlusher(pending, emitter, config.FLUSH_PAUSE_AFTER_CLAIM_MS, (event) => metrics.undeliverable(event));
+  const flusher = new PendingFlusher(pending, emitter, config.FLUSH_PAUSE_AFTER_CLAIM_MS, (event) =>
+    metrics.undeliverable(event),
+  );
   const jobs = new JobControl(redis, keys, config.QUEUE_NAME);
-  metrics.observeDeployment({ pendingWindows: () => pending.indexSize(), queues: () => jobs.status() });
+  metrics.observeDeployment({
+    pendingWindows: () => pending.indexSize(),
+    queues: () => jobs.status(),
+  });
 
   /** Windows an operator flushed (claimed by the management core): one batch. */
   const emitClaimed = async (job: Job) => {
@@ -122,7 +135,9 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
     if (first) {
       for (const rejected of batch.rejected) metrics.undeliverable(rejected.event);
       // Kept as failed (visible in `sb failed list`); its valid events were delivered above.
-      throw new UndeliverableEvents(`${batch.rejected.length} event(s) not deliverable, e.g. ${first.event} ${first.id}: ${first.reason}`);
+      throw new UndeliverableEvents(
+        `${batch.rejected.length} event(s) not deliverable, e.g. ${first.event} ${first.id}: ${first.reason}`,
+      );
     }
   };
 
@@ -145,7 +160,12 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
     lockDuration: config.WORKER_LOCK_MS,
     stalledInterval: config.WORKER_LOCK_MS,
   };
-  const worker = new Worker(names.delivery, deliver, { connection: redis, prefix: keys.bullPrefix, concurrency: 1, ...lock });
+  const worker = new Worker(names.delivery, deliver, {
+    connection: redis,
+    prefix: keys.bullPrefix,
+    concurrency: 1,
+    ...lock,
+  });
   const pendingWorker = new Worker(names.pending, runPending, {
     connection: redis,
     prefix: keys.bullPrefix,
@@ -154,8 +174,14 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
   });
   for (const w of [worker, pendingWorker]) {
     w.on('failed', (job, err) => {
-      if (job && (err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) {
-        log.error({ queue: w.name, jobId: job.id, job: job.name, err: err.message }, 'job failed for good');
+      if (
+        job &&
+        (err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))
+      ) {
+        log.error(
+          { queue: w.name, jobId: job.id, job: job.name, err: err.message },
+          'job failed for good',
+        );
         // A delivery batch's events are lost unless an operator retries the job. (Its set-aside
         // events were counted already; a failed window's claim is finished by the sweep.)
         const events = (job.data as { events?: unknown } | undefined)?.events;
@@ -178,7 +204,8 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
       {
         name: 'sweep scheduler',
         inPlace: async () => (await pendingQueue.getJobScheduler(SWEEP_SCHEDULER_ID)) !== undefined,
-        rebuild: () => upsertSweepScheduler(pendingQueue, config.SWEEP_INTERVAL_MS).then(() => undefined),
+        rebuild: () =>
+          upsertSweepScheduler(pendingQueue, config.SWEEP_INTERVAL_MS).then(() => undefined),
       },
       handlers.registryState(),
     ],
@@ -198,9 +225,17 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
       const running = worker.isRunning() && pendingWorker.isRunning();
       const [ping, pubsub] = await Promise.all([
         pingCheck(redis),
-        redis.status === 'ready' ? bounded(redis.publish(keys.readinessProbe('worker'), 'ping')) : redis.status,
+        redis.status === 'ready'
+          ? bounded(redis.publish(keys.readinessProbe('worker'), 'ping'))
+          : redis.status,
       ]);
-      return readiness({ redis: ping, pubsub, workers: running ? 'ok' : 'stopped', inbox: handlers.inboxState(), state: heal.state() });
+      return readiness({
+        redis: ping,
+        pubsub,
+        workers: running ? 'ok' : 'stopped',
+        inbox: handlers.inboxState(),
+        state: heal.state(),
+      });
     },
     async close() {
       await heal.stop();

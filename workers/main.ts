@@ -13,15 +13,28 @@ runProcess('worker', async () => {
   const delivery = await startDeliveryWorker(config);
   let metrics: MetricsServer;
   try {
-    metrics = await startMetricsServer({ host: config.METRICS_HOST, port: config.METRICS_PORT, metrics: delivery.metrics, ready: () => delivery.ready() });
+    metrics = await startMetricsServer({
+      host: config.METRICS_HOST,
+      port: config.METRICS_PORT,
+      metrics: delivery.metrics,
+      ready: () => delivery.ready(),
+    });
   } catch (err) {
     await delivery.close().catch(() => undefined);
-    throw new Error(`metrics port ${config.METRICS_HOST}:${config.METRICS_PORT}: ${(err as Error).message} (set METRICS_PORT, 0 for any free port)`, {
-      cause: err,
-    });
+    throw new Error(
+      `metrics port ${config.METRICS_HOST}:${config.METRICS_PORT}: ${(err as Error).message} (set METRICS_PORT, 0 for any free port)`,
+      {
+        cause: err,
+      },
+    );
   }
   logger('worker-main').info(
-    { redis: redactUrl(config.REDIS_URL), queue: config.QUEUE_NAME, concurrency: config.WORKER_CONCURRENCY, metricsPort: metrics.port },
+    {
+      redis: redactUrl(config.REDIS_URL),
+      queue: config.QUEUE_NAME,
+      concurrency: config.WORKER_CONCURRENCY,
+      metricsPort: metrics.port,
+    },
     'worker ready',
   );
   return {

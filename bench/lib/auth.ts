@@ -29,5 +29,9 @@ export function benchAuthEnv(): Record<string, string> {
  * cannot outlive them; the TTL only has to cover the start-up.
  */
 export function mintBenchTokens(config: Config, label: string, count: number): Promise<string[]> {
-  return Promise.all(Array.from({ length: count }, (_, i) => mintToken(config, { userId: `${label}-${i}`, roles: [ADMIN_ROLE], ttlSeconds: 24 * 3600 })));
+  return Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      mintToken(config, { userId: `${label}-${i}`, roles: [ADMIN_ROLE], ttlSeconds: 24 * 3600 }),
+    ),
+  );
 }

@@ -14,11 +14,14 @@ const http = createServer();
 const io = new Server(http);
 
 io.of('/orders').on('connection', (socket) => {
-  socket.on('join_order', (payload: { orderId?: unknown } | undefined, ack?: (res: unknown) => void) => {
-    const room = `order:${String(payload?.orderId)}`;
-    void socket.join(room);
-    if (typeof ack === 'function') ack({ ok: true, data: { room } });
-  });
+  socket.on(
+    'join_order',
+    (payload: { orderId?: unknown } | undefined, ack?: (res: unknown) => void) => {
+      const room = `order:${String(payload?.orderId)}`;
+      void socket.join(room);
+      if (typeof ack === 'function') ack({ ok: true, data: { room } });
+    },
+  );
 });
 
 http.listen(port, host, () => {

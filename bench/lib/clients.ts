@@ -5,7 +5,15 @@
  * and records receive time - send time on the shared clock.
  */
 import { io, type Socket } from 'socket.io-client';
-import { BENCH_EVENT, BENCH_NS, BENCH_ORDER, decodeNote, type ClientReport, type StartArgs, type Timeline } from './protocol';
+import {
+  BENCH_EVENT,
+  BENCH_NS,
+  BENCH_ORDER,
+  decodeNote,
+  type ClientReport,
+  type StartArgs,
+  type Timeline,
+} from './protocol';
 import { serve } from './procs';
 import { clock, Histogram } from './stats';
 
@@ -63,18 +71,29 @@ function onEvent(state: SocketState, data: { note?: unknown } | undefined): void
   }
   lastRecvAt = now;
   // Tell the orchestrator as soon as every socket has every event, so it need not poll.
-  if (state.distinct === expected && ++complete === sockets.length) process.send?.({ event: 'complete', run });
+  if (state.distinct === expected && ++complete === sockets.length)
+    process.send?.({ event: 'complete', run });
 }
 
 async function connect(n: number): Promise<void> {
-  if (tokens.length < n) throw new Error(`BENCH_TOKENS has ${tokens.length} tokens for ${n} sockets`);
+  if (tokens.length < n)
+    throw new Error(`BENCH_TOKENS has ${tokens.length} tokens for ${n} sockets`);
   for (let i = 0; i < n; i++) {
-    const socket = io(`${url}${BENCH_NS}`, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token: tokens[i] } });
+    const socket = io(`${url}${BENCH_NS}`, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      auth: { token: tokens[i] },
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
-      socket.once('connect_error', (err: Error & { data?: unknown }) => reject(new Error(`connect_error: ${err.message} ${JSON.stringify(err.data ?? {})}`)));
+      socket.once('connect_error', (err: Error & { data?: unknown }) =>
+        reject(new Error(`connect_error: ${err.message} ${JSON.stringify(err.data ?? {})}`)),
+      );
     });
-    const ack = (await socket.timeout(5000).emitWithAck('join_order', { orderId: BENCH_ORDER })) as { ok: boolean };
+    const ack = (await socket
+      .timeout(5000)
+      .emitWithAck('join_order', { orderId: BENCH_ORDER })) as { ok: boolean };
     if (!ack.ok) throw new Error(`join_order refused: ${JSON.stringify(ack)}`);
     const state: SocketState = { socket, seen: new Uint8Array(0), distinct: 0 };
     socket.on(BENCH_EVENT, (data: { note?: unknown } | undefined) => onEvent(state, data));
@@ -114,7 +133,15 @@ serve({
     max: hist.max,
     sum: hist.sum,
     ...(timeline
-      ? { timeline: [...timeline].map(([second, [max, over]]): Timeline[number] => [second, Math.round(max * 10) / 10, over]).sort((a, b) => a[0] - b[0]) }
+      ? {
+          timeline: [...timeline]
+            .map(([second, [max, over]]): Timeline[number] => [
+              second,
+              Math.round(max * 10) / 10,
+              over,
+            ])
+            .sort((a, b) => a[0] - b[0]),
+        }
       : {}),
   }),
   received: () => received,

@@ -50,9 +50,13 @@ async function openOne(n: number, token: string | undefined, timeoutMs: number):
   try {
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
-      socket.once('connect_error', (err: Error) => reject(new Error(`connect_error: ${err.message}`)));
+      socket.once('connect_error', (err: Error) =>
+        reject(new Error(`connect_error: ${err.message}`)),
+      );
     });
-    const ack = (await socket.timeout(timeoutMs).emitWithAck('join_order', { orderId: `c${n % 100}` })) as { ok?: boolean } | undefined;
+    const ack = (await socket
+      .timeout(timeoutMs)
+      .emitWithAck('join_order', { orderId: `c${n % 100}` })) as { ok?: boolean } | undefined;
     if (!ack?.ok) throw new Error(`join_order refused: ${JSON.stringify(ack).slice(0, 200)}`);
   } catch (err) {
     socket.disconnect();
@@ -66,8 +70,15 @@ async function openOne(n: number, token: string | undefined, timeoutMs: number):
 }
 
 serve({
-  connect: async ({ tokens, count, first, concurrency, timeoutMs }: ConnectArgs): Promise<ConnectReport> => {
-    if (tokens && tokens.length < count) throw new Error(`${tokens.length} tokens for ${count} connections`);
+  connect: async ({
+    tokens,
+    count,
+    first,
+    concurrency,
+    timeoutMs,
+  }: ConnectArgs): Promise<ConnectReport> => {
+    if (tokens && tokens.length < count)
+      throw new Error(`${tokens.length} tokens for ${count} connections`);
     const hist = new Histogram();
     const errors: string[] = [];
     let failed = 0;
@@ -89,7 +100,16 @@ serve({
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, lane));
-    return { opened: count - failed, failed, errors, firstStartAt, lastAckAt, hist: hist.toSparse(), max: hist.max, sum: hist.sum };
+    return {
+      opened: count - failed,
+      failed,
+      errors,
+      firstStartAt,
+      lastAckAt,
+      hist: hist.toSparse(),
+      max: hist.max,
+      sum: hist.sum,
+    };
   },
   connected: () => ({ connected: sockets.filter((s) => s.connected).length, dropped, dropReasons }),
   close: () => {

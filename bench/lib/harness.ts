@@ -6,7 +6,14 @@ import { createKeys } from '../../src/redis/keys';
 import { benchAuthEnv, mintBenchTokens } from './auth';
 import { freePort } from './free-port';
 import type { ClientReport, FloodArgs, Path, SendArgs, SendResult, Timeline } from './protocol';
-import { cpuSeconds, forkHelper, machineBusySeconds, onInterrupt, spawnNode, type Proc } from './procs';
+import {
+  cpuSeconds,
+  forkHelper,
+  machineBusySeconds,
+  onInterrupt,
+  spawnNode,
+  type Proc,
+} from './procs';
 import { privateCluster, privateRedis, RedisMeter, redisDelta, type RedisDelta } from './redis';
 import { redisSetup, type CostPerEvent } from './report';
 import { clock, Histogram, round, type LatencySummary } from './stats';
@@ -140,11 +147,19 @@ export class BenchStack {
     this.config = loadConfig({ ...process.env, ...env });
     const bull = createKeys(this.config.KEY_PREFIX).bullPrefix;
     const queues = queueNames(this.config.QUEUE_NAME);
-    this.meter = new RedisMeter(nodeUrls, { deliveryJobs: `${bull}:${queues.delivery}:id`, handlerJobs: `${bull}:${queues.handlers}:id` });
+    this.meter = new RedisMeter(nodeUrls, {
+      deliveryJobs: `${bull}:${queues.delivery}:id`,
+      handlerJobs: `${bull}:${queues.handlers}:id`,
+    });
     await this.meter.connect();
-    const gateway = this.track(spawnNode('gateway', path.join(DIST, 'src/app/gateway-main.js'), env));
+    const gateway = this.track(
+      spawnNode('gateway', path.join(DIST, 'src/app/gateway-main.js'), env),
+    );
     const worker = this.track(spawnNode('worker', path.join(DIST, 'workers/main.js'), env));
-    await Promise.all([gateway.waitForOutput('gateway ready'), worker.waitForOutput('worker ready')]);
+    await Promise.all([
+      gateway.waitForOutput('gateway ready'),
+      worker.waitForOutput('worker ready'),
+    ]);
 
     const per = Math.ceil(this.opts.clients / this.opts.clientProcesses);
     for (let i = 0, left = this.opts.clients; left > 0; i++, left -= per) {
@@ -154,18 +169,29 @@ export class BenchStack {
       const tokens = await mintBenchTokens(this.config, `bench-c${i}`, n);
       this.clientProcs.push(
         this.track(
-          forkHelper(`clients${i}`, path.join(__dirname, 'clients.js'), [`http://127.0.0.1:${this.port}`, String(n)], { BENCH_TOKENS: JSON.stringify(tokens) }),
+          forkHelper(
+            `clients${i}`,
+            path.join(__dirname, 'clients.js'),
+            [`http://127.0.0.1:${this.port}`, String(n)],
+            { BENCH_TOKENS: JSON.stringify(tokens) },
+          ),
         ),
       );
     }
-    this.producer = this.track(forkHelper('producer', path.join(__dirname, 'producer.js'), [], env));
-    await Promise.all([...this.clientProcs, this.producer].map((p) => waitForEvent(p, 'ready', 60_000)));
+    this.producer = this.track(
+      forkHelper('producer', path.join(__dirname, 'producer.js'), [], env),
+    );
+    await Promise.all(
+      [...this.clientProcs, this.producer].map((p) => waitForEvent(p, 'ready', 60_000)),
+    );
     for (const p of this.clientProcs) {
       p.onMessage((msg) => {
         const m = msg as { event?: string; run?: number; reason?: string };
-        if (m.event === 'complete' && m.run !== undefined) this.completions.set(m.run, (this.completions.get(m.run) ?? 0) + 1);
+        if (m.event === 'complete' && m.run !== undefined)
+          this.completions.set(m.run, (this.completions.get(m.run) ?? 0) + 1);
         // Clients never reconnect: a lost socket would count as lost events in every later run.
-        if (m.event === 'disconnect' && !this.closing) this.fail(`${p.name}: client socket(s) disconnected (${m.reason})`);
+        if (m.event === 'disconnect' && !this.closing)
+          this.fail(`${p.name}: client socket(s) disconnected (${m.reason})`);
       });
     }
   }
@@ -174,7 +200,9 @@ export class BenchStack {
     // A cluster's masters are procs of their own (redis-1..3); one server is `redis`.
     if (this.opts.cluster) return Object.fromEntries(this.procs.map((p) => [p.name, p.pid]));
     return Object.fromEntries([
-      ...this.procs.filter((p) => !this.ownRedisProcs.includes(p)).map((p): [string, number] => [p.name, p.pid]),
+      ...this.procs
+        .filter((p) => !this.ownRedisProcs.includes(p))
+        .map((p): [string, number] => [p.name, p.pid]),
       ['redis', this.redisPid],
     ]);
   }
@@ -193,7 +221,10 @@ export class BenchStack {
   /** For the result's setup: which Redis the stack ran on and whether its counts are its own. */
   async redisFacts() {
     const own = this.opts.cluster ? 'cluster' : this.ownRedisProcs.length > 0;
-    return { ...redisSetup(own, redactUrl(this.redisUrl), await this.redisVersion()), idleCommandsPerSec: this.idleCommandsPerSec };
+    return {
+      ...redisSetup(own, redactUrl(this.redisUrl), await this.redisVersion()),
+      idleCommandsPerSec: this.idleCommandsPerSec,
+    };
   }
 
   /** Measures the idle stack's command rate (call after the warm-up, with nothing being sent). */
@@ -222,8 +253,12 @@ export class BenchStack {
   /** Sends rate x duration events on one path and measures their delivery to every client. */
   run(path: Path, rate: number, durationS: number, graceMs = 3000): Promise<RunResult> {
     const count = Math.round(rate * durationS);
-    return this.measure({ path, rate, count, ...(this.opts.noteBytes ? { noteBytes: this.opts.noteBytes } : {}) }, rate, durationS, count, async (run) =>
-      this.waitComplete(run, graceMs),
+    return this.measure(
+      { path, rate, count, ...(this.opts.noteBytes ? { noteBytes: this.opts.noteBytes } : {}) },
+      rate,
+      durationS,
+      count,
+      async (run) => this.waitComplete(run, graceMs),
     );
   }
 
@@ -231,18 +266,30 @@ export class BenchStack {
    * Sends as fast as the producer can for durationS (bounded in-flight, see FloodArgs) and
    * measures delivery: waits until every client has every event, or nothing arrived for idleMs.
    */
-  flood(path: Path, durationS: number, flood: Omit<FloodArgs, 'durationMs'>, idleMs = 3000, maxWaitMs = 60_000): Promise<RunResult> {
+  flood(
+    path: Path,
+    durationS: number,
+    flood: Omit<FloodArgs, 'durationMs'>,
+    idleMs = 3000,
+    maxWaitMs = 60_000,
+  ): Promise<RunResult> {
     return this.measure(
       { path, rate: 0, count: 0, flood: { ...flood, durationMs: durationS * 1000 } },
       0,
       durationS,
       undefined,
       async (run, sent) => {
-        await Promise.all(this.clientProcs.map((p) => p.call('expect', { run, expected: sent.sent })));
+        await Promise.all(
+          this.clientProcs.map((p) => p.call('expect', { run, expected: sent.sent })),
+        );
         const deadline = Date.now() + maxWaitMs;
         let last = await this.received();
         let stillSince = Date.now();
-        while ((this.completions.get(run) ?? 0) < this.clientProcs.length && Date.now() < deadline && Date.now() - stillSince < idleMs) {
+        while (
+          (this.completions.get(run) ?? 0) < this.clientProcs.length &&
+          Date.now() < deadline &&
+          Date.now() - stillSince < idleMs
+        ) {
           await sleep(50);
           const now = await this.received();
           if (now !== last) stillSince = Date.now();
@@ -266,7 +313,14 @@ export class BenchStack {
     const run = ++this.runCounter;
     const quietWaitS = await this.waitQuiet();
     await Promise.all(
-      this.clientProcs.map((p) => p.call('start', { run, expected: count ?? null, capacity, ...(this.opts.timeline ? { timeline: true } : {}) })),
+      this.clientProcs.map((p) =>
+        p.call('start', {
+          run,
+          expected: count ?? null,
+          capacity,
+          ...(this.opts.timeline ? { timeline: true } : {}),
+        }),
+      ),
     );
     const redis0 = await this.meter.snapshot('start');
     const cpu0 = this.cpuSnapshot();
@@ -276,7 +330,9 @@ export class BenchStack {
     const wall = (clock() - t0) / 1000;
     const cpu1 = this.cpuSnapshot();
     // Cost window: until the work the events caused after delivery (handler jobs, completions) is done.
-    const settleS = await this.meter.quiesce(Number.isFinite(this.idleCommandsPerSec) ? this.idleCommandsPerSec : 50);
+    const settleS = await this.meter.quiesce(
+      Number.isFinite(this.idleCommandsPerSec) ? this.idleCommandsPerSec : 50,
+    );
     const redis1 = await this.meter.snapshot('end');
     const cpu2 = this.cpuSnapshot();
     const reports = await Promise.all(this.clientProcs.map((p) => p.call<ClientReport>('report')));
@@ -299,21 +355,36 @@ export class BenchStack {
       durationS,
       sent: sent.sent,
       failedSends: sent.failed,
-      achievedRate: round((sent.sent - 1) / Math.max(0.001, (sent.lastSendAt - sent.firstSendAt) / 1000), 1),
+      achievedRate: round(
+        (sent.sent - 1) / Math.max(0.001, (sent.lastSendAt - sent.firstSendAt) / 1000),
+        1,
+      ),
       expectedDeliveries,
       delivered,
       lost: expectedDeliveries - delivered,
       duplicates: sum(reports.map((r) => r.duplicates)),
       stale: sum(reports.map((r) => r.stale)),
-      deliveredPerSec: round(delivered / Math.max(0.001, (lastRecvAt - sent.firstSendAt) / 1000), 0),
+      deliveredPerSec: round(
+        delivered / Math.max(0.001, (lastRecvAt - sent.firstSendAt) / 1000),
+        0,
+      ),
       latency: hist.summary(),
-      cpuPct: Object.fromEntries(Object.keys(cpu0).map((k) => [k, round(((cpu1[k]! - cpu0[k]!) / wall) * 100, 0)])),
+      cpuPct: Object.fromEntries(
+        Object.keys(cpu0).map((k) => [k, round(((cpu1[k]! - cpu0[k]!) / wall) * 100, 0)]),
+      ),
       foreignCpuPct: round((foreignSeconds(cpu0, cpu1) / wall) * 100, 0),
       quietWaitS,
       ...(sent.requests !== undefined ? { requests: sent.requests } : {}),
       ...(sent.peakInFlight !== undefined ? { peakInFlight: sent.peakInFlight } : {}),
       ...(sent.firstError !== undefined ? { firstError: sent.firstError } : {}),
-      cost: this.cost(events, redisDelta(redis0, redis1), cpu0, cpu2, (redis1.at - redis0.at) / 1000, settleS),
+      cost: this.cost(
+        events,
+        redisDelta(redis0, redis1),
+        cpu0,
+        cpu2,
+        (redis1.at - redis0.at) / 1000,
+        settleS,
+      ),
     };
     if (this.opts.timeline) result.timeline = mergeTimelines(reports.map((r) => r.timeline ?? []));
     if (sent.accepted) {
@@ -326,7 +397,14 @@ export class BenchStack {
     return result;
   }
 
-  private cost(events: number, redis: RedisDelta, cpuA: Record<string, number>, cpuB: Record<string, number>, windowS: number, settleS: number): CostPerEvent {
+  private cost(
+    events: number,
+    redis: RedisDelta,
+    cpuA: Record<string, number>,
+    cpuB: Record<string, number>,
+    windowS: number,
+    settleS: number,
+  ): CostPerEvent {
     const per = (v: number, digits = 3) => (events > 0 ? round(v / events, digits) : NaN);
     const usPer = (seconds: number) => per(seconds * 1e6, 1);
     const cpuUsPerEvent = Object.fromEntries(
@@ -342,7 +420,9 @@ export class BenchStack {
       settleS,
       workerCpuUsPerEvent: cpuUsPerEvent.worker ?? NaN,
       // INFO cpu (µs resolution) rather than /proc (10 ms ticks); the /proc figure is in cpuUsPerEvent.redis.
-      redisCpuUsPerEvent: usPer(Number.isFinite(redis.cpuS) ? redis.cpuS : cpuB.redis! - cpuA.redis!),
+      redisCpuUsPerEvent: usPer(
+        Number.isFinite(redis.cpuS) ? redis.cpuS : cpuB.redis! - cpuA.redis!,
+      ),
       cpuUsPerEvent,
       redisCommands: redis.commands,
       redisCommandsPerEvent: per(redis.commands),
@@ -457,7 +537,11 @@ export class BenchStack {
 
   private async closeOnce(): Promise<number> {
     this.unregisterInterrupt();
-    await Promise.all(this.procs.filter((p) => !this.ownRedisProcs.includes(p)).map((p) => p.kill().catch(() => undefined)));
+    await Promise.all(
+      this.procs
+        .filter((p) => !this.ownRedisProcs.includes(p))
+        .map((p) => p.kill().catch(() => undefined)),
+    );
     // An interrupt during start() closes the stack before these are set.
     const meter = this.meter as RedisMeter | undefined;
     const redis = this.redis as Redis | undefined;
@@ -482,7 +566,10 @@ export class BenchStack {
 
 function waitForEvent(p: Proc, event: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${p.name}: no ${event} in ${timeoutMs} ms: ${p.tail.slice(-800)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${p.name}: no ${event} in ${timeoutMs} ms: ${p.tail.slice(-800)}`)),
+      timeoutMs,
+    );
     p.child.once('exit', () => {
       clearTimeout(timer);
       reject(new Error(`${p.name} exited before ${event}: ${p.tail.slice(-800)}`));
@@ -519,7 +606,9 @@ function mergeTimelines(timelines: Timeline[]): Timeline {
       }
     }
   }
-  return [...bySecond].map(([second, [max, over]]): Timeline[number] => [second, max, over]).sort((a, b) => a[0] - b[0]);
+  return [...bySecond]
+    .map(([second, [max, over]]): Timeline[number] => [second, max, over])
+    .sort((a, b) => a[0] - b[0]);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -21,11 +21,18 @@ process.on('SIGUSR2', () => {
   gc();
   const memoryUsage = process.memoryUsage();
   // Resident bytes of each V8 heap space (new, old, code, large objects, ...) and what is used of it.
-  const heapSpaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { physical: s.physical_space_size, used: s.space_used_size }]));
+  const heapSpaces = Object.fromEntries(
+    getHeapSpaceStatistics().map((s) => [
+      s.space_name,
+      { physical: s.physical_space_size, used: s.space_used_size },
+    ]),
+  );
   let file: string | undefined;
   if (dir) {
     // writeHeapSnapshot collects garbage again itself; the figures above are from before it.
     file = writeHeapSnapshot(path.join(dir, `${label}-${process.pid}-${seq}.heapsnapshot`));
   }
-  process.stdout.write(`bench-heap ${JSON.stringify({ seq, memoryUsage, heapSpaces, ...(file ? { file } : {}) })}\n`);
+  process.stdout.write(
+    `bench-heap ${JSON.stringify({ seq, memoryUsage, heapSpaces, ...(file ? { file } : {}) })}\n`,
+  );
 });

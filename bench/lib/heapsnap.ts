@@ -77,9 +77,19 @@ const MAX_JSON_CHARS = 0x1fffffe8;
 
 function load(file: string): Snapshot {
   const size = statSync(file).size;
-  if (size >= MAX_JSON_CHARS) throw new Error(`${file}: ${size} bytes is more than one JS string holds; take the snapshot with fewer connections`);
+  if (size >= MAX_JSON_CHARS)
+    throw new Error(
+      `${file}: ${size} bytes is more than one JS string holds; take the snapshot with fewer connections`,
+    );
   const raw = JSON.parse(readFileSync(file, 'utf8')) as {
-    snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]]; edge_fields: string[]; edge_types: [string[], ...unknown[]] } };
+    snapshot: {
+      meta: {
+        node_fields: string[];
+        node_types: [string[], ...unknown[]];
+        edge_fields: string[];
+        edge_types: [string[], ...unknown[]];
+      };
+    };
     nodes: number[];
     edges: number[];
     strings: string[];
@@ -104,7 +114,11 @@ function load(file: string): Snapshot {
       size: idx(m.node_fields, 'self_size'),
       edgeCount: idx(m.node_fields, 'edge_count'),
     },
-    e: { type: idx(m.edge_fields, 'type'), name: idx(m.edge_fields, 'name_or_index'), to: idx(m.edge_fields, 'to_node') },
+    e: {
+      type: idx(m.edge_fields, 'type'),
+      name: idx(m.edge_fields, 'name_or_index'),
+      to: idx(m.edge_fields, 'to_node'),
+    },
   };
 }
 
@@ -114,7 +128,13 @@ const CONTAINER_TYPES = new Set(['array', 'hidden']);
 /** Objects that only hold others: a retainer path goes on to what holds them. */
 const LOOK_THROUGH_OBJECTS = new Set(['Object', 'Array', 'Map', 'Set', 'WeakMap', 'WeakSet']);
 /** A retainer edge's preference: a named property says most about who owns a value. */
-const EDGE_PRIORITY: Record<string, number> = { property: 4, context: 3, element: 2, internal: 1, hidden: 1 };
+const EDGE_PRIORITY: Record<string, number> = {
+  property: 4,
+  context: 3,
+  element: 2,
+  internal: 1,
+  hidden: 1,
+};
 
 /**
  * Retained size of every node (what would be freed with it): the dominator tree of the graph from
@@ -126,7 +146,8 @@ function retainedSizes(s: Snapshot, firstEdge: Int32Array): Float64Array {
   const { nodes, edges, nodeFieldCount: nf, edgeFieldCount: ef, edgeTypes, f, e } = s;
   const nodeCount = nodes.length / nf;
   const skip = new Uint8Array(edgeTypes.length);
-  for (const t of ['weak', 'shortcut']) if (edgeTypes.indexOf(t) >= 0) skip[edgeTypes.indexOf(t)] = 1;
+  for (const t of ['weak', 'shortcut'])
+    if (edgeTypes.indexOf(t) >= 0) skip[edgeTypes.indexOf(t)] = 1;
   const edgeEnd = (n: number) => firstEdge[n]! + nodes[n * nf + f.edgeCount]! * ef;
 
   // Postorder by an iterative depth-first search from the root.
@@ -249,7 +270,17 @@ interface Aggregates {
 }
 
 function aggregate(s: Snapshot): Aggregates {
-  const { nodes, edges, strings, nodeFieldCount: nf, edgeFieldCount: ef, nodeTypes, edgeTypes, f, e } = s;
+  const {
+    nodes,
+    edges,
+    strings,
+    nodeFieldCount: nf,
+    edgeFieldCount: ef,
+    nodeTypes,
+    edgeTypes,
+    f,
+    e,
+  } = s;
   const nodeCount = nodes.length / nf;
   const typeOf = (n: number) => nodeTypes[nodes[n * nf + f.type]!] ?? '?';
   const nameOf = (n: number) => strings[nodes[n * nf + f.name]!] ?? '';
@@ -301,7 +332,10 @@ function aggregate(s: Snapshot): Aggregates {
     const t = edgeTypes[edges[ei + e.type]!];
     // WeakMap entries are named after the ids of their key and value: drop the ids, or every entry is a group of its own.
     // Numbered internal edges (GC roots' lists) are positions too.
-    const name = t === 'element' || t === 'hidden' ? '[]' : (strings[edges[ei + e.name]!] ?? '?').replace(/ @\d+/g, '');
+    const name =
+      t === 'element' || t === 'hidden'
+        ? '[]'
+        : (strings[edges[ei + e.name]!] ?? '?').replace(/ @\d+/g, '');
     return /^\d+$/.test(name) ? '[]' : name;
   };
   const label = (n: number): string => {
@@ -380,10 +414,14 @@ function aggregate(s: Snapshot): Aggregates {
       add(out.objectShapes, shape, size);
       add(out.retainedByShape, shape, retained[n]!);
     }
-    if (STRING_TYPES.has(t)) add(out.stringsByRetainer, retainedAt(n), size, JSON.stringify(name.slice(0, 60)));
-    else if (t === 'object' && (name === 'Object' || name === 'Array')) add(out.plainObjectsByRetainer, `${shapeOf(n)} at ${retainedAt(n)}`, size);
-    else if (t === 'closure') add(out.closuresByRetainer, `${name || 'anonymous'}() at ${retainedAt(n)}`, size);
-    else if (t === 'array') add(out.internalArraysByRetainer, `${name || '(array)'} at ${retainedAt(n)}`, size);
+    if (STRING_TYPES.has(t))
+      add(out.stringsByRetainer, retainedAt(n), size, JSON.stringify(name.slice(0, 60)));
+    else if (t === 'object' && (name === 'Object' || name === 'Array'))
+      add(out.plainObjectsByRetainer, `${shapeOf(n)} at ${retainedAt(n)}`, size);
+    else if (t === 'closure')
+      add(out.closuresByRetainer, `${name || 'anonymous'}() at ${retainedAt(n)}`, size);
+    else if (t === 'array')
+      add(out.internalArraysByRetainer, `${name || '(array)'} at ${retainedAt(n)}`, size);
   }
   return out;
 }
@@ -395,27 +433,56 @@ function diff(a: Map<string, Agg>, b: Map<string, Agg>, n: number, top: number):
     const y = b.get(key);
     const bytes = ((y?.bytes ?? 0) - (x?.bytes ?? 0)) / n;
     const count = ((y?.count ?? 0) - (x?.count ?? 0)) / n;
-    rows.push({ name: key, bytes: Math.round(bytes * 10) / 10, count: Math.round(count * 100) / 100, ...(y?.example ? { example: y.example } : {}) });
+    rows.push({
+      name: key,
+      bytes: Math.round(bytes * 10) / 10,
+      count: Math.round(count * 100) / 100,
+      ...(y?.example ? { example: y.example } : {}),
+    });
   }
   return rows.sort((p, q) => q.bytes - p.bytes).slice(0, top);
 }
 
-export function diffSnapshots(baseFile: string, withFile: string, connections: number, top = 100): HeapDiff {
+export function diffSnapshots(
+  baseFile: string,
+  withFile: string,
+  connections: number,
+  top = 100,
+): HeapDiff {
   // One snapshot in memory at a time: aggregate, then let it go.
   const a = aggregate(load(baseFile));
   const b = aggregate(load(withFile));
   const mib = (file: string) => Math.round((statSync(file).size / 2 ** 20) * 10) / 10;
   return {
     connections,
-    files: { base: baseFile, withConnections: withFile, baseMiB: mib(baseFile), withConnectionsMiB: mib(withFile) },
-    heapBytes: { base: a.total, withConnections: b.total, perConnection: Math.round(((b.total - a.total) / connections) * 10) / 10 },
+    files: {
+      base: baseFile,
+      withConnections: withFile,
+      baseMiB: mib(baseFile),
+      withConnectionsMiB: mib(withFile),
+    },
+    heapBytes: {
+      base: a.total,
+      withConnections: b.total,
+      perConnection: Math.round(((b.total - a.total) / connections) * 10) / 10,
+    },
     byClass: diff(a.byClass, b.byClass, connections, top),
     byType: diff(a.byType, b.byType, connections, 20),
     objectShapes: diff(a.objectShapes, b.objectShapes, connections, top),
     stringsByRetainer: diff(a.stringsByRetainer, b.stringsByRetainer, connections, top),
-    plainObjectsByRetainer: diff(a.plainObjectsByRetainer, b.plainObjectsByRetainer, connections, top),
+    plainObjectsByRetainer: diff(
+      a.plainObjectsByRetainer,
+      b.plainObjectsByRetainer,
+      connections,
+      top,
+    ),
     closuresByRetainer: diff(a.closuresByRetainer, b.closuresByRetainer, connections, top),
-    internalArraysByRetainer: diff(a.internalArraysByRetainer, b.internalArraysByRetainer, connections, top),
+    internalArraysByRetainer: diff(
+      a.internalArraysByRetainer,
+      b.internalArraysByRetainer,
+      connections,
+      top,
+    ),
     retainedByShape: diff(a.retainedByShape, b.retainedByShape, connections, 100_000)
       .filter((r) => r.count >= 0.5)
       .slice(0, top),
@@ -425,7 +492,9 @@ export function diffSnapshots(baseFile: string, withFile: string, connections: n
 if (require.main === module) {
   const [base, withN, n, out] = process.argv.slice(2);
   if (!base || !withN || !n || !out) {
-    process.stderr.write('usage: node heapsnap.js <base.heapsnapshot> <with-n.heapsnapshot> <n> <out.json>\n');
+    process.stderr.write(
+      'usage: node heapsnap.js <base.heapsnapshot> <with-n.heapsnapshot> <n> <out.json>\n',
+    );
     process.exit(2);
   }
   writeFileSync(out, `${JSON.stringify(diffSnapshots(base, withN, Number(n)), null, 2)}\n`);

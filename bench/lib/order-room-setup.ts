@@ -6,7 +6,11 @@ import { runFacts } from './report';
  * room through a BenchStack (e2e, throughput): machine and load, Redis, the clients (as the
  * scenario counts them), the room and event, the worker's concurrency.
  */
-export async function orderRoomSetup(stack: BenchStack, loadBefore: number[], clients: { clients: number; clientProcesses?: number }) {
+export async function orderRoomSetup(
+  stack: BenchStack,
+  loadBefore: number[],
+  clients: { clients: number; clientProcesses?: number },
+) {
   return {
     ...runFacts(loadBefore),
     ...(await stack.redisFacts()),

@@ -28,7 +28,9 @@ function installExitHook(): void {
       interrupted = true;
       killStarted();
       const cleanups = Promise.allSettled([...onInterruptCleanups].map((fn) => fn()));
-      void Promise.race([cleanups, new Promise((r) => setTimeout(r, 3000).unref())]).finally(() => process.exit(130));
+      void Promise.race([cleanups, new Promise((r) => setTimeout(r, 3000).unref())]).finally(() =>
+        process.exit(130),
+      );
     });
   }
 }
@@ -45,7 +47,10 @@ export function onInterrupt(cleanup: () => Promise<unknown>): () => void {
 
 export class Proc {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void }
+  >();
   private readonly messageHandlers: Array<(msg: unknown) => void> = [];
   /** The last few KB of output, shown if the process dies or never gets ready. */
   tail = '';
@@ -74,7 +79,8 @@ export class Proc {
       for (const h of this.messageHandlers) h(msg);
     });
     child.on('exit', (code, signal) => {
-      for (const w of this.pending.values()) w.reject(new Error(`${name} exited (${code ?? signal}): ${this.tail.slice(-800)}`));
+      for (const w of this.pending.values())
+        w.reject(new Error(`${name} exited (${code ?? signal}): ${this.tail.slice(-800)}`));
       this.pending.clear();
     });
   }
@@ -85,7 +91,9 @@ export class Proc {
 
   /** False for a child that never started (spawn error: no pid), so nothing is ever sent to pid -1. */
   get alive(): boolean {
-    return this.child.pid !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return (
+      this.child.pid !== undefined && this.child.exitCode === null && this.child.signalCode === null
+    );
   }
 
   call<R>(cmd: string, args: unknown = {}, timeoutMs = 120_000): Promise<R> {
@@ -145,13 +153,24 @@ export class Proc {
 
 /** Starts a real entry point (`node file`) with its own environment. */
 export function spawnNode(name: string, file: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [file], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Proc(name, child);
 }
 
 /** Forks a bench helper that answers requests over IPC (see `serve`). */
-export function forkHelper(name: string, file: string, argv: string[], env: Record<string, string> = {}): Proc {
-  const child = fork(file, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+export function forkHelper(
+  name: string,
+  file: string,
+  argv: string[],
+  env: Record<string, string> = {},
+): Proc {
+  const child = fork(file, argv, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   return new Proc(name, child);
 }
 
@@ -165,7 +184,8 @@ export function serve(handlers: Record<string, (args: never) => unknown>): void 
       .then(() => handler(msg.args as never))
       .then(
         (result) => reply({ ok: true, result }),
-        (err: unknown) => reply({ ok: false, error: err instanceof Error ? err.message : String(err) }),
+        (err: unknown) =>
+          reply({ ok: false, error: err instanceof Error ? err.message : String(err) }),
       );
   });
   // The parent going away (even by SIGKILL) closes the channel: do not linger.

@@ -17,7 +17,17 @@ import { queueNames } from '../../src/wire/delivery-batch';
 import { newEventId } from '../../src/ids';
 import { createKeys } from '../../src/redis/keys';
 import { openRuntime } from '../../src/runtime';
-import { BENCH_EVENT, BENCH_NS, BENCH_ORDER, BENCH_ROOM, encodeNote, paddedNote, type FloodArgs, type SendArgs, type SendResult } from './protocol';
+import {
+  BENCH_EVENT,
+  BENCH_NS,
+  BENCH_ORDER,
+  BENCH_ROOM,
+  encodeNote,
+  paddedNote,
+  type FloodArgs,
+  type SendArgs,
+  type SendResult,
+} from './protocol';
 import { serve } from './procs';
 import { clock, Histogram } from './stats';
 
@@ -38,13 +48,21 @@ async function main(): Promise<void> {
   const emitterRedis = config.REDIS_MODE === 'cluster' ? undefined : new Redis(config.REDIS_URL);
   const emitter = emitterRedis && new Emitter(emitterRedis, { key: keys.adapterKey }).of(BENCH_NS);
   const toEmitter = () => {
-    if (!emitter) throw new Error('the emitter path needs standalone Redis (@socket.io/redis-emitter has no sharded mode)');
+    if (!emitter)
+      throw new Error(
+        'the emitter path needs standalone Redis (@socket.io/redis-emitter has no sharded mode)',
+      );
     return { emitter, emitterRedis };
   };
   // Queues of this deployment, for backlog counts and drains between runs (not for sending).
   const names = queueNames(config.QUEUE_NAME);
   const queues = [names.delivery, names.handlers].map(
-    (name) => new Queue(name, { connection: runtime.redis, prefix: keys.bullPrefix, skipWaitingForReady: true }),
+    (name) =>
+      new Queue(name, {
+        connection: runtime.redis,
+        prefix: keys.bullPrefix,
+        skipWaitingForReady: true,
+      }),
   );
   for (const q of queues) q.on('error', () => undefined);
 
@@ -61,7 +79,11 @@ async function main(): Promise<void> {
           path: pathname,
           method: 'POST',
           agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization },
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            authorization,
+          },
         },
         (res) => {
           let text = '';
@@ -130,7 +152,10 @@ async function main(): Promise<void> {
         requests++;
         track(
           post('/api/events', { event: BENCH_EVENT, target: { orderId: BENCH_ORDER }, data }).then(
-            (res) => (res.status === 202 ? accepted.record(clock() - sentAt) : fail(1, `HTTP ${res.status} ${res.body.slice(0, 300)}`)),
+            (res) =>
+              res.status === 202
+                ? accepted.record(clock() - sentAt)
+                : fail(1, `HTTP ${res.status} ${res.body.slice(0, 300)}`),
             (err: unknown) => fail(1, err),
           ),
           1,
@@ -150,16 +175,24 @@ async function main(): Promise<void> {
       const items = tickBatch;
       tickBatch = [];
       requests++;
-      const events = items.map((i) => ({ event: BENCH_EVENT, target: { orderId: BENCH_ORDER }, data: i.data }));
+      const events = items.map((i) => ({
+        event: BENCH_EVENT,
+        target: { orderId: BENCH_ORDER },
+        data: i.data,
+      }));
       track(
         post('/api/events/batch', { events }).then(
           (res) => {
-            if (res.status !== 200) return fail(items.length, `HTTP ${res.status} ${res.body.slice(0, 300)}`);
-            const answer = JSON.parse(res.body) as { results?: Array<{ id?: string; error?: unknown }> };
+            if (res.status !== 200)
+              return fail(items.length, `HTTP ${res.status} ${res.body.slice(0, 300)}`);
+            const answer = JSON.parse(res.body) as {
+              results?: Array<{ id?: string; error?: unknown }>;
+            };
             const now = clock();
             items.forEach((item, i) => {
               const r = answer.results?.[i];
-              if (r && r.id !== undefined && r.error === undefined) accepted.record(now - item.sentAt);
+              if (r && r.id !== undefined && r.error === undefined)
+                accepted.record(now - item.sentAt);
               else fail(1, `batch item refused: ${JSON.stringify(r ?? answer).slice(0, 300)}`);
             });
           },
@@ -179,7 +212,9 @@ async function main(): Promise<void> {
         ...(firstError !== undefined ? { firstError } : {}),
         ...(path === 'http' || path === 'http-batch' ? { requests } : {}),
         ...(flood ? { peakInFlight } : {}),
-        ...(path !== 'emitter' ? { accepted: { hist: accepted.toSparse(), max: accepted.max, sum: accepted.sum } } : {}),
+        ...(path !== 'emitter'
+          ? { accepted: { hist: accepted.toSparse(), max: accepted.max, sum: accepted.sum } }
+          : {}),
       };
     };
 
@@ -202,8 +237,14 @@ async function main(): Promise<void> {
     });
 
     /** As fast as possible for durationMs, never more than maxInFlight accepts outstanding. */
-    async function sendFlood({ durationMs, maxCount, maxInFlight, yieldEvery }: FloodArgs): Promise<SendResult> {
-      if (path !== 'queued' && path !== 'emitter') throw new Error(`flood supports queued and emitter, not ${path}`);
+    async function sendFlood({
+      durationMs,
+      maxCount,
+      maxInFlight,
+      yieldEvery,
+    }: FloodArgs): Promise<SendResult> {
+      if (path !== 'queued' && path !== 'emitter')
+        throw new Error(`flood supports queued and emitter, not ${path}`);
       const start = clock();
       firstSendAt = start;
       const end = start + durationMs;
@@ -236,7 +277,16 @@ async function main(): Promise<void> {
     counts: async () => {
       const out: Record<string, number> = {};
       for (const q of queues) {
-        for (const [state, n] of Object.entries(await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'))) {
+        for (const [state, n] of Object.entries(
+          await q.getJobCounts(
+            'waiting',
+            'active',
+            'delayed',
+            'prioritized',
+            'failed',
+            'completed',
+          ),
+        )) {
           out[state] = (out[state] ?? 0) + n;
         }
       }

@@ -28,7 +28,9 @@ export function paddedNote(run: number, seq: number, sentAt: number, length: num
   return note.length + 1 >= length ? note : `${note}|${'x'.repeat(length - note.length - 1)}`;
 }
 
-export function decodeNote(note: unknown): { run: number; seq: number; sentAt: number } | undefined {
+export function decodeNote(
+  note: unknown,
+): { run: number; seq: number; sentAt: number } | undefined {
   if (typeof note !== 'string') return undefined;
   const [run, seq, sentAt] = note.split('|');
   if (run === undefined || seq === undefined || sentAt === undefined) return undefined;

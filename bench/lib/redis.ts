@@ -20,11 +20,17 @@ const run = promisify(execFile);
  * A throwaway redis-server on loopback (no persistence); undefined if none can be started. Tracked
  * as a bench Proc, so it is killed by pid even if the bench exits without reaching its cleanup.
  */
-export async function privateRedis(name = 'bench-redis'): Promise<{ url: string; proc: Proc } | undefined> {
+export async function privateRedis(
+  name = 'bench-redis',
+): Promise<{ url: string; proc: Proc } | undefined> {
   const port = await freePort();
   let child;
   try {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
   } catch {
     return undefined;
   }
@@ -47,7 +53,9 @@ export async function privateRedis(name = 'bench-redis'): Promise<{ url: string;
  * A throwaway Redis Cluster: `masters` redis-server processes (cluster mode, no persistence) joined
  * with `redis-cli --cluster create`. Each node is a bench Proc, killed by pid.
  */
-export async function privateCluster(masters = 3): Promise<{ url: string; nodeUrls: string[]; procs: Proc[] }> {
+export async function privateCluster(
+  masters = 3,
+): Promise<{ url: string; nodeUrls: string[]; procs: Proc[] }> {
   const ports: number[] = [];
   while (ports.length < masters) {
     const port = await freePort();
@@ -81,9 +89,20 @@ export async function privateCluster(masters = 3): Promise<{ url: string; nodeUr
   const nodeUrls = ports.map((port) => `redis://127.0.0.1:${port}`);
   try {
     for (const url of nodeUrls) await waitForPong(url);
-    await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], {
-      timeout: 30_000,
-    });
+    await run(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...ports.map((port) => `127.0.0.1:${port}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
+      {
+        timeout: 30_000,
+      },
+    );
     for (const url of nodeUrls) await waitForClusterOk(url);
   } catch (err) {
     await Promise.all(procs.map((p) => p.kill()));
@@ -116,7 +135,8 @@ async function waitForClusterOk(url: string): Promise<void> {
 /** Calls per command so far (INFO commandstats), e.g. `evalsha` -> 12345. */
 export function parseCommandStats(info: string): Map<string, number> {
   const stats = new Map<string, number>();
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) stats.set(match[1] as string, Number(match[2]));
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
+    stats.set(match[1] as string, Number(match[2]));
   return stats;
 }
 
@@ -165,7 +185,9 @@ export class RedisMeter {
     /** name -> key of a counter to read with each snapshot. */
     private readonly counterKeys: Record<string, string>,
   ) {
-    this.nodes = nodeUrls.map((url) => new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 }));
+    this.nodes = nodeUrls.map(
+      (url) => new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 }),
+    );
     for (const node of this.nodes) node.on('error', () => undefined);
     this.counters =
       nodeUrls.length === 1
@@ -197,12 +219,17 @@ export class RedisMeter {
   async snapshot(kind: 'start' | 'end'): Promise<RedisSnapshot> {
     const before = kind === 'start' ? await this.readCounters() : undefined;
     const at = performance.now();
-    const infos = await Promise.all(this.nodes.map(async (node) => [await node.info('commandstats'), await node.info('cpu')] as const));
+    const infos = await Promise.all(
+      this.nodes.map(
+        async (node) => [await node.info('commandstats'), await node.info('cpu')] as const,
+      ),
+    );
     const counters = before ?? (await this.readCounters());
     const commands = new Map<string, number>();
     let cpuS = 0;
     for (const [stats, cpu] of infos) {
-      for (const [cmd, calls] of parseCommandStats(stats)) commands.set(cmd, (commands.get(cmd) ?? 0) + calls);
+      for (const [cmd, calls] of parseCommandStats(stats))
+        commands.set(cmd, (commands.get(cmd) ?? 0) + calls);
       cpuS += parseRedisCpu(cpu);
     }
     return { at, commands, cpuS, counters };
@@ -211,7 +238,8 @@ export class RedisMeter {
   /** Commands executed (INFO excluded) so far; for polling. */
   async totalCommands(): Promise<number> {
     let total = 0;
-    for (const node of this.nodes) for (const [cmd, calls] of await commandStats(node)) if (cmd !== 'info') total += calls;
+    for (const node of this.nodes)
+      for (const [cmd, calls] of await commandStats(node)) if (cmd !== 'info') total += calls;
     return total;
   }
 
@@ -248,7 +276,10 @@ export class RedisMeter {
 
   async serverInfo(): Promise<{ version: string; pid: number }> {
     const info = await (this.nodes[0] as Redis).info('server');
-    return { version: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown', pid: Number(/process_id:(\d+)/.exec(info)?.[1] ?? NaN) };
+    return {
+      version: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
+      pid: Number(/process_id:(\d+)/.exec(info)?.[1] ?? NaN),
+    };
   }
 }
 
@@ -263,13 +294,19 @@ export function redisDelta(a: RedisSnapshot, b: RedisSnapshot): RedisDelta {
       commands += d;
     }
   }
-  const counters = Object.fromEntries(Object.keys(b.counters).map((k) => [k, (b.counters[k] ?? 0) - (a.counters[k] ?? 0)]));
+  const counters = Object.fromEntries(
+    Object.keys(b.counters).map((k) => [k, (b.counters[k] ?? 0) - (a.counters[k] ?? 0)]),
+  );
   return { commands, byCommand, cpuS: b.cpuS - a.cpuS, counters };
 }
 
 /** One connection attempt without retries: does a Redis at `url` answer PING? */
 async function answersPing(url: string): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+  });
   probe.on('error', () => undefined);
   const ok = await probe.connect().then(
     () => probe.ping(),

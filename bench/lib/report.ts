@@ -4,11 +4,18 @@ import path from 'node:path';
 import { round } from './stats';
 
 /** The repository root, from dist/bench/lib (compiled) or bench/lib (tsx). */
-export const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
+export const ROOT = path.resolve(
+  __dirname,
+  __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..',
+);
 
 function versionOf(pkg: string): string {
   try {
-    return (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(path.join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
   } catch {
     return 'unknown';
   }
@@ -17,7 +24,11 @@ function versionOf(pkg: string): string {
 /** What a reader needs to compare these figures with another run. */
 /** machineFacts() plus the load averages before (`loadBefore`, from os.loadavg()) and after a scenario. */
 export function runFacts(loadBefore: number[]) {
-  return { ...machineFacts(), loadavgBefore: loadBefore.map((v) => round(v)), loadavgAfter: os.loadavg().map((v) => round(v)) };
+  return {
+    ...machineFacts(),
+    loadavgBefore: loadBefore.map((v) => round(v)),
+    loadavgAfter: os.loadavg().map((v) => round(v)),
+  };
 }
 
 export function machineFacts() {
@@ -30,7 +41,14 @@ export function machineFacts() {
     cpuModel: cpus[0]?.model ?? 'unknown',
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     packages: Object.fromEntries(
-      ['socket.io', 'socket.io-client', '@socket.io/redis-adapter', '@socket.io/redis-emitter', 'bullmq', 'ioredis'].map((p) => [p, versionOf(p)]),
+      [
+        'socket.io',
+        'socket.io-client',
+        '@socket.io/redis-adapter',
+        '@socket.io/redis-emitter',
+        'bullmq',
+        'ioredis',
+      ].map((p) => [p, versionOf(p)]),
     ),
   };
 }
@@ -82,7 +100,8 @@ export function medianCost(costs: CostPerEvent[]) {
       .sort((a, b) => a - b);
     if (xs.length === 0) return null;
     const mid = xs.length >> 1;
-    const m = xs.length % 2 ? (xs[mid] as number) : ((xs[mid - 1] as number) + (xs[mid] as number)) / 2;
+    const m =
+      xs.length % 2 ? (xs[mid] as number) : ((xs[mid - 1] as number) + (xs[mid] as number)) / 2;
     return Math.round(m * 10 ** digits) / 10 ** digits;
   };
   const commands = [...new Set(costs.flatMap((c) => Object.keys(c.topCommandsPerEvent)))];
@@ -98,7 +117,9 @@ export function medianCost(costs: CostPerEvent[]) {
     eventsPerJob: med((c) => c.eventsPerJob, 1),
     deliveryJobs: med((c) => c.deliveryJobs, 0),
     handlerJobsPerEvent: med((c) => c.handlerJobsPerEvent, 4),
-    cpuUsPerEvent: Object.fromEntries(procs.map((p) => [p, med((c) => c.cpuUsPerEvent[p] ?? NaN, 1)])),
+    cpuUsPerEvent: Object.fromEntries(
+      procs.map((p) => [p, med((c) => c.cpuUsPerEvent[p] ?? NaN, 1)]),
+    ),
     topCommandsPerEvent: Object.fromEntries(top),
   };
 }
@@ -115,7 +136,8 @@ export function redisSetup(own: boolean | 'cluster', url: string, version: strin
   }
   return own
     ? {
-        redis: 'private redis-server started by the bench on loopback (no persistence): INFO commandstats and cpu count this scenario only',
+        redis:
+          'private redis-server started by the bench on loopback (no persistence): INFO commandstats and cpu count this scenario only',
         redisUrl: url,
         redisVersion: version,
       }

@@ -58,14 +58,26 @@ export class RssSampler {
     return this;
   }
 
-  stop(): { peakBytes: number; firstBytes: number; lastBytes: number; samples: number; seriesMiB: Array<[number, number]> } {
+  stop(): {
+    peakBytes: number;
+    firstBytes: number;
+    lastBytes: number;
+    samples: number;
+    seriesMiB: Array<[number, number]>;
+  } {
     // Idempotent: a second stop() returns the same figures.
     if (this.timer) {
       clearInterval(this.timer);
       this.timer = undefined;
       this.sample();
     }
-    return { peakBytes: this.peak, firstBytes: this.first, lastBytes: this.last, samples: this.samples, seriesMiB: this.series };
+    return {
+      peakBytes: this.peak,
+      firstBytes: this.first,
+      lastBytes: this.last,
+      samples: this.samples,
+      seriesMiB: this.series,
+    };
   }
 
   private sample(): void {

@@ -1,5 +1,14 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './free-port';
@@ -24,7 +33,10 @@ export class SoakRedis {
   ) {}
 
   static async start(): Promise<SoakRedis> {
-    const redis = new SoakRedis(await freePort(), mkdtempSync(path.join(tmpdir(), 'sb-soak-redis-')));
+    const redis = new SoakRedis(
+      await freePort(),
+      mkdtempSync(path.join(tmpdir(), 'sb-soak-redis-')),
+    );
     await redis.startProcess();
     return redis;
   }
@@ -38,8 +50,24 @@ export class SoakRedis {
   }
 
   async startProcess(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', this.dir];
-    this.proc = new Proc('redis', spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--dir',
+      this.dir,
+    ];
+    this.proc = new Proc(
+      'redis',
+      spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
     await this.proc.waitForOutput('Ready to accept connections', 15_000);
   }
 
@@ -82,17 +110,31 @@ export class SoakRedis {
 }
 
 /** deploy/nginx.conf, unchanged, on a loopback port in front of `gatewayPorts` (its two include files written beside a copy). */
-export async function startSoakNginx(gatewayPorts: number[]): Promise<{ port: number; proc: Proc; close: () => Promise<void> }> {
+export async function startSoakNginx(
+  gatewayPorts: number[],
+): Promise<{ port: number; proc: Proc; close: () => Promise<void> }> {
   const nginx = '/usr/sbin/nginx';
   const dir = mkdtempSync(path.join(tmpdir(), 'sb-soak-nginx-'));
   chmodSync(dir, 0o755); // its workers run as nobody and must enter the prefix
   const port = await freePort();
   copyFileSync(path.join(ROOT, 'deploy/nginx.conf'), path.join(dir, 'nginx.conf'));
   writeFileSync(path.join(dir, 'switchboard-listen.conf'), `listen 127.0.0.1:${port};\n`);
-  writeFileSync(path.join(dir, 'switchboard-gateways.conf'), gatewayPorts.map((p) => `server 127.0.0.1:${p};\n`).join(''));
+  writeFileSync(
+    path.join(dir, 'switchboard-gateways.conf'),
+    gatewayPorts.map((p) => `server 127.0.0.1:${p};\n`).join(''),
+  );
   // The access log is /dev/stdout in the shipped config: a file here, not a pipe of ours to drain.
   const accessLog = openSync(path.join(dir, 'access.log'), 'a');
-  const args = ['-p', `${dir}/`, '-c', path.join(dir, 'nginx.conf'), '-e', 'stderr', '-g', `daemon off; pid ${dir}/nginx.pid; error_log stderr notice;`];
+  const args = [
+    '-p',
+    `${dir}/`,
+    '-c',
+    path.join(dir, 'nginx.conf'),
+    '-e',
+    'stderr',
+    '-g',
+    `daemon off; pid ${dir}/nginx.pid; error_log stderr notice;`,
+  ];
   const proc = new Proc('nginx', spawn(nginx, args, { stdio: ['ignore', accessLog, 'pipe'] }));
   closeSync(accessLog);
   const close = async () => {
@@ -168,7 +210,8 @@ export class SoakLauncher {
             .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const),
         );
         if (cmdline.includes('app/gateway-main')) out.set(`gateway:${env.get('PORT')}`, pid);
-        else if (cmdline.includes('workers/main')) out.set(`worker:${env.get('METRICS_PORT')}`, pid);
+        else if (cmdline.includes('workers/main'))
+          out.set(`worker:${env.get('METRICS_PORT')}`, pid);
         this.seen.add(pid);
       } catch {
         // gone meanwhile
@@ -182,18 +225,23 @@ export class SoakLauncher {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       this.children(); // remembers their pids
-      if (!this.proc.alive) throw new Error(`${this.proc.name} exited: ${this.proc.tail.slice(-1500)}`);
+      if (!this.proc.alive)
+        throw new Error(`${this.proc.name} exited: ${this.proc.tail.slice(-1500)}`);
       const statuses = await Promise.all(ports.map((p) => readyStatus(p)));
       if (statuses.every((s) => s === 200)) return;
       await sleep(250);
     }
-    throw new Error(`${this.proc.name}: not ready within ${timeoutMs} ms: ${this.proc.tail.slice(-1500)}`);
+    throw new Error(
+      `${this.proc.name}: not ready within ${timeoutMs} ms: ${this.proc.tail.slice(-1500)}`,
+    );
   }
 
   /** SIGTERM (the launcher stops its children) and waits; SIGKILL after 20 s. */
   async stop(): Promise<number | null> {
     if (!this.proc.alive) return this.proc.child.exitCode;
-    const exited = new Promise<number | null>((resolve) => this.proc.child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      this.proc.child.once('exit', (code) => resolve(code)),
+    );
     process.kill(this.proc.pid, 'SIGTERM');
     const forced = setTimeout(() => void this.proc.kill(), 20_000);
     const code = await exited;
@@ -214,10 +262,14 @@ export function readyStatus(port: number): Promise<number> {
  * From a process's /metrics: event loop lag p99 in ms since the previous scrape, and the V8 heap
  * in use in MiB (NaN where unanswered).
  */
-export async function processGauges(port: number): Promise<{ lagP99Ms: number; heapUsedMiB: number; heapTotalMiB: number }> {
+export async function processGauges(
+  port: number,
+): Promise<{ lagP99Ms: number; heapUsedMiB: number; heapTotalMiB: number }> {
   let text = '';
   try {
-    text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+    text = await (
+      await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(3000) })
+    ).text();
   } catch {
     // not answering: NaN below
   }

@@ -34,27 +34,41 @@ let sockets: Stalled[] = [];
 let resumedAt = 0;
 
 function tcpOf(socket: Socket): Tcp {
-  const transport = (socket.io.engine as unknown as { transport: { name: string; ws?: { _socket?: Tcp } } }).transport;
+  const transport = (
+    socket.io.engine as unknown as { transport: { name: string; ws?: { _socket?: Tcp } } }
+  ).transport;
   const tcp = transport.ws?._socket;
-  if (!tcp || typeof tcp.pause !== 'function') throw new Error(`no TCP socket under the ${transport.name} transport`);
+  if (!tcp || typeof tcp.pause !== 'function')
+    throw new Error(`no TCP socket under the ${transport.name} transport`);
   return tcp;
 }
 
 async function open(token: string, orderId: string): Promise<Stalled> {
-  const socket = io(`${url}${BENCH_NS}`, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token } });
+  const socket = io(`${url}${BENCH_NS}`, {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    auth: { token },
+  });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
-    socket.once('connect_error', (err: Error) => reject(new Error(`stalled connect_error: ${err.message}`)));
+    socket.once('connect_error', (err: Error) =>
+      reject(new Error(`stalled connect_error: ${err.message}`)),
+    );
   });
-  const ack = (await socket.timeout(5000).emitWithAck('join_order', { orderId })) as { ok: boolean };
+  const ack = (await socket.timeout(5000).emitWithAck('join_order', { orderId })) as {
+    ok: boolean;
+  };
   if (!ack.ok) throw new Error(`stalled join_order refused: ${JSON.stringify(ack)}`);
   const s: Stalled = { socket, tcp: tcpOf(socket), received: 0, frameBytes: 0 };
   socket.on(BENCH_EVENT, () => s.received++);
   socket.io.engine.on('data', (data: unknown) => {
-    if (s.frameBytes === 0 && typeof data === 'string' && data.includes(BENCH_EVENT)) s.frameBytes = Buffer.byteLength(data) + 1;
+    if (s.frameBytes === 0 && typeof data === 'string' && data.includes(BENCH_EVENT))
+      s.frameBytes = Buffer.byteLength(data) + 1;
   });
   socket.on('disconnect', (reason, details) => {
-    const ctx = (details as { context?: { code?: unknown; reason?: unknown } } | undefined)?.context;
+    const ctx = (details as { context?: { code?: unknown; reason?: unknown } } | undefined)
+      ?.context;
     s.disconnect = {
       reason,
       ...(typeof ctx?.code === 'number' ? { code: ctx.code } : {}),
@@ -80,7 +94,8 @@ serve({
     resumedAt = performance.now();
     for (const s of sockets) s.tcp.resume();
     const deadline = Date.now() + waitMs;
-    while (Date.now() < deadline && sockets.some((s) => !s.disconnect)) await new Promise((r) => setTimeout(r, 50));
+    while (Date.now() < deadline && sockets.some((s) => !s.disconnect))
+      await new Promise((r) => setTimeout(r, 50));
     const reasons: Record<string, number> = {};
     for (const s of sockets) {
       if (!s.disconnect) continue;

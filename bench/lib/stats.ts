@@ -24,7 +24,10 @@ export class Histogram {
 
   record(ms: number): void {
     const v = ms < 0 ? 0 : ms;
-    const i = v < FINE_MS ? Math.floor(v * FINE_PER_MS) : Math.min(BUCKETS - 1, FINE_BUCKETS + Math.floor(v - FINE_MS));
+    const i =
+      v < FINE_MS
+        ? Math.floor(v * FINE_PER_MS)
+        : Math.min(BUCKETS - 1, FINE_BUCKETS + Math.floor(v - FINE_MS));
     this.counts[i] = (this.counts[i] ?? 0) + 1;
     this.count++;
     this.sum += v;
@@ -55,7 +58,8 @@ export class Histogram {
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
       seen += this.counts[i] ?? 0;
-      if (seen >= rank) return i < FINE_BUCKETS ? (i + 1) / FINE_PER_MS : FINE_MS + (i - FINE_BUCKETS) + 1;
+      if (seen >= rank)
+        return i < FINE_BUCKETS ? (i + 1) / FINE_PER_MS : FINE_MS + (i - FINE_BUCKETS) + 1;
     }
     return this.max;
   }

@@ -6,7 +6,9 @@ import { jsonOption, readAndPrint } from './output';
 export function registerEmit(program: Command): void {
   program
     .command('emit')
-    .description('force-emit one catalog event now, bypassing throttling (pending entries are left alone)')
+    .description(
+      'force-emit one catalog event now, bypassing throttling (pending entries are left alone)',
+    )
     .argument('<event>', 'catalog event name, e.g. post_liked')
     .option('--force', 'required: say that you mean to bypass the delivery policy')
     .option('--target <json>', 'room params, e.g. \'{"postId":"1"}\' (else taken from the data)')
@@ -16,11 +18,21 @@ export function registerEmit(program: Command): void {
       return readAndPrint(
         this,
         (m) => {
-          if (!opts.force) throw new GatewayError('invalid_argument', 'emit bypasses throttling: add --force (normal events go through the API)');
-          return m.forceEmit(event, jsonOption(opts.data, '--data'), jsonOption(opts.target, '--target'));
+          if (!opts.force)
+            throw new GatewayError(
+              'invalid_argument',
+              'emit bypasses throttling: add --force (normal events go through the API)',
+            );
+          return m.forceEmit(
+            event,
+            jsonOption(opts.data, '--data'),
+            jsonOption(opts.target, '--target'),
+          );
         },
         (result) =>
-          process.stdout.write(`queued ${event} for ${result.namespace} ${result.room} (id ${result.id}; a worker emits it at once, bypassing the throttle)\n`),
+          process.stdout.write(
+            `queued ${event} for ${result.namespace} ${result.room} (id ${result.id}; a worker emits it at once, bypassing the throttle)\n`,
+          ),
       );
     });
 }

@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
-import { describeDelivery, describeEvent, describeEvents, type EventDescription } from '../../src/catalog/describe';
+import {
+  describeDelivery,
+  describeEvent,
+  describeEvents,
+  type EventDescription,
+} from '../../src/catalog/describe';
 import { lookupEvent } from '../../src/catalog';
 import { toGatewayError } from '../../src/errors';
 import { fail, printJson, printTable, wantsJson } from './output';
@@ -7,7 +12,11 @@ import { fail, printJson, printTable, wantsJson } from './output';
 const COLUMNS = ['name', 'namespace', 'room', 'delivery', 'history', 'description'];
 
 function row(event: EventDescription): Record<string, unknown> {
-  return { ...event, delivery: describeDelivery(event.delivery), history: event.history === false ? 'no' : 'yes' };
+  return {
+    ...event,
+    delivery: describeDelivery(event.delivery),
+    history: event.history === false ? 'no' : 'yes',
+  };
 }
 
 /**
@@ -18,7 +27,9 @@ function row(event: EventDescription): Record<string, unknown> {
 export function registerEvents(program: Command): void {
   program
     .command('events')
-    .description('list the event catalog: namespace, room, delivery policy; with a name, its JSON Schema and an example')
+    .description(
+      'list the event catalog: namespace, room, delivery policy; with a name, its JSON Schema and an example',
+    )
     .argument('[name]', 'one event, e.g. post_liked')
     .action(function (this: Command, name: string | undefined) {
       try {

@@ -1,9 +1,15 @@
 import { Option, type Command } from 'commander';
-import { QUEUE_KINDS, RetryRequestSchema, type QueueKind, type QueueStatus } from '../../src/management/jobs';
+import {
+  QUEUE_KINDS,
+  RetryRequestSchema,
+  type QueueKind,
+  type QueueStatus,
+} from '../../src/management/jobs';
 import { parseArgs, positiveInt } from './args';
 import { printTable, readAndPrint } from './output';
 
-const queueOption = () => new Option('--queue <queue>', 'only this queue').choices([...QUEUE_KINDS]);
+const queueOption = () =>
+  new Option('--queue <queue>', 'only this queue').choices([...QUEUE_KINDS]);
 
 function printStatus(statuses: QueueStatus[]): void {
   printTable(
@@ -14,7 +20,9 @@ function printStatus(statuses: QueueStatus[]): void {
 
 /** `sb failed list|retry`, `sb queue status|pause|resume`, `sb handlers`: thin over Management.jobs. */
 export function registerJobs(program: Command): void {
-  const failed = program.command('failed').description('jobs kept after their last attempt failed (delivery and handlers)');
+  const failed = program
+    .command('failed')
+    .description('jobs kept after their last attempt failed (delivery and handlers)');
   failed
     .command('list')
     .description('failed jobs, newest first')
@@ -27,7 +35,10 @@ export function registerJobs(program: Command): void {
         (m) => m.jobs.listFailed(opts),
         (jobs) =>
           printTable(
-            jobs.map((j) => ({ ...j, failedAt: j.failedAt ? new Date(j.failedAt).toISOString() : undefined })),
+            jobs.map((j) => ({
+              ...j,
+              failedAt: j.failedAt ? new Date(j.failedAt).toISOString() : undefined,
+            })),
             ['queue', 'id', 'name', 'event', 'attemptsMade', 'failedAt', 'failedReason'],
           ),
       );
@@ -78,7 +89,9 @@ export function registerJobs(program: Command): void {
         (m) => m.jobs.handlers(),
         (summary) => {
           printTable(summary.handlers, ['name', 'events', 'failed']);
-          const events = Object.entries(summary.byEvent).map(([event, handlers]) => `${event}=${handlers}`);
+          const events = Object.entries(summary.byEvent).map(
+            ([event, handlers]) => `${event}=${handlers}`,
+          );
           if (events.length > 0) process.stdout.write(`handlers per event: ${events.join(' ')}\n`);
         },
       );

@@ -19,13 +19,17 @@ export function printTable(rows: Record<string, unknown>[], columns: string[]): 
     return;
   }
   const cells = rows.map((row) => columns.map((c) => formatCell(row[c])));
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => (r[i] as string).length)));
+  const widths = columns.map((c, i) =>
+    Math.max(c.length, ...cells.map((r) => (r[i] as string).length)),
+  );
   const line = (values: string[]) =>
     values
       .map((v, i) => v.padEnd(widths[i] as number))
       .join('  ')
       .trimEnd();
-  process.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n${cells.map(line).join('\n')}\n`);
+  process.stdout.write(
+    `${line(columns.map((c) => c.toUpperCase()))}\n${cells.map(line).join('\n')}\n`,
+  );
 }
 
 function formatCell(value: unknown): string {
@@ -66,7 +70,11 @@ export async function withManagement(work: (m: Management) => Promise<void>): Pr
  * What most commands do: `read` from the management core (inside withManagement, so its errors
  * exit like any other), then print the answer as JSON under --json, else as `show` lays it out.
  */
-export function readAndPrint<T>(cmd: Command, read: (m: Management) => Promise<T>, show: (answer: T) => void): Promise<void> {
+export function readAndPrint<T>(
+  cmd: Command,
+  read: (m: Management) => Promise<T>,
+  show: (answer: T) => void,
+): Promise<void> {
   return withManagement(async (m) => {
     const answer = await read(m);
     if (wantsJson(cmd)) printJson(answer);

@@ -7,16 +7,23 @@ const LIST_COLUMNS = ['key', 'event', 'namespace', 'room', 'count', 'ageMs', 'mo
 
 /** `sb pending count|list|flush|drop`: a thin transport over the management core. */
 export function registerPending(program: Command): void {
-  const pending = program.command('pending').description('inspect and steer throttled events waiting for their window');
+  const pending = program
+    .command('pending')
+    .description('inspect and steer throttled events waiting for their window');
   const filters = (cmd: Command) =>
-    cmd.option('--namespace <ns>', 'only this namespace, e.g. /social').option('--event <name>', 'only this event, e.g. post_liked');
+    cmd
+      .option('--namespace <ns>', 'only this namespace, e.g. /social')
+      .option('--event <name>', 'only this event, e.g. post_liked');
 
-  filters(pending.command('count').description('how many pending entries (and events in them)')).action(function (this: Command) {
+  filters(
+    pending.command('count').description('how many pending entries (and events in them)'),
+  ).action(function (this: Command) {
     const opts = this.opts<{ namespace?: string; event?: string }>();
     return readAndPrint(
       this,
       (m) => m.pendingCount(opts),
-      (count) => process.stdout.write(`${count.entries} pending entries holding ${count.events} events\n`),
+      (count) =>
+        process.stdout.write(`${count.entries} pending entries holding ${count.events} events\n`),
     );
   });
 
@@ -24,7 +31,12 @@ export function registerPending(program: Command): void {
     .option('--limit <n>', 'entries per page (1-1000)', positiveInt, 50)
     .option('--cursor <c>', 'next page: the nextCursor of the previous page')
     .action(function (this: Command) {
-      const opts = this.opts<{ namespace?: string; event?: string; limit: number; cursor?: string }>();
+      const opts = this.opts<{
+        namespace?: string;
+        event?: string;
+        limit: number;
+        cursor?: string;
+      }>();
       return readAndPrint(
         this,
         (m) => m.listPending(opts),
@@ -45,11 +57,17 @@ export function registerPending(program: Command): void {
       return readAndPrint(
         this,
         (m) => {
-          if (!opts.all && opts.key === undefined) throw new GatewayError('invalid_argument', 'pending flush needs --all or --key <key>');
-          const progress = (done: number, total: number) => process.stderr.write(`flushed ${done}/${total} entries\n`);
-          return m.flushPending(opts.all ? { all: true } : { key: opts.key as string }, opts.all ? progress : undefined);
+          if (!opts.all && opts.key === undefined)
+            throw new GatewayError('invalid_argument', 'pending flush needs --all or --key <key>');
+          const progress = (done: number, total: number) =>
+            process.stderr.write(`flushed ${done}/${total} entries\n`);
+          return m.flushPending(
+            opts.all ? { all: true } : { key: opts.key as string },
+            opts.all ? progress : undefined,
+          );
         },
-        (result) => process.stdout.write(`flushed ${result.entries} entries (${result.events} events)\n`),
+        (result) =>
+          process.stdout.write(`flushed ${result.entries} entries (${result.events} events)\n`),
       );
     });
 
@@ -62,7 +80,10 @@ export function registerPending(program: Command): void {
       return readAndPrint(
         this,
         (m) => m.dropPending({ key }),
-        ({ dropped }) => process.stdout.write(`dropped ${dropped.key}: ${dropped.count} ${dropped.event} events (${dropped.mode})\n`),
+        ({ dropped }) =>
+          process.stdout.write(
+            `dropped ${dropped.key}: ${dropped.count} ${dropped.event} events (${dropped.mode})\n`,
+          ),
       );
     });
 }

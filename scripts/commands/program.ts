@@ -26,9 +26,16 @@ registerEvents(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') process.exit(0);
+    if (
+      err.code === 'commander.helpDisplayed' ||
+      err.code === 'commander.help' ||
+      err.code === 'commander.version'
+    )
+      process.exit(0);
     // Commander's messages start with "error: "; one line, in the same shape as every other failure.
-    process.stderr.write(`sb: usage: ${err.message.replace(/^error: /, '').split('\n')[0]} (see --help)\n`);
+    process.stderr.write(
+      `sb: usage: ${err.message.replace(/^error: /, '').split('\n')[0]} (see --help)\n`,
+    );
     process.exit(EXIT_USAGE);
   }
   process.stderr.write(`sb: internal: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -11,18 +11,33 @@ import { fail, printJson, wantsJson } from './output';
 export function registerToken(program: Command): void {
   program
     .command('token')
-    .description('print a development JWT for a user (HS256, the configured secret, issuer and audience)')
+    .description(
+      'print a development JWT for a user (HS256, the configured secret, issuer and audience)',
+    )
     .requiredOption('--user <id>', 'user id (the token subject)')
-    .option('--role <role>', 'a role, repeatable (e.g. --role admin)', (role: string, roles: string[]) => [...roles, role], [] as string[])
+    .option(
+      '--role <role>',
+      'a role, repeatable (e.g. --role admin)',
+      (role: string, roles: string[]) => [...roles, role],
+      [] as string[],
+    )
     .option('--ttl <seconds>', 'lifetime in seconds', '3600')
     .action(async function (this: Command) {
       const opts = this.opts<{ user: string; role: string[]; ttl: string }>();
       try {
-        const token = await mintToken(loadConfig(), { userId: opts.user, roles: opts.role, ttlSeconds: Number(opts.ttl) });
+        const token = await mintToken(loadConfig(), {
+          userId: opts.user,
+          roles: opts.role,
+          ttlSeconds: Number(opts.ttl),
+        });
         if (wantsJson(this)) printJson({ token });
         else process.stdout.write(`${token}\n`);
       } catch (err) {
-        fail(err instanceof ConfigError ? new GatewayError('invalid_argument', err.message) : toGatewayError(err));
+        fail(
+          err instanceof ConfigError
+            ? new GatewayError('invalid_argument', err.message)
+            : toGatewayError(err),
+        );
       }
     });
 }

@@ -38,7 +38,8 @@ export class AdminSessions {
   }
 
   async revoke(id: string | undefined): Promise<void> {
-    if (id !== undefined && SESSION_ID_RE.test(id)) await this.redis.del(this.keys.adminSession(id));
+    if (id !== undefined && SESSION_ID_RE.test(id))
+      await this.redis.del(this.keys.adminSession(id));
   }
 }
 
@@ -56,7 +57,11 @@ export function sessionCookieOf(cookieHeader: string | undefined): string | unde
  * Whether user and password are `admin` and ADMIN_TOKEN. Both are always compared (constant time
  * each), so the timing tells neither which one was wrong nor the token's length.
  */
-export function adminCredentialsOk(token: string | undefined, user: unknown, password: unknown): boolean {
+export function adminCredentialsOk(
+  token: string | undefined,
+  user: unknown,
+  password: unknown,
+): boolean {
   if (!token || typeof user !== 'string' || typeof password !== 'string') return false;
   const userOk = safeEqual(user, ADMIN_USER);
   const passwordOk = safeEqual(password, token);

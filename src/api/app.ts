@@ -30,18 +30,25 @@ export function createHttpApp(rt: Runtime, ops: OpsHooks, documents: ApiDocument
   // TRUST_PROXY: which proxies are believed about the client (X-Forwarded-For: req.ip, the rate
   // limit's subject; X-Forwarded-Proto: req.secure, the cookie's Secure and the AsyncAPI's wss).
   app.set('trust proxy', compileTrustProxy(rt.config.TRUST_PROXY));
-  if (ops.metrics) app.use(countRequests((route, status) => ops.metrics?.httpRequest(route, status)));
+  if (ops.metrics)
+    app.use(countRequests((route, status) => ops.metrics?.httpRequest(route, status)));
   app.use(cors(originPolicy(rt.config)));
   // A verified token (publish, admin) has its own bucket; anything else is its client address's.
   const subject = httpSubjectOf([rt.config.PUBLISH_TOKEN, rt.config.ADMIN_TOKEN]);
   const limit = httpRateLimit(
-    new RedisTokenBuckets(rt.redis, rt.keys, 'http', { burst: rt.config.RATE_HTTP_BURST, perSec: rt.config.RATE_HTTP_PER_SEC }),
+    new RedisTokenBuckets(rt.redis, rt.keys, 'http', {
+      burst: rt.config.RATE_HTTP_BURST,
+      perSec: rt.config.RATE_HTTP_PER_SEC,
+    }),
     subject,
   );
   const publishLimit =
     rt.config.RATE_PUBLISH_PER_SEC > 0
       ? httpRateLimit(
-          new RedisTokenBuckets(rt.redis, rt.keys, 'publish', { burst: rt.config.RATE_PUBLISH_BURST, perSec: rt.config.RATE_PUBLISH_PER_SEC }),
+          new RedisTokenBuckets(rt.redis, rt.keys, 'publish', {
+            burst: rt.config.RATE_PUBLISH_BURST,
+            perSec: rt.config.RATE_PUBLISH_PER_SEC,
+          }),
           subject,
         )
       : undefined;
@@ -61,7 +68,11 @@ export function createHttpApp(rt: Runtime, ops: OpsHooks, documents: ApiDocument
   // The OpenAPI and AsyncAPI documents: before /api's bearer check (they describe, they hold no data).
   app.use('/api', specRoutes(limit, documents));
   // Limit and authenticate before parsing, so an unauthenticated body is never read.
-  app.use('/api', rateLimitByToken(rt.config.PUBLISH_TOKEN, publishLimit, limit), requireBearer([rt.config.PUBLISH_TOKEN], 'the publish API'));
+  app.use(
+    '/api',
+    rateLimitByToken(rt.config.PUBLISH_TOKEN, publishLimit, limit),
+    requireBearer([rt.config.PUBLISH_TOKEN], 'the publish API'),
+  );
   app.use('/admin', limit);
   // Before the global parser: the batch route parses its own, larger body (PUBLISH_BATCH_MAX_BYTES).
   app.use('/api', publishBatchRoutes(rt));

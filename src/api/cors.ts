@@ -22,7 +22,8 @@ export function cors(policy: OriginPolicy): RequestHandler {
         res.status(204).end();
         return;
       }
-      const message = origin === undefined ? 'a preflight (OPTIONS) needs an Origin header' : verdict.why;
+      const message =
+        origin === undefined ? 'a preflight (OPTIONS) needs an Origin header' : verdict.why;
       if (origin !== undefined) logRefusal('API preflight', verdict, origin, req.headers.host);
       res.status(403).json({ error: { code: 'origin_not_allowed', message } });
       return;

@@ -2,7 +2,14 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import type { Config } from '../config';
 import { z } from 'zod';
 import type { HttpOperation } from './operation';
-import { ADMIN_USER, AdminSessions, SESSION_COOKIE, SESSION_TTL_S, adminCredentialsOk, sessionCookieOf } from '../admin/sessions';
+import {
+  ADMIN_USER,
+  AdminSessions,
+  SESSION_COOKIE,
+  SESSION_TTL_S,
+  adminCredentialsOk,
+  sessionCookieOf,
+} from '../admin/sessions';
 
 /**
  * Sign-in for the browser pages under /admin (Bull Board, the Socket.IO Admin UI). A browser
@@ -17,7 +24,9 @@ import { ADMIN_USER, AdminSessions, SESSION_COOKIE, SESSION_TTL_S, adminCredenti
 export const BASIC_CHALLENGE = 'Basic realm="switchboard"';
 
 /** `Authorization: Basic <base64(user:password)>` decoded, if the header is one. */
-export function basicCredentials(header: string | undefined): { user: string; password: string } | undefined {
+export function basicCredentials(
+  header: string | undefined,
+): { user: string; password: string } | undefined {
   const match = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header ?? '');
   if (!match) return undefined;
   const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
@@ -39,7 +48,10 @@ export const pageHeaders: RequestHandler = (_req, res, next) => {
  * with `WWW-Authenticate: Basic realm="switchboard"` (HTML with a link to the login form for
  * browsers, the usual `{ error }` JSON for anything else).
  */
-export function requireAdminPage(config: Pick<Config, 'ADMIN_TOKEN'>, sessions: AdminSessions): RequestHandler {
+export function requireAdminPage(
+  config: Pick<Config, 'ADMIN_TOKEN'>,
+  sessions: AdminSessions,
+): RequestHandler {
   const token = config.ADMIN_TOKEN;
   return (req, res, next) => {
     if (!token) {
@@ -73,12 +85,18 @@ function refuse(req: Request, res: Response, why: string): void {
     );
     return;
   }
-  res.json({ error: { code: 'unauthorized', message: `the admin pages need HTTP Basic (admin:ADMIN_TOKEN) or a sign-in cookie: ${why}` } });
+  res.json({
+    error: {
+      code: 'unauthorized',
+      message: `the admin pages need HTTP Basic (admin:ADMIN_TOKEN) or a sign-in cookie: ${why}`,
+    },
+  });
 }
 
 /** Only paths on this site, never `//host` or `/\host` (an open redirect). */
 export function safeNext(raw: unknown): string {
-  if (typeof raw !== 'string' || !/^\/(?![/\\])[\x21-\x7e]*$/.test(raw) || raw.length > 512) return '/admin/queues/';
+  if (typeof raw !== 'string' || !/^\/(?![/\\])[\x21-\x7e]*$/.test(raw) || raw.length > 512)
+    return '/admin/queues/';
   return raw;
 }
 
@@ -91,7 +109,9 @@ function cookieHeader(req: Request, value: string, maxAgeS: number): string {
 const LoginForm = z.object({
   user: z.literal(ADMIN_USER).optional(),
   password: z.string().meta({ description: 'ADMIN_TOKEN' }),
-  next: z.string().optional().meta({ description: 'a path on this site to go to after signing in (default /admin/queues/)' }),
+  next: z.string().optional().meta({
+    description: 'a path on this site to go to after signing in (default /admin/queues/)',
+  }),
 });
 
 const html = { schema: z.string(), contentType: 'text/html' } as const;
@@ -116,10 +136,13 @@ export const loginOperations: HttpOperation[] = [
     summary: 'Sign in to the admin pages: sets the HttpOnly session cookie and redirects to `next`',
     body: LoginForm,
     bodyContentType: 'application/x-www-form-urlencoded',
-    examples: { default: { value: { user: 'admin', password: 'the ADMIN_TOKEN', next: '/admin/queues/' } } },
+    examples: {
+      default: { value: { user: 'admin', password: 'the ADMIN_TOKEN', next: '/admin/queues/' } },
+    },
     response: {
       status: 303,
-      description: 'signed in: `Set-Cookie` and a redirect; a wrong password answers 403 with the form again',
+      description:
+        'signed in: `Set-Cookie` and a redirect; a wrong password answers 403 with the form again',
       headers: { 'Set-Cookie': `${SESSION_COOKIE}=…; HttpOnly; SameSite=Strict` },
     },
     errors: ['rate_limited'],
@@ -165,26 +188,30 @@ export function loginRoutes(config: Pick<Config, 'ADMIN_TOKEN'>, sessions: Admin
     }
     res.type('html').send(form(safeNext(req.query.next)));
   });
-  r.post('/login', express.urlencoded({ extended: false, limit: 4096, parameterLimit: 10 }), async (req, res, next) => {
-    try {
-      res.setHeader('Cache-Control', 'no-store');
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const target = safeNext(body.next);
-      if (!token) {
-        signInDisabled(res);
-        return;
+  r.post(
+    '/login',
+    express.urlencoded({ extended: false, limit: 4096, parameterLimit: 10 }),
+    async (req, res, next) => {
+      try {
+        res.setHeader('Cache-Control', 'no-store');
+        const body = (req.body ?? {}) as Record<string, unknown>;
+        const target = safeNext(body.next);
+        if (!token) {
+          signInDisabled(res);
+          return;
+        }
+        if (!adminCredentialsOk(token, body.user ?? ADMIN_USER, body.password)) {
+          // 403, not 401: a form, not HTTP authentication (no Basic prompt over the form).
+          return void res.status(403).type('html').send(form(target, 'Wrong password.'));
+        }
+        const id = await sessions.create();
+        res.setHeader('Set-Cookie', cookieHeader(req, id, SESSION_TTL_S));
+        res.redirect(303, target);
+      } catch (err) {
+        next(err);
       }
-      if (!adminCredentialsOk(token, body.user ?? ADMIN_USER, body.password)) {
-        // 403, not 401: a form, not HTTP authentication (no Basic prompt over the form).
-        return void res.status(403).type('html').send(form(target, 'Wrong password.'));
-      }
-      const id = await sessions.create();
-      res.setHeader('Set-Cookie', cookieHeader(req, id, SESSION_TTL_S));
-      res.redirect(303, target);
-    } catch (err) {
-      next(err);
-    }
-  });
+    },
+  );
   r.post('/logout', async (req, res, next) => {
     try {
       await sessions.revoke(sessionCookieOf(req.headers.cookie));

@@ -85,7 +85,8 @@ export const monitoringOperations: HttpOperation[] = [
     path: '/readyz',
     operationId: 'readiness',
     summary: 'Can this gateway deliver? Redis commands work and its adapter subscription receives',
-    description: 'Workers answer the same on their metrics port (METRICS_PORT). A load balancer routes only to gateways that answer 200.',
+    description:
+      'Workers answer the same on their metrics port (METRICS_PORT). A load balancer routes only to gateways that answer 200.',
     ...probeResponses(ReadinessBody, 'every check is `ok`', 'a check failed; `checks` names it'),
     errors: [],
   },
@@ -97,7 +98,12 @@ export const monitoringOperations: HttpOperation[] = [
     summary: 'Prometheus metrics of this gateway (every name starts with switchboard_)',
     description:
       'Counts and histograms with bounded labels (event, action, namespace, reason, route), never rooms or users. Workers serve theirs on METRICS_PORT.',
-    response: { status: 200, description: 'the Prometheus text format', schema: z.string(), contentType: 'text/plain; version=0.0.4' },
+    response: {
+      status: 200,
+      description: 'the Prometheus text format',
+      schema: z.string(),
+      contentType: 'text/plain; version=0.0.4',
+    },
     errors: [],
   },
 ];

@@ -32,12 +32,16 @@ export interface HttpOperation {
   readonly params?: z.ZodObject;
   readonly query?: z.ZodObject;
   /** Request headers the route reads, e.g. Idempotency-Key. */
-  readonly headers?: Readonly<Record<string, { readonly schema: z.ZodType; readonly description: string }>>;
+  readonly headers?: Readonly<
+    Record<string, { readonly schema: z.ZodType; readonly description: string }>
+  >;
   /** The JSON body (its examples come from `withExamples` unless `examples` names them). */
   readonly body?: z.ZodType;
   /** `application/json` unless said otherwise (the sign-in form posts urlencoded). */
   readonly bodyContentType?: 'application/x-www-form-urlencoded';
-  readonly examples?: Readonly<Record<string, { readonly summary?: string; readonly value: unknown }>>;
+  readonly examples?: Readonly<
+    Record<string, { readonly summary?: string; readonly value: unknown }>
+  >;
   readonly response: {
     readonly status: number;
     readonly description: string;
@@ -49,7 +53,9 @@ export interface HttpOperation {
     readonly headers?: Readonly<Record<string, string>>;
   };
   /** Answers besides the success and the errors, e.g. /healthz's 503 with the same body. */
-  readonly otherResponses?: Readonly<Record<number, { readonly description: string; readonly schema: z.ZodType }>>;
+  readonly otherResponses?: Readonly<
+    Record<number, { readonly description: string; readonly schema: z.ZodType }>
+  >;
   /**
    * Error codes of this route, besides those the generator adds from its shape: `unauthorized`
    * and `rate_limited` behind a token, `invalid_payload` with params, a query or a body,
@@ -59,7 +65,9 @@ export interface HttpOperation {
 }
 
 /** An event id as publish routes return it: the `meta.id` clients will receive (UUIDv7). */
-export const EventId = z.string().meta({ description: 'the event id: the `meta.id` clients receive (UUIDv7)' });
+export const EventId = z
+  .string()
+  .meta({ description: 'the event id: the `meta.id` clients receive (UUIDv7)' });
 
 /** `202 { id }`: accepted for delivery. */
 export const Accepted = z.object({ id: EventId });
@@ -68,6 +76,13 @@ export const Accepted = z.object({ id: EventId });
  * The answers of a health probe: 200 when every check passes, else 503 with the same body, so a
  * load balancer can route on the status alone.
  */
-export function probeResponses(schema: z.ZodType, up: string, down: string): Pick<HttpOperation, 'response' | 'otherResponses'> {
-  return { response: { status: 200, description: up, schema }, otherResponses: { 503: { description: down, schema } } };
+export function probeResponses(
+  schema: z.ZodType,
+  up: string,
+  down: string,
+): Pick<HttpOperation, 'response' | 'otherResponses'> {
+  return {
+    response: { status: 200, description: up, schema },
+    otherResponses: { 503: { description: down, schema } },
+  };
 }

@@ -10,7 +10,9 @@ import { publishBatchOperations } from './routes/publish-batch';
 
 const Health = z.object({
   ok: z.boolean(),
-  redis: z.string().meta({ description: '`ok`, `error` (no answer to PING) or the connection status, e.g. `reconnecting`' }),
+  redis: z.string().meta({
+    description: '`ok`, `error` (no answer to PING) or the connection status, e.g. `reconnecting`',
+  }),
 });
 
 /** Routes the app defines itself (src/api/app.ts and routes/specs.ts). */
@@ -31,8 +33,13 @@ const gatewayOperations: HttpOperation[] = [
     tag: 'specs',
     auth: 'none',
     summary: 'This document: the HTTP API as OpenAPI 3.1',
-    description: 'Generated from the zod schemas the routes validate with. No token needed: it describes, it holds no data.',
-    response: { status: 200, description: 'an OpenAPI 3.1 document', schema: z.record(z.string(), z.unknown()) },
+    description:
+      'Generated from the zod schemas the routes validate with. No token needed: it describes, it holds no data.',
+    response: {
+      status: 200,
+      description: 'an OpenAPI 3.1 document',
+      schema: z.record(z.string(), z.unknown()),
+    },
     errors: ['rate_limited'],
   },
   {
@@ -44,7 +51,11 @@ const gatewayOperations: HttpOperation[] = [
     summary: 'The socket API as AsyncAPI 3.0',
     description:
       'Generated from the event catalog and the namespace modules: one channel per Socket.IO namespace, its events, client actions and their acks. No token needed.',
-    response: { status: 200, description: 'an AsyncAPI 3.0 document', schema: z.record(z.string(), z.unknown()) },
+    response: {
+      status: 200,
+      description: 'an AsyncAPI 3.0 document',
+      schema: z.record(z.string(), z.unknown()),
+    },
     errors: ['rate_limited'],
   },
 ];

@@ -18,7 +18,9 @@ function presentedToken(req: Request): string | undefined {
  * Never the presented token itself: a fresh random token per request would be a fresh bucket, and
  * guessing a token unlimited.
  */
-export function httpSubjectOf(knownTokens: readonly (string | undefined)[]): (req: Request) => string {
+export function httpSubjectOf(
+  knownTokens: readonly (string | undefined)[],
+): (req: Request) => string {
   const known = knownTokens.filter((t): t is string => typeof t === 'string' && t.length > 0);
   return (req) => {
     const token = presentedToken(req);
@@ -34,11 +36,20 @@ export function httpSubjectOf(knownTokens: readonly (string | undefined)[]): (re
  * `rate_limited` with `retryAfterMs` (and a Retry-After header) once a subject's bucket is empty.
  * Mount it in front of any router, e.g. `app.use('/admin', httpRateLimit(buckets, httpSubjectOf(tokens)), adminRoutes)`.
  */
-export function httpRateLimit(buckets: RedisTokenBuckets, subjectOf: (req: Request) => string): RequestHandler {
+export function httpRateLimit(
+  buckets: RedisTokenBuckets,
+  subjectOf: (req: Request) => string,
+): RequestHandler {
   return (req, _res, next) => {
     buckets.take(subjectOf(req)).then((admission) => {
       if (admission.allowed) return next();
-      next(new GatewayError('rate_limited', `too many requests; retry in ${admission.retryAfterMs} ms`, { retryAfterMs: admission.retryAfterMs }));
+      next(
+        new GatewayError(
+          'rate_limited',
+          `too many requests; retry in ${admission.retryAfterMs} ms`,
+          { retryAfterMs: admission.retryAfterMs },
+        ),
+      );
     }, next);
   };
 }
@@ -49,7 +60,11 @@ export function httpRateLimit(buckets: RedisTokenBuckets, subjectOf: (req: Reque
  * when `trusted` is undefined; every other request (another token, none) goes through `others`.
  * E.g. `app.use('/api', rateLimitByToken(config.PUBLISH_TOKEN, undefined, httpRateLimit(buckets, subject)))`.
  */
-export function rateLimitByToken(trustedToken: string, trusted: RequestHandler | undefined, others: RequestHandler): RequestHandler {
+export function rateLimitByToken(
+  trustedToken: string,
+  trusted: RequestHandler | undefined,
+  others: RequestHandler,
+): RequestHandler {
   return (req, res, next) => {
     const token = presentedToken(req);
     if (token === undefined || !safeEqual(token, trustedToken)) return others(req, res, next);

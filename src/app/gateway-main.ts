@@ -7,6 +7,9 @@ import { openGateway } from './gateway';
 runProcess('gateway', async () => {
   const config = loadConfigOrExit();
   const gateway = await openGateway(config);
-  logger('gateway-main').info({ port: gateway.port, redis: redactUrl(config.REDIS_URL), prefix: config.KEY_PREFIX }, 'gateway ready');
+  logger('gateway-main').info(
+    { port: gateway.port, redis: redactUrl(config.REDIS_URL), prefix: config.KEY_PREFIX },
+    'gateway ready',
+  );
   return gateway;
 });

@@ -10,5 +10,7 @@ import { buildOpenApi } from '../specs/openapi';
  * none of them imports another's layer.
  */
 export function openGateway(config: Config): Promise<Gateway> {
-  return startGateway(config, (rt, hooks) => createHttpApp(rt, hooks, { openapi: buildOpenApi, asyncapi: buildAsyncApi }));
+  return startGateway(config, (rt, hooks) =>
+    createHttpApp(rt, hooks, { openapi: buildOpenApi, asyncapi: buildAsyncApi }),
+  );
 }

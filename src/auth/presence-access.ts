@@ -13,5 +13,7 @@ export function maySeePresence(user: SocketUser, config: Pick<Config, 'PRESENCE_
 
 /** The refusal text of a presence call by a socket that may not see presence. */
 export function presenceRefusal(user: SocketUser, config: Pick<Config, 'PRESENCE_ROLE'>): string {
-  return user.anonymous ? 'sign in to see who is online' : `seeing who is online needs the role ${config.PRESENCE_ROLE}`;
+  return user.anonymous
+    ? 'sign in to see who is online'
+    : `seeing who is online needs the role ${config.PRESENCE_ROLE}`;
 }

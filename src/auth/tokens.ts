@@ -6,11 +6,21 @@ import { GatewayError } from '../errors';
 import { isSafeSegment } from '../ids';
 import type { SocketUser } from './user';
 
-type TokenConfig = Pick<Config, 'JWT_ALG' | 'JWT_SECRET' | 'JWT_PUBLIC_KEY' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_CLOCK_TOLERANCE_S'>;
+type TokenConfig = Pick<
+  Config,
+  | 'JWT_ALG'
+  | 'JWT_SECRET'
+  | 'JWT_PUBLIC_KEY'
+  | 'JWT_ISSUER'
+  | 'JWT_AUDIENCE'
+  | 'JWT_CLOCK_TOLERANCE_S'
+>;
 
 /** The claims Switchboard reads: `sub` is the user id (it becomes part of room names), `roles` optional. */
 const Claims = z.object({
-  sub: z.string().refine(isSafeSegment, 'sub must be 1-128 characters of letters, digits, _ . : @ -'),
+  sub: z
+    .string()
+    .refine(isSafeSegment, 'sub must be 1-128 characters of letters, digits, _ . : @ -'),
   roles: z.array(z.string().max(64)).max(32).default([]),
 });
 
@@ -22,12 +32,16 @@ export class TokenVerifier {
   private readonly key: Uint8Array | KeyObject;
 
   constructor(private readonly config: TokenConfig) {
-    this.key = config.JWT_ALG === 'RS256' ? createPublicKey(publicKeyPem(config.JWT_PUBLIC_KEY ?? '')) : new TextEncoder().encode(config.JWT_SECRET);
+    this.key =
+      config.JWT_ALG === 'RS256'
+        ? createPublicKey(publicKeyPem(config.JWT_PUBLIC_KEY ?? ''))
+        : new TextEncoder().encode(config.JWT_SECRET);
   }
 
   /** Returns the user, or throws GatewayError `unauthorized` whose message says why. */
   async verify(token: unknown): Promise<SocketUser> {
-    if (typeof token !== 'string' || token.length === 0) throw new GatewayError('unauthorized', 'token required');
+    if (typeof token !== 'string' || token.length === 0)
+      throw new GatewayError('unauthorized', 'token required');
     if (token.length > 8192) throw new GatewayError('unauthorized', 'token malformed: too long');
     let payload: unknown;
     try {
@@ -42,7 +56,11 @@ export class TokenVerifier {
       throw new GatewayError('unauthorized', describeJoseError(err), { cause: err });
     }
     const claims = Claims.safeParse(payload);
-    if (!claims.success) throw new GatewayError('unauthorized', `token claims invalid: ${claims.error.issues[0]?.message}`);
+    if (!claims.success)
+      throw new GatewayError(
+        'unauthorized',
+        `token claims invalid: ${claims.error.issues[0]?.message}`,
+      );
     return { id: claims.data.sub, roles: claims.data.roles, anonymous: false };
   }
 }
@@ -76,10 +94,18 @@ export interface MintOptions {
  */
 export async function mintToken(config: TokenConfig, opts: MintOptions): Promise<string> {
   if (config.JWT_ALG !== 'HS256')
-    throw new GatewayError('invalid_argument', 'only HS256 tokens can be minted here (RS256 needs the private key of your identity provider)');
-  if (!isSafeSegment(opts.userId)) throw new GatewayError('invalid_argument', 'user id must be 1-128 characters of letters, digits, _ . : @ -');
+    throw new GatewayError(
+      'invalid_argument',
+      'only HS256 tokens can be minted here (RS256 needs the private key of your identity provider)',
+    );
+  if (!isSafeSegment(opts.userId))
+    throw new GatewayError(
+      'invalid_argument',
+      'user id must be 1-128 characters of letters, digits, _ . : @ -',
+    );
   const ttl = opts.ttlSeconds ?? 3600;
-  if (!Number.isInteger(ttl) || ttl <= 0) throw new GatewayError('invalid_argument', 'ttl must be a positive number of seconds');
+  if (!Number.isInteger(ttl) || ttl <= 0)
+    throw new GatewayError('invalid_argument', 'ttl must be a positive number of seconds');
   return new SignJWT({ roles: [...(opts.roles ?? [])] })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(opts.userId)

@@ -18,23 +18,53 @@ export function isNamespace(value: unknown): value is Namespace {
 export type Delivery =
   | { readonly kind: 'immediate' }
   | { readonly kind: 'throttle'; readonly windowMs: number; readonly mode: 'latest' | 'leading' }
-  | { readonly kind: 'throttle'; readonly windowMs: number; readonly mode: 'batch'; readonly maxItems: number };
+  | {
+      readonly kind: 'throttle';
+      readonly windowMs: number;
+      readonly mode: 'batch';
+      readonly maxItems: number;
+    };
 
 export type ImmediateDelivery = { readonly kind: 'immediate' };
-export type ThrottleDelivery<M extends 'latest' | 'leading' | 'batch' = 'latest' | 'leading' | 'batch'> = M extends 'batch'
-  ? { readonly kind: 'throttle'; readonly windowMs: number; readonly mode: 'batch'; readonly maxItems: number }
+export type ThrottleDelivery<
+  M extends 'latest' | 'leading' | 'batch' = 'latest' | 'leading' | 'batch',
+> = M extends 'batch'
+  ? {
+      readonly kind: 'throttle';
+      readonly windowMs: number;
+      readonly mode: 'batch';
+      readonly maxItems: number;
+    }
   : { readonly kind: 'throttle'; readonly windowMs: number; readonly mode: M };
 
 export const immediate = (): ImmediateDelivery => ({ kind: 'immediate' });
 
-export function throttle<M extends 'latest' | 'leading'>(windowMs: number, mode: M): ThrottleDelivery<M>;
-export function throttle(windowMs: number, mode: 'batch', maxItems: number): ThrottleDelivery<'batch'>;
-export function throttle(windowMs: number, mode: 'latest' | 'leading' | 'batch', maxItems = 100): Delivery {
-  return mode === 'batch' ? { kind: 'throttle', windowMs, mode, maxItems } : { kind: 'throttle', windowMs, mode };
+export function throttle<M extends 'latest' | 'leading'>(
+  windowMs: number,
+  mode: M,
+): ThrottleDelivery<M>;
+export function throttle(
+  windowMs: number,
+  mode: 'batch',
+  maxItems: number,
+): ThrottleDelivery<'batch'>;
+export function throttle(
+  windowMs: number,
+  mode: 'latest' | 'leading' | 'batch',
+  maxItems = 100,
+): Delivery {
+  return mode === 'batch'
+    ? { kind: 'throttle', windowMs, mode, maxItems }
+    : { kind: 'throttle', windowMs, mode };
 }
 
 /** One catalog entry. `room` is a template such as `post:{postId}`; its params name the target. */
-export interface EventDefinition<NS extends Namespace = Namespace, R extends string = string, S extends z.ZodType = z.ZodType, D extends Delivery = Delivery> {
+export interface EventDefinition<
+  NS extends Namespace = Namespace,
+  R extends string = string,
+  S extends z.ZodType = z.ZodType,
+  D extends Delivery = Delivery,
+> {
   readonly namespace: NS;
   readonly room: R;
   readonly schema: S;
@@ -54,7 +84,9 @@ export function defineCatalog<const C extends Record<string, EventDefinition>>(c
 }
 
 /** `'order:{orderId}'` -> `'orderId'`; `'admin'` -> never. */
-export type RoomParamNames<T extends string> = T extends `${string}{${infer P}}${infer Rest}` ? P | RoomParamNames<Rest> : never;
+export type RoomParamNames<T extends string> = T extends `${string}{${infer P}}${infer Rest}`
+  ? P | RoomParamNames<Rest>
+  : never;
 
 /** The values a room template needs: `{ orderId: string | number }`. */
 export type RoomParams<T extends string> = { [K in RoomParamNames<T>]: string | number };

@@ -26,7 +26,8 @@ export interface EventDescription {
 
 /** The room params an event's payload does not carry, which `target` must name (`notification`: userId). */
 export function paramsOutsidePayload(event: ResolvedEvent): string[] {
-  const shape = event.schema instanceof z.ZodObject ? (event.schema.shape as Record<string, unknown>) : {};
+  const shape =
+    event.schema instanceof z.ZodObject ? (event.schema.shape as Record<string, unknown>) : {};
   return event.roomParams.filter((param) => !Object.hasOwn(shape, param));
 }
 
@@ -37,7 +38,9 @@ export function paramsOutsidePayload(event: ResolvedEvent): string[] {
 export function exampleOf(event: ResolvedEvent): EventExample {
   const [data] = examplesOf(event.schema);
   const missing = paramsOutsidePayload(event);
-  return missing.length > 0 ? { data, target: Object.fromEntries(missing.map((param) => [param, '42'])) } : { data };
+  return missing.length > 0
+    ? { data, target: Object.fromEntries(missing.map((param) => [param, '42'])) }
+    : { data };
 }
 
 export function describeEvent(event: ResolvedEvent): EventDescription {

@@ -14,7 +14,10 @@ export const catalog = defineCatalog({
   post_liked: {
     namespace: '/social',
     room: ROOMS.post,
-    schema: withExamples(z.object({ postId: id, userId: id, likeCount: z.number().int().nonnegative() }), { postId: '123', userId: '42', likeCount: 7 }),
+    schema: withExamples(
+      z.object({ postId: id, userId: id, likeCount: z.number().int().nonnegative() }),
+      { postId: '123', userId: '42', likeCount: 7 },
+    ),
     // Only the newest like count matters; a viral post must not send thousands of emits.
     delivery: throttle(1000, 'latest'),
     description: 'A post was liked; carries the new like count.',
@@ -52,7 +55,10 @@ export const catalog = defineCatalog({
   user_followed: {
     namespace: '/social',
     room: ROOMS.user,
-    schema: withExamples(z.object({ userId: id, followerId: id }), { userId: '42', followerId: '7' }),
+    schema: withExamples(z.object({ userId: id, followerId: id }), {
+      userId: '42',
+      followerId: '7',
+    }),
     // Follower bursts on a popular user become one "N new followers" emit.
     delivery: throttle(5000, 'batch', 100),
     description: 'Someone followed the user; goes to that user.',
@@ -103,7 +109,13 @@ export const catalog = defineCatalog({
         content: text(4000),
         sentAt: z.number().int().nonnegative(),
       }),
-      { chatId: 'general', messageId: 'm-1', userId: '42', content: 'Hello!', sentAt: 1763889503572 },
+      {
+        chatId: 'general',
+        messageId: 'm-1',
+        userId: '42',
+        content: 'Hello!',
+        sentAt: 1763889503572,
+      },
     ),
     // Chat is latency-bound; every message is distinct content.
     delivery: immediate(),
@@ -112,7 +124,11 @@ export const catalog = defineCatalog({
   message_read: {
     namespace: '/chat',
     room: ROOMS.chat,
-    schema: withExamples(z.object({ chatId: id, messageId: id, userId: id }), { chatId: 'general', messageId: 'm-1', userId: '7' }),
+    schema: withExamples(z.object({ chatId: id, messageId: id, userId: id }), {
+      chatId: 'general',
+      messageId: 'm-1',
+      userId: '7',
+    }),
     // Read markers are cumulative (reading N implies N-1): the first goes out at once so a 1:1
     // chat feels instant; a group's burst of reads becomes one trailing update with the newest.
     delivery: throttle(1000, 'leading'),
@@ -130,7 +146,12 @@ export const catalog = defineCatalog({
         kind: z.enum(['info', 'success', 'warning', 'error']).default('info'),
         link: z.string().max(2000).optional(),
       }),
-      { title: 'Order shipped', body: 'Your order 1001 is on its way.', kind: 'success', link: '/orders/1001' },
+      {
+        title: 'Order shipped',
+        body: 'Your order 1001 is on its way.',
+        kind: 'success',
+        link: '/orders/1001',
+      },
     ),
     // A chatty backend must not flood a user: at most one list of 20 a second, none lost.
     delivery: throttle(1000, 'batch', 20),
@@ -139,7 +160,10 @@ export const catalog = defineCatalog({
   user_status_changed: {
     namespace: '/notification',
     room: ROOMS.presence,
-    schema: withExamples(z.object({ userId: id, status: z.enum(['online', 'offline']) }), { userId: '42', status: 'online' }),
+    schema: withExamples(z.object({ userId: id, status: z.enum(['online', 'offline']) }), {
+      userId: '42',
+      status: 'online',
+    }),
     // One shared presence room: flapping users batch, and latest would drop other users.
     delivery: throttle(1000, 'batch', 500),
     description: 'A user came online (first socket) or went offline (last socket).',

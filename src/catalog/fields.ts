@@ -18,7 +18,10 @@ export const text = (max: number) => z.string().min(1).max(max);
  * the OpenAPI and AsyncAPI documents show them and their tests send them to a live gateway. Typed
  * by the schema's input: an example that does not fit the schema does not compile.
  */
-export function withExamples<S extends z.ZodType>(schema: S, ...examples: [z.input<S>, ...z.input<S>[]]): S {
+export function withExamples<S extends z.ZodType>(
+  schema: S,
+  ...examples: [z.input<S>, ...z.input<S>[]]
+): S {
   return schema.meta({ examples });
 }
 

@@ -5,7 +5,13 @@ import { isSafeSegment, OFFSET_RE } from '../ids';
 import { catalog } from './events';
 import { ROOM_PARAM_RE, ROOMS, roomParamNames } from './rooms';
 import { examplesOf } from './fields';
-import { NAMESPACES, type Delivery, type EventDefinition, type Namespace, type RoomParams } from './define';
+import {
+  NAMESPACES,
+  type Delivery,
+  type EventDefinition,
+  type Namespace,
+  type RoomParams,
+} from './define';
 
 export { catalog } from './events';
 export * from './define';
@@ -50,20 +56,37 @@ export interface EventMeta {
 
 /** EventMeta as a schema, for the AsyncAPI document (src/specs/asyncapi.ts). */
 export const EventMetaSchema = z.object({
-  id: z.string().meta({ description: "UUIDv7 made at accept (a throttled emit: its window's id); stable across retries: de-duplicate on it" }),
-  ts: z.number().int().nonnegative().meta({ description: 'ms since epoch when the event was accepted (a coalesced emit: when its window flushed)' }),
+  id: z.string().meta({
+    description:
+      "UUIDv7 made at accept (a throttled emit: its window's id); stable across retries: de-duplicate on it",
+  }),
+  ts: z.number().int().nonnegative().meta({
+    description:
+      'ms since epoch when the event was accepted (a coalesced emit: when its window flushed)',
+  }),
   ns: z.enum(NAMESPACES),
   room: z.string().meta({ description: 'the room the event went to, e.g. post:123' }),
-  coalesced: z.number().int().positive().optional().meta({ description: 'throttled events: how many accepted events this emit stands for' }),
+  coalesced: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .meta({ description: 'throttled events: how many accepted events this emit stands for' }),
   offset: z.string().regex(OFFSET_RE).optional().meta({
-    description: "position in the room's history (a Redis stream id); absent for events without history. Re-join with `since` set to the last one seen",
+    description:
+      "position in the room's history (a Redis stream id); absent for events without history. Re-join with `since` set to the last one seen",
   }),
-  recovered: z.literal(true).optional().meta({ description: 'replayed by recovery after a re-join with `since`' }),
+  recovered: z
+    .literal(true)
+    .optional()
+    .meta({ description: 'replayed by recovery after a re-join with `since`' }),
 });
 true satisfies SameShape<z.output<typeof EventMetaSchema>, EventMeta>;
 
 /** A `batch` event arrives as `{ items }`; every other event arrives as its payload. */
-export type DeliveredData<E extends EventName> = Catalog[E]['delivery'] extends { mode: 'batch' } ? { items: DataOf<E>[] } : DataOf<E>;
+export type DeliveredData<E extends EventName> = Catalog[E]['delivery'] extends { mode: 'batch' }
+  ? { items: DataOf<E>[] }
+  : DataOf<E>;
 
 /** Server-to-client event map of one namespace, for `io<ServerToClientEvents<'/social'>>()`. */
 export type ServerToClientEvents<NS extends Namespace> = {
@@ -84,10 +107,14 @@ export interface ResolvedEvent {
 }
 
 function resolve(name: string, def: EventDefinition): ResolvedEvent {
-  if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`catalog: event name ${name} must be snake_case`);
+  if (!/^[a-z][a-z0-9_]*$/.test(name))
+    throw new Error(`catalog: event name ${name} must be snake_case`);
   const roomParams = roomParamNames(def.room);
   // The specs, the console and `sb events` show each event's example; a wrong one does not compile.
-  if (examplesOf(def.schema).length === 0) throw new Error(`catalog: event ${name} needs an example: wrap its schema in withExamples(schema, example)`);
+  if (examplesOf(def.schema).length === 0)
+    throw new Error(
+      `catalog: event ${name} needs an example: wrap its schema in withExamples(schema, example)`,
+    );
   return Object.freeze({
     name,
     namespace: def.namespace,
@@ -101,7 +128,10 @@ function resolve(name: string, def: EventDefinition): ResolvedEvent {
 }
 
 const index: ReadonlyMap<string, ResolvedEvent> = new Map(
-  Object.entries(catalog as Record<string, EventDefinition>).map(([name, def]) => [name, resolve(name, def)]),
+  Object.entries(catalog as Record<string, EventDefinition>).map(([name, def]) => [
+    name,
+    resolve(name, def),
+  ]),
 );
 
 /** Looks an event up by its wire name; `unknown_event` if the catalog has no such entry. */
@@ -123,7 +153,9 @@ export function listEvents(): ResolvedEvent[] {
  * socket is put in its own user's room on connect, as no client action joins it.
  */
 export const USER_ROOM_NAMESPACES: ReadonlySet<Namespace> = new Set(
-  [...index.values()].filter((event) => event.roomTemplate === ROOMS.user).map((event) => event.namespace),
+  [...index.values()]
+    .filter((event) => event.roomTemplate === ROOMS.user)
+    .map((event) => event.namespace),
 );
 
 /**
@@ -133,15 +165,23 @@ export const USER_ROOM_NAMESPACES: ReadonlySet<Namespace> = new Set(
 export function resolveRoom(entry: ResolvedEvent, target: unknown, payload: unknown): string {
   if (entry.roomParams.length === 0) return entry.roomTemplate;
   const from = (source: unknown, key: string): unknown =>
-    source !== null && typeof source === 'object' && Object.hasOwn(source, key) ? (source as Record<string, unknown>)[key] : undefined;
+    source !== null && typeof source === 'object' && Object.hasOwn(source, key)
+      ? (source as Record<string, unknown>)[key]
+      : undefined;
   return entry.roomTemplate.replace(ROOM_PARAM_RE, (_, key: string) => {
     const raw = from(target, key) ?? from(payload, key);
     const value = typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 ? String(raw) : raw;
     if (typeof value !== 'string' || !isSafeSegment(value)) {
       throw new GatewayError(
         'invalid_target',
-        raw === undefined ? `target.${key} is required for room ${entry.roomTemplate}` : `target.${key} must be 1-128 characters of letters, digits, _ . : @ -`,
-        { issues: [{ path: ['target', key], message: raw === undefined ? 'required' : 'invalid id' }] },
+        raw === undefined
+          ? `target.${key} is required for room ${entry.roomTemplate}`
+          : `target.${key} must be 1-128 characters of letters, digits, _ . : @ -`,
+        {
+          issues: [
+            { path: ['target', key], message: raw === undefined ? 'required' : 'invalid id' },
+          ],
+        },
       );
     }
     return value;

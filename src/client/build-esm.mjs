@@ -18,11 +18,14 @@ const out = path.join(root, 'dist', 'client', 'esm');
 const client = path.join(out, 'client');
 /** Server files the library runs: only src/wire/protocol.ts (plain constants, no imports). */
 const shared = [path.join(out, 'wire', 'protocol')];
-const kept = (file) => file.startsWith(client + path.sep) || shared.some((base) => file.startsWith(`${base}.`));
+const kept = (file) =>
+  file.startsWith(client + path.sep) || shared.some((base) => file.startsWith(`${base}.`));
 
 rmSync(out, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.client.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.client.json')], {
+  stdio: 'inherit',
+});
 
 const files = (dir) =>
   readdirSync(dir).flatMap((name) => {
@@ -38,7 +41,9 @@ for (const file of files(out)) {
     const text = readFileSync(file, 'utf8');
     writeFileSync(
       file,
-      text.replace(SPECIFIER, (all, head, quote, spec) => (/\.(m?js|json)$/.test(spec) ? all : `${head}${quote}${spec}.js${quote}`)),
+      text.replace(SPECIFIER, (all, head, quote, spec) =>
+        /\.(m?js|json)$/.test(spec) ? all : `${head}${quote}${spec}.js${quote}`,
+      ),
     );
   }
 }

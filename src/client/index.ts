@@ -13,14 +13,36 @@ import { Manager } from 'socket.io-client';
 import { SwitchboardError } from './errors';
 import { NamespaceClient, type Shared } from './namespace';
 import { ROOM_KINDS, type RoomOf } from './rooms';
-import type { ActionNameOf, ClientOptions, ClientStats, EventNameOf, HandlerOf, JoinResult, Namespace, PayloadOfAction, ResultOfAction } from './types';
+import type {
+  ActionNameOf,
+  ClientOptions,
+  ClientStats,
+  EventNameOf,
+  HandlerOf,
+  JoinResult,
+  Namespace,
+  PayloadOfAction,
+  ResultOfAction,
+} from './types';
 
 export { SwitchboardError } from './errors';
-export { NamespaceClient, NO_OFFSET_REASON, SLOW_CONSUMER, SLOW_CONSUMER_CLOSE_CODE } from './namespace';
+export {
+  NamespaceClient,
+  NO_OFFSET_REASON,
+  SLOW_CONSUMER,
+  SLOW_CONSUMER_CLOSE_CODE,
+} from './namespace';
 export { compareOffsets } from './room-state';
 export { ROOM_KINDS, roomActions, type RoomActions, type RoomOf } from './rooms';
 export type * from './types';
-export type { SocialSocket, ChatSocket, OrdersSocket, NotificationSocket, ServerEventsOf, DeliveredData } from './socket-types';
+export type {
+  SocialSocket,
+  ChatSocket,
+  OrdersSocket,
+  NotificationSocket,
+  ServerEventsOf,
+  DeliveredData,
+} from './socket-types';
 
 const DEFAULT_DEDUPE_WINDOW = 2000;
 const DEFAULT_ACK_TIMEOUT_MS = 10_000;
@@ -46,9 +68,14 @@ export class SwitchboardClient {
 
   constructor(private readonly options: ClientOptions) {
     const dedupeWindow = options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW;
-    if (!Number.isInteger(dedupeWindow) || dedupeWindow < 1) throw new SwitchboardError('invalid_argument', 'dedupeWindow must be a positive integer');
+    if (!Number.isInteger(dedupeWindow) || dedupeWindow < 1)
+      throw new SwitchboardError('invalid_argument', 'dedupeWindow must be a positive integer');
     this.currentUrl = this.urlFor(0);
-    this.manager = new Manager(this.currentUrl, { transports: ['websocket'], ...options.socket, autoConnect: false });
+    this.manager = new Manager(this.currentUrl, {
+      transports: ['websocket'],
+      ...options.socket,
+      autoConnect: false,
+    });
     // socket.io-client opens every reconnect attempt with the Manager's `uri` (a plain field its
     // typings mark private): point it at the next gateway first.
     this.manager.on('reconnect_attempt', () => {
@@ -72,7 +99,8 @@ export class SwitchboardClient {
     if (this.closed) throw new SwitchboardError('unavailable', 'the client is closed');
     let space = this.spaces.get(ns);
     if (!space) {
-      if (!Object.hasOwn(ROOM_KINDS, ns)) throw new SwitchboardError('invalid_argument', `unknown namespace ${ns}`);
+      if (!Object.hasOwn(ROOM_KINDS, ns))
+        throw new SwitchboardError('invalid_argument', `unknown namespace ${ns}`);
       space = new NamespaceClient<Namespace>(ns, this.shared);
       this.spaces.set(ns, space);
     }
@@ -88,11 +116,19 @@ export class SwitchboardClient {
     return this.namespace(ns).leave(room);
   }
 
-  on<NS extends Namespace, E extends EventNameOf<NS>>(ns: NS, event: E, handler: HandlerOf<NS, E>): () => void {
+  on<NS extends Namespace, E extends EventNameOf<NS>>(
+    ns: NS,
+    event: E,
+    handler: HandlerOf<NS, E>,
+  ): () => void {
     return this.namespace(ns).on(event, handler);
   }
 
-  async call<NS extends Namespace, A extends ActionNameOf<NS>>(ns: NS, action: A, payload?: PayloadOfAction<NS, A>): Promise<ResultOfAction<NS, A>> {
+  async call<NS extends Namespace, A extends ActionNameOf<NS>>(
+    ns: NS,
+    action: A,
+    payload?: PayloadOfAction<NS, A>,
+  ): Promise<ResultOfAction<NS, A>> {
     return this.namespace(ns).call(action, payload);
   }
 
@@ -113,7 +149,8 @@ export class SwitchboardClient {
     const { url } = this.options;
     if (typeof url === 'string') return url;
     if (typeof url === 'function') return url(attempt);
-    if (url.length === 0) throw new SwitchboardError('invalid_argument', 'url: give at least one gateway URL');
+    if (url.length === 0)
+      throw new SwitchboardError('invalid_argument', 'url: give at least one gateway URL');
     return url[attempt % url.length] as string;
   }
 

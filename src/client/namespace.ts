@@ -1,6 +1,11 @@
 import type { Manager, Socket } from 'socket.io-client';
 import type { ErrorBody } from '../errors';
-import { DISCONNECT_REASON_EVENT, RECOVERY_INCOMPLETE_EVENT, SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON } from '../wire/protocol';
+import {
+  DISCONNECT_REASON_EVENT,
+  RECOVERY_INCOMPLETE_EVENT,
+  SLOW_CONSUMER_CLOSE_CODE,
+  SLOW_CONSUMER_REASON,
+} from '../wire/protocol';
 import { SwitchboardError } from './errors';
 import { RoomState } from './room-state';
 import { roomActions, type RoomOf } from './rooms';
@@ -21,7 +26,8 @@ import type {
 const RETRYABLE = new Set<string>(['rate_limited', 'unavailable', 'internal']);
 
 /** Given to onRecoveryIncomplete when a room re-joined after a reconnect had no offset to recover from. */
-export const NO_OFFSET_REASON = 'no event seen in this room yet: events sent while disconnected cannot be replayed';
+export const NO_OFFSET_REASON =
+  'no event seen in this room yet: events sent while disconnected cannot be replayed';
 
 /**
  * How the gateway marks a slow consumer: it closes the websocket with code 4008 and reason
@@ -32,7 +38,8 @@ export { SLOW_CONSUMER_CLOSE_CODE };
 export const SLOW_CONSUMER = SLOW_CONSUMER_REASON;
 
 type Ack = { ok: true; data: unknown } | { ok: false; error: ErrorBody };
-type Callback = 'onRecoveryIncomplete' | 'onSlowConsumer' | 'onDisconnect' | 'onConnect' | 'onError';
+type Callback =
+  'onRecoveryIncomplete' | 'onSlowConsumer' | 'onDisconnect' | 'onConnect' | 'onError';
 type Listener = (...args: unknown[]) => void;
 interface Waiter {
   resolve(result: JoinResult): void;
@@ -53,13 +60,22 @@ export interface Shared {
 
 function isMeta(value: unknown): value is { id: string; room: string; offset?: string } {
   const meta = value as { id?: unknown; room?: unknown } | null;
-  return typeof meta === 'object' && meta !== null && typeof meta.id === 'string' && typeof meta.room === 'string';
+  return (
+    typeof meta === 'object' &&
+    meta !== null &&
+    typeof meta.id === 'string' &&
+    typeof meta.room === 'string'
+  );
 }
 
 function isSlowConsumer(details: unknown, server: ServerDisconnectReason | undefined): boolean {
   if (server?.reason === SLOW_CONSUMER || server?.code === SLOW_CONSUMER) return true;
-  const close = (details as { context?: { code?: unknown; reason?: unknown } } | undefined)?.context;
-  return close?.code === SLOW_CONSUMER_CLOSE_CODE || (typeof close?.reason === 'string' && close.reason.includes(SLOW_CONSUMER));
+  const close = (details as { context?: { code?: unknown; reason?: unknown } } | undefined)
+    ?.context;
+  return (
+    close?.code === SLOW_CONSUMER_CLOSE_CODE ||
+    (typeof close?.reason === 'string' && close.reason.includes(SLOW_CONSUMER))
+  );
 }
 
 /**
@@ -162,7 +178,11 @@ export class NamespaceClient<NS extends Namespace> {
     if (state) state.tracked = false;
     this.joined.delete(room);
     this.inFlight.delete(room);
-    this.settle(room, undefined, new SwitchboardError('not_joined', `left ${room} before its join completed`));
+    this.settle(
+      room,
+      undefined,
+      new SwitchboardError('not_joined', `left ${room} before its join completed`),
+    );
     try {
       // Not connected: the gateway dropped the membership with the connection, and no re-join follows.
       if (!this.socket.connected) return { room };
@@ -180,20 +200,32 @@ export class NamespaceClient<NS extends Namespace> {
    * nothing else is retried: after a disconnect mid-call it rejects with `unavailable` (the gateway
    * may or may not have run it).
    */
-  async call<A extends ActionNameOf<NS>>(action: A, payload?: PayloadOfAction<NS, A>): Promise<ResultOfAction<NS, A>> {
+  async call<A extends ActionNameOf<NS>>(
+    action: A,
+    payload?: PayloadOfAction<NS, A>,
+  ): Promise<ResultOfAction<NS, A>> {
     const timeoutMs = this.shared.ackTimeoutMs;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await this.connection(timeoutMs);
       const ack = await new Promise<Ack>((resolve, reject) => {
-        this.socket.timeout(timeoutMs).emit(action, payload ?? {}, (err: Error | null, res: Ack) => {
-          if (err) reject(new SwitchboardError('unavailable', `${this.ns} ${action}: no answer (${err.message})`));
-          else resolve(res);
-        });
+        this.socket
+          .timeout(timeoutMs)
+          .emit(action, payload ?? {}, (err: Error | null, res: Ack) => {
+            if (err)
+              reject(
+                new SwitchboardError(
+                  'unavailable',
+                  `${this.ns} ${action}: no answer (${err.message})`,
+                ),
+              );
+            else resolve(res);
+          });
       });
       if (ack.ok) return ack.data;
       const wait = ack.error.retryAfterMs ?? 0;
-      if (ack.error.code !== 'rate_limited' || this.closed || Date.now() + wait > deadline) throw SwitchboardError.from(ack.error);
+      if (ack.error.code !== 'rate_limited' || this.closed || Date.now() + wait > deadline)
+        throw SwitchboardError.from(ack.error);
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
@@ -235,27 +267,30 @@ export class NamespaceClient<NS extends Namespace> {
     const send = ++this.sends;
     this.inFlight.set(room, send);
     const payload = since === undefined ? actions.payload : { ...actions.payload, since };
-    this.socket.timeout(this.shared.ackTimeoutMs).emit(actions.join, payload, (err: Error | null, ack: Ack) => {
-      // Disconnected or left meanwhile: the next connect joins again, or nothing is wanted.
-      if (this.inFlight.get(room) !== send || this.rooms.get(room) !== state || !state.tracked) return;
-      this.inFlight.delete(room);
-      if (err) {
-        this.later(() => this.sendJoin(state), 500); // no ack in time: ask again
-        return;
-      }
-      if (ack.ok) {
-        this.joined.add(room);
-        this.settle(room, ack.data as JoinResult);
-      } else if (RETRYABLE.has(ack.error.code)) {
-        this.later(() => this.sendJoin(state), ack.error.retryAfterMs ?? 1000);
-      } else {
-        // Refused for good (e.g. `forbidden` after a permission change): stop re-joining it.
-        this.rooms.delete(room);
-        this.joined.delete(room);
-        const error = SwitchboardError.from(ack.error);
-        if (!this.settle(room, undefined, error)) this.notify('onError', this.ns, error, room);
-      }
-    });
+    this.socket
+      .timeout(this.shared.ackTimeoutMs)
+      .emit(actions.join, payload, (err: Error | null, ack: Ack) => {
+        // Disconnected or left meanwhile: the next connect joins again, or nothing is wanted.
+        if (this.inFlight.get(room) !== send || this.rooms.get(room) !== state || !state.tracked)
+          return;
+        this.inFlight.delete(room);
+        if (err) {
+          this.later(() => this.sendJoin(state), 500); // no ack in time: ask again
+          return;
+        }
+        if (ack.ok) {
+          this.joined.add(room);
+          this.settle(room, ack.data as JoinResult);
+        } else if (RETRYABLE.has(ack.error.code)) {
+          this.later(() => this.sendJoin(state), ack.error.retryAfterMs ?? 1000);
+        } else {
+          // Refused for good (e.g. `forbidden` after a permission change): stop re-joining it.
+          this.rooms.delete(room);
+          this.joined.delete(room);
+          const error = SwitchboardError.from(ack.error);
+          if (!this.settle(room, undefined, error)) this.notify('onError', this.ns, error, room);
+        }
+      });
   }
 
   /** Resolves or rejects the pending `join` calls of a room; false if there were none. */
@@ -280,7 +315,12 @@ export class NamespaceClient<NS extends Namespace> {
     for (const state of [...this.rooms.values()]) {
       if (!state.tracked) continue;
       // Joined, but nothing delivered yet: there is no offset to ask the gateway for what was missed.
-      if (reconnect && this.joined.has(state.room) && state.lastOffset === undefined && roomActions(this.ns, state.room).recoverable) {
+      if (
+        reconnect &&
+        this.joined.has(state.room) &&
+        state.lastOffset === undefined &&
+        roomActions(this.ns, state.room).recoverable
+      ) {
         this.notify('onRecoveryIncomplete', state.room, NO_OFFSET_REASON, this.ns);
       }
       this.sendJoin(state);
@@ -306,7 +346,10 @@ export class NamespaceClient<NS extends Namespace> {
 
   private retryConnect(): void {
     const { manager } = this.shared;
-    const delay = Math.min(manager.reconnectionDelayMax(), manager.reconnectionDelay() * 2 ** this.refusals++);
+    const delay = Math.min(
+      manager.reconnectionDelayMax(),
+      manager.reconnectionDelay() * 2 ** this.refusals++,
+    );
     this.later(() => {
       if (!this.socket.connected) this.socket.connect();
     }, delay);
@@ -315,7 +358,12 @@ export class NamespaceClient<NS extends Namespace> {
   private onEvent(event: string, args: unknown[]): void {
     if (event === RECOVERY_INCOMPLETE_EVENT) {
       const { room, reason } = (args[0] ?? {}) as { room?: unknown; reason?: unknown };
-      this.notify('onRecoveryIncomplete', typeof room === 'string' ? room : '', typeof reason === 'string' ? reason : '', this.ns);
+      this.notify(
+        'onRecoveryIncomplete',
+        typeof room === 'string' ? room : '',
+        typeof reason === 'string' ? reason : '',
+        this.ns,
+      );
     } else if (event === DISCONNECT_REASON_EVENT) {
       this.serverReason = args[0] ?? {};
     } else if (isMeta(args[1])) {
@@ -330,7 +378,10 @@ export class NamespaceClient<NS extends Namespace> {
   }
 
   /** Calls an application callback; one that throws does not break the library's own handling. */
-  private notify<K extends Callback>(name: K, ...args: Parameters<NonNullable<ClientOptions[K]>>): void {
+  private notify<K extends Callback>(
+    name: K,
+    ...args: Parameters<NonNullable<ClientOptions[K]>>
+  ): void {
     const callback = this.shared.options[name];
     if (callback) deliver(callback, args);
   }
@@ -347,7 +398,13 @@ export class NamespaceClient<NS extends Namespace> {
         else resolve();
       };
       const onConnect = () => done();
-      const timer = setTimeout(() => done(new SwitchboardError('unavailable', `${this.ns}: not connected within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          done(
+            new SwitchboardError('unavailable', `${this.ns}: not connected within ${timeoutMs} ms`),
+          ),
+        timeoutMs,
+      );
       this.socket.once('connect', onConnect);
       this.waitingCalls.add(done);
     });

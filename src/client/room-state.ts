@@ -31,7 +31,12 @@ export class RoomState {
   /** True the first time an event is seen (and remembers it); false for a repeat. */
   admit(meta: { id: string; offset?: string }): boolean {
     if (this.ids.has(meta.id)) return false;
-    if (meta.offset !== undefined && this.lastOffset !== undefined && compareOffsets(meta.offset, this.lastOffset) <= 0) return false;
+    if (
+      meta.offset !== undefined &&
+      this.lastOffset !== undefined &&
+      compareOffsets(meta.offset, this.lastOffset) <= 0
+    )
+      return false;
     if (meta.offset !== undefined) this.lastOffset = meta.offset;
     this.remember(meta.id);
     return true;

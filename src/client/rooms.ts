@@ -4,11 +4,18 @@ import { SwitchboardError } from './errors';
 
 type ActionsOf<NS extends Namespace> = keyof ClientActionsOf<NS> & string;
 type JoinsOf<NS extends Namespace> = ActionsOf<NS> & `join_${string}`;
-type PayloadKeys<NS extends Namespace, A extends ActionsOf<NS>> = keyof Parameters<ClientActionsOf<NS>[A]>[0] & string;
+type PayloadKeys<NS extends Namespace, A extends ActionsOf<NS>> = keyof Parameters<
+  ClientActionsOf<NS>[A]
+>[0] &
+  string;
 
 /** One kind of room: its join and leave actions and, for `kind:id` rooms, the payload field of the id. */
 type RoomKind<NS extends Namespace> = {
-  [J in JoinsOf<NS>]: { join: J; leave: ActionsOf<NS> & `leave_${string}`; param?: Exclude<PayloadKeys<NS, J>, 'since'> };
+  [J in JoinsOf<NS>]: {
+    join: J;
+    leave: ActionsOf<NS> & `leave_${string}`;
+    param?: Exclude<PayloadKeys<NS, J>, 'since'>;
+  };
 }[JoinsOf<NS>];
 
 /**
@@ -30,7 +37,9 @@ type KindsOf<NS extends Namespace> = (typeof ROOM_KINDS)[NS];
 
 /** The room names of a namespace, e.g. `order:${string}` on /orders, `user:${string}` | 'presence' on /notification. */
 export type RoomOf<NS extends Namespace> = {
-  [K in keyof KindsOf<NS> & string]: KindsOf<NS>[K] extends { param: string } ? `${K}:${string}` : K;
+  [K in keyof KindsOf<NS> & string]: KindsOf<NS>[K] extends { param: string }
+    ? `${K}:${string}`
+    : K;
 }[keyof KindsOf<NS> & string];
 
 export interface RoomActions {
@@ -44,14 +53,25 @@ export interface RoomActions {
 
 /** `roomActions('/orders', 'order:42')` -> `{ join: 'join_order', leave: 'leave_order', payload: { orderId: '42' } }`. */
 export function roomActions(ns: string, room: string): RoomActions {
-  const kinds = (ROOM_KINDS as Record<string, Record<string, { join: string; leave: string; param?: string }>>)[ns];
-  if (!kinds) throw new SwitchboardError('invalid_argument', `unknown namespace ${ns} (one of ${Object.keys(ROOM_KINDS).join(', ')})`);
+  const kinds = (
+    ROOM_KINDS as Record<string, Record<string, { join: string; leave: string; param?: string }>>
+  )[ns];
+  if (!kinds)
+    throw new SwitchboardError(
+      'invalid_argument',
+      `unknown namespace ${ns} (one of ${Object.keys(ROOM_KINDS).join(', ')})`,
+    );
   const colon = room.indexOf(':');
   const kindName = colon < 0 ? room : room.slice(0, colon);
   const kind = Object.hasOwn(kinds, kindName) ? kinds[kindName] : undefined;
   const id = colon < 0 ? undefined : room.slice(colon + 1);
-  if (kind && kind.param && id) return { join: kind.join, leave: kind.leave, payload: { [kind.param]: id }, recoverable: true };
-  if (kind && !kind.param && id === undefined) return { join: kind.join, leave: kind.leave, payload: {}, recoverable: false };
+  if (kind && kind.param && id)
+    return { join: kind.join, leave: kind.leave, payload: { [kind.param]: id }, recoverable: true };
+  if (kind && !kind.param && id === undefined)
+    return { join: kind.join, leave: kind.leave, payload: {}, recoverable: false };
   const examples = Object.entries(kinds).map(([name, k]) => (k.param ? `${name}:<id>` : name));
-  throw new SwitchboardError('invalid_argument', `${ns} has no room like ${room} (try ${examples.join(', ')})`);
+  throw new SwitchboardError(
+    'invalid_argument',
+    `${ns} has no room like ${room} (try ${examples.join(', ')})`,
+  );
 }

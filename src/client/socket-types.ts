@@ -12,7 +12,10 @@ import type { Namespace } from '../catalog/index';
 import type { ClientActionsOf } from '../gateway/namespaces/registry';
 import type { ServerEventsOf } from '../gateway/event-maps';
 
-export type SwitchboardSocket<NS extends Namespace> = Socket<ServerEventsOf<NS>, ClientActionsOf<NS>>;
+export type SwitchboardSocket<NS extends Namespace> = Socket<
+  ServerEventsOf<NS>,
+  ClientActionsOf<NS>
+>;
 
 export type SocialSocket = SwitchboardSocket<'/social'>;
 export type ChatSocket = SwitchboardSocket<'/chat'>;

@@ -16,7 +16,9 @@ export type HandlerOf<NS extends Namespace, E extends EventNameOf<NS>> = ServerE
 
 /** Actions a client of NS can call, their payload and the data of a successful ack. */
 export type ActionNameOf<NS extends Namespace> = keyof ClientActionsOf<NS> & string;
-export type PayloadOfAction<NS extends Namespace, A extends ActionNameOf<NS>> = Parameters<ClientActionsOf<NS>[A]>[0];
+export type PayloadOfAction<NS extends Namespace, A extends ActionNameOf<NS>> = Parameters<
+  ClientActionsOf<NS>[A]
+>[0];
 export type ResultOfAction<NS extends Namespace, A extends ActionNameOf<NS>> = Extract<
   Parameters<Parameters<ClientActionsOf<NS>[A]>[1]>[0],
   { ok: true }
@@ -74,7 +76,12 @@ export interface ClientOptions {
    * `details.context` is the CloseEvent with its `code` and `reason`), and what the gateway said
    * first in `disconnect_reason`, if anything. The library reconnects by itself unless closed.
    */
-  onDisconnect?: (ns: Namespace, reason: string, details: unknown, server?: ServerDisconnectReason) => void;
+  onDisconnect?: (
+    ns: Namespace,
+    reason: string,
+    details: unknown,
+    server?: ServerDisconnectReason,
+  ) => void;
   /** Every (re)connect of a namespace, with the URL it reached. */
   onConnect?: (ns: Namespace, url: string) => void;
   /** Connect errors (retried), token errors, and re-joins the gateway refused (the room is dropped). */

@@ -10,8 +10,13 @@ import { consoleCatalog } from './catalog-json';
  * module when run from source, or under src/ when run from dist/ (the build copies no static files).
  */
 export function consolePublicDir(): string {
-  const candidates = [path.join(__dirname, 'public'), path.resolve(__dirname, '../../../src/console/public')];
-  return candidates.find((dir) => existsSync(path.join(dir, 'index.html'))) ?? (candidates[0] as string);
+  const candidates = [
+    path.join(__dirname, 'public'),
+    path.resolve(__dirname, '../../../src/console/public'),
+  ];
+  return (
+    candidates.find((dir) => existsSync(path.join(dir, 'index.html'))) ?? (candidates[0] as string)
+  );
 }
 
 /**
@@ -46,9 +51,16 @@ export const consoleOperations: HttpOperation[] = [
     operationId: 'console',
     tag: 'pages',
     auth: 'none',
-    summary: 'The live console: join rooms, watch events with their meta, publish test events, flush pending windows',
-    description: 'Holds no secret: each action needs the token the user types (a JWT, PUBLISH_TOKEN or ADMIN_TOKEN).',
-    response: { status: 200, description: 'the page (its script and style below this path)', schema: z.string(), contentType: 'text/html' },
+    summary:
+      'The live console: join rooms, watch events with their meta, publish test events, flush pending windows',
+    description:
+      'Holds no secret: each action needs the token the user types (a JWT, PUBLISH_TOKEN or ADMIN_TOKEN).',
+    response: {
+      status: 200,
+      description: 'the page (its script and style below this path)',
+      schema: z.string(),
+      contentType: 'text/html',
+    },
     errors: [],
   },
   {
@@ -57,8 +69,13 @@ export const consoleOperations: HttpOperation[] = [
     operationId: 'consoleCatalog',
     tag: 'pages',
     auth: 'none',
-    summary: "The console's pickers: each event's namespace, room template, JSON Schema and example, and each namespace's rooms",
-    response: { status: 200, description: 'the catalog as the console reads it', schema: z.record(z.string(), z.unknown()) },
+    summary:
+      "The console's pickers: each event's namespace, room template, JSON Schema and example, and each namespace's rooms",
+    response: {
+      status: 200,
+      description: 'the catalog as the console reads it',
+      schema: z.record(z.string(), z.unknown()),
+    },
     errors: [],
   },
 ];

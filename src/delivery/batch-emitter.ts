@@ -3,7 +3,12 @@ import { lookupEvent, type EventMeta } from '../catalog';
 import { historyPolicy, type HistoryDefaults } from '../history/policy';
 import { defineLuaScripts, preloadLuaScripts, type ScriptCall } from '../redis/lua';
 import type { Keys } from '../redis/keys';
-import { encodeAdapterMessage, OFFSET_MARK_BYTES, withOffsetMark, type AdapterFormat } from '../wire/adapter-message';
+import {
+  encodeAdapterMessage,
+  OFFSET_MARK_BYTES,
+  withOffsetMark,
+  type AdapterFormat,
+} from '../wire/adapter-message';
 import { keySlot } from '../redis/slot';
 import type { Config } from '../config';
 
@@ -11,7 +16,13 @@ const SCRIPTS = { sbEmitBatch: 'emit-batch-n.lua' };
 const EMPTY = Buffer.alloc(0);
 
 /** One event in the script's packed argument (see lua/emit-batch-n.lua for the layout). */
-function packEvent(stream: number, channel: number, id: string, head: Buffer, tail: Buffer): Buffer {
+function packEvent(
+  stream: number,
+  channel: number,
+  id: string,
+  head: Buffer,
+  tail: Buffer,
+): Buffer {
   const idBytes = Buffer.from(id);
   const out = Buffer.allocUnsafe(5 + idBytes.length + 4 + head.length + 4 + tail.length);
   let at = out.writeUInt16BE(stream, 0);
@@ -96,7 +107,8 @@ export class BatchEmitter {
       ({ replayed, offsets } = await this.emitBySlot(batchId, items));
       // The inbox is in a slot of its own: appended after the emit, so a re-run of a job that died
       // in between hands its events to the handlers again (at least once, as handler retries are).
-      if (work !== '') await this.redis.xadd(this.keys.handlerInbox, '*', 'e', work, 'o', offsets.join(','));
+      if (work !== '')
+        await this.redis.xadd(this.keys.handlerInbox, '*', 'e', work, 'o', offsets.join(','));
     }
     items.forEach((item, i) => {
       const offset = offsets[i];
@@ -112,7 +124,10 @@ export class BatchEmitter {
    * a slot), in the order the slots first appear; each call has its own marker in its slot. Room
    * order holds: a room's events are all in its slot's call, in batch order.
    */
-  private async emitBySlot(batchId: string, items: EmitItem[]): Promise<{ replayed: boolean; offsets: string[] }> {
+  private async emitBySlot(
+    batchId: string,
+    items: EmitItem[],
+  ): Promise<{ replayed: boolean; offsets: string[] }> {
     const groups = new Map<number, { channel: string; positions: number[] }>();
     // A batch is mostly a few rooms: one CRC16 per room, not per event.
     const slots = new Map<string, number>();
@@ -139,7 +154,11 @@ export class BatchEmitter {
   }
 
   /** One script call: `items` appended to their rooms' histories and published, in order. */
-  private async call(marker: string, work: string, items: EmitItem[]): Promise<{ replayed: boolean; offsets: string[] }> {
+  private async call(
+    marker: string,
+    work: string,
+    items: EmitItem[],
+  ): Promise<{ replayed: boolean; offsets: string[] }> {
     const streams = new Map<string, number>();
     const streamArgs: Array<string | number> = [];
     const channels = new Map<string, number>();
@@ -165,7 +184,13 @@ export class BatchEmitter {
           streams.set(key, stream);
           streamArgs.push(policy.maxLen, policy.maxAgeMs);
         }
-        const message = encodeAdapterMessage(this.format, meta.ns, event, data, withOffsetMark(meta));
+        const message = encodeAdapterMessage(
+          this.format,
+          meta.ns,
+          event,
+          data,
+          withOffsetMark(meta),
+        );
         // The mark is the last string a client could not have written (meta comes after data and
         // the offset is meta's last field), so its last occurrence is the one to replace.
         const at = message.lastIndexOf(OFFSET_MARK_BYTES);
@@ -177,8 +202,19 @@ export class BatchEmitter {
     // Without handler work the inbox is not touched: the marker stands in for it (same slot).
     const keys = [marker, work === '' ? marker : this.keys.handlerInbox, ...streams.keys()];
     const publish = this.format === 'pubsub' ? 'PUBLISH' : 'SPUBLISH';
-    const args = [this.config.EMIT_MARKER_TTL_MS, work, channels.size, ...streamArgs, ...channels.keys(), publish, Buffer.concat(parts)];
-    const [replayed, joined] = (await this.script(keys.length, ...keys, ...args)) as [number, string];
+    const args = [
+      this.config.EMIT_MARKER_TTL_MS,
+      work,
+      channels.size,
+      ...streamArgs,
+      ...channels.keys(),
+      publish,
+      Buffer.concat(parts),
+    ];
+    const [replayed, joined] = (await this.script(keys.length, ...keys, ...args)) as [
+      number,
+      string,
+    ];
     return { replayed: replayed === 1, offsets: joined.split(',') };
   }
 }

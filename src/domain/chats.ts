@@ -44,7 +44,11 @@ export async function postChatMessage(
  */
 export interface RoomMembership {
   /** Removes from `room` of `ns`, on every gateway, each socket whose user `keep` refuses; answers how many. */
-  removeAllBut(ns: string, room: string, keep: (userId: string | undefined) => boolean): Promise<number>;
+  removeAllBut(
+    ns: string,
+    room: string,
+    keep: (userId: string | undefined) => boolean,
+  ): Promise<number>;
 }
 
 /**
@@ -66,7 +70,11 @@ export async function setChatMembers(
   const members = new Set(userIds);
   const removed =
     membership && members.size > 0
-      ? await membership.removeAllBut('/chat', roomOf(ROOMS.chat, { chatId }), (userId) => userId !== undefined && members.has(userId))
+      ? await membership.removeAllBut(
+          '/chat',
+          roomOf(ROOMS.chat, { chatId }),
+          (userId) => userId !== undefined && members.has(userId),
+        )
       : 0;
   return { members: members.size, removed };
 }

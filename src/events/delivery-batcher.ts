@@ -92,7 +92,8 @@ export class DeliveryBatcher {
     let take = 0;
     let bytes = 0;
     for (const next of this.waiting) {
-      if (take >= this.opts.maxEvents || (take > 0 && bytes + next.bytes > this.opts.maxBytes)) break;
+      if (take >= this.opts.maxEvents || (take > 0 && bytes + next.bytes > this.opts.maxBytes))
+        break;
       bytes += next.bytes;
       take++;
     }

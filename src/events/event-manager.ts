@@ -1,6 +1,15 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { RedisClient } from '../redis/connections';
-import { lookupEvent, type ThrottleDelivery, resolveRoom, type EventName, type EventsWithRoom, type PayloadOf, type ROOMS, type TargetOf } from '../catalog';
+import {
+  lookupEvent,
+  type ThrottleDelivery,
+  resolveRoom,
+  type EventName,
+  type EventsWithRoom,
+  type PayloadOf,
+  type ROOMS,
+  type TargetOf,
+} from '../catalog';
 import type { Config } from '../config';
 import { GatewayError } from '../errors';
 import { newEventId } from '../ids';
@@ -48,7 +57,14 @@ export interface EventManagerOptions {
   redis: RedisClient;
   config: Pick<
     Config,
-    'KEY_PREFIX' | 'QUEUE_NAME' | 'ENQUEUE_TIMEOUT_MS' | 'JOB_ATTEMPTS' | 'IDEMPOTENCY_TTL_MS' | 'BATCH_LINGER_MS' | 'BATCH_MAX_EVENTS' | 'BATCH_MAX_BYTES'
+    | 'KEY_PREFIX'
+    | 'QUEUE_NAME'
+    | 'ENQUEUE_TIMEOUT_MS'
+    | 'JOB_ATTEMPTS'
+    | 'IDEMPOTENCY_TTL_MS'
+    | 'BATCH_LINGER_MS'
+    | 'BATCH_MAX_EVENTS'
+    | 'BATCH_MAX_BYTES'
   >;
   /**
    * Told each event once it is stored (in a delivery batch or a throttle window), with its catalog
@@ -59,11 +75,20 @@ export interface EventManagerOptions {
 
 /** Options of every delivery and pending job: retried with backoff, kept when they fail for good. */
 export function deliveryJobOptions(attempts: number): JobsOptions {
-  return { attempts, backoff: { type: 'exponential', delay: 100 }, removeOnComplete: true, removeOnFail: { count: 10_000 } };
+  return {
+    attempts,
+    backoff: { type: 'exponential', delay: 100 },
+    removeOnComplete: true,
+    removeOnFail: { count: 10_000 },
+  };
 }
 
 /** Adds one delivery batch (auto-increment job id: the queue's order is the order of adds). */
-export function addDeliveryBatch(queue: Queue, events: Envelope[], options: JobsOptions): Promise<unknown> {
+export function addDeliveryBatch(
+  queue: Queue,
+  events: Envelope[],
+  options: JobsOptions,
+): Promise<unknown> {
   const batch: DeliveryBatch = { catalog: CATALOG_VERSION, events };
   return queue.add(BATCH_JOB, batch, options);
 }
@@ -96,37 +121,68 @@ export class EventManager {
     this.queue = openQueue(names.delivery, redis, keys);
     this.pendingQueue = openQueue(names.pending, redis, keys);
     const jobOptions = deliveryJobOptions(config.JOB_ATTEMPTS);
-    this.batcher = new DeliveryBatcher((events) => addDeliveryBatch(this.queue, events, jobOptions), {
-      lingerMs: config.BATCH_LINGER_MS,
-      maxEvents: config.BATCH_MAX_EVENTS,
-      maxBytes: config.BATCH_MAX_BYTES,
-      sendTimeoutMs: config.ENQUEUE_TIMEOUT_MS,
-    });
+    this.batcher = new DeliveryBatcher(
+      (events) => addDeliveryBatch(this.queue, events, jobOptions),
+      {
+        lingerMs: config.BATCH_LINGER_MS,
+        maxEvents: config.BATCH_MAX_EVENTS,
+        maxBytes: config.BATCH_MAX_BYTES,
+        sendTimeoutMs: config.ENQUEUE_TIMEOUT_MS,
+      },
+    );
     this.flushJobOptions = jobOptions;
     this.pending = new PendingStore(redis, keys);
     this.timeoutMs = config.ENQUEUE_TIMEOUT_MS;
     // A second request with a key in progress waits for most of the accept budget, then `conflict`.
-    this.idempotency = new IdempotencyStore(redis, keys, { ttlMs: config.IDEMPOTENCY_TTL_MS, waitMs: Math.floor(this.timeoutMs * 0.75) });
+    this.idempotency = new IdempotencyStore(redis, keys, {
+      ttlMs: config.IDEMPOTENCY_TTL_MS,
+      waitMs: Math.floor(this.timeoutMs * 0.75),
+    });
   }
 
   /** Typed emit: the payload and target types come from the catalog entry of `event`. */
-  emit<E extends EventName>(event: E, payload: PayloadOf<E>, target?: TargetOf<E>, options?: EmitOptions): Promise<Accepted> {
+  emit<E extends EventName>(
+    event: E,
+    payload: PayloadOf<E>,
+    target?: TargetOf<E>,
+    options?: EmitOptions,
+  ): Promise<Accepted> {
     return this.publish({ event, data: payload, target }, options);
   }
 
-  emitToPost<E extends EventsWithRoom<typeof ROOMS.post>>(event: E, postId: string, payload: PayloadOf<E>, options?: EmitOptions) {
+  emitToPost<E extends EventsWithRoom<typeof ROOMS.post>>(
+    event: E,
+    postId: string,
+    payload: PayloadOf<E>,
+    options?: EmitOptions,
+  ) {
     return this.publish({ event, data: payload, target: { postId } }, options);
   }
 
-  emitToOrder<E extends EventsWithRoom<typeof ROOMS.order>>(event: E, orderId: string, payload: PayloadOf<E>, options?: EmitOptions) {
+  emitToOrder<E extends EventsWithRoom<typeof ROOMS.order>>(
+    event: E,
+    orderId: string,
+    payload: PayloadOf<E>,
+    options?: EmitOptions,
+  ) {
     return this.publish({ event, data: payload, target: { orderId } }, options);
   }
 
-  emitToUser<E extends EventsWithRoom<typeof ROOMS.user>>(event: E, userId: string, payload: PayloadOf<E>, options?: EmitOptions) {
+  emitToUser<E extends EventsWithRoom<typeof ROOMS.user>>(
+    event: E,
+    userId: string,
+    payload: PayloadOf<E>,
+    options?: EmitOptions,
+  ) {
     return this.publish({ event, data: payload, target: { userId } }, options);
   }
 
-  emitToChat<E extends EventsWithRoom<typeof ROOMS.chat>>(event: E, chatId: string, payload: PayloadOf<E>, options?: EmitOptions) {
+  emitToChat<E extends EventsWithRoom<typeof ROOMS.chat>>(
+    event: E,
+    chatId: string,
+    payload: PayloadOf<E>,
+    options?: EmitOptions,
+  ) {
     return this.publish({ event, data: payload, target: { chatId } }, options);
   }
 
@@ -141,13 +197,18 @@ export class EventManager {
     if (key === undefined) return this.withTimeout(this.accept(envelope));
     // The accept inside `once` is not cut short by the timeout: if it lands late it still records
     // its id under the key, so a retry after a 503 cannot publish the event a second time.
-    return this.withTimeout(this.idempotency.once(key, fingerprintOf(envelope), envelope.id, () => this.accept(envelope)));
+    return this.withTimeout(
+      this.idempotency.once(key, fingerprintOf(envelope), envelope.id, () => this.accept(envelope)),
+    );
   }
 
   /** Stores the event (queued job, or pending entry if throttled). Unbounded: callers add the timeout. */
   private async accept(envelope: Envelope): Promise<Accepted> {
     const { delivery } = lookupEvent(envelope.event);
-    const accepted = delivery.kind === 'throttle' ? await this.addThrottled(envelope, delivery) : await this.addImmediate(envelope);
+    const accepted =
+      delivery.kind === 'throttle'
+        ? await this.addThrottled(envelope, delivery)
+        : await this.addImmediate(envelope);
     this.onAccepted(envelope.event);
     return accepted;
   }
@@ -174,10 +235,22 @@ export class EventManager {
       case 'sealed': {
         const early = outcome.kind === 'sealed';
         // A sealed window is already claimed, under its own claim id: the job flushes that claim.
-        const data = { pendingId: this.pending.pendingIdOf(envelope), windowId: early ? outcome.claimId : outcome.windowId };
+        const data = {
+          pendingId: this.pending.pendingIdOf(envelope),
+          windowId: early ? outcome.claimId : outcome.windowId,
+        };
         // Already stored: if the job cannot be added, the sweep flushes the window instead.
-        await scheduleFlush(this.pendingQueue, data, early ? 0 : outcome.flushInMs, this.flushJobOptions, early).catch((err: unknown) =>
-          log.warn({ ...data, err: (err as Error).message }, 'flush job not scheduled; the sweep will flush the window'),
+        await scheduleFlush(
+          this.pendingQueue,
+          data,
+          early ? 0 : outcome.flushInMs,
+          this.flushJobOptions,
+          early,
+        ).catch((err: unknown) =>
+          log.warn(
+            { ...data, err: (err as Error).message },
+            'flush job not scheduled; the sweep will flush the window',
+          ),
         );
         return { id: outcome.windowId };
       }
@@ -191,11 +264,16 @@ export class EventManager {
   private async withTimeout<T>(work: Promise<T>): Promise<T> {
     try {
       return await within(work, this.timeoutMs, (): never => {
-        throw new GatewayError('unavailable', `event store did not accept the event within ${this.timeoutMs} ms`);
+        throw new GatewayError(
+          'unavailable',
+          `event store did not accept the event within ${this.timeoutMs} ms`,
+        );
       });
     } catch (err) {
       if (err instanceof GatewayError) throw err;
-      throw new GatewayError('unavailable', `event store unavailable: ${(err as Error).message}`, { cause: err });
+      throw new GatewayError('unavailable', `event store unavailable: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 }
@@ -209,12 +287,24 @@ function sizeOf(envelope: Envelope): number {
 export function prepareEnvelope({ event, data, target }: PublishInput, now = Date.now()): Envelope {
   const entry = lookupEvent(event);
   const parsed = entry.schema.safeParse(data);
-  if (!parsed.success) throw GatewayError.fromZod(parsed.error, 'invalid_payload', `${entry.name} payload`);
-  if (target !== undefined && (target === null || typeof target !== 'object' || Array.isArray(target))) {
+  if (!parsed.success)
+    throw GatewayError.fromZod(parsed.error, 'invalid_payload', `${entry.name} payload`);
+  if (
+    target !== undefined &&
+    (target === null || typeof target !== 'object' || Array.isArray(target))
+  ) {
     throw new GatewayError('invalid_target', 'target must be an object such as { "postId": "1" }', {
       issues: [{ path: ['target'], message: 'expected object' }],
     });
   }
   const room = resolveRoom(entry, target, parsed.data);
-  return { v: 1, id: newEventId(now), event: entry.name, ns: entry.namespace, room, data: parsed.data, ts: now };
+  return {
+    v: 1,
+    id: newEventId(now),
+    event: entry.name,
+    ns: entry.namespace,
+    room,
+    data: parsed.data,
+    ts: now,
+  };
 }

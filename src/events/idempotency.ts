@@ -51,7 +51,9 @@ export class IdempotencyStore {
     private readonly keys: Pick<Keys, 'idempotency'>,
     private readonly opts: IdempotencyOptions,
   ) {
-    this.settle = defineLuaScripts(redis, __dirname, { sbIdempotencySettle: 'idempotency-settle-1.lua' }).sbIdempotencySettle;
+    this.settle = defineLuaScripts(redis, __dirname, {
+      sbIdempotencySettle: 'idempotency-settle-1.lua',
+    }).sbIdempotencySettle;
     // Long enough for an accept that outlived its caller's timeout to still record its id.
     this.claimTtlMs = Math.max(10_000, opts.waitMs * 5);
   }
@@ -60,33 +62,53 @@ export class IdempotencyStore {
    * Runs `publish` once per key: returns its id, or the id recorded by an earlier request with the
    * same key (`replayed: true`). `token` names this attempt (the envelope id).
    */
-  async once(key: string, fingerprint: string, token: string, publish: () => Promise<{ id: string }>): Promise<IdempotentResult> {
+  async once(
+    key: string,
+    fingerprint: string,
+    token: string,
+    publish: () => Promise<{ id: string }>,
+  ): Promise<IdempotentResult> {
     if (!IDEMPOTENCY_KEY_RE.test(key)) {
-      throw new GatewayError('invalid_argument', 'idempotency key must be 1-256 printable ASCII characters without spaces');
+      throw new GatewayError(
+        'invalid_argument',
+        'idempotency key must be 1-256 printable ASCII characters without spaces',
+      );
     }
     const redisKey = this.keys.idempotency(key);
     const claim = `wait|${fingerprint}|${token}`;
     const deadline = Date.now() + this.opts.waitMs;
     for (let pause = 5; ; pause = Math.min(pause * 2, 50)) {
       const won = await this.redis.set(redisKey, claim, 'PX', this.claimTtlMs, 'NX');
-      if (won === 'OK') return { id: await this.publishClaimed(redisKey, claim, fingerprint, publish) };
+      if (won === 'OK')
+        return { id: await this.publishClaimed(redisKey, claim, fingerprint, publish) };
       const current = await this.redis.get(redisKey);
       if (current !== null) {
         const [state, seenFingerprint, value] = current.split('|') as [string, string, string];
         if (seenFingerprint !== fingerprint) {
-          throw new GatewayError('conflict', 'this idempotency key was already used for a different event, room or payload');
+          throw new GatewayError(
+            'conflict',
+            'this idempotency key was already used for a different event, room or payload',
+          );
         }
         if (state === 'done') return { id: value, replayed: true };
       }
       // Claimed by a request still in progress (or just released): wait for it, then look again.
       if (Date.now() + pause > deadline) {
-        throw new GatewayError('conflict', 'a request with this idempotency key is still in progress; retry shortly');
+        throw new GatewayError(
+          'conflict',
+          'a request with this idempotency key is still in progress; retry shortly',
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 
-  private async publishClaimed(redisKey: string, claim: string, fingerprint: string, publish: () => Promise<{ id: string }>) {
+  private async publishClaimed(
+    redisKey: string,
+    claim: string,
+    fingerprint: string,
+    publish: () => Promise<{ id: string }>,
+  ) {
     let id: string;
     try {
       id = (await publish()).id;
@@ -95,9 +117,10 @@ export class IdempotencyStore {
       await this.settle(redisKey, claim, '', 0).catch(() => undefined);
       throw err;
     }
-    await this.settle(redisKey, claim, `done|${fingerprint}|${id}`, this.opts.ttlMs).catch((err: unknown) =>
-      // The event is accepted; only its key could not be recorded (the claim expires on its own).
-      log.warn({ err: (err as Error).message }, 'idempotency key not recorded'),
+    await this.settle(redisKey, claim, `done|${fingerprint}|${id}`, this.opts.ttlMs).catch(
+      (err: unknown) =>
+        // The event is accepted; only its key could not be recorded (the claim expires on its own).
+        log.warn({ err: (err as Error).message }, 'idempotency key not recorded'),
     );
     return id;
   }

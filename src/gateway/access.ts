@@ -32,7 +32,10 @@ export async function openAccess(
     // Through the queue like every server event, so clients get a meta.id to de-duplicate on.
     onTransition: (userId, status) => {
       const p = rt.events.emit('user_status_changed', { userId, status }).catch((err: unknown) => {
-        log.warn({ userId, status, err: (err as Error).message }, 'user_status_changed not published');
+        log.warn(
+          { userId, status, err: (err as Error).message },
+          'user_status_changed not published',
+        );
       });
       publishing.add(p);
       void p.finally(() => publishing.delete(p));
@@ -43,7 +46,10 @@ export async function openAccess(
     verifier: new TokenVerifier(c),
     rooms,
     presence,
-    userBuckets: new RedisTokenBuckets(rt.redis, rt.keys, 'user', { burst: c.RATE_USER_BURST, perSec: c.RATE_USER_PER_SEC }),
+    userBuckets: new RedisTokenBuckets(rt.redis, rt.keys, 'user', {
+      burst: c.RATE_USER_BURST,
+      perSec: c.RATE_USER_PER_SEC,
+    }),
     async close() {
       await presence.close();
       await Promise.allSettled([...publishing]);

@@ -97,7 +97,11 @@ export function bindActions(
  * Admits a packet (`[event, ...args]`) by calling `next`, or answers its ack with the refusal
  * itself and tells `refused` its code.
  */
-export type PacketGuard = (packet: unknown[], next: () => void, refused: (code: ErrorCode) => void) => void;
+export type PacketGuard = (
+  packet: unknown[],
+  next: () => void,
+  refused: (code: ErrorCode) => void,
+) => void;
 
 /**
  * Told the outcome of every client event (metrics): the action's name, or `unknown` for a name the
@@ -109,7 +113,13 @@ function actionLabel(actions: Readonly<Record<string, ActionDefinition>>, event:
   return typeof event === 'string' && Object.hasOwn(actions, event) ? event : 'unknown';
 }
 
-function dispatch(actions: Readonly<Record<string, ActionDefinition>>, ctx: ActionContext, event: unknown, args: unknown[], observe: ActionObserver): void {
+function dispatch(
+  actions: Readonly<Record<string, ActionDefinition>>,
+  ctx: ActionContext,
+  event: unknown,
+  args: unknown[],
+  observe: ActionObserver,
+): void {
   {
     const last = args[args.length - 1];
     const ack = typeof last === 'function' ? (last as (res: Ack<unknown>) => void) : undefined;
@@ -120,7 +130,10 @@ function dispatch(actions: Readonly<Record<string, ActionDefinition>>, ctx: Acti
       if (ack)
         reply(name, ack, {
           ok: false,
-          error: new GatewayError('unknown_action', `${ctx.nsp.name} has no action ${JSON.stringify(name.slice(0, 64))}`).toJSON(),
+          error: new GatewayError(
+            'unknown_action',
+            `${ctx.nsp.name} has no action ${JSON.stringify(name.slice(0, 64))}`,
+          ).toJSON(),
         });
       return;
     }
@@ -152,10 +165,16 @@ function reply(name: string, ack: (res: Ack<unknown>) => void, res: Ack<unknown>
   }
 }
 
-async function run(name: string, def: ActionDefinition, payload: unknown, ctx: ActionContext): Promise<Ack<unknown>> {
+async function run(
+  name: string,
+  def: ActionDefinition,
+  payload: unknown,
+  ctx: ActionContext,
+): Promise<Ack<unknown>> {
   try {
     const parsed = def.schema.safeParse(payload ?? {});
-    if (!parsed.success) throw GatewayError.fromZod(parsed.error, 'invalid_payload', `${name} payload`);
+    if (!parsed.success)
+      throw GatewayError.fromZod(parsed.error, 'invalid_payload', `${name} payload`);
     const data = await def.handle(parsed.data, ctx);
     return { ok: true, data: data ?? null };
   } catch (err) {

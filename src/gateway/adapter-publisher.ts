@@ -29,7 +29,10 @@ export function dropFailedPublishes<C extends RedisClient>(redis: C, onDrop: () 
         dropped++;
         const now = Date.now();
         if (now - lastWarn >= WARN_EVERY_MS) {
-          log.warn({ dropped, err: (err as Error).message }, 'adapter publish failed while Redis is unavailable; broadcast dropped for other gateways');
+          log.warn(
+            { dropped, err: (err as Error).message },
+            'adapter publish failed while Redis is unavailable; broadcast dropped for other gateways',
+          );
           lastWarn = now;
           dropped = 0;
         }

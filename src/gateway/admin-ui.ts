@@ -36,11 +36,17 @@ export interface AdminUiHandle {
  * Cost while enabled: admin-ui counts every packet of every connection (three listeners per
  * engine connection, a counter update per packet) and broadcasts stats every 2 s.
  */
-export function attachAdminUi(io: Server, rt: Pick<Runtime, 'config' | 'keys' | 'redis'>): AdminUiHandle | undefined {
+export function attachAdminUi(
+  io: Server,
+  rt: Pick<Runtime, 'config' | 'keys' | 'redis'>,
+): AdminUiHandle | undefined {
   const token = rt.config.ADMIN_TOKEN;
   if (rt.config.ADMIN_UI !== 'on' || !token) return undefined;
   const sessions = new AdminSessions(rt.redis, rt.keys);
-  const limiter = new RedisTokenBuckets(rt.redis, rt.keys, 'http', { burst: rt.config.RATE_HTTP_BURST, perSec: rt.config.RATE_HTTP_PER_SEC });
+  const limiter = new RedisTokenBuckets(rt.redis, rt.keys, 'http', {
+    burst: rt.config.RATE_HTTP_BURST,
+    perSec: rt.config.RATE_HTTP_PER_SEC,
+  });
 
   // The gateway drops each connection's upgrade request after the handshake (memory), so take the
   // session cookie first; only connections that carry one keep anything (weakly, per connection).
@@ -49,12 +55,18 @@ export function attachAdminUi(io: Server, rt: Pick<Runtime, 'config' | 'keys' | 
   const cookies = new WeakMap<object, string>();
   const trust = compileTrustProxy(rt.config.TRUST_PROXY);
   const forwardedFor = new WeakMap<object, string>();
-  io.engine.prependListener('connection', (conn: { request?: IncomingMessage | null; remoteAddress?: string }) => {
-    const sessionId = sessionCookieOf(conn.request?.headers.cookie);
-    if (sessionId !== undefined) cookies.set(conn, sessionId);
-    const address = rt.config.TRUST_PROXY !== false && conn.request ? clientAddress(conn.request, trust) : undefined;
-    if (address !== undefined && address !== conn.remoteAddress) forwardedFor.set(conn, address);
-  });
+  io.engine.prependListener(
+    'connection',
+    (conn: { request?: IncomingMessage | null; remoteAddress?: string }) => {
+      const sessionId = sessionCookieOf(conn.request?.headers.cookie);
+      if (sessionId !== undefined) cookies.set(conn, sessionId);
+      const address =
+        rt.config.TRUST_PROXY !== false && conn.request
+          ? clientAddress(conn.request, trust)
+          : undefined;
+      if (address !== undefined && address !== conn.remoteAddress) forwardedFor.set(conn, address);
+    },
+  );
 
   // instrument() starts a 2 s stats timer it never stops; keep its handle so close() can.
   const timers: ReturnType<typeof setInterval>[] = [];
@@ -65,7 +77,12 @@ export function attachAdminUi(io: Server, rt: Pick<Runtime, 'config' | 'keys' | 
     return timer;
   };
   try {
-    instrument(io, { auth: false, mode: 'production', readonly: true, namespaceName: ADMIN_NAMESPACE });
+    instrument(io, {
+      auth: false,
+      mode: 'production',
+      readonly: true,
+      namespaceName: ADMIN_NAMESPACE,
+    });
   } finally {
     globalThis.setInterval = original;
   }
@@ -77,7 +94,8 @@ export function attachAdminUi(io: Server, rt: Pick<Runtime, 'config' | 'keys' | 
     const subject = addressSubject(forwardedFor.get(socket.conn) ?? socket.handshake.address);
     void (async () => {
       const admission = await limiter.take(subject);
-      if (!admission.allowed) next(new Error(`too many attempts; retry in ${admission.retryAfterMs} ms`));
+      if (!admission.allowed)
+        next(new Error(`too many attempts; retry in ${admission.retryAfterMs} ms`));
       else if (password !== undefined && adminCredentialsOk(token, username, password)) next();
       else if (await sessions.valid(cookies.get(socket.conn))) next();
       else next(new Error(INVALID));

@@ -32,9 +32,12 @@ export function authenticate(verifier: TokenVerifier, mode: Config['AUTH_MODE'])
       (err: unknown) => {
         const error = toGatewayError(err);
         const internal = error.code === 'internal';
-        const refused: ConnectError = Object.assign(new Error(internal ? 'authentication failed' : error.message), {
-          data: { code: internal ? 'unauthorized' : error.code },
-        });
+        const refused: ConnectError = Object.assign(
+          new Error(internal ? 'authentication failed' : error.message),
+          {
+            data: { code: internal ? 'unauthorized' : error.code },
+          },
+        );
         next(refused);
       },
     );

@@ -19,7 +19,10 @@ export function disconnectedForFlooding(socket: object): boolean {
   return flooders.has(socket);
 }
 
-type GuardConfig = Pick<Config, 'MAX_PAYLOAD_BYTES' | 'RATE_SOCKET_BURST' | 'RATE_SOCKET_PER_SEC' | 'RATE_FLOOD_DISCONNECT_AFTER'>;
+type GuardConfig = Pick<
+  Config,
+  'MAX_PAYLOAD_BYTES' | 'RATE_SOCKET_BURST' | 'RATE_SOCKET_PER_SEC' | 'RATE_FLOOD_DISCONNECT_AFTER'
+>;
 
 /**
  * The per-packet guard (run by bindActions before any action): every packet a client sends takes a token from the
@@ -30,8 +33,15 @@ type GuardConfig = Pick<Config, 'MAX_PAYLOAD_BYTES' | 'RATE_SOCKET_BURST' | 'RAT
  * refused (more than RATE_FLOOD_DISCONNECT_AFTER refusals within about ten seconds) is told why
  * and disconnected.
  */
-export function eventGuard(socket: GatewaySocket, access: Pick<GatewayAccess, 'userBuckets'>, config: GuardConfig) {
-  const socketBucket = new MemoryTokenBucket({ burst: config.RATE_SOCKET_BURST, perSec: config.RATE_SOCKET_PER_SEC });
+export function eventGuard(
+  socket: GatewaySocket,
+  access: Pick<GatewayAccess, 'userBuckets'>,
+  config: GuardConfig,
+) {
+  const socketBucket = new MemoryTokenBucket({
+    burst: config.RATE_SOCKET_BURST,
+    perSec: config.RATE_SOCKET_PER_SEC,
+  });
   const strikes = new MemoryTokenBucket({
     burst: config.RATE_FLOOD_DISCONNECT_AFTER,
     perSec: Math.max(1, config.RATE_FLOOD_DISCONNECT_AFTER / 10),
@@ -41,10 +51,14 @@ export function eventGuard(socket: GatewaySocket, access: Pick<GatewayAccess, 'u
   const refuse = (packet: unknown[], error: GatewayError, refused?: (code: ErrorCode) => void) => {
     refused?.(error.code);
     const ack = packet[packet.length - 1];
-    if (typeof ack === 'function') (ack as (res: unknown) => void)({ ok: false, error: error.toJSON() });
+    if (typeof ack === 'function')
+      (ack as (res: unknown) => void)({ ok: false, error: error.toJSON() });
     if (!strikes.take().allowed && socket.connected) {
       log.warn({ socket: socket.id, user: user.id }, 'disconnecting a flooding socket');
-      socket.emit(DISCONNECT_REASON_EVENT, new GatewayError('rate_limited', 'disconnected: too many refused requests').toJSON());
+      socket.emit(
+        DISCONNECT_REASON_EVENT,
+        new GatewayError('rate_limited', 'disconnected: too many refused requests').toJSON(),
+      );
       flooders.add(socket);
       socket.disconnect(true);
     }
@@ -57,7 +71,14 @@ export function eventGuard(socket: GatewaySocket, access: Pick<GatewayAccess, 'u
       return;
     }
     if (exceedsSize(packet.slice(1), config.MAX_PAYLOAD_BYTES)) {
-      refuse(packet, new GatewayError('payload_too_large', `message larger than ${config.MAX_PAYLOAD_BYTES} bytes`), refused);
+      refuse(
+        packet,
+        new GatewayError(
+          'payload_too_large',
+          `message larger than ${config.MAX_PAYLOAD_BYTES} bytes`,
+        ),
+        refused,
+      );
       return;
     }
     if (user.anonymous) {
@@ -70,7 +91,12 @@ export function eventGuard(socket: GatewaySocket, access: Pick<GatewayAccess, 'u
         else refuse(packet, limited(shared), refused);
       },
       // take() admits when Redis is away; should it ever reject, answer with a typed error, not silence.
-      (err: unknown) => refuse(packet, new GatewayError('unavailable', `rate limiter unavailable: ${(err as Error).message}`), refused),
+      (err: unknown) =>
+        refuse(
+          packet,
+          new GatewayError('unavailable', `rate limiter unavailable: ${(err as Error).message}`),
+          refused,
+        ),
     );
   };
 }
@@ -85,11 +111,19 @@ export const SINCE_JOIN_COST = 5;
 
 function costOf(packet: unknown[]): number {
   const args = packet[1];
-  return typeof args === 'object' && args !== null && typeof (args as { since?: unknown }).since === 'string' ? SINCE_JOIN_COST : 1;
+  return typeof args === 'object' &&
+    args !== null &&
+    typeof (args as { since?: unknown }).since === 'string'
+    ? SINCE_JOIN_COST
+    : 1;
 }
 
 function limited(admission: Admission): GatewayError {
-  return new GatewayError('rate_limited', `too many requests; retry in ${admission.retryAfterMs} ms`, {
-    retryAfterMs: admission.retryAfterMs,
-  });
+  return new GatewayError(
+    'rate_limited',
+    `too many requests; retry in ${admission.retryAfterMs} ms`,
+    {
+      retryAfterMs: admission.retryAfterMs,
+    },
+  );
 }

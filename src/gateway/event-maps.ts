@@ -7,4 +7,6 @@ import type { SystemEvents } from './system-events';
  * Everything a client of namespace NS can receive: catalog events, relayed events (typing), system
  * events. The gateway's sockets (socket-types.ts) and the client's (src/client) are typed with it.
  */
-export type ServerEventsOf<NS extends Namespace> = ServerToClientEvents<NS> & RelayEventsOf<NS> & SystemEvents;
+export type ServerEventsOf<NS extends Namespace> = ServerToClientEvents<NS> &
+  RelayEventsOf<NS> &
+  SystemEvents;

@@ -49,7 +49,11 @@ function sizeOf(data: unknown): number {
  * clients of the same rooms are not affected. The client re-joins with `since` and recovers what
  * it missed from the room history. Costs one listener call and two additions per packet.
  */
-export function capOutboundBuffers(engine: EngineServer, maxBytes: number, stats: OutboundStats): void {
+export function capOutboundBuffers(
+  engine: EngineServer,
+  maxBytes: number,
+  stats: OutboundStats,
+): void {
   engine.on('connection', (conn: EngineSocket) => {
     // Bytes handed to engine.io since its last flush to the transport (the write buffer's size).
     let pending = 0;
@@ -60,13 +64,19 @@ export function capOutboundBuffers(engine: EngineServer, maxBytes: number, stats
     conn.on('packetCreate', (packet: { data?: unknown }) => {
       if (closed) return;
       pending += sizeOf(packet.data);
-      const ws = conn.transport.name === 'websocket' ? (conn.transport as unknown as { socket: Ws }).socket : undefined;
+      const ws =
+        conn.transport.name === 'websocket'
+          ? (conn.transport as unknown as { socket: Ws }).socket
+          : undefined;
       const buffered = pending + (ws?.bufferedAmount ?? 0);
       if (buffered <= maxBytes) return;
       closed = true;
       stats.slowConsumerDisconnects += 1;
       markSlowConsumer(conn);
-      log.warn({ remote: conn.remoteAddress, bufferedBytes: buffered, maxBytes }, 'closing a slow consumer: outbound buffer over MAX_CLIENT_BUFFER_BYTES');
+      log.warn(
+        { remote: conn.remoteAddress, bufferedBytes: buffered, maxBytes },
+        'closing a slow consumer: outbound buffer over MAX_CLIENT_BUFFER_BYTES',
+      );
       if (ws) {
         ws.close(SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON);
         setTimeout(() => ws.terminate(), TERMINATE_AFTER_MS).unref();

@@ -64,15 +64,24 @@ export class Recovery {
    * Joins `room` and replays what the socket missed since `offset`. If the history no longer
    * covers the gap, emits `recovery_incomplete { room }` instead (the client refetches its state).
    */
-  async rejoin(socket: GatewaySocket, room: string, offset: string): Promise<{ room: string; recovered: number; incomplete?: true }> {
+  async rejoin(
+    socket: GatewaySocket,
+    room: string,
+    offset: string,
+  ): Promise<{ room: string; recovered: number; incomplete?: true }> {
     if (this.held.has(socket.id)) return this.afterCurrent(socket, room, offset);
     this.held.set(socket.id, []);
     try {
       await socket.join(room);
       const catchup = await this.history.since(socket.nsp.name, room, offset, 1);
-      const replay = catchup.complete ? await this.replay(socket, room, catchup.page) : { sent: 0, reason: catchup.reason };
+      const replay = catchup.complete
+        ? await this.replay(socket, room, catchup.page)
+        : { sent: 0, reason: catchup.reason };
       if (replay.reason !== undefined) {
-        log.info({ ns: socket.nsp.name, room, offset, reason: replay.reason }, 'recovery incomplete');
+        log.info(
+          { ns: socket.nsp.name, room, offset, reason: replay.reason },
+          'recovery incomplete',
+        );
         socket.emit(RECOVERY_INCOMPLETE_EVENT, { room, reason: replay.reason });
         return { room, recovered: replay.sent, incomplete: true };
       }
@@ -91,8 +100,15 @@ export class Recovery {
    * read a page within REPLAY_DRAIN_MS is closed like any slow consumer. Past MAX_REPLAY events the
    * rest is not replayed: `reason` says so (the client refetches its state).
    */
-  private async replay(socket: ReplaySocket, room: string, first: HistoryPage): Promise<{ sent: number; reason?: string }> {
-    const sliceBytes = Math.max(16_384, Math.min(REPLAY_PAGE_BYTES, Math.floor(this.maxBufferBytes / 4)));
+  private async replay(
+    socket: ReplaySocket,
+    room: string,
+    first: HistoryPage,
+  ): Promise<{ sent: number; reason?: string }> {
+    const sliceBytes = Math.max(
+      16_384,
+      Math.min(REPLAY_PAGE_BYTES, Math.floor(this.maxBufferBytes / 4)),
+    );
     let page = first;
     let sent = 0;
     for (;;) {
@@ -112,7 +128,10 @@ export class Recovery {
       if (page.next === undefined) return { sent };
       if (sent >= MAX_REPLAY) return { sent, reason: `more than ${MAX_REPLAY} events missed` };
       const perEntry = page.events.length > 0 ? page.bytes / page.events.length : 1;
-      const count = Math.max(1, Math.min(REPLAY_PAGE, MAX_REPLAY - sent, Math.floor(sliceBytes / Math.max(1, perEntry))));
+      const count = Math.max(
+        1,
+        Math.min(REPLAY_PAGE, MAX_REPLAY - sent, Math.floor(sliceBytes / Math.max(1, perEntry))),
+      );
       const next = page.next;
       page = await this.turns.run(() => this.history.after(socket.nsp.name, room, next, count));
     }
@@ -194,7 +213,10 @@ async function written(socket: GatewaySocket, timeoutMs: number): Promise<boolea
   const deadline = Date.now() + timeoutMs;
   // Long-polling is not writable between two GETs, normally: only what is queued is waited for
   // (its drain comes with the client's next GET). A websocket not writable is still sending.
-  while (conn.readyState === 'open' && (conn.writeBuffer.length > 0 || (!conn.transport.writable && conn.transport.name !== 'polling'))) {
+  while (
+    conn.readyState === 'open' &&
+    (conn.writeBuffer.length > 0 || (!conn.transport.writable && conn.transport.name !== 'polling'))
+  ) {
     const left = deadline - Date.now();
     if (left <= 0) return false;
     await new Promise<void>((resolve) => {
@@ -216,7 +238,12 @@ async function written(socket: GatewaySocket, timeoutMs: number): Promise<boolea
 interface EngineConn {
   readyState: string;
   writeBuffer: unknown[];
-  transport: { name: string; writable: boolean; once(event: 'drain', fn: () => void): void; off(event: 'drain', fn: () => void): void };
+  transport: {
+    name: string;
+    writable: boolean;
+    once(event: 'drain', fn: () => void): void;
+    off(event: 'drain', fn: () => void): void;
+  };
   once(event: 'close', fn: () => void): void;
   off(event: 'close', fn: () => void): void;
 }
@@ -245,7 +272,11 @@ export class SubscriberWatch {
         socket.conn.close();
         closed++;
       }
-      if (was) log.warn({ sockets: closed }, 'adapter subscriber lost: closed client connections; refusing new ones until it is back');
+      if (was)
+        log.warn(
+          { sockets: closed },
+          'adapter subscriber lost: closed client connections; refusing new ones until it is back',
+        );
     });
     sub.on('ready', () => {
       // 'ready' comes before ioredis sends the subscriptions again; a PING queued after them is

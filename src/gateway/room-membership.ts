@@ -18,7 +18,11 @@ export function adapterMembership(io: () => GatewayServer): RoomMembership {
       try {
         sockets = await io().of(ns).in(room).fetchSockets();
       } catch (err) {
-        throw new GatewayError('unavailable', `could not reach every gateway to update ${room}: ${(err as Error).message}`, { cause: err });
+        throw new GatewayError(
+          'unavailable',
+          `could not reach every gateway to update ${room}: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
       let removed = 0;
       for (const socket of sockets) {
@@ -26,7 +30,8 @@ export function adapterMembership(io: () => GatewayServer): RoomMembership {
         socket.leave(room);
         removed++;
       }
-      if (removed > 0) log.info({ ns, room, removed }, 'removed sockets of users not in the new member list');
+      if (removed > 0)
+        log.info({ ns, room, removed }, 'removed sockets of users not in the new member list');
       return removed;
     },
   };

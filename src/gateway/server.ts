@@ -58,7 +58,9 @@ export type HttpAppFactory = (rt: Runtime, hooks: GatewayHttpHooks) => RequestLi
  */
 export async function startGateway(config: Config, httpApp: HttpAppFactory): Promise<Gateway> {
   const metrics = new GatewayMetrics();
-  const runtime = await openRuntime(config, { onAccepted: (event) => metrics.eventAccepted(event) });
+  const runtime = await openRuntime(config, {
+    onAccepted: (event) => metrics.eventAccepted(event),
+  });
   let sub: RedisClient | undefined;
   let pub: RedisClient | undefined;
   let access: GatewayAccess | undefined;
@@ -66,26 +68,49 @@ export async function startGateway(config: Config, httpApp: HttpAppFactory): Pro
     access = await openAccess(runtime);
     // The adapter has a publisher and a subscriber of its own. Its publishes are fire-and-forget
     // (never awaited by socket.io), so a failed one is dropped and counted, never left unhandled.
-    pub = dropFailedPublishes(await connectRedis(config, 'command', 'sb-adapter-pub', config.REDIS_CONNECT_TIMEOUT_MS), () => metrics.adapterPublishDropped());
-    sub = await connectRedis(config, 'subscriber', 'sb-adapter-sub', config.REDIS_CONNECT_TIMEOUT_MS);
+    pub = dropFailedPublishes(
+      await connectRedis(config, 'command', 'sb-adapter-pub', config.REDIS_CONNECT_TIMEOUT_MS),
+      () => metrics.adapterPublishDropped(),
+    );
+    sub = await connectRedis(
+      config,
+      'subscriber',
+      'sb-adapter-sub',
+      config.REDIS_CONNECT_TIMEOUT_MS,
+    );
     // Readiness: the subscriber also listens on a channel of this gateway's own, and /readyz hears
     // a probe published there come back (the adapter ignores channels that are not its own).
     const cluster = config.REDIS_MODE === 'cluster';
-    const probe = await PubSubProbe.start(sub, runtime.redis, runtime.keys.readinessProbe(access.presence.gatewayId), cluster);
+    const probe = await PubSubProbe.start(
+      sub,
+      runtime.redis,
+      runtime.keys.readinessProbe(access.presence.gatewayId),
+      cluster,
+    );
     const ready = async (): Promise<Readiness> => {
-      const [redis, pubsub] = await Promise.all([pingCheck(runtime.redis), watch.receiving ? probe.check() : 'down']);
+      const [redis, pubsub] = await Promise.all([
+        pingCheck(runtime.redis),
+        watch.receiving ? probe.check() : 'down',
+      ]);
       return readiness({ redis, pubsub });
     };
-    metrics.observeDeployment({ pendingWindows: () => runtime.events.pending.indexSize(), queues: () => runtime.management.jobs.status() });
+    metrics.observeDeployment({
+      pendingWindows: () => runtime.events.pending.indexSize(),
+      queues: () => runtime.management.jobs.status(),
+    });
     // `io` is made below, on this server; membership changes only reach it once requests arrive.
-    const http = createServer(httpApp(runtime, { metrics, ready, membership: adapterMembership(() => io) }));
+    const http = createServer(
+      httpApp(runtime, { metrics, ready, membership: adapterMembership(() => io) }),
+    );
     // Keep idle keep-alive connections longer than the clients and load balancers in front (60 s
     // is common): a server that closes first races a request on the same socket (ECONNRESET, 502).
     http.keepAliveTimeout = 65_000;
     http.headersTimeout = 66_000;
     const recovery = new Recovery(runtime, config.MAX_CLIENT_BUFFER_BYTES);
     const origins = originPolicy(config);
-    const watch = new SubscriberWatch(sub, () => NAMESPACES.flatMap((name) => [...namespaceOf(io, name).sockets.values()]));
+    const watch = new SubscriberWatch(sub, () =>
+      NAMESPACES.flatMap((name) => [...namespaceOf(io, name).sockets.values()]),
+    );
     const io: GatewayServer = new Server(http, {
       // socket.io closes a connection whose frame exceeds this; messages up to MAX_PAYLOAD_BYTES
       // pass, and those in between get a `payload_too_large` ack from the event guard instead.
@@ -97,11 +122,15 @@ export async function startGateway(config: Config, httpApp: HttpAppFactory): Pro
       // only the rooms its sockets are in), the format the workers SPUBLISH in.
       adapter: recovery.adapter(
         cluster
-          ? createShardedAdapter(pub, sub, { channelPrefix: runtime.keys.adapterKey, subscriptionMode: 'dynamic' })
+          ? createShardedAdapter(pub, sub, {
+              channelPrefix: runtime.keys.adapterKey,
+              subscriptionMode: 'dynamic',
+            })
           : createAdapter(pub, sub, { key: runtime.keys.adapterKey }),
       ),
       // CORS headers on polling responses by the same rule as the handshake check below.
-      cors: (req, answer) => answer(null, { origin: origins(req.headers.origin, req.headers.host).allowed }),
+      cors: (req, answer) =>
+        answer(null, { origin: origins(req.headers.origin, req.headers.host).allowed }),
       // CORS does not cover websockets: check the browser's Origin on every handshake ourselves
       // (originPolicy: same origin, local dev origins outside production, CORS_ORIGINS). A refusal's
       // text becomes the body of engine.io's answer (polling: 403 JSON `{ code: 4, message }`;
@@ -113,7 +142,8 @@ export async function startGateway(config: Config, httpApp: HttpAppFactory): Pro
           return;
         }
         const verdict = origins(req.headers.origin, req.headers.host);
-        if (!verdict.allowed) logRefusal('socket handshake', verdict, req.headers.origin, req.headers.host);
+        if (!verdict.allowed)
+          logRefusal('socket handshake', verdict, req.headers.origin, req.headers.host);
         done(verdict.allowed ? null : verdict.why, verdict.allowed);
       },
     });
@@ -126,13 +156,17 @@ export async function startGateway(config: Config, httpApp: HttpAppFactory): Pro
     capOutboundBuffers(io.engine, config.MAX_CLIENT_BUFFER_BYTES, outbound);
     const gate = access;
     for (const name of NAMESPACES) {
-      const actions: Record<string, ActionDefinition> = { ...commonActions, ...namespaceModules[name].actions };
+      const actions: Record<string, ActionDefinition> = {
+        ...commonActions,
+        ...namespaceModules[name].actions,
+      };
       const nsp = namespaceOf(io, name);
       nsp.use(authenticate(gate.verifier, config.AUTH_MODE));
       attachPresence(nsp, gate.presence);
       metrics.trackNamespace(nsp, disconnectReason);
       // One counter hook per namespace, shared by its sockets (no closure per socket).
-      const countAction = (action: string, result: string) => metrics.clientAction(name, action, result);
+      const countAction = (action: string, result: string) =>
+        metrics.clientAction(name, action, result);
       nsp.on('connection', (socket) => {
         // A handshake admitted just before the subscriber dropped must not stay on through the gap.
         if (!watch.receiving) {
@@ -142,15 +176,26 @@ export async function startGateway(config: Config, httpApp: HttpAppFactory): Pro
         trackSocket(socket, gate.presence);
         const user = userOf(socket);
         // Per-user delivery: where the catalog sends events to `user:{id}`, each socket of that user is in it.
-        if (USER_ROOM_NAMESPACES.has(name) && !user.anonymous) void socket.join(roomOf(ROOMS.user, { userId: user.id }));
-        bindActions(actions, { socket, nsp, deps: runtime, access: gate, recovery }, eventGuard(socket, gate, config), countAction);
+        if (USER_ROOM_NAMESPACES.has(name) && !user.anonymous)
+          void socket.join(roomOf(ROOMS.user, { userId: user.id }));
+        bindActions(
+          actions,
+          { socket, nsp, deps: runtime, access: gate, recovery },
+          eventGuard(socket, gate, config),
+          countAction,
+        );
       });
     }
     // The main namespace `/` serves nothing: refused, so no socket lives outside the authenticated,
     // counted namespaces. The engine connection that carried the refusal is closed by socket.io
     // after connectTimeout (below) unless it joins a namespace of ours.
     io.of('/').use((_socket, next) => {
-      next(Object.assign(new Error('unknown namespace: connect to /social, /chat, /orders or /notification'), { data: { code: 'not_found' } }));
+      next(
+        Object.assign(
+          new Error('unknown namespace: connect to /social, /chat, /orders or /notification'),
+          { data: { code: 'not_found' } },
+        ),
+      );
     });
     // The Socket.IO Admin UI's `/admin` namespace, only with ADMIN_UI=on (see admin-ui.ts).
     const adminUi = attachAdminUi(io, runtime);

@@ -20,14 +20,27 @@ export type NoEvents = Record<string, never>;
  * static types (ClientActionsOf, from the same modules) are the client's; they cannot be here, as
  * the actions' own context holds these types.
  */
-export type GatewayNamespace<NS extends Namespace = Namespace> = IoNamespace<NoEvents, ServerEventsOf<NS>, NoEvents, SocketData>;
-export type GatewaySocket<NS extends Namespace = Namespace> = Socket<NoEvents, ServerEventsOf<NS>, NoEvents, SocketData>;
+export type GatewayNamespace<NS extends Namespace = Namespace> = IoNamespace<
+  NoEvents,
+  ServerEventsOf<NS>,
+  NoEvents,
+  SocketData
+>;
+export type GatewaySocket<NS extends Namespace = Namespace> = Socket<
+  NoEvents,
+  ServerEventsOf<NS>,
+  NoEvents,
+  SocketData
+>;
 
 /** The server: the system events go to every namespace; each namespace's own come from namespaceOf. */
 export type GatewayServer = Server<NoEvents, SystemEvents, NoEvents, SocketData>;
 
 /** `io.of(name)`, typed by that namespace's events (Socket.IO types every namespace like the server). */
-export function namespaceOf<NS extends Namespace>(io: GatewayServer, name: NS): GatewayNamespace<NS> {
+export function namespaceOf<NS extends Namespace>(
+  io: GatewayServer,
+  name: NS,
+): GatewayNamespace<NS> {
   return io.of(name);
 }
 
@@ -35,4 +48,9 @@ export function namespaceOf<NS extends Namespace>(io: GatewayServer, name: NS): 
  * A socket as the recovery replay sends through it: events read back from a room's history, each
  * a catalog event of the namespace whose data was validated when it was accepted, not re-parsed.
  */
-export type ReplaySocket = Socket<NoEvents, Record<string, (data: unknown, meta: EventMeta) => void>, NoEvents, SocketData>;
+export type ReplaySocket = Socket<
+  NoEvents,
+  Record<string, (data: unknown, meta: EventMeta) => void>,
+  NoEvents,
+  SocketData
+>;

@@ -29,13 +29,19 @@ export const SYSTEM_EVENTS = {
       "A re-join with `since` could not be replayed in full (the room's history was trimmed past that offset, or too many events were missed): refetch the room's state. The join's ack says `{ room, recovered: 0, incomplete: true }`.",
   },
   [DISCONNECT_REASON_EVENT]: {
-    schema: withExamples(ErrorBodySchema, { code: 'rate_limited', message: 'disconnected: too many refused requests' }),
+    schema: withExamples(ErrorBodySchema, {
+      code: 'rate_limited',
+      message: 'disconnected: too many refused requests',
+    }),
     description:
       'Sent just before the gateway disconnects the socket on purpose, saying why (today: `rate_limited` after more than RATE_FLOOD_DISCONNECT_AFTER refused packets in about ten seconds). A slow consumer is closed with websocket close code 4008 `slow_consumer` instead.',
   },
 } as const;
 
-true satisfies SameShape<z.output<(typeof SYSTEM_EVENTS)['recovery_incomplete']['schema']>, Parameters<SystemEvents['recovery_incomplete']>[0]>;
+true satisfies SameShape<
+  z.output<(typeof SYSTEM_EVENTS)['recovery_incomplete']['schema']>,
+  Parameters<SystemEvents['recovery_incomplete']>[0]
+>;
 true satisfies SameShape<
   z.output<(typeof SYSTEM_EVENTS)[typeof DISCONNECT_REASON_EVENT]['schema']>,
   Parameters<SystemEvents[typeof DISCONNECT_REASON_EVENT]>[0]

@@ -45,11 +45,19 @@ export interface EventHandler<E extends EventName = EventName> {
  *     async handle({ data, meta }, { redis, keys }) { ... },
  *   });
  */
-export function defineHandler<const E extends EventName>(handler: EventHandler<E>): EventHandler<E> {
+export function defineHandler<const E extends EventName>(
+  handler: EventHandler<E>,
+): EventHandler<E> {
   return handler;
 }
 
 export function isEventHandler(value: unknown): value is EventHandler {
   const v = value as Partial<EventHandler> | null;
-  return typeof v === 'object' && v !== null && typeof v.name === 'string' && Array.isArray(v.events) && typeof v.handle === 'function';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.name === 'string' &&
+    Array.isArray(v.events) &&
+    typeof v.handle === 'function'
+  );
 }

@@ -30,7 +30,10 @@ export function discoverHandlers(dir: string): EventHandler[] {
     const exported = require(path.join(dir, file)) as Record<string, unknown>;
     for (const value of Object.values(exported)) {
       if (!isEventHandler(value)) continue;
-      if (!NAME_RE.test(value.name)) throw new Error(`handler ${JSON.stringify(value.name)} in ${file}: name must match ${NAME_RE}`);
+      if (!NAME_RE.test(value.name))
+        throw new Error(
+          `handler ${JSON.stringify(value.name)} in ${file}: name must match ${NAME_RE}`,
+        );
       const other = seen.get(value.name);
       if (other) throw new Error(`handler ${value.name} is defined twice (${other} and ${file})`);
       for (const event of value.events) lookupEvent(event); // throws unknown_event for a typo

@@ -96,7 +96,8 @@ export class InboxReader {
         this.stopRead = () => undefined;
         const entries = reply?.[0]?.[1] ?? [];
         if (entries.length > 0) await this.finish(entries);
-        if (entries.length > 0 && entries.length < (this.opts.count ?? 100) && this.opts.lingerMs) await this.pause(this.opts.lingerMs);
+        if (entries.length > 0 && entries.length < (this.opts.count ?? 100) && this.opts.lingerMs)
+          await this.pause(this.opts.lingerMs);
       } catch (err) {
         if (this.isClosing()) return;
         const message = (err as Error).message;
@@ -104,7 +105,11 @@ export class InboxReader {
         // replica, FLUSHALL). The group is created again from the stream's start, so the entries
         // emitted since are handled; what was lost with the data is gone.
         if (message.includes('NOGROUP')) {
-          if (this.groupInPlace) log.warn({ key: this.opts.key }, 'handler inbox group is gone (Redis lost its data); creating it again');
+          if (this.groupInPlace)
+            log.warn(
+              { key: this.opts.key },
+              'handler inbox group is gone (Redis lost its data); creating it again',
+            );
           this.groupInPlace = false;
           try {
             await this.createGroup();
@@ -112,7 +117,10 @@ export class InboxReader {
             log.info({ key: this.opts.key }, 'handler inbox group created again');
             continue;
           } catch (createErr) {
-            log.warn({ err: (createErr as Error).message }, 'handler inbox group could not be created yet; retrying');
+            log.warn(
+              { err: (createErr as Error).message },
+              'handler inbox group could not be created yet; retrying',
+            );
           }
         } else {
           log.warn({ err: message }, 'handler inbox read failed; retrying');
@@ -144,10 +152,15 @@ export class InboxReader {
   /** Takes over entries that another (dead) consumer read and never acknowledged. */
   private async reclaim(): Promise<void> {
     this.lastReclaim = Date.now();
-    const [, claimed] = (await this.redis.xautoclaim(this.opts.key, GROUP, this.opts.consumer, this.opts.reclaimAfterMs, '0-0', 'COUNT', 100)) as [
-      string,
-      Array<[string, string[]] | null>,
-    ];
+    const [, claimed] = (await this.redis.xautoclaim(
+      this.opts.key,
+      GROUP,
+      this.opts.consumer,
+      this.opts.reclaimAfterMs,
+      '0-0',
+      'COUNT',
+      100,
+    )) as [string, Array<[string, string[]] | null>];
     const live = claimed.filter((e): e is [string, string[]] => e !== null);
     if (live.length > 0) {
       log.warn({ entries: live.length }, 'taking over handler work a stopped worker had read');
@@ -158,7 +171,8 @@ export class InboxReader {
   private async finish(raw: Array<[string, string[]]>): Promise<void> {
     const entries = raw.map(([id, flat]) => {
       const fields = new Map<string, string>();
-      for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);
+      for (let i = 0; i + 1 < flat.length; i += 2)
+        fields.set(flat[i] as string, flat[i + 1] as string);
       return { id, fields };
     });
     await this.handle(entries);

@@ -72,7 +72,8 @@ export class HandlerRunner {
 
   constructor(private readonly opts: HandlerRunnerOptions) {
     this.handlers = discoverHandlers(opts.dir);
-    for (const h of this.handlers) for (const e of h.events) this.byEvent.set(e, [...(this.byEvent.get(e) ?? []), h]);
+    for (const h of this.handlers)
+      for (const e of h.events) this.byEvent.set(e, [...(this.byEvent.get(e) ?? []), h]);
     this.byName = new Map(this.handlers.map((h) => [h.name, h]));
     this.queue = openQueue(handlerQueueName(opts.queueName), opts.redis, opts.keys);
   }
@@ -81,12 +82,21 @@ export class HandlerRunner {
   async start(): Promise<void> {
     await recordHandlers(this.opts.redis, this.opts.keys, this.handlers);
     if (this.handlers.length === 0) return;
-    this.worker = new Worker(handlerQueueName(this.opts.queueName), (job: Job) => this.runJob(job), {
-      connection: this.opts.redis,
-      prefix: this.opts.keys.bullPrefix,
-      concurrency: this.opts.concurrency,
-    });
-    this.worker.on('failed', (job, err) => log.warn({ job: job?.id, handler: job?.name, attempt: job?.attemptsMade, err: err.message }, 'handler job failed'));
+    this.worker = new Worker(
+      handlerQueueName(this.opts.queueName),
+      (job: Job) => this.runJob(job),
+      {
+        connection: this.opts.redis,
+        prefix: this.opts.keys.bullPrefix,
+        concurrency: this.opts.concurrency,
+      },
+    );
+    this.worker.on('failed', (job, err) =>
+      log.warn(
+        { job: job?.id, handler: job?.name, attempt: job?.attemptsMade, err: err.message },
+        'handler job failed',
+      ),
+    );
     this.worker.on('error', (err) => log.warn({ err: err.message }, 'handler worker error'));
     await this.worker.waitUntilReady();
     this.inbox = new InboxReader(
@@ -113,7 +123,8 @@ export class HandlerRunner {
     const { redis, keys } = this.opts;
     return {
       name: 'handler registry',
-      inPlace: async () => this.handlers.length === 0 || (await redis.exists(keys.handlerRegistry)) === 1,
+      inPlace: async () =>
+        this.handlers.length === 0 || (await redis.exists(keys.handlerRegistry)) === 1,
       rebuild: () => recordHandlers(redis, keys, this.handlers),
     };
   }
@@ -135,12 +146,17 @@ export class HandlerRunner {
     for (const entry of entries) {
       try {
         const offsets = (entry.fields.get('o') ?? '').split(',');
-        for (const [index, event, data, meta] of JSON.parse(entry.fields.get('e') ?? '[]') as InboxEvent[]) {
+        for (const [index, event, data, meta] of JSON.parse(
+          entry.fields.get('e') ?? '[]',
+        ) as InboxEvent[]) {
           const offset = offsets[index];
           events.push({ event, data, meta: offset ? { ...meta, offset } : meta });
         }
       } catch (err) {
-        log.error({ entry: entry.id, err: (err as Error).message }, 'unreadable handler inbox entry; skipped');
+        log.error(
+          { entry: entry.id, err: (err as Error).message },
+          'unreadable handler inbox entry; skipped',
+        );
       }
     }
     await this.runBatch(events);
@@ -157,7 +173,10 @@ export class HandlerRunner {
   private async runBatch(events: EmitItem[]): Promise<void> {
     const failed: HandlerJob[] = [];
     const fail = (handler: EventHandler, item: EmitItem, err: unknown) => {
-      log.warn({ handler: handler.name, eventId: item.meta.id, err: (err as Error).message }, 'handler failed; retrying it alone');
+      log.warn(
+        { handler: handler.name, eventId: item.meta.id, err: (err as Error).message },
+        'handler failed; retrying it alone',
+      );
       failed.push({ handler: handler.name, event: item.event, data: item.data, meta: item.meta });
     };
     await Promise.all(
@@ -204,7 +223,11 @@ export class HandlerRunner {
   }
 
   private contextFor(handler: EventHandler): HandlerContext {
-    return { redis: this.opts.redis, keys: this.opts.keys, log: log.child({ handler: handler.name }) };
+    return {
+      redis: this.opts.redis,
+      keys: this.opts.keys,
+      log: log.child({ handler: handler.name }),
+    };
   }
 
   async close(): Promise<void> {

@@ -17,7 +17,10 @@ export function readiness(checks: Record<string, CheckResult>): Readiness {
 }
 
 /** `ok` if `work` resolves within `timeoutMs`, else `timeout` (or `error` if it rejects). */
-export async function bounded(work: Promise<unknown>, timeoutMs = READINESS_TIMEOUT_MS): Promise<CheckResult> {
+export async function bounded(
+  work: Promise<unknown>,
+  timeoutMs = READINESS_TIMEOUT_MS,
+): Promise<CheckResult> {
   const checked = work.then(
     (): CheckResult => 'ok',
     (): CheckResult => 'error',
@@ -29,7 +32,10 @@ export async function bounded(work: Promise<unknown>, timeoutMs = READINESS_TIME
  * PING on a command connection. A connection that is not `ready` answers with its status at once
  * (`reconnecting`, `connecting`, `end`): no command is queued behind an outage.
  */
-export function pingCheck(redis: RedisClient, timeoutMs = READINESS_TIMEOUT_MS): Promise<CheckResult> {
+export function pingCheck(
+  redis: RedisClient,
+  timeoutMs = READINESS_TIMEOUT_MS,
+): Promise<CheckResult> {
   if (redis.status !== 'ready') return Promise.resolve(redis.status);
   return bounded(redis.ping(), timeoutMs);
 }
@@ -58,7 +64,12 @@ export class PubSubProbe {
     private readonly sharded: boolean,
   ) {}
 
-  static async start(sub: RedisClient, pub: RedisClient, channel: string, sharded = false): Promise<PubSubProbe> {
+  static async start(
+    sub: RedisClient,
+    pub: RedisClient,
+    channel: string,
+    sharded = false,
+  ): Promise<PubSubProbe> {
     const probe = new PubSubProbe(sub, pub, channel, sharded);
     sub.on(sharded ? 'smessage' : 'message', probe.onMessage);
     await (sharded ? sub.ssubscribe(channel) : sub.subscribe(channel));
@@ -74,7 +85,10 @@ export class PubSubProbe {
     try {
       // `error` if PUBLISH fails, `timeout` if the message does not come back in time.
       return await bounded(
-        (this.sharded ? this.pub.spublish(this.channel, nonce) : this.pub.publish(this.channel, nonce)).then(() => heard),
+        (this.sharded
+          ? this.pub.spublish(this.channel, nonce)
+          : this.pub.publish(this.channel, nonce)
+        ).then(() => heard),
         timeoutMs,
       );
     } finally {

@@ -9,7 +9,10 @@ export interface HistoryPolicy {
 export type HistoryDefaults = Pick<Config, 'HISTORY_MAX_LEN' | 'HISTORY_MAX_AGE_MS'>;
 
 /** The history caps of an event: its catalog entry's, else the configured defaults; none if `history: false`. */
-export function historyPolicy(entry: ResolvedEvent, defaults: HistoryDefaults): HistoryPolicy | undefined {
+export function historyPolicy(
+  entry: ResolvedEvent,
+  defaults: HistoryDefaults,
+): HistoryPolicy | undefined {
   if (entry.history === false) return undefined;
   return {
     maxLen: entry.history?.maxLen ?? defaults.HISTORY_MAX_LEN,

@@ -57,7 +57,8 @@ export class RoomHistory {
    */
   async since(ns: string, room: string, offset: string, count: number): Promise<Catchup> {
     const entries = await this.read(ns, room, offset, count + 1);
-    if (entries[0]?.[0] !== offset) return { complete: false, reason: 'the history no longer reaches back to this offset' };
+    if (entries[0]?.[0] !== offset)
+      return { complete: false, reason: 'the history no longer reaches back to this offset' };
     return { complete: true, page: this.pageOf(entries.slice(1), entries.length === count + 1) };
   }
 
@@ -67,8 +68,19 @@ export class RoomHistory {
     return this.pageOf(entries, entries.length === count);
   }
 
-  private async read(ns: string, room: string, from: string, count: number): Promise<Array<readonly [string, Buffer[]]>> {
-    const raw = (await this.redis.xrangeBuffer(this.keys.history(ns, room), from, '+', 'COUNT', count)) as Array<[Buffer, Buffer[]]>;
+  private async read(
+    ns: string,
+    room: string,
+    from: string,
+    count: number,
+  ): Promise<Array<readonly [string, Buffer[]]>> {
+    const raw = (await this.redis.xrangeBuffer(
+      this.keys.history(ns, room),
+      from,
+      '+',
+      'COUNT',
+      count,
+    )) as Array<[Buffer, Buffer[]]>;
     return raw.map(([id, flat]) => [String(id), flat] as const);
   }
 

@@ -26,7 +26,11 @@ export interface RunningProcess<Metrics, Readiness> extends Closable {
  * line, the process closes as on SIGTERM (bounded) and exits 1, and the supervisor (`npm start`,
  * compose, Kubernetes) starts it again.
  */
-export function runProcess(name: string, start: () => Promise<Closable>, forceAfterMs = 10_000): void {
+export function runProcess(
+  name: string,
+  start: () => Promise<Closable>,
+  forceAfterMs = 10_000,
+): void {
   const log = logger(`${name}-main`);
   let running: Closable | undefined;
   /** The signal (or fatal error) that asked for the stop, once one did. */
@@ -58,7 +62,10 @@ export function runProcess(name: string, start: () => Promise<Closable>, forceAf
   };
   const onFatal = (why: string) => (err: unknown) => {
     const error = err instanceof Error ? err : new Error(String(err));
-    log.fatal({ err: { message: error.message, stack: error.stack } }, `${name}: ${why}; closing and exiting 1`);
+    log.fatal(
+      { err: { message: error.message, stack: error.stack } },
+      `${name}: ${why}; closing and exiting 1`,
+    );
     if (running) requestStop(why, true);
     else process.exit(1);
   };
@@ -72,7 +79,9 @@ export function runProcess(name: string, start: () => Promise<Closable>, forceAf
       void stop();
     },
     (err: unknown) => {
-      process.stderr.write(`${name} failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(
+        `${name} failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
       process.exit(1);
     },
   );

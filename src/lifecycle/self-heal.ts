@@ -45,7 +45,8 @@ export class SelfHeal {
     for (const part of this.parts) {
       try {
         if (await part.inPlace()) continue;
-        if (!this.missing.has(part.name)) log.warn({ part: part.name }, 'gone from Redis (it lost its data?); rebuilding');
+        if (!this.missing.has(part.name))
+          log.warn({ part: part.name }, 'gone from Redis (it lost its data?); rebuilding');
         this.missing.add(part.name);
         await part.rebuild();
         this.missing.delete(part.name);

@@ -1,5 +1,6 @@
 /** What `jsonSize` found: the JSON's size in bytes, or why it stopped. */
-export type JsonSize = { ok: true; bytes: number } | { ok: false; reason: 'too_deep' | 'too_large'; bytes: number };
+export type JsonSize =
+  { ok: true; bytes: number } | { ok: false; reason: 'too_deep' | 'too_large'; bytes: number };
 
 /**
  * The UTF-8 byte length of `JSON.stringify(value)` for a value that came from JSON.parse, without
@@ -18,11 +19,13 @@ export function jsonSize(value: unknown, maxDepth: number, maxBytes: number): Js
     } else {
       const [v, depth] = frame;
       if (depth > maxDepth) return { ok: false, reason: 'too_deep', bytes };
-      if (v === null || typeof v === 'boolean' || typeof v === 'number') bytes += JSON.stringify(v).length;
+      if (v === null || typeof v === 'boolean' || typeof v === 'number')
+        bytes += JSON.stringify(v).length;
       else if (typeof v === 'string') bytes += Buffer.byteLength(JSON.stringify(v));
       else if (Array.isArray(v)) {
         bytes += 2 + Math.max(0, v.length - 1); // [ ] and commas
-        for (let i = v.length - 1; i >= 0; i--) stack.push([v[i] === undefined ? null : v[i], depth + 1]);
+        for (let i = v.length - 1; i >= 0; i--)
+          stack.push([v[i] === undefined ? null : v[i], depth + 1]);
       } else if (typeof v === 'object') {
         const entries = Object.entries(v).filter(([, x]) => x !== undefined);
         bytes += 2 + Math.max(0, entries.length - 1); // { } and commas

@@ -19,7 +19,10 @@ export class MemoryTokenBucket {
   /** Takes `cost` tokens (1 by default; more for a request that costs the gateway more), or none. */
   take(now: number = Date.now(), cost = 1): Admission {
     const perMs = this.spec.perSec / 1000;
-    this.tokens = Math.min(this.spec.burst, this.tokens + Math.max(0, now - this.updatedAt) * perMs);
+    this.tokens = Math.min(
+      this.spec.burst,
+      this.tokens + Math.max(0, now - this.updatedAt) * perMs,
+    );
     this.updatedAt = now;
     if (this.tokens >= cost) {
       this.tokens -= cost;

@@ -22,12 +22,18 @@ export class RedisTokenBuckets {
     private readonly spec: BucketSpec,
   ) {
     // src/limits/lua/token-bucket-1.lua
-    this.tokenBucket = defineLuaScripts(redis, __dirname, { sbTokenBucket: 'token-bucket-1.lua' }).sbTokenBucket;
+    this.tokenBucket = defineLuaScripts(redis, __dirname, {
+      sbTokenBucket: 'token-bucket-1.lua',
+    }).sbTokenBucket;
   }
 
   async take(subject: string): Promise<Admission> {
     try {
-      const [allowed, retryAfterMs] = (await this.tokenBucket(this.keys.rateBucket(this.kind, subject), this.spec.burst, this.spec.perSec)) as [number, number];
+      const [allowed, retryAfterMs] = (await this.tokenBucket(
+        this.keys.rateBucket(this.kind, subject),
+        this.spec.burst,
+        this.spec.perSec,
+      )) as [number, number];
       return allowed === 1 ? ALLOWED : { allowed: false, retryAfterMs };
     } catch (err) {
       log.warn({ subject, err: (err as Error).message }, 'rate limit store unavailable; admitting');

@@ -15,7 +15,11 @@ export function pendingMatcher(filter: PendingFilter): (pendingId: string) => bo
   let ns: string | undefined;
   if (filter.namespace !== undefined) {
     ns = filter.namespace.startsWith('/') ? filter.namespace : `/${filter.namespace}`;
-    if (!isNamespace(ns)) throw new GatewayError('invalid_argument', `unknown namespace ${JSON.stringify(filter.namespace)}`);
+    if (!isNamespace(ns))
+      throw new GatewayError(
+        'invalid_argument',
+        `unknown namespace ${JSON.stringify(filter.namespace)}`,
+      );
   }
   if (filter.event !== undefined) {
     try {
@@ -26,7 +30,11 @@ export function pendingMatcher(filter: PendingFilter): (pendingId: string) => bo
   }
   return (pendingId) => {
     const parts = parsePendingId(pendingId);
-    return parts !== undefined && (ns === undefined || parts.ns === ns) && (filter.event === undefined || parts.event === filter.event);
+    return (
+      parts !== undefined &&
+      (ns === undefined || parts.ns === ns) &&
+      (filter.event === undefined || parts.event === filter.event)
+    );
   };
 }
 
@@ -34,7 +42,10 @@ export function pendingMatcher(filter: PendingFilter): (pendingId: string) => bo
 export const PendingKeySchema = z
   .string()
   .max(400)
-  .refine((key) => parsePendingId(key) !== undefined, 'must look like <namespace>:<event>:<room>, e.g. social:post_liked:post:1');
+  .refine(
+    (key) => parsePendingId(key) !== undefined,
+    'must look like <namespace>:<event>:<room>, e.g. social:post_liked:post:1',
+  );
 
 export function checkPendingKey(key: unknown): string {
   const parsed = PendingKeySchema.safeParse(key);

@@ -28,7 +28,8 @@ export type RetryRequest = z.output<typeof RetryRequestSchema>;
 /** What a request that fits neither form lacks, in words; undefined leaves zod's own message. */
 function retryProblem(input: unknown): string | undefined {
   if (input === null || typeof input !== 'object') return undefined;
-  const has = (key: string) => Object.hasOwn(input, key) && (input as Record<string, unknown>)[key] !== undefined;
+  const has = (key: string) =>
+    Object.hasOwn(input, key) && (input as Record<string, unknown>)[key] !== undefined;
   if (has('id') && !has('queue')) return `id needs queue (${QUEUE_KINDS.join(', ')})`;
   if (!has('id') && !has('all')) return 'needs all: true, or queue and id';
   return undefined;
@@ -54,7 +55,13 @@ export interface FailedJob {
 
 function describe(queue: QueueKind, job: Job): FailedJob {
   const data = job.data as
-    { event?: string; id?: string; meta?: { id?: string }; events?: Array<{ id?: string; event?: string; meta?: { id?: string } }> } | undefined;
+    | {
+        event?: string;
+        id?: string;
+        meta?: { id?: string };
+        events?: Array<{ id?: string; event?: string; meta?: { id?: string } }>;
+      }
+    | undefined;
   // A batch (delivery, or a handler batch) names its events and its first event's id.
   const events = Array.isArray(data?.events) ? data.events : undefined;
   return {
@@ -70,7 +77,9 @@ function describe(queue: QueueKind, job: Job): FailedJob {
 }
 
 function pick(queues: QueuePair, kind: QueueKind | undefined): Array<[QueueKind, Queue]> {
-  const all = QUEUE_KINDS.flatMap((k): Array<[QueueKind, Queue]> => (queues[k] ? [[k, queues[k]]] : []));
+  const all = QUEUE_KINDS.flatMap((k): Array<[QueueKind, Queue]> =>
+    queues[k] ? [[k, queues[k]]] : [],
+  );
   if (!kind) return all;
   const one = all.find(([k]) => k === kind);
   if (!one) throw new GatewayError('invalid_argument', `no ${kind} queue here`);
@@ -78,7 +87,10 @@ function pick(queues: QueuePair, kind: QueueKind | undefined): Array<[QueueKind,
 }
 
 /** Failed jobs (newest first), from one queue or both: what `sb failed list` shows. */
-export async function listFailed(queues: QueuePair, opts: { queue?: QueueKind; limit: number }): Promise<FailedJob[]> {
+export async function listFailed(
+  queues: QueuePair,
+  opts: { queue?: QueueKind; limit: number },
+): Promise<FailedJob[]> {
   const out: FailedJob[] = [];
   for (const [kind, queue] of pick(queues, opts.queue)) {
     // A job removed between BullMQ's listing and its fetch comes back as undefined.
@@ -89,12 +101,17 @@ export async function listFailed(queues: QueuePair, opts: { queue?: QueueKind; l
 }
 
 /** Moves failed jobs back to waiting: one by id, or every failed job of one queue or both. */
-export async function retryFailed(queues: QueuePair, target: RetryRequest): Promise<{ retried: number }> {
+export async function retryFailed(
+  queues: QueuePair,
+  target: RetryRequest,
+): Promise<{ retried: number }> {
   if ('id' in target) {
     const [[, queue]] = pick(queues, target.queue) as [[QueueKind, Queue]];
     const job = await queue.getJob(target.id);
-    if (!job) throw new GatewayError('not_found', `no job ${target.id} in the ${target.queue} queue`);
-    if (!(await job.isFailed())) throw new GatewayError('invalid_argument', `job ${target.id} has not failed`);
+    if (!job)
+      throw new GatewayError('not_found', `no job ${target.id} in the ${target.queue} queue`);
+    if (!(await job.isFailed()))
+      throw new GatewayError('invalid_argument', `job ${target.id} has not failed`);
     await job.retry('failed');
     return { retried: 1 };
   }
@@ -126,7 +143,11 @@ export async function queueStatus(queues: QueuePair): Promise<QueueStatus[]> {
  * Pauses or resumes processing on every worker (BullMQ's global pause): accepted events keep
  * queuing while paused and are all delivered once resumed.
  */
-export async function setPaused(queues: QueuePair, paused: boolean, kind?: QueueKind): Promise<QueueStatus[]> {
+export async function setPaused(
+  queues: QueuePair,
+  paused: boolean,
+  kind?: QueueKind,
+): Promise<QueueStatus[]> {
   for (const [, queue] of pick(queues, kind)) await (paused ? queue.pause() : queue.resume());
   return queueStatus(queues);
 }
@@ -156,7 +177,11 @@ export class JobControl {
     if (!this.opened) {
       const open = (name: string) => openQueue(name, this.redis, this.keys);
       const names = queueNames(this.queueName);
-      this.opened = { delivery: open(names.delivery), pending: open(names.pending), handlers: open(names.handlers) };
+      this.opened = {
+        delivery: open(names.delivery),
+        pending: open(names.pending),
+        handlers: open(names.handlers),
+      };
     }
     return this.opened;
   }
@@ -187,10 +212,14 @@ export class JobControl {
     const registered = await readHandlers(this.redis, this.keys);
     const failedJobs: Array<Job | undefined> = await this.queues.handlers.getFailed(0, 9_999);
     const failedBy = new Map<string, number>();
-    for (const job of failedJobs) if (job) failedBy.set(job.name, (failedBy.get(job.name) ?? 0) + 1);
+    for (const job of failedJobs)
+      if (job) failedBy.set(job.name, (failedBy.get(job.name) ?? 0) + 1);
     const byEvent: Record<string, number> = {};
     for (const h of registered) for (const e of h.events) byEvent[e] = (byEvent[e] ?? 0) + 1;
-    return { handlers: registered.map((h) => ({ ...h, failed: failedBy.get(h.name) ?? 0 })), byEvent };
+    return {
+      handlers: registered.map((h) => ({ ...h, failed: failedBy.get(h.name) ?? 0 })),
+      byEvent,
+    };
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,13 @@ import { queueNames } from '../wire/delivery-batch';
 import { GatewayError } from '../errors';
 import { addDeliveryBatch, deliveryJobOptions, prepareEnvelope } from '../events/event-manager';
 import { addEmitClaimed } from '../pending/jobs';
-import { PendingStore, type ClaimRef, type IndexPosition, type PendingWindow, type ThrottleMode } from '../pending/store';
+import {
+  PendingStore,
+  type ClaimRef,
+  type IndexPosition,
+  type PendingWindow,
+  type ThrottleMode,
+} from '../pending/store';
 import { closeRedis, connectRedis } from '../redis/connections';
 import { redactUrl } from '../config';
 import { createKeys } from '../redis/keys';
@@ -89,7 +95,9 @@ export class Management {
    * One page of open windows, oldest first. `nextCursor` (the last item's place) is null on the last
    * page; windows that open or flush between pages neither shift nor repeat the others.
    */
-  async listPending(input: ListPendingInput): Promise<{ items: PendingSummary[]; nextCursor: string | null }> {
+  async listPending(
+    input: ListPendingInput,
+  ): Promise<{ items: PendingSummary[]; nextCursor: string | null }> {
     const matches = pendingMatcher(input);
     const limit = Math.max(1, Math.min(1000, Math.floor(input.limit)));
     let after = parseCursor(input.cursor);
@@ -98,7 +106,9 @@ export class Management {
     for (;;) {
       const page = await this.store.indexPage(CHUNK, after);
       const wanted = page.filter((p) => matches(p.pendingId));
-      const windows = new Map((await this.store.summaries(wanted.map((p) => p.pendingId))).map((w) => [w.pendingId, w]));
+      const windows = new Map(
+        (await this.store.summaries(wanted.map((p) => p.pendingId))).map((w) => [w.pendingId, w]),
+      );
       for (const [i, position] of page.entries()) {
         const window = windows.get(position.pendingId);
         if (window) items.push(summarize(window, now));
@@ -146,11 +156,18 @@ export class Management {
   }
 
   /** Discards one key's open window without emitting; says what it held. */
-  async dropPending({ key }: { key: string }): Promise<{ dropped: PendingSummary & { data?: unknown; items?: unknown[] } }> {
+  async dropPending({
+    key,
+  }: {
+    key: string;
+  }): Promise<{ dropped: PendingSummary & { data?: unknown; items?: unknown[] } }> {
     const pendingId = checkPendingKey(key);
     const window = await this.store.drop(pendingId);
     if (!window) throw new GatewayError('not_found', `no pending entry ${pendingId}`);
-    const dropped: PendingSummary & { data?: unknown; items?: unknown[] } = summarize(window, await this.store.now());
+    const dropped: PendingSummary & { data?: unknown; items?: unknown[] } = summarize(
+      window,
+      await this.store.now(),
+    );
     if (window.data !== undefined) dropped.data = window.data;
     if (window.items !== undefined) dropped.items = window.items;
     return { dropped };
@@ -161,7 +178,11 @@ export class Management {
     try {
       await addEmitClaimed(this.queues.delivery, claims, this.queues.jobOptions);
     } catch (err) {
-      throw new GatewayError('unavailable', `claimed, but not handed to the workers (the sweep will emit it): ${(err as Error).message}`, { cause: err });
+      throw new GatewayError(
+        'unavailable',
+        `claimed, but not handed to the workers (the sweep will emit it): ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 
@@ -171,7 +192,11 @@ export class Management {
    * `{ items: [payload] }` so clients see the shape they always get for it. Queued as a delivery
    * batch of one: a worker emits it and runs its handlers.
    */
-  async forceEmit(event: unknown, payload: unknown, target?: unknown): Promise<{ id: string; namespace: string; room: string }> {
+  async forceEmit(
+    event: unknown,
+    payload: unknown,
+    target?: unknown,
+  ): Promise<{ id: string; namespace: string; room: string }> {
     const envelope = prepareEnvelope({ event, data: payload, target });
     const { delivery } = lookupEvent(envelope.event);
     if (delivery.kind === 'throttle') {
@@ -181,7 +206,9 @@ export class Management {
     try {
       await addDeliveryBatch(this.queues.delivery, [envelope], this.queues.jobOptions);
     } catch (err) {
-      throw new GatewayError('unavailable', `event store unavailable: ${(err as Error).message}`, { cause: err });
+      throw new GatewayError('unavailable', `event store unavailable: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     return { id: envelope.id, namespace: envelope.ns, room: envelope.room };
   }
@@ -195,19 +222,34 @@ export class Management {
 export type ManagementConfig = Pick<Config, 'KEY_PREFIX' | 'QUEUE_NAME' | 'JOB_ATTEMPTS'>;
 
 /** Management on an existing connection and queues (a gateway's); closing it leaves them open. */
-export function managementOn(redis: RedisClient, config: ManagementConfig, queues: { delivery: Queue; pending: Queue }): Management {
+export function managementOn(
+  redis: RedisClient,
+  config: ManagementConfig,
+  queues: { delivery: Queue; pending: Queue },
+): Management {
   const keys = createKeys(config.KEY_PREFIX);
   const operator = { ...queues, jobOptions: deliveryJobOptions(config.JOB_ATTEMPTS) };
-  return new Management(new PendingStore(redis, keys), operator, new JobControl(redis, keys, config.QUEUE_NAME));
+  return new Management(
+    new PendingStore(redis, keys),
+    operator,
+    new JobControl(redis, keys, config.QUEUE_NAME),
+  );
 }
 
 /** Management with its own fail-fast connection (the CLI); `unavailable` if Redis does not answer in time. */
-export async function openManagement(config: ManagementConfig & Pick<Config, 'REDIS_URL' | 'REDIS_MODE'>, timeoutMs = 3000): Promise<Management> {
+export async function openManagement(
+  config: ManagementConfig & Pick<Config, 'REDIS_URL' | 'REDIS_MODE'>,
+  timeoutMs = 3000,
+): Promise<Management> {
   let redis: RedisClient;
   try {
     redis = await connectRedis(config, 'command', 'sb-cli', timeoutMs);
   } catch (err) {
-    throw new GatewayError('unavailable', `cannot reach Redis at ${redactUrl(config.REDIS_URL)}: ${(err as Error).message}`, { cause: err });
+    throw new GatewayError(
+      'unavailable',
+      `cannot reach Redis at ${redactUrl(config.REDIS_URL)}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const keys = createKeys(config.KEY_PREFIX);
   const names = queueNames(config.QUEUE_NAME);
@@ -246,6 +288,7 @@ function formatCursor(position: IndexPosition): string {
 function parseCursor(cursor: string | undefined): IndexPosition | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   const match = /^(\d{1,15})\.(.+)$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match || !PendingKeySchema.safeParse(match[2]).success) throw new GatewayError('invalid_argument', 'cursor must be a value returned as nextCursor');
+  if (!match || !PendingKeySchema.safeParse(match[2]).success)
+    throw new GatewayError('invalid_argument', 'cursor must be a value returned as nextCursor');
   return { first: Number(match[1]), pendingId: match[2] as string };
 }

@@ -109,5 +109,7 @@ export class GatewayMetrics extends ProcessMetrics {
 
 /** A label from a fixed list, whatever a caller passes. */
 function boundedReason(reason: string): string {
-  return reason === SLOW_CONSUMER || reason === RATE_LIMITED || SOCKET_IO_REASONS.has(reason) ? reason : 'other';
+  return reason === SLOW_CONSUMER || reason === RATE_LIMITED || SOCKET_IO_REASONS.has(reason)
+    ? reason
+    : 'other';
 }

@@ -1,5 +1,10 @@
 import { Counter, type Registry } from 'prom-client';
-import { createRegistry, PREFIX, registerDeploymentGauges, type DeploymentSource } from './registry';
+import {
+  createRegistry,
+  PREFIX,
+  registerDeploymentGauges,
+  type DeploymentSource,
+} from './registry';
 import type { MetricsSource } from './server';
 
 /**
@@ -23,7 +28,11 @@ export abstract class ProcessMetrics implements MetricsSource {
   }
 
   /** A counter `switchboard_<name>` on this process's registry. */
-  protected counter<Label extends string>(name: string, help: string, labelNames: readonly Label[] = []): Counter<Label> {
+  protected counter<Label extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly Label[] = [],
+  ): Counter<Label> {
     return new Counter({ name: `${PREFIX}${name}`, help, labelNames, registers: [this.registry] });
   }
 }

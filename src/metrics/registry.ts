@@ -10,7 +10,9 @@ export const PREFIX = 'switchboard_';
 export const SCRAPE_TIMEOUT_MS = 1000;
 
 /** `switchboard_delivery_seconds`: from 1 ms to 10 s. */
-export const DELIVERY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const DELIVERY_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 
 /**
  * A registry of one process (gateway or worker), never prom-client's global one: tests run several
@@ -74,7 +76,11 @@ export interface DeploymentSource {
  * values stay when Redis is slow or away). Deployment-wide: every process reports the same
  * numbers, so aggregate them with max(), not sum().
  */
-export function registerDeploymentGauges(registry: Registry, source: DeploymentSource, timeoutMs = SCRAPE_TIMEOUT_MS): void {
+export function registerDeploymentGauges(
+  registry: Registry,
+  source: DeploymentSource,
+  timeoutMs = SCRAPE_TIMEOUT_MS,
+): void {
   // prom-client runs every metric's collect side by side: one scrape waits ~timeoutMs at most.
   const windows = new Gauge({
     name: `${PREFIX}pending_windows`,
@@ -107,7 +113,8 @@ export function registerDeploymentGauges(registry: Registry, source: DeploymentS
     (statuses) => {
       for (const status of statuses) {
         paused.set({ queue: status.queue }, status.paused ? 1 : 0);
-        for (const [state, count] of Object.entries(status.counts)) jobs.set({ queue: status.queue, state }, count);
+        for (const [state, count] of Object.entries(status.counts))
+          jobs.set({ queue: status.queue, state }, count);
       }
     },
     timeoutMs,

@@ -34,14 +34,21 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   const http = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const json = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+      res.writeHead(status, {
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+      });
       res.end(JSON.stringify(body));
     };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: { code: 'invalid_argument', message: 'GET only' } });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return json(405, { error: { code: 'invalid_argument', message: 'GET only' } });
     if (path === '/metrics') {
       opts.metrics.text().then(
         (text) => {
-          res.writeHead(200, { 'content-type': opts.metrics.contentType, 'cache-control': 'no-store' });
+          res.writeHead(200, {
+            'content-type': opts.metrics.contentType,
+            'cache-control': 'no-store',
+          });
           res.end(text);
         },
         (err: unknown) => {
@@ -54,7 +61,8 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
     if (path === '/readyz') {
       opts.ready().then(
         (r) => json(r.ok ? 200 : 503, r),
-        (err: unknown) => json(503, { ok: false, checks: { process: 'error' }, error: (err as Error).message }),
+        (err: unknown) =>
+          json(503, { ok: false, checks: { process: 'error' }, error: (err as Error).message }),
       );
       return;
     }

@@ -14,7 +14,11 @@ export class WorkerMetrics extends ProcessMetrics {
     ['event'],
   );
 
-  private readonly failed = this.counter('events_failed_total', 'Events set aside as undeliverable, or in a delivery job that failed for good', ['event']);
+  private readonly failed = this.counter(
+    'events_failed_total',
+    'Events set aside as undeliverable, or in a delivery job that failed for good',
+    ['event'],
+  );
 
   private readonly latency = new Histogram({
     name: `${PREFIX}delivery_seconds`,

@@ -41,7 +41,9 @@ const MAX_ECHO = 200;
  *   port (frontend dev servers such as http://localhost:5173);
  * - anything else is refused, with a `why` naming the origin and the setting that admits it.
  */
-export function originPolicy(config: Pick<Config, 'CORS_ORIGINS' | 'NODE_ENV' | 'PUBLIC_HOSTS'>): OriginPolicy {
+export function originPolicy(
+  config: Pick<Config, 'CORS_ORIGINS' | 'NODE_ENV' | 'PUBLIC_HOSTS'>,
+): OriginPolicy {
   const listed = parseOrigins(config.CORS_ORIGINS);
   const any = listed.includes('*');
   const development = config.NODE_ENV !== 'production';
@@ -52,12 +54,15 @@ export function originPolicy(config: Pick<Config, 'CORS_ORIGINS' | 'NODE_ENV' | 
     const url = webOrigin(origin);
     const same = url !== undefined && host !== undefined && sameHost(url, host);
     if (same && answersFor(url, publicHosts)) return { allowed: true, why: 'same origin' };
-    if (url && development && LOCAL_HOSTNAMES.has(url.hostname)) return { allowed: true, why: 'local origin outside production' };
+    if (url && development && LOCAL_HOSTNAMES.has(url.hostname))
+      return { allowed: true, why: 'local origin outside production' };
     const local = url !== undefined && LOCAL_HOSTNAMES.has(url.hostname);
     const why = same
       ? `origin ${echo(origin)} is not allowed: its host is not in PUBLIC_HOSTS (the names this gateway is served at), nor in CORS_ORIGINS`
       : `origin ${echo(origin)} is not allowed: add it to CORS_ORIGINS (comma-separated), or serve the page from this gateway` +
-        (local ? ' (local origins are allowed without it only when NODE_ENV is not production)' : '');
+        (local
+          ? ' (local origins are allowed without it only when NODE_ENV is not production)'
+          : '');
     return { allowed: false, why };
   };
 }
@@ -87,7 +92,9 @@ function answersFor(origin: URL, publicHosts: ReadonlySet<string>): boolean {
 function webOrigin(origin: string): URL | undefined {
   try {
     const url = new URL(origin);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === origin ? url : undefined;
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === origin
+      ? url
+      : undefined;
   } catch {
     return undefined;
   }
@@ -101,7 +108,14 @@ function webOrigin(origin: string): URL | undefined {
 function sameHost(origin: URL, host: string): boolean {
   try {
     const parsed = new URL(`${origin.protocol}//${host}`);
-    if (parsed.username || parsed.password || parsed.pathname !== '/' || parsed.search || parsed.hash) return false;
+    if (
+      parsed.username ||
+      parsed.password ||
+      parsed.pathname !== '/' ||
+      parsed.search ||
+      parsed.hash
+    )
+      return false;
     return parsed.host === origin.host;
   } catch {
     return false;
@@ -127,7 +141,13 @@ let refusalsNotLogged = 0;
  * the first refusal is logged, then at most one line per 10 s carrying how many were not
  * (`unlogged`), so a flood of refused origins costs a counter, not a line each.
  */
-export function logRefusal(what: string, verdict: OriginVerdict, origin: string | undefined, host: string | undefined, now = Date.now()): void {
+export function logRefusal(
+  what: string,
+  verdict: OriginVerdict,
+  origin: string | undefined,
+  host: string | undefined,
+  now = Date.now(),
+): void {
   if (now - lastRefusalLogAt < REFUSAL_LOG_EVERY_MS) {
     refusalsNotLogged++;
     return;
@@ -136,7 +156,11 @@ export function logRefusal(what: string, verdict: OriginVerdict, origin: string 
   lastRefusalLogAt = now;
   refusalsNotLogged = 0;
   log.warn(
-    { origin: origin === undefined ? undefined : echo(origin), host: host?.slice(0, MAX_ECHO), ...(unlogged > 0 ? { unlogged } : {}) },
+    {
+      origin: origin === undefined ? undefined : echo(origin),
+      host: host?.slice(0, MAX_ECHO),
+      ...(unlogged > 0 ? { unlogged } : {}),
+    },
     refusalLine(what, verdict),
   );
 }

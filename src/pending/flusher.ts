@@ -31,7 +31,10 @@ export class PendingFlusher {
     const window = await this.store.claim(pendingId, windowId);
     if (!window) return {};
     if (this.pauseAfterClaimMs > 0) {
-      log.info({ pendingId, windowId: window.id }, 'pending window claimed; pausing before emit (test hook)');
+      log.info(
+        { pendingId, windowId: window.id },
+        'pending window claimed; pausing before emit (test hook)',
+      );
       await new Promise((r) => setTimeout(r, this.pauseAfterClaimMs));
     }
     await this.emitClaimed(window);
@@ -55,7 +58,13 @@ export class PendingFlusher {
     for (const window of windows) {
       const data = this.deliverable(window);
       if (data === undefined) continue;
-      const meta: EventMeta = { id: window.id, ts: window.claimedAt ?? window.last, ns: window.ns, room: window.room, coalesced: window.count };
+      const meta: EventMeta = {
+        id: window.id,
+        ts: window.claimedAt ?? window.last,
+        ns: window.ns,
+        room: window.room,
+        coalesced: window.count,
+      };
       items.push({ event: window.event, data, meta });
     }
     const batchId = items[0]?.meta.id;
@@ -67,13 +76,17 @@ export class PendingFlusher {
   private deliverable(window: PendingWindow): unknown {
     try {
       const entry = lookupEvent(window.event);
-      if (entry.namespace !== window.ns) throw new Error(`event ${entry.name} belongs to ${entry.namespace}, not ${window.ns}`);
+      if (entry.namespace !== window.ns)
+        throw new Error(`event ${entry.name} belongs to ${entry.namespace}, not ${window.ns}`);
       if (window.mode === 'batch') {
         return { items: (window.items ?? []).map((item) => entry.schema.parse(item)) };
       }
       return entry.schema.parse(window.data);
     } catch (err) {
-      log.error({ pendingId: window.pendingId, windowId: window.id, err: (err as Error).message }, 'pending window is not deliverable; discarded');
+      log.error(
+        { pendingId: window.pendingId, windowId: window.id, err: (err as Error).message },
+        'pending window is not deliverable; discarded',
+      );
       this.onUndeliverable(window.event);
       return undefined;
     }

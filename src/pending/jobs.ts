@@ -13,7 +13,10 @@ export const SWEEP_JOB = 'pending-sweep';
 export const EMIT_CLAIMED_JOB = 'pending-emit';
 export const SWEEP_SCHEDULER_ID = 'pending-sweep';
 
-export const FlushJobSchema = z.object({ pendingId: z.string().min(1).max(400), windowId: z.string().min(1).max(64) });
+export const FlushJobSchema = z.object({
+  pendingId: z.string().min(1).max(400),
+  windowId: z.string().min(1).max(64),
+});
 export type FlushJobData = z.infer<typeof FlushJobSchema>;
 /** Claimed windows by their place in the pending store (shard and window id). */
 export const EmitClaimedJobSchema = z.object({
@@ -24,7 +27,11 @@ export const EmitClaimedJobSchema = z.object({
 });
 
 /** Hands claimed windows (at most 500) to the workers as one delivery job. */
-export function addEmitClaimed(deliveryQueue: Queue, claims: ClaimRef[], options: JobsOptions): Promise<unknown> {
+export function addEmitClaimed(
+  deliveryQueue: Queue,
+  claims: ClaimRef[],
+  options: JobsOptions,
+): Promise<unknown> {
   return deliveryQueue.add(EMIT_CLAIMED_JOB, { claims }, options);
 }
 
@@ -36,8 +43,18 @@ export function flushJobId(windowId: string, early = false): string {
   return `${early ? 'flushnow' : 'flush'}-${windowId}`;
 }
 
-export function scheduleFlush(queue: Queue, data: FlushJobData, delayMs: number, options: JobsOptions, early = false): Promise<unknown> {
-  return queue.add(FLUSH_JOB, data, { ...options, jobId: flushJobId(data.windowId, early), delay: Math.max(0, delayMs) });
+export function scheduleFlush(
+  queue: Queue,
+  data: FlushJobData,
+  delayMs: number,
+  options: JobsOptions,
+  early = false,
+): Promise<unknown> {
+  return queue.add(FLUSH_JOB, data, {
+    ...options,
+    jobId: flushJobId(data.windowId, early),
+    delay: Math.max(0, delayMs),
+  });
 }
 
 /** Registers (or updates) the sweep's job scheduler; every worker calls it, the result is one scheduler. */

@@ -60,7 +60,17 @@ const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 /** The shard numbers, 0 .. PENDING_SHARDS - 1. */
 const SHARDS = Array.from({ length: PENDING_SHARDS }, (_, shard) => shard);
 
-const SUMMARY_FIELDS = ['id', 'ns', 'event', 'room', 'mode', 'windowMs', 'first', 'last', 'count'] as const;
+const SUMMARY_FIELDS = [
+  'id',
+  'ns',
+  'event',
+  'room',
+  'mode',
+  'windowMs',
+  'first',
+  'last',
+  'count',
+] as const;
 
 /**
  * The pending-event store in Redis: open windows of throttled keys, an index of them by first-seen
@@ -120,7 +130,10 @@ export class PendingStore {
       case 3:
         return { kind: 'sealed', windowId, claimId: fresh };
       default:
-        throw new GatewayError('internal', `pending-window answered an unknown status ${String(status)} for ${pendingId}`);
+        throw new GatewayError(
+          'internal',
+          `pending-window answered an unknown status ${String(status)} for ${pendingId}`,
+        );
     }
   }
 
@@ -134,19 +147,37 @@ export class PendingStore {
     // The claim key names the window, so the open window's id is read first when none is given.
     const wanted = claimId ?? (await this.redis.hget(this.keys.pendingEntry(pendingId), 'id'));
     if (!wanted) return undefined;
-    const flat = (await this.scripts.sbPendingWindow(...this.windowKeys(pendingId, shard, wanted), 'claim', pendingId, wanted)) as string[];
+    const flat = (await this.scripts.sbPendingWindow(
+      ...this.windowKeys(pendingId, shard, wanted),
+      'claim',
+      pendingId,
+      wanted,
+    )) as string[];
     return fromFlatHash(pendingId, flat);
   }
 
   /** KEYS of pending-window: entry, index, lead marker, claims index, and the claim `claimId` names. */
-  private windowKeys(pendingId: string, shard: number, claimId: string): [string, string, string, string, string] {
+  private windowKeys(
+    pendingId: string,
+    shard: number,
+    claimId: string,
+  ): [string, string, string, string, string] {
     const k = this.keys;
-    return [k.pendingEntry(pendingId), k.pendingIndex(shard), k.pendingLead(pendingId), k.pendingClaims(shard), k.pendingClaim(shard, claimId)];
+    return [
+      k.pendingEntry(pendingId),
+      k.pendingIndex(shard),
+      k.pendingLead(pendingId),
+      k.pendingClaims(shard),
+      k.pendingClaim(shard, claimId),
+    ];
   }
 
   /** Where a claimed window is kept: its shard and its window id (what jobs and the sweep carry). */
   claimRefOf(window: Pick<PendingWindow, 'pendingId' | 'id' | 'claimId'>): ClaimRef {
-    return { shard: this.keys.pendingShardOf(window.pendingId), windowId: window.claimId ?? window.id };
+    return {
+      shard: this.keys.pendingShardOf(window.pendingId),
+      windowId: window.claimId ?? window.id,
+    };
   }
 
   /** A claim left behind (the sweep re-emits these), or one handed to a worker by an operator flush. */
@@ -157,13 +188,21 @@ export class PendingStore {
 
   /** The claim was emitted: forget it. */
   async release(ref: ClaimRef): Promise<void> {
-    await this.redis.multi().del(this.keys.pendingClaim(ref.shard, ref.windowId)).zrem(this.keys.pendingClaims(ref.shard), ref.windowId).exec();
+    await this.redis
+      .multi()
+      .del(this.keys.pendingClaim(ref.shard, ref.windowId))
+      .zrem(this.keys.pendingClaims(ref.shard), ref.windowId)
+      .exec();
   }
 
   /** Removes an open window without emitting; returns what it held. */
   async drop(pendingId: string): Promise<PendingWindow | undefined> {
     const shard = this.keys.pendingShardOf(pendingId);
-    const flat = (await this.scripts.sbPendingDrop(this.keys.pendingEntry(pendingId), this.keys.pendingIndex(shard), pendingId)) as string[];
+    const flat = (await this.scripts.sbPendingDrop(
+      this.keys.pendingEntry(pendingId),
+      this.keys.pendingIndex(shard),
+      pendingId,
+    )) as string[];
     return fromFlatHash(pendingId, flat);
   }
 
@@ -171,7 +210,9 @@ export class PendingStore {
   async indexSize(): Promise<number> {
     // Commands sent together, not a pipeline: on a cluster the shards are on several nodes, and
     // ioredis sends each node its share at once either way.
-    return sum(await Promise.all(SHARDS.map((shard) => this.redis.zcard(this.keys.pendingIndex(shard)))));
+    return sum(
+      await Promise.all(SHARDS.map((shard) => this.redis.zcard(this.keys.pendingIndex(shard)))),
+    );
   }
 
   /**
@@ -183,8 +224,18 @@ export class PendingStore {
       const index = this.keys.pendingIndex(shard);
       // Entries of the cursor's very millisecond (few: one burst's), to keep those after it by id;
       // then each shard's first `limit` entries of later times.
-      const later = this.redis.zrangebyscore(index, after ? `(${after.first}` : '-inf', '+inf', 'WITHSCORES', 'LIMIT', 0, limit);
-      return after ? [this.redis.zrangebyscore(index, after.first, after.first, 'WITHSCORES'), later] : [later];
+      const later = this.redis.zrangebyscore(
+        index,
+        after ? `(${after.first}` : '-inf',
+        '+inf',
+        'WITHSCORES',
+        'LIMIT',
+        0,
+        limit,
+      );
+      return after
+        ? [this.redis.zrangebyscore(index, after.first, after.first, 'WITHSCORES'), later]
+        : [later];
     });
     const merged: IndexPosition[] = [];
     for (const flat of await Promise.all(reads)) {
@@ -198,10 +249,21 @@ export class PendingStore {
 
   /** Open windows first seen at or before `ms`, oldest first, at most `limit` (over all shards). */
   async openedBefore(ms: number, limit: number): Promise<string[]> {
-    const reads = SHARDS.map((shard) => this.redis.zrangebyscore(this.keys.pendingIndex(shard), '-inf', String(ms), 'WITHSCORES', 'LIMIT', 0, limit));
+    const reads = SHARDS.map((shard) =>
+      this.redis.zrangebyscore(
+        this.keys.pendingIndex(shard),
+        '-inf',
+        String(ms),
+        'WITHSCORES',
+        'LIMIT',
+        0,
+        limit,
+      ),
+    );
     const merged: IndexPosition[] = [];
     for (const flat of await Promise.all(reads)) {
-      for (let i = 0; i + 1 < flat.length; i += 2) merged.push({ pendingId: flat[i] as string, first: Number(flat[i + 1]) });
+      for (let i = 0; i + 1 < flat.length; i += 2)
+        merged.push({ pendingId: flat[i] as string, first: Number(flat[i + 1]) });
     }
     return merged
       .sort(comparePositions)
@@ -211,13 +273,26 @@ export class PendingStore {
 
   /** Claims made at or before `ms` and not released, at most `limit` per shard. */
   async claimedBefore(ms: number, limit: number): Promise<ClaimRef[]> {
-    const reads = SHARDS.map((shard) => this.redis.zrangebyscore(this.keys.pendingClaims(shard), '-inf', String(ms), 'LIMIT', 0, limit));
-    return (await Promise.all(reads)).flatMap((ids, shard) => ids.map((windowId) => ({ shard, windowId })));
+    const reads = SHARDS.map((shard) =>
+      this.redis.zrangebyscore(
+        this.keys.pendingClaims(shard),
+        '-inf',
+        String(ms),
+        'LIMIT',
+        0,
+        limit,
+      ),
+    );
+    return (await Promise.all(reads)).flatMap((ids, shard) =>
+      ids.map((windowId) => ({ shard, windowId })),
+    );
   }
 
   /** Summaries (no payloads) of open windows, read together; missing ones are skipped. */
   async summaries(pendingIds: readonly string[]): Promise<PendingWindow[]> {
-    const replies = await Promise.all(pendingIds.map((id) => this.redis.hmget(this.keys.pendingEntry(id), ...SUMMARY_FIELDS)));
+    const replies = await Promise.all(
+      pendingIds.map((id) => this.redis.hmget(this.keys.pendingEntry(id), ...SUMMARY_FIELDS)),
+    );
     const out: PendingWindow[] = [];
     replies.forEach((values, i) => {
       const hash: Record<string, string> = {};
@@ -244,7 +319,10 @@ function fromFlatHash(pendingId: string | undefined, flat: string[]): PendingWin
   return fromHash(pendingId, hash);
 }
 
-function fromHash(pendingId: string | undefined, hash: Record<string, string>): PendingWindow | undefined {
+function fromHash(
+  pendingId: string | undefined,
+  hash: Record<string, string>,
+): PendingWindow | undefined {
   if (!hash.id || !hash.ns || !hash.event || !hash.room) return undefined;
   const window: PendingWindow = {
     pendingId: pendingId ?? pendingIdOf(hash.ns, hash.event, hash.room),

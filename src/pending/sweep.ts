@@ -17,7 +17,12 @@ export interface SweepResult {
  * The safety net behind flush jobs: emits open windows older than their window plus `graceMs`, and
  * claims older than `graceMs`. Runs from a BullMQ job scheduler (see jobs.ts); also callable directly.
  */
-export async function sweepPending(store: PendingStore, flusher: PendingFlusher, graceMs: number, chunk = 500): Promise<SweepResult> {
+export async function sweepPending(
+  store: PendingStore,
+  flusher: PendingFlusher,
+  graceMs: number,
+  chunk = 500,
+): Promise<SweepResult> {
   const result: SweepResult = { entries: 0, claims: 0, events: 0 };
   const now = await store.now();
 
@@ -42,6 +47,7 @@ export async function sweepPending(store: PendingStore, flusher: PendingFlusher,
       result.events += flushed.count;
     }
   }
-  if (result.entries + result.claims > 0) log.warn(result, 'sweep emitted windows whose flush was lost');
+  if (result.entries + result.claims > 0)
+    log.warn(result, 'sweep emitted windows whose flush was lost');
   return result;
 }

@@ -79,7 +79,8 @@ export class Presence {
     this.emptiedBefore.delete(id);
     // Listed for a reaper in the same tick as the share is written (a reaper only looks once this
     // gateway's lease has run out, long after both have landed).
-    if (first) this.track(this.opts.redis.sadd(this.opts.keys.presenceGatewayRooms(this.leaseId), id));
+    if (first)
+      this.track(this.opts.redis.sadd(this.opts.keys.presenceGatewayRooms(this.leaseId), id));
     this.track(this.changeRoom(ns, room, userId, 1, this.leaseId));
   }
 
@@ -107,11 +108,19 @@ export class Presence {
     const users: string[] = [];
     let cursor = '0';
     do {
-      const [next, fields] = await this.opts.redis.hscan(this.opts.keys.presenceOnline, cursor, 'COUNT', 500);
+      const [next, fields] = await this.opts.redis.hscan(
+        this.opts.keys.presenceOnline,
+        cursor,
+        'COUNT',
+        500,
+      );
       cursor = next;
       for (let i = 0; i < fields.length; i += 2) users.push(fields[i] as string);
     } while (cursor !== '0' && users.length <= limit);
-    return { users: users.slice(0, limit).sort(), truncated: users.length > limit || cursor !== '0' };
+    return {
+      users: users.slice(0, limit).sort(),
+      truncated: users.length > limit || cursor !== '0',
+    };
   }
 
   /** Stops the heartbeat, waits for pending updates, and removes this gateway's entries. */
@@ -120,25 +129,45 @@ export class Presence {
     this.closed = true;
     clearInterval(this.timer);
     await Promise.allSettled([...this.inFlight]);
-    await this.reap(this.leaseId, 'drop').catch((err: unknown) => log.warn({ err: (err as Error).message }, 'presence drop failed'));
+    await this.reap(this.leaseId, 'drop').catch((err: unknown) =>
+      log.warn({ err: (err as Error).message }, 'presence drop failed'),
+    );
   }
 
   private async changeUser(userId: string, delta: number): Promise<void> {
-    const changed = await this.scripts.sbPresenceUser(this.opts.keys.presenceGateway(this.leaseId), this.opts.keys.presenceOnline, userId, delta);
+    const changed = await this.scripts.sbPresenceUser(
+      this.opts.keys.presenceGateway(this.leaseId),
+      this.opts.keys.presenceOnline,
+      userId,
+      delta,
+    );
     if (changed === 1) this.opts.onTransition(userId, delta > 0 ? 'online' : 'offline');
   }
 
-  private changeRoom(ns: string, room: string, userId: string, delta: number, lease: string): Promise<unknown> {
+  private changeRoom(
+    ns: string,
+    room: string,
+    userId: string,
+    delta: number,
+    lease: string,
+  ): Promise<unknown> {
     const k = this.opts.keys;
-    return this.scripts.sbPresenceRoom(k.presenceRoom(ns, room), k.presenceRoomGateway(ns, room, lease), userId, delta);
+    return this.scripts.sbPresenceRoom(
+      k.presenceRoom(ns, room),
+      k.presenceRoomGateway(ns, room, lease),
+      userId,
+      delta,
+    );
   }
 
   private async beat(): Promise<void> {
     const k = this.opts.keys;
-    const [existed, ...toReap] = (await this.scripts.sbPresenceBeat(k.presenceGateways, k.presenceReaping, this.leaseId, this.opts.ttlMs)) as [
-      number,
-      ...string[],
-    ];
+    const [existed, ...toReap] = (await this.scripts.sbPresenceBeat(
+      k.presenceGateways,
+      k.presenceReaping,
+      this.leaseId,
+      this.opts.ttlMs,
+    )) as [number, ...string[]];
     for (const gateway of new Set(toReap)) await this.reap(gateway, 'expired');
     if (!existed && this.started && !this.closed) await this.reregister();
     this.started = true;
@@ -164,9 +193,16 @@ export class Presence {
     const rooms = await this.opts.redis.smembers(k.presenceGatewayRooms(gateway));
     for (const id of rooms) {
       const [ns, room] = JSON.parse(id) as [string, string];
-      await this.scripts.sbPresenceRoomReap(k.presenceRoom(ns, room), k.presenceRoomGateway(ns, room, gateway));
+      await this.scripts.sbPresenceRoomReap(
+        k.presenceRoom(ns, room),
+        k.presenceRoomGateway(ns, room, gateway),
+      );
     }
-    await this.opts.redis.multi().del(k.presenceGatewayRooms(gateway)).srem(k.presenceReaping, gateway).exec();
+    await this.opts.redis
+      .multi()
+      .del(k.presenceGatewayRooms(gateway))
+      .srem(k.presenceReaping, gateway)
+      .exec();
   }
 
   /**
@@ -174,15 +210,25 @@ export class Presence {
    * users come online again). A new id keeps this apart from a reap of the old one still running.
    */
   private async reregister(): Promise<void> {
-    log.warn({ gateway: this.gatewayId, users: this.users.size, rooms: this.rooms.size }, 'presence lease was lost; re-registering sockets');
+    log.warn(
+      { gateway: this.gatewayId, users: this.users.size, rooms: this.rooms.size },
+      'presence lease was lost; re-registering sockets',
+    );
     this.leaseId = randomUUID();
     const k = this.opts.keys;
-    await this.scripts.sbPresenceBeat(k.presenceGateways, k.presenceReaping, this.leaseId, this.opts.ttlMs);
+    await this.scripts.sbPresenceBeat(
+      k.presenceGateways,
+      k.presenceReaping,
+      this.leaseId,
+      this.opts.ttlMs,
+    );
     for (const [userId, count] of this.users) await this.changeUser(userId, count);
-    if (this.rooms.size > 0) await this.opts.redis.sadd(k.presenceGatewayRooms(this.leaseId), ...this.rooms.keys());
+    if (this.rooms.size > 0)
+      await this.opts.redis.sadd(k.presenceGatewayRooms(this.leaseId), ...this.rooms.keys());
     for (const [id, here] of this.rooms) {
       const [ns, room] = JSON.parse(id) as [string, string];
-      for (const [userId, count] of here) await this.changeRoom(ns, room, userId, count, this.leaseId);
+      for (const [userId, count] of here)
+        await this.changeRoom(ns, room, userId, count, this.leaseId);
     }
     this.emptied.clear();
     this.emptiedBefore.clear();
@@ -197,11 +243,14 @@ export class Presence {
     const stale = [...this.emptiedBefore].filter((id) => !this.rooms.has(id));
     this.emptiedBefore = this.emptied;
     this.emptied = new Set();
-    if (stale.length > 0) await this.opts.redis.srem(this.opts.keys.presenceGatewayRooms(this.leaseId), ...stale);
+    if (stale.length > 0)
+      await this.opts.redis.srem(this.opts.keys.presenceGatewayRooms(this.leaseId), ...stale);
   }
 
   private track(work: Promise<unknown>): void {
-    const p = work.catch((err: unknown) => log.warn({ err: (err as Error).message }, 'presence update failed'));
+    const p = work.catch((err: unknown) =>
+      log.warn({ err: (err as Error).message }, 'presence update failed'),
+    );
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
   }

@@ -28,7 +28,12 @@ export function redisOptions(role: ConnectionRole): RedisOptions {
   const retryStrategy = (attempt: number) => Math.min(50 * attempt, 2000);
   switch (role) {
     case 'command':
-      return { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, lazyConnect: true };
+      return {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        retryStrategy,
+        lazyConnect: true,
+      };
     case 'subscriber':
       return { maxRetriesPerRequest: null, retryStrategy, lazyConnect: true };
     case 'worker':
@@ -61,7 +66,8 @@ function clusterOptions(role: ConnectionRole, url: URL, name: string): ClusterOp
 
 /** A client for REDIS_URL in REDIS_MODE, not yet connected. */
 function createClient(target: RedisTarget, role: ConnectionRole, name: string): RedisClient {
-  if (target.REDIS_MODE === 'standalone') return new Redis(target.REDIS_URL, { ...redisOptions(role), connectionName: name });
+  if (target.REDIS_MODE === 'standalone')
+    return new Redis(target.REDIS_URL, { ...redisOptions(role), connectionName: name });
   const seeds = target.REDIS_URL.split(',').map((u) => new URL(u.trim()));
   const first = seeds[0] as URL;
   return new Cluster(
@@ -71,7 +77,12 @@ function createClient(target: RedisTarget, role: ConnectionRole, name: string): 
 }
 
 /** Opens a connection and waits until it is ready (or throws after `timeoutMs`). */
-export async function connectRedis(target: RedisTarget, role: ConnectionRole, name: string, timeoutMs = 5000): Promise<RedisClient> {
+export async function connectRedis(
+  target: RedisTarget,
+  role: ConnectionRole,
+  name: string,
+  timeoutMs = 5000,
+): Promise<RedisClient> {
   const url = target.REDIS_URL;
   const redis = createClient(target, role, name);
   const errors = watchErrors(redis, name);
@@ -106,7 +117,8 @@ export async function connectRedis(target: RedisTarget, role: ConnectionRole, na
 export function watchErrors(redis: RedisClient, name: string): { last: () => string } {
   let lastError = '';
   redis.on('error', (err: Error) => {
-    if (err.message !== lastError) log.warn({ conn: name, err: err.message }, 'redis connection error');
+    if (err.message !== lastError)
+      log.warn({ conn: name, err: err.message }, 'redis connection error');
     lastError = err.message;
   });
   redis.on('ready', () => {

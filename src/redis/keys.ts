@@ -96,7 +96,9 @@ export function pendingIdOf(ns: string, event: string, room: string): string {
 }
 
 /** The inverse of pendingIdOf; undefined for anything that is not a well-formed pending id. */
-export function parsePendingId(id: string): { ns: string; event: string; room: string } | undefined {
+export function parsePendingId(
+  id: string,
+): { ns: string; event: string; room: string } | undefined {
   const match = /^([a-z][a-z0-9_]*):([a-z][a-z0-9_]*):(.+)$/.exec(id);
   if (!match || !isSafeSegment(match[3] as string)) return undefined;
   return { ns: `/${match[1]}`, event: match[2] as string, room: match[3] as string };
@@ -133,7 +135,8 @@ function pendingShardOf(pendingId: string): number {
 
 /** `<prefix>:pending:{<prefix>:<shard>}`: the hash tag puts a shard's keys in one cluster slot. */
 function pendingShard(prefix: string, shard: number): string {
-  if (!Number.isInteger(shard) || shard < 0 || shard >= PENDING_SHARDS) throw new Error(`no pending shard ${shard}`);
+  if (!Number.isInteger(shard) || shard < 0 || shard >= PENDING_SHARDS)
+    throw new Error(`no pending shard ${shard}`);
   return `${prefix}:pending:{${prefix}:${shard}}`;
 }
 
@@ -143,7 +146,8 @@ export function createKeys(prefix: string): Keys {
     bullPrefix: `${prefix}:bull:{${prefix}}`,
     adapterKey: `${prefix}:io`,
     // On a cluster, one marker per slot of the batch: tagged with a channel of that slot.
-    emitMarker: (batchId, slotOf) => `${prefix}:emitted:${slotOf === undefined ? '' : `{${slotOf}}:`}${segment(batchId)}`,
+    emitMarker: (batchId, slotOf) =>
+      `${prefix}:emitted:${slotOf === undefined ? '' : `{${slotOf}}:`}${segment(batchId)}`,
     handlerInbox: `${prefix}:handlers:inbox`,
     activityLog: `${prefix}:activity`,
     handlerRegistry: `${prefix}:handlers:registry`,
@@ -154,8 +158,10 @@ export function createKeys(prefix: string): Keys {
     pendingShardOf: (pendingId) => pendingShardOf(pendingId),
     pendingIndex: (shard) => `${pendingShard(prefix, shard)}:index`,
     pendingClaims: (shard) => `${pendingShard(prefix, shard)}:claims`,
-    pendingEntry: (pendingId) => `${pendingShard(prefix, pendingShardOf(pendingId))}:entry:${pendingId}`,
-    pendingLead: (pendingId) => `${pendingShard(prefix, pendingShardOf(pendingId))}:lead:${pendingId}`,
+    pendingEntry: (pendingId) =>
+      `${pendingShard(prefix, pendingShardOf(pendingId))}:entry:${pendingId}`,
+    pendingLead: (pendingId) =>
+      `${pendingShard(prefix, pendingShardOf(pendingId))}:lead:${pendingId}`,
     pendingClaim: (shard, windowId) => `${pendingShard(prefix, shard)}:claim:${segment(windowId)}`,
     chatMembers: (chatId) => `${prefix}:chat:${segment(chatId)}:members`,
     orderOwner: (orderId) => `${prefix}:order:${segment(orderId)}:owner`,
@@ -165,12 +171,14 @@ export function createKeys(prefix: string): Keys {
     presenceGatewayRooms: (gatewayId) => `${presence(prefix)}:gw:${segment(gatewayId)}:rooms`,
     presenceOnline: `${presence(prefix)}:online`,
     presenceRoom: (ns, room) => `${prefix}:presence:room:{${roomChannel(prefix, ns, room)}}`,
-    presenceRoomGateway: (ns, room, gatewayId) => `${prefix}:presence:room:{${roomChannel(prefix, ns, room)}}:gw:${segment(gatewayId)}`,
+    presenceRoomGateway: (ns, room, gatewayId) =>
+      `${prefix}:presence:room:{${roomChannel(prefix, ns, room)}}:gw:${segment(gatewayId)}`,
     rateBucket: (kind, id) => `${prefix}:rate:${segment(kind)}:${segment(id)}`,
     readinessProbe: (gatewayId) => `${prefix}:probe#${segment(gatewayId)}`,
     // Hashed: the caller's key may hold any printable character.
     idempotency: (key) => `${prefix}:idem:${createHash('sha256').update(key).digest('base64url')}`,
     // Hashed: reading Redis never yields a usable session cookie.
-    adminSession: (sessionId) => `${prefix}:admin:session:${createHash('sha256').update(sessionId).digest('base64url')}`,
+    adminSession: (sessionId) =>
+      `${prefix}:admin:session:${createHash('sha256').update(sessionId).digest('base64url')}`,
   };
 }

@@ -17,7 +17,8 @@ function source(file: string): { lua: string; numberOfKeys?: number } {
   let found = sources.get(file);
   if (!found) {
     const count = /-(\d+|n)\.lua$/.exec(file)?.[1];
-    if (count === undefined) throw new Error(`lua script ${file} must be named <name>-<numKeys>.lua or <name>-n.lua`);
+    if (count === undefined)
+      throw new Error(`lua script ${file} must be named <name>-<numKeys>.lua or <name>-n.lua`);
     const lua = readFileSync(file, 'utf8');
     found = count === 'n' ? { lua } : { lua, numberOfKeys: Number(count) };
     sources.set(file, found);
@@ -32,11 +33,16 @@ function source(file: string): { lua: string; numberOfKeys?: number } {
  *
  * @example const { sbEmitBatch } = defineLuaScripts(redis, __dirname, { sbEmitBatch: 'emit-batch-n.lua' });
  */
-export function defineLuaScripts<N extends string>(redis: RedisClient, dir: string, files: Record<N, string>): Record<N, ScriptCall> {
+export function defineLuaScripts<N extends string>(
+  redis: RedisClient,
+  dir: string,
+  files: Record<N, string>,
+): Record<N, ScriptCall> {
   const calls = {} as Record<N, ScriptCall>;
   const target = redis as unknown as Record<string, ScriptCall | undefined>;
   for (const name of Object.keys(files) as N[]) {
-    if (typeof target[name] !== 'function') redis.defineCommand(name, source(path.join(dir, 'lua', files[name])));
+    if (typeof target[name] !== 'function')
+      redis.defineCommand(name, source(path.join(dir, 'lua', files[name])));
     calls[name] = (...args) => (target[name] as ScriptCall).apply(redis, args);
   }
   return calls;
@@ -47,7 +53,11 @@ export function defineLuaScripts<N extends string>(redis: RedisClient, dir: stri
  * with NOSCRIPT and ioredis re-sends them as EVAL after later calls already ran, which reorders
  * them: for the emit script that reorders a room's first events.
  */
-export async function preloadLuaScripts(redis: RedisClient, dir: string, files: Record<string, string>): Promise<void> {
+export async function preloadLuaScripts(
+  redis: RedisClient,
+  dir: string,
+  files: Record<string, string>,
+): Promise<void> {
   // Each node of a cluster has its own script cache: load them on every master.
   const servers = redis instanceof Cluster ? redis.nodes('master') : [redis];
   const scripts = Object.values(files).map((file) => source(path.join(dir, 'lua', file)).lua);

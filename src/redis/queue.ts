@@ -11,7 +11,11 @@ const log = logger('queue');
  * (watchErrors) has already logged and the call that failed already surfaces, so here it is only
  * kept from being an unhandled 'error' event (and logged at debug).
  */
-export function openQueue(name: string, connection: RedisClient, keys: Pick<Keys, 'bullPrefix'>): Queue {
+export function openQueue(
+  name: string,
+  connection: RedisClient,
+  keys: Pick<Keys, 'bullPrefix'>,
+): Queue {
   const queue = new Queue(name, { connection, prefix: keys.bullPrefix, skipWaitingForReady: true });
   queue.on('error', (err) => log.debug({ queue: name, err: err.message }, 'queue error'));
   return queue;

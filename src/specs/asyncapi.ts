@@ -1,4 +1,13 @@
-import { EventMetaSchema, listEvents, resolveRoom, ROOMS, USER_ROOM_NAMESPACES, type EventMeta, type Namespace, type ResolvedEvent } from '../catalog';
+import {
+  EventMetaSchema,
+  listEvents,
+  resolveRoom,
+  ROOMS,
+  USER_ROOM_NAMESPACES,
+  type EventMeta,
+  type Namespace,
+  type ResolvedEvent,
+} from '../catalog';
 import { describeDelivery, exampleOf } from '../catalog/describe';
 import { examplesOf } from '../catalog/fields';
 import { ErrorBodySchema } from '../errors';
@@ -86,12 +95,23 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): Json {
         examples: examplesOf(relay.schema).map((payload) => ({ name, payload })),
         'x-switchboard-room': relay.room,
       };
-      operations[`${key}.on.${name}`] = { action: 'send', channel: channelRef, title: name, summary: relay.description, messages: [messageRef(name)] };
+      operations[`${key}.on.${name}`] = {
+        action: 'send',
+        channel: channelRef,
+        title: name,
+        summary: relay.description,
+        messages: [messageRef(name)],
+      };
     }
 
     for (const name of Object.keys(SYSTEM_EVENTS)) {
       messages[name] = { $ref: `#/components/messages/${name}` };
-      operations[`${key}.on.${name}`] = { action: 'send', channel: channelRef, title: name, messages: [messageRef(name)] };
+      operations[`${key}.on.${name}`] = {
+        action: 'send',
+        channel: channelRef,
+        title: name,
+        messages: [messageRef(name)],
+      };
     }
 
     const actions: Record<string, ActionDefinition> = { ...commonActions, ...mod.actions };
@@ -101,7 +121,10 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): Json {
         title: `${name} (client action)`,
         summary: def.doc.description,
         payload: toJsonSchema(def.schema, INPUT),
-        examples: examplesOf(def.schema).map((payload, i) => ({ name: i === 0 ? name : `${name}_${i + 1}`, payload })),
+        examples: examplesOf(def.schema).map((payload, i) => ({
+          name: i === 0 ? name : `${name}_${i + 1}`,
+          payload,
+        })),
         ...(def.doc.room ? { 'x-switchboard-room': def.doc.room } : {}),
       };
       messages[`${name}.ack`] = {
@@ -186,11 +209,16 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): Json {
 
 function eventMessage(event: ResolvedEvent, outputs: SchemaComponents): Json {
   const data = outputs.ref(`EventData.${event.name}`, event.schema);
-  const batch = event.delivery.kind === 'throttle' && event.delivery.mode === 'batch' ? event.delivery : undefined;
+  const batch =
+    event.delivery.kind === 'throttle' && event.delivery.mode === 'batch'
+      ? event.delivery
+      : undefined;
   const payload = batch
     ? {
         type: 'object',
-        properties: { items: { type: 'array', items: data, minItems: 1, maxItems: batch.maxItems } },
+        properties: {
+          items: { type: 'array', items: data, minItems: 1, maxItems: batch.maxItems },
+        },
         required: ['items'],
         additionalProperties: false,
       }
@@ -204,7 +232,12 @@ function eventMessage(event: ResolvedEvent, outputs: SchemaComponents): Json {
     ...(event.delivery.kind === 'throttle' ? { coalesced: 1 } : {}),
     ...(event.history !== false ? { offset: '1763889503572-0' } : {}),
   };
-  const history = event.history === false ? 'none (no `meta.offset`, nothing to recover)' : event.history ? `kept (${JSON.stringify(event.history)})` : 'kept';
+  const history =
+    event.history === false
+      ? 'none (no `meta.offset`, nothing to recover)'
+      : event.history
+        ? `kept (${JSON.stringify(event.history)})`
+        : 'kept';
   return {
     name: event.name,
     title: event.name,
@@ -212,7 +245,13 @@ function eventMessage(event: ResolvedEvent, outputs: SchemaComponents): Json {
     description: `Goes to room \`${event.roomTemplate}\`. Delivery: ${describeDelivery(event.delivery)}${batch ? ': the payload is `{ items: [...] }`, in arrival order' : ''}. Room history: ${history}. Arguments: \`(data, meta)\` = (payload, headers).`,
     payload,
     headers: { $ref: `${SCHEMAS}EventMeta` },
-    examples: [{ name: event.name, payload: batch ? { items: [example.data] } : example.data, headers: meta }],
+    examples: [
+      {
+        name: event.name,
+        payload: batch ? { items: [example.data] } : example.data,
+        headers: meta,
+      },
+    ],
     'x-switchboard-room': event.roomTemplate,
     'x-switchboard-delivery': event.delivery,
     'x-switchboard-history': event.history ?? true,
@@ -226,30 +265,50 @@ interface RoomInfo {
   actions: string[];
 }
 
-function rooms(events: ResolvedEvent[], actions: Record<string, ActionDefinition>, relays: Record<string, RelayDefinition>): RoomInfo[] {
+function rooms(
+  events: ResolvedEvent[],
+  actions: Record<string, ActionDefinition>,
+  relays: Record<string, RelayDefinition>,
+): RoomInfo[] {
   const byTemplate = new Map<string, RoomInfo>();
   const room = (template: string) => {
     let info = byTemplate.get(template);
     if (!info) {
-      info = { template, params: [...template.matchAll(/\{([A-Za-z][A-Za-z0-9_]*)\}/g)].map((m) => m[1] as string), events: [], actions: [] };
+      info = {
+        template,
+        params: [...template.matchAll(/\{([A-Za-z][A-Za-z0-9_]*)\}/g)].map((m) => m[1] as string),
+        events: [],
+        actions: [],
+      };
       byTemplate.set(template, info);
     }
     return info;
   };
   for (const event of events) room(event.roomTemplate).events.push(event.name);
   for (const [name, relay] of Object.entries(relays)) room(relay.room).events.push(name);
-  for (const [name, def] of Object.entries(actions)) if (def.doc.room) room(def.doc.room).actions.push(name);
+  for (const [name, def] of Object.entries(actions))
+    if (def.doc.room) room(def.doc.room).actions.push(name);
   return [...byTemplate.values()];
 }
 
 function joinedBy(ns: Namespace, room: RoomInfo): string {
   const actions = `actions ${room.actions.map((a) => `\`${a}\``).join(', ') || 'none'}`;
   // The gateway puts a signed-in socket in its own user's room (src/gateway/server.ts).
-  return room.template === ROOMS.user && USER_ROOM_NAMESPACES.has(ns) ? `every signed-in socket is in its own user's room from connect; ${actions}` : actions;
+  return room.template === ROOMS.user && USER_ROOM_NAMESPACES.has(ns)
+    ? `every signed-in socket is in its own user's room from connect; ${actions}`
+    : actions;
 }
 
-function roomsText(ns: Namespace, events: ResolvedEvent[], actions: Record<string, ActionDefinition>): string {
-  const lines = rooms(events, actions, namespaceModules[ns].relays as Record<string, RelayDefinition>).map(
+function roomsText(
+  ns: Namespace,
+  events: ResolvedEvent[],
+  actions: Record<string, ActionDefinition>,
+): string {
+  const lines = rooms(
+    events,
+    actions,
+    namespaceModules[ns].relays as Record<string, RelayDefinition>,
+  ).map(
     (r) =>
       `- \`${r.template}\`${r.params.length > 0 ? ` (${r.params.map((p) => `{${p}}`).join(', ')}: an id, 1-128 characters of letters, digits, _ . : @ -)` : ''}: events ${r.events.map((e) => `\`${e}\``).join(', ') || 'none'}; ${joinedBy(ns, r)}`,
   );

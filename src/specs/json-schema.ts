@@ -12,7 +12,11 @@ export interface ConvertOptions {
   readonly target: 'draft-2020-12' | 'draft-07';
 }
 
-const ID_STRING = { type: 'string', pattern: SEGMENT_RE.source, description: '1-128 characters of letters, digits, _ . : @ -' };
+const ID_STRING = {
+  type: 'string',
+  pattern: SEGMENT_RE.source,
+  description: '1-128 characters of letters, digits, _ . : @ -',
+};
 
 /**
  * `z.toJSONSchema` with what the specs need: the shared `id` field (src/catalog/fields.ts), a
@@ -30,7 +34,18 @@ function params(options: ConvertOptions) {
       for (const key of Object.keys(ctx.jsonSchema)) Reflect.deleteProperty(ctx.jsonSchema, key);
       Object.assign(
         ctx.jsonSchema,
-        options.io === 'output' ? ID_STRING : { anyOf: [ID_STRING, { type: 'integer', minimum: 0, description: 'a whole number, turned into a string' }] },
+        options.io === 'output'
+          ? ID_STRING
+          : {
+              anyOf: [
+                ID_STRING,
+                {
+                  type: 'integer',
+                  minimum: 0,
+                  description: 'a whole number, turned into a string',
+                },
+              ],
+            },
       );
     },
   };
@@ -62,7 +77,8 @@ export class SchemaComponents {
   ref(name: string, schema: z.ZodType): { $ref: string } {
     let known = this.names.get(schema);
     if (known === undefined) {
-      if ([...this.names.values()].includes(name)) throw new Error(`specs: two schemas named ${name}`);
+      if ([...this.names.values()].includes(name))
+        throw new Error(`specs: two schemas named ${name}`);
       this.registry.add(schema, { id: name });
       this.names.set(schema, name);
       known = name;
@@ -72,7 +88,12 @@ export class SchemaComponents {
 
   toJson(): Record<string, Json> {
     if (this.names.size === 0) return {};
-    const { schemas } = z.toJSONSchema(this.registry, { ...params(this.options), uri: (name: string) => `${this.options.refPrefix}${name}` });
-    return Object.fromEntries(Object.entries(schemas).map(([name, schema]) => [name, embeddable(schema as Json)]));
+    const { schemas } = z.toJSONSchema(this.registry, {
+      ...params(this.options),
+      uri: (name: string) => `${this.options.refPrefix}${name}`,
+    });
+    return Object.fromEntries(
+      Object.entries(schemas).map(([name, schema]) => [name, embeddable(schema as Json)]),
+    );
   }
 }

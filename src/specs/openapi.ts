@@ -17,18 +17,24 @@ const SECURITY: Record<Exclude<HttpAuth, 'none'>, Record<string, Json>> = {
     publishToken: {
       type: 'http',
       scheme: 'bearer',
-      description: 'PUBLISH_TOKEN, the service token of /api (development default `switchboard-dev-publish-token`, refused when NODE_ENV=production).',
+      description:
+        'PUBLISH_TOKEN, the service token of /api (development default `switchboard-dev-publish-token`, refused when NODE_ENV=production).',
     },
   },
   admin: {
     adminToken: {
       type: 'http',
       scheme: 'bearer',
-      description: 'ADMIN_TOKEN (16+ characters), compared in constant time. With no ADMIN_TOKEN configured every /admin request is 401.',
+      description:
+        'ADMIN_TOKEN (16+ characters), compared in constant time. With no ADMIN_TOKEN configured every /admin request is 401.',
     },
   },
   adminPage: {
-    adminBasic: { type: 'http', scheme: 'basic', description: 'The admin pages in a browser: user `admin`, password ADMIN_TOKEN.' },
+    adminBasic: {
+      type: 'http',
+      scheme: 'basic',
+      description: 'The admin pages in a browser: user `admin`, password ADMIN_TOKEN.',
+    },
     adminSession: {
       type: 'apiKey',
       in: 'cookie',
@@ -92,10 +98,17 @@ export function buildOpenApi(): Json {
     servers: [{ url: '/', description: 'the gateway that served this document' }],
     tags: [
       { name: 'publish', description: 'publish catalog events (bearer PUBLISH_TOKEN)' },
-      { name: 'domain', description: 'example domain routes that publish events (bearer PUBLISH_TOKEN)' },
+      {
+        name: 'domain',
+        description: 'example domain routes that publish events (bearer PUBLISH_TOKEN)',
+      },
       { name: 'admin', description: 'the management core over HTTP (bearer ADMIN_TOKEN)' },
       { name: 'health', description: 'liveness, readiness and Prometheus metrics (no token)' },
-      { name: 'pages', description: 'browser pages: the console (no token) and the admin dashboards (HTTP Basic admin:ADMIN_TOKEN or the sign-in cookie)' },
+      {
+        name: 'pages',
+        description:
+          'browser pages: the console (no token) and the admin dashboards (HTTP Basic admin:ADMIN_TOKEN or the sign-in cookie)',
+      },
       { name: 'specs', description: 'the API descriptions themselves (no token)' },
     ],
     paths,
@@ -106,14 +119,19 @@ export function buildOpenApi(): Json {
   };
 }
 
-function operationObject(op: HttpOperation, inputs: SchemaComponents, outputs: SchemaComponents): Json {
+function operationObject(
+  op: HttpOperation,
+  inputs: SchemaComponents,
+  outputs: SchemaComponents,
+): Json {
   const name = upperFirst(op.operationId);
   const operation: Json = {
     operationId: op.operationId,
     tags: [op.tag],
     summary: op.summary,
     ...(op.description ? { description: op.description } : {}),
-    security: op.auth === 'none' ? [] : Object.keys(SECURITY[op.auth]).map((scheme) => ({ [scheme]: [] })),
+    security:
+      op.auth === 'none' ? [] : Object.keys(SECURITY[op.auth]).map((scheme) => ({ [scheme]: [] })),
     // A page with its own files (and API) below its path: the document describes the page only.
     ...(op.mount ? { 'x-switchboard-mount': true } : {}),
   };
@@ -131,24 +149,49 @@ function operationObject(op: HttpOperation, inputs: SchemaComponents, outputs: S
   if (parameters.length > 0) operation.parameters = parameters;
 
   if (op.body) {
-    const examples = op.examples ?? Object.fromEntries(examplesOf(op.body).map((value, i) => [i === 0 ? 'default' : `example${i + 1}`, { value }]));
+    const examples =
+      op.examples ??
+      Object.fromEntries(
+        examplesOf(op.body).map((value, i) => [i === 0 ? 'default' : `example${i + 1}`, { value }]),
+      );
     operation.requestBody = {
       // A body schema that takes `undefined` (a default) makes the body optional.
       required: !op.body.safeParse(undefined).success,
-      content: { [op.bodyContentType ?? 'application/json']: { schema: inputs.ref(`${name}Request`, op.body), examples } },
+      content: {
+        [op.bodyContentType ?? 'application/json']: {
+          schema: inputs.ref(`${name}Request`, op.body),
+          examples,
+        },
+      },
     };
   }
 
   const responses: Record<string, Json> = {};
   const { response } = op;
-  const successHeaders = Object.entries(response.headers ?? {}).map(([header, description]) => [header, { description, schema: { type: 'string' } }]);
+  const successHeaders = Object.entries(response.headers ?? {}).map(([header, description]) => [
+    header,
+    { description, schema: { type: 'string' } },
+  ]);
   responses[String(response.status)] = {
     description: response.description,
     ...(successHeaders.length > 0 ? { headers: Object.fromEntries(successHeaders) } : {}),
-    ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: outputs.ref(`${name}Response`, response.schema) } } } : {}),
+    ...(response.schema
+      ? {
+          content: {
+            [response.contentType ?? 'application/json']: {
+              schema: outputs.ref(`${name}Response`, response.schema),
+            },
+          },
+        }
+      : {}),
   };
   for (const [status, other] of Object.entries(op.otherResponses ?? {})) {
-    responses[status] = { description: other.description, content: { 'application/json': { schema: outputs.ref(`${name}Response${status}`, other.schema) } } };
+    responses[status] = {
+      description: other.description,
+      content: {
+        'application/json': { schema: outputs.ref(`${name}Response${status}`, other.schema) },
+      },
+    };
   }
 
   // Errors grouped by status; each status's schema narrows `code` to the codes it can carry.
@@ -160,11 +203,26 @@ function operationObject(op: HttpOperation, inputs: SchemaComponents, outputs: S
   for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
     responses[String(status)] = {
       description: codes.map((code) => `\`${code}\``).join(', '),
-      ...(status === 429 ? { headers: { 'Retry-After': { description: 'seconds to wait (also `error.retryAfterMs`)', schema: { type: 'integer' } } } } : {}),
+      ...(status === 429
+        ? {
+            headers: {
+              'Retry-After': {
+                description: 'seconds to wait (also `error.retryAfterMs`)',
+                schema: { type: 'integer' },
+              },
+            },
+          }
+        : {}),
       content: {
         'application/json': {
           schema: {
-            allOf: [{ $ref: `${REF}ErrorResponse` }, { type: 'object', properties: { error: { type: 'object', properties: { code: { enum: codes } } } } }],
+            allOf: [
+              { $ref: `${REF}ErrorResponse` },
+              {
+                type: 'object',
+                properties: { error: { type: 'object', properties: { code: { enum: codes } } } },
+              },
+            ],
           },
         },
       },

@@ -30,10 +30,22 @@ export type AdapterFormat = 'pubsub' | 'sharded';
 /** socket.io-adapter's ClusterAdapter message type of a broadcast. */
 const CLUSTER_BROADCAST = 3;
 
-export function encodeAdapterMessage(format: AdapterFormat, ns: Namespace, event: string, data: unknown, meta: EventMeta): Buffer {
+export function encodeAdapterMessage(
+  format: AdapterFormat,
+  ns: Namespace,
+  event: string,
+  data: unknown,
+  meta: EventMeta,
+): Buffer {
   const packet = { type: EVENT_PACKET, data: [event, data, meta], nsp: ns };
   const opts = { rooms: [meta.room], except: [], flags: {} };
-  if (format === 'sharded') return packr.pack({ uid: PUBLISHER_UID, nsp: ns, type: CLUSTER_BROADCAST, data: { packet, opts } });
+  if (format === 'sharded')
+    return packr.pack({
+      uid: PUBLISHER_UID,
+      nsp: ns,
+      type: CLUSTER_BROADCAST,
+      data: { packet, opts },
+    });
   return packr.pack([PUBLISHER_UID, packet, opts]);
 }
 
@@ -48,10 +60,16 @@ function stringHeader(length: number): Buffer {
 }
 
 /** Rebuilds the published message from a history entry's head, tail and offset, and reads it back. */
-export function decodeStoredMessage(head: Buffer, tail: Buffer, offset: string): { event: string; data: unknown; meta: EventMeta } {
+export function decodeStoredMessage(
+  head: Buffer,
+  tail: Buffer,
+  offset: string,
+): { event: string; data: unknown; meta: EventMeta } {
   const offsetBytes = Buffer.from(offset);
   const message = Buffer.concat([head, stringHeader(offsetBytes.length), offsetBytes, tail]);
-  const decoded = decode(message) as [string, { data: [string, unknown, EventMeta] }] | { data: { packet: { data: [string, unknown, EventMeta] } } };
+  const decoded = decode(message) as
+    | [string, { data: [string, unknown, EventMeta] }]
+    | { data: { packet: { data: [string, unknown, EventMeta] } } };
   const packet = Array.isArray(decoded) ? decoded[1] : decoded.data.packet;
   const [event, data, meta] = packet.data;
   return { event, data, meta };

@@ -24,7 +24,13 @@ interface ApiBody {
 }
 
 /** POSTs to a gateway with the publish token (or the given headers); `raw` sends the body as is. */
-async function post(stack: Stack, gw: Gateway, path: string, body: unknown, opts: { raw?: boolean; headers?: Record<string, string> } = {}) {
+async function post(
+  stack: Stack,
+  gw: Gateway,
+  path: string,
+  body: unknown,
+  opts: { raw?: boolean; headers?: Record<string, string> } = {},
+) {
   const res = await fetch(stack.url(gw, path), {
     method: 'POST',
     headers: opts.headers ?? stack.apiHeaders(),
@@ -37,7 +43,11 @@ async function post(stack: Stack, gw: Gateway, path: string, body: unknown, opts
 const unique = () => randomUUID().slice(0, 8);
 
 /** An immediate event (queued at once) for order `orderId`. */
-const orderStatus = (orderId: string, status = 'paid') => ({ event: 'order_status_changed', target: { orderId }, data: { orderId, status } });
+const orderStatus = (orderId: string, status = 'paid') => ({
+  event: 'order_status_changed',
+  target: { orderId },
+  data: { orderId, status },
+});
 
 describe('POST /api/events/batch', () => {
   const stack = new Stack();
@@ -54,14 +64,25 @@ describe('POST /api/events/batch', () => {
     const run = unique();
     const items = [
       orderStatus(`${run}-1`),
-      { event: 'payment_confirmed', target: { orderId: `${run}-2` }, data: { orderId: `${run}-2`, paymentId: 'p1', amount: 12.5, currency: 'EUR' } },
+      {
+        event: 'payment_confirmed',
+        target: { orderId: `${run}-2` },
+        data: { orderId: `${run}-2`, paymentId: 'p1', amount: 12.5, currency: 'EUR' },
+      },
       orderStatus(`${run}-3`, 'shipped'),
-      { event: 'post_commented', data: { postId: `${run}-4`, commentId: 'c1', userId: 'u1', text: 'nice' } },
+      {
+        event: 'post_commented',
+        data: { postId: `${run}-4`, commentId: 'c1', userId: 'u1', text: 'nice' },
+      },
       orderStatus(`${run}-5`, 'delivered'),
     ];
     const res = await batch({ events: items });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ accepted: 5, rejected: 0, results: items.map(() => ({ id: expect.any(String) as unknown })) });
+    expect(res.body).toEqual({
+      accepted: 5,
+      rejected: 0,
+      results: items.map(() => ({ id: expect.any(String) as unknown })),
+    });
     const ids = res.body.results.map((r) => r.id);
     expect(new Set(ids).size).toBe(5);
 
@@ -82,8 +103,13 @@ describe('POST /api/events/batch', () => {
   it('a batch larger than MAX_PAYLOAD_BYTES (but within PUBLISH_BATCH_MAX_BYTES) is accepted', async () => {
     const run = unique();
     const note = 'n'.repeat(400);
-    const items = Array.from({ length: 300 }, (_, i) => ({ ...orderStatus(`${run}-${i}`), data: { orderId: `${run}-${i}`, status: 'paid', note } }));
-    expect(JSON.stringify({ events: items }).length).toBeGreaterThan(gw.runtime.config.MAX_PAYLOAD_BYTES);
+    const items = Array.from({ length: 300 }, (_, i) => ({
+      ...orderStatus(`${run}-${i}`),
+      data: { orderId: `${run}-${i}`, status: 'paid', note },
+    }));
+    expect(JSON.stringify({ events: items }).length).toBeGreaterThan(
+      gw.runtime.config.MAX_PAYLOAD_BYTES,
+    );
     const res = await batch({ events: items });
     expect(res.status).toBe(200);
     expect(res.body.accepted).toBe(300);
@@ -97,12 +123,24 @@ describe('POST /api/events/batch', () => {
     const bad = `${run}-bad`;
     const items = [
       orderStatus(`${run}-ok1`),
-      { event: 'payment_confirmed', target: { orderId: bad }, data: { orderId: bad, paymentId: 'p', amount: 1, currency: 'euro' } },
+      {
+        event: 'payment_confirmed',
+        target: { orderId: bad },
+        data: { orderId: bad, paymentId: 'p', amount: 1, currency: 'euro' },
+      },
       { event: 'no_such_event', target: { orderId: bad }, data: { orderId: bad } },
       { target: { orderId: bad }, data: { orderId: bad } },
       42,
       { event: 'notification', data: { title: 'no', body: 'target' } },
-      { event: 'order_status_changed', target: { orderId: bad }, data: { orderId: bad, status: 'paid', pad: 'x'.repeat(gw.runtime.config.MAX_PAYLOAD_BYTES) } },
+      {
+        event: 'order_status_changed',
+        target: { orderId: bad },
+        data: {
+          orderId: bad,
+          status: 'paid',
+          pad: 'x'.repeat(gw.runtime.config.MAX_PAYLOAD_BYTES),
+        },
+      },
       orderStatus(`${run}-ok2`, 'shipped'),
     ];
     const res = await batch({ events: items });
@@ -112,17 +150,28 @@ describe('POST /api/events/batch', () => {
     expect(ok1).toEqual({ id: expect.any(String) as unknown });
     expect(ok2).toEqual({ id: expect.any(String) as unknown });
     expect(badPayload).toEqual({
-      error: { code: 'invalid_payload', message: expect.any(String) as unknown, issues: [{ path: ['currency'], message: expect.any(String) as unknown }] },
+      error: {
+        code: 'invalid_payload',
+        message: expect.any(String) as unknown,
+        issues: [{ path: ['currency'], message: expect.any(String) as unknown }],
+      },
     });
-    expect(unknown).toEqual({ error: { code: 'unknown_event', message: expect.any(String) as unknown } });
-    expect(noEvent).toMatchObject({ error: { code: 'invalid_payload', issues: [expect.objectContaining({ path: ['event'] })] } });
+    expect(unknown).toEqual({
+      error: { code: 'unknown_event', message: expect.any(String) as unknown },
+    });
+    expect(noEvent).toMatchObject({
+      error: { code: 'invalid_payload', issues: [expect.objectContaining({ path: ['event'] })] },
+    });
     expect(notObject).toMatchObject({ error: { code: 'invalid_payload' } });
     expect(noTarget).toMatchObject({ error: { code: 'invalid_target' } });
     expect(tooBig).toMatchObject({ error: { code: 'payload_too_large' } });
 
     const after = await queued();
     expect(after.length - before).toBe(2); // nothing from the rejected items
-    expect(after.filter((e) => e.id === ok1?.id || e.id === ok2?.id).map((e) => e.room)).toEqual([`order:${run}-ok1`, `order:${run}-ok2`]);
+    expect(after.filter((e) => e.id === ok1?.id || e.id === ok2?.id).map((e) => e.room)).toEqual([
+      `order:${run}-ok1`,
+      `order:${run}-ok2`,
+    ]);
     expect(after.some((e) => e.room === `order:${bad}`)).toBe(false);
   });
 
@@ -130,9 +179,14 @@ describe('POST /api/events/batch', () => {
     const max = gw.runtime.config.PUBLISH_BATCH_MAX;
     const run = unique();
     const before = (await queued()).length;
-    const res = await batch({ events: Array.from({ length: max + 1 }, (_, i) => orderStatus(`${run}-${i}`)) });
+    const res = await batch({
+      events: Array.from({ length: max + 1 }, (_, i) => orderStatus(`${run}-${i}`)),
+    });
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatchObject({ code: 'invalid_payload', issues: [expect.objectContaining({ path: ['events'] })] });
+    expect(res.body.error).toMatchObject({
+      code: 'invalid_payload',
+      issues: [expect.objectContaining({ path: ['events'] })],
+    });
     expect(res.body.error.message).toContain(String(max));
     expect((await queued()).length).toBe(before);
   });
@@ -168,7 +222,10 @@ describe('POST /api/events/batch', () => {
 
   it('throttled events in a batch go to the pending store (one window per key)', async () => {
     const postId = `b-${unique()}`;
-    const like = (userId: string, likeCount: number) => ({ event: 'post_liked', data: { postId, userId, likeCount } });
+    const like = (userId: string, likeCount: number) => ({
+      event: 'post_liked',
+      data: { postId, userId, likeCount },
+    });
     const before = (await queued()).length;
     const res = await batch({ events: [like('u1', 1), like('u2', 2)] });
     expect(res.status).toBe(200);
@@ -177,7 +234,12 @@ describe('POST /api/events/batch', () => {
     expect(second?.id).toBe(first?.id); // both coalesced into one window
     const { items } = await gw.runtime.management.listPending({ event: 'post_liked', limit: 1000 });
     expect(items.filter((w) => w.room === `post:${postId}`)).toEqual([
-      expect.objectContaining({ key: `social:post_liked:post:${postId}`, event: 'post_liked', count: 2, id: first?.id }),
+      expect.objectContaining({
+        key: `social:post_liked:post:${postId}`,
+        event: 'post_liked',
+        count: 2,
+        id: first?.id,
+      }),
     ]);
     expect((await queued()).length).toBe(before);
   });
@@ -187,14 +249,24 @@ describe('POST /api/events/batch', () => {
     const key = `batch-${run}`;
     const item = { ...orderStatus(run), idempotencyKey: key };
     const first = await batch({ events: [item] });
-    expect(first.body).toEqual({ accepted: 1, rejected: 0, results: [{ id: expect.any(String) as unknown }] });
+    expect(first.body).toEqual({
+      accepted: 1,
+      rejected: 0,
+      results: [{ id: expect.any(String) as unknown }],
+    });
     const id = first.body.results[0]!.id;
     // Again in a later batch, and twice within one batch: the same id, published once.
     const again = await batch({ events: [orderStatus(`${run}-other`), item] });
-    expect(again.body.results).toEqual([{ id: expect.any(String) as unknown }, { id, replayed: true }]);
+    expect(again.body.results).toEqual([
+      { id: expect.any(String) as unknown },
+      { id, replayed: true },
+    ]);
     const fresh = { ...orderStatus(`${run}-x`), idempotencyKey: `${key}-x` };
     const twice = await batch({ events: [fresh, fresh] });
-    expect(twice.body.results).toEqual([{ id: expect.any(String) as unknown }, { id: twice.body.results[0]!.id, replayed: true }]);
+    expect(twice.body.results).toEqual([
+      { id: expect.any(String) as unknown },
+      { id: twice.body.results[0]!.id, replayed: true },
+    ]);
 
     const all = await queued();
     expect(all.filter((e) => e.id === id)).toHaveLength(1);
@@ -241,14 +313,25 @@ describe('POST /api/events/batch with Redis down', () => {
     await server.stopProcess();
     const run = unique();
 
-    const mixed = await post(stack, gw, '/api/events/batch', { events: [orderStatus(run), { event: 'nope', data: {} }] });
+    const mixed = await post(stack, gw, '/api/events/batch', {
+      events: [orderStatus(run), { event: 'nope', data: {} }],
+    });
     expect(mixed.status).toBe(200);
-    expect(mixed.body).toMatchObject({ accepted: 0, rejected: 2, results: [{ error: { code: 'unavailable' } }, { error: { code: 'unknown_event' } }] });
+    expect(mixed.body).toMatchObject({
+      accepted: 0,
+      rejected: 2,
+      results: [{ error: { code: 'unavailable' } }, { error: { code: 'unknown_event' } }],
+    });
 
-    const all = await post(stack, gw, '/api/events/batch', { events: [orderStatus(`${run}-1`), orderStatus(`${run}-2`)] });
+    const all = await post(stack, gw, '/api/events/batch', {
+      events: [orderStatus(`${run}-1`), orderStatus(`${run}-2`)],
+    });
     const single = await post(stack, gw, '/api/events', orderStatus(`${run}-3`));
     expect(single).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
-    expect(all).toMatchObject({ status: 503, body: { error: { code: 'unavailable', message: expect.any(String) as unknown } } });
+    expect(all).toMatchObject({
+      status: 503,
+      body: { error: { code: 'unavailable', message: expect.any(String) as unknown } },
+    });
     expect(Object.keys(all.body)).toEqual(['error']);
   });
 });
@@ -263,12 +346,19 @@ describe('HTTP rate limits and the publish token', () => {
   afterAll(async () => {
     for (const s of stacks) await s.close();
   });
-  const event = (i: number) => ({ event: 'post_liked', data: { postId: `rl${i % 10}`, userId: 'u1', likeCount: i } });
+  const event = (i: number) => ({
+    event: 'post_liked',
+    data: { postId: `rl${i % 10}`, userId: 'u1', likeCount: i },
+  });
 
   it('default config: 300 quick publish-token requests all get 202, and no per-token bucket is charged', async () => {
     const { stack, gw } = await open();
     expect(gw.runtime.config.RATE_HTTP_BURST).toBeLessThan(300);
-    const statuses = await Promise.all(Array.from({ length: 300 }, (_, i) => post(stack, gw, '/api/events', event(i)).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        post(stack, gw, '/api/events', event(i)).then((r) => r.status),
+      ),
+    );
     expect(statuses.filter((s) => s !== 202)).toEqual([]);
     const req = new IncomingMessage(new Socket());
     req.headers = { authorization: `Bearer ${stack.config.PUBLISH_TOKEN}` };
@@ -282,10 +372,15 @@ describe('HTTP rate limits and the publish token', () => {
     expect((await post(stack, gw, '/api/events/batch', { events: [event(2)] })).status).toBe(200);
     const third = await post(stack, gw, '/api/events', event(3));
     expect(third.status).toBe(429);
-    expect(third.body.error).toMatchObject({ code: 'rate_limited', retryAfterMs: expect.any(Number) as unknown });
+    expect(third.body.error).toMatchObject({
+      code: 'rate_limited',
+      retryAfterMs: expect.any(Number) as unknown,
+    });
     expect(third.headers.get('retry-after')).toEqual(expect.any(String));
     // The publish bucket is empty, yet a caller without the token is refused for its token, not its rate.
-    const other = await post(stack, gw, '/api/events', event(4), { headers: { 'content-type': 'application/json', authorization: 'Bearer not-the-token' } });
+    const other = await post(stack, gw, '/api/events', event(4), {
+      headers: { 'content-type': 'application/json', authorization: 'Bearer not-the-token' },
+    });
     expect(other.status).toBe(401);
   });
 
@@ -294,15 +389,24 @@ describe('HTTP rate limits and the publish token', () => {
     const json = { 'content-type': 'application/json' };
     const statusesOf = async (path: string, headers: Record<string, string>) => {
       const out: number[] = [];
-      for (let i = 0; i < 3; i++) out.push((await post(stack, gw, path, event(i), { headers })).status);
+      for (let i = 0; i < 3; i++)
+        out.push((await post(stack, gw, path, event(i), { headers })).status);
       return out;
     };
-    expect(await statusesOf('/api/events', { ...json, authorization: 'Bearer wrong-token-0123456789' })).toEqual([401, 401, 429]);
+    expect(
+      await statusesOf('/api/events', { ...json, authorization: 'Bearer wrong-token-0123456789' }),
+    ).toEqual([401, 401, 429]);
     // A guess with a fresh token is not a fresh bucket: failed authentications are the address's.
-    expect(await statusesOf('/api/events', { ...json, authorization: 'Bearer another-wrong-token-98765' })).toEqual([429, 429, 429]);
+    expect(
+      await statusesOf('/api/events', {
+        ...json,
+        authorization: 'Bearer another-wrong-token-98765',
+      }),
+    ).toEqual([429, 429, 429]);
     expect(await statusesOf('/api/events', json)).toEqual([429, 429, 429]);
     expect(await statusesOf('/admin/pending', stack.apiHeaders())).toEqual([401, 401, 429]);
     // The publish token on /api is not limited, though this stack's HTTP burst is 2.
-    for (let i = 0; i < 5; i++) expect((await post(stack, gw, '/api/events', event(i))).status).toBe(202);
+    for (let i = 0; i < 5; i++)
+      expect((await post(stack, gw, '/api/events', event(i))).status).toBe(202);
   });
 });

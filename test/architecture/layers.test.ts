@@ -16,8 +16,14 @@ const toUnit = (e: ImportEdge) => (e.external ? undefined : unitOf(e.to));
 
 describe('the folder graph of src/', () => {
   it('is parsed from every file (the graph knows imports it must see)', () => {
-    expect(values.some((e) => e.from === path.join('src', 'gateway', 'server.ts') && e.to === 'socket.io')).toBe(true);
-    expect(edges.some((e) => !e.value && e.from.startsWith(path.join('src', 'gateway')))).toBe(true);
+    expect(
+      values.some(
+        (e) => e.from === path.join('src', 'gateway', 'server.ts') && e.to === 'socket.io',
+      ),
+    ).toBe(true);
+    expect(edges.some((e) => !e.value && e.from.startsWith(path.join('src', 'gateway')))).toBe(
+      true,
+    );
     expect(new Set(edges.map((e) => unitOf(e.from))).size).toBeGreaterThan(20);
   });
 
@@ -27,16 +33,30 @@ describe('the folder graph of src/', () => {
 
   it('keeps the catalog a leaf: ids, errors, same-shape, zod and node: built-ins only', () => {
     const allowed = new Set(['catalog', 'ids', 'errors', 'same-shape']);
-    const out = values.filter(inUnit('catalog')).filter((e) => (e.external ? e.to !== 'zod' && !e.to.startsWith('node:') : !allowed.has(toUnit(e) as string)));
+    const out = values
+      .filter(inUnit('catalog'))
+      .filter((e) =>
+        e.external
+          ? e.to !== 'zod' && !e.to.startsWith('node:')
+          : !allowed.has(toUnit(e) as string),
+      );
     expect(show(out)).toEqual([]);
   });
 
   it('keeps wire/ a leaf: the catalog, ids, zod and the codecs only; wire/protocol.ts imports nothing', () => {
     const units = new Set(['wire', 'catalog', 'ids']);
     const packages = new Set(['zod', 'msgpackr', 'notepack.io']);
-    const out = edges.filter(inUnit('wire')).filter((e) => (e.external ? !packages.has(e.to) && !e.to.startsWith('node:') : !units.has(toUnit(e) as string)));
+    const out = edges
+      .filter(inUnit('wire'))
+      .filter((e) =>
+        e.external
+          ? !packages.has(e.to) && !e.to.startsWith('node:')
+          : !units.has(toUnit(e) as string),
+      );
     expect(show(out)).toEqual([]);
-    expect(show(edges.filter((e) => e.from === path.join('src', 'wire', 'protocol.ts')))).toEqual([]);
+    expect(show(edges.filter((e) => e.from === path.join('src', 'wire', 'protocol.ts')))).toEqual(
+      [],
+    );
   });
 
   it('lets the client library run nothing of the server but wire/protocol.ts, and no package but socket.io-client', () => {
@@ -44,7 +64,9 @@ describe('the folder graph of src/', () => {
     const out = values
       .filter(inUnit('client'))
       .filter((e) => !e.from.endsWith('.mjs'))
-      .filter((e) => (e.external ? e.to !== 'socket.io-client' : toUnit(e) !== 'client' && e.to !== protocol));
+      .filter((e) =>
+        e.external ? e.to !== 'socket.io-client' : toUnit(e) !== 'client' && e.to !== protocol,
+      );
     expect(show(out)).toEqual([]);
   });
 
@@ -54,7 +76,9 @@ describe('the folder graph of src/', () => {
 
   it('keeps the gateway off the HTTP app and the HTTP app off the documents that describe it', () => {
     const out = values.filter(
-      (e) => (unitOf(e.from) === 'gateway' && ['api', 'specs'].includes(toUnit(e) as string)) || (unitOf(e.from) === 'api' && toUnit(e) === 'specs'),
+      (e) =>
+        (unitOf(e.from) === 'gateway' && ['api', 'specs'].includes(toUnit(e) as string)) ||
+        (unitOf(e.from) === 'api' && toUnit(e) === 'specs'),
     );
     expect(show(out)).toEqual([]);
   });

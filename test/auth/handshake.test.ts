@@ -9,7 +9,12 @@ type ConnectOutcome = { ok: true } | { ok: false; message: string; code: unknown
 
 /** Connects with the given auth and reports whether the handshake was accepted, and if not why. */
 function connect(gw: Gateway, ns: string, auth: Record<string, unknown>): Promise<ConnectOutcome> {
-  const socket = io(`http://127.0.0.1:${gw.port}${ns}`, { transports: ['websocket'], reconnection: false, forceNew: true, auth });
+  const socket = io(`http://127.0.0.1:${gw.port}${ns}`, {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    auth,
+  });
   return new Promise((resolve) => {
     socket.once('connect', () => {
       socket.disconnect();
@@ -29,7 +34,10 @@ describe('handshake JWT', () => {
   const c = stack.config;
   const secret = new TextEncoder().encode(c.JWT_SECRET);
   const now = () => Math.floor(Date.now() / 1000);
-  const signed = (claims: { sub?: string; exp?: number; nbf?: number; iss?: string; aud?: string }, key = secret) => {
+  const signed = (
+    claims: { sub?: string; exp?: number; nbf?: number; iss?: string; aud?: string },
+    key = secret,
+  ) => {
     const jwt = new SignJWT({ roles: [] }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt();
     if (claims.sub) jwt.setSubject(claims.sub);
     jwt
@@ -49,13 +57,24 @@ describe('handshake JWT', () => {
     const cases: Array<[string, string, string | undefined]> = [
       ['valid', await signed({ sub: '42' }), undefined],
       ['expired', await signed({ sub: '42', exp: now() - 120 }), 'token expired'],
-      ['forged signature', await signed({ sub: '42' }, new TextEncoder().encode('another-secret-of-at-least-32-characters')), 'token signature invalid'],
+      [
+        'forged signature',
+        await signed(
+          { sub: '42' },
+          new TextEncoder().encode('another-secret-of-at-least-32-characters'),
+        ),
+        'token signature invalid',
+      ],
       [
         'alg none',
         `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: '42', iss: c.JWT_ISSUER, aud: c.JWT_AUDIENCE, exp: now() + 600 })}.`,
         'token algorithm not allowed',
       ],
-      ['wrong audience', await signed({ sub: '42', aud: 'someone-else' }), 'token audience mismatch'],
+      [
+        'wrong audience',
+        await signed({ sub: '42', aud: 'someone-else' }),
+        'token audience mismatch',
+      ],
       ['wrong issuer', await signed({ sub: '42', iss: 'evil' }), 'token issuer mismatch'],
       ['not yet valid', await signed({ sub: '42', nbf: now() + 600 }), 'token not yet valid'],
       ['no subject', await signed({}), 'token claim sub invalid: missing'],
@@ -63,14 +82,27 @@ describe('handshake JWT', () => {
     ];
     for (const [label, token, reason] of cases) {
       const outcome = await connect(gw, '/social', { token });
-      if (reason === undefined) expect({ label, outcome }).toEqual({ label, outcome: { ok: true } });
-      else expect({ label, outcome }).toEqual({ label, outcome: { ok: false, message: expect.stringContaining(reason) as unknown, code: 'unauthorized' } });
+      if (reason === undefined)
+        expect({ label, outcome }).toEqual({ label, outcome: { ok: true } });
+      else
+        expect({ label, outcome }).toEqual({
+          label,
+          outcome: {
+            ok: false,
+            message: expect.stringContaining(reason) as unknown,
+            code: 'unauthorized',
+          },
+        });
     }
   });
 
   it('refuses a socket without a token when auth is required, on every namespace', async () => {
     for (const ns of ['/social', '/chat', '/orders', '/notification']) {
-      expect(await connect(gw, ns, {})).toEqual({ ok: false, message: 'token required', code: 'unauthorized' });
+      expect(await connect(gw, ns, {})).toEqual({
+        ok: false,
+        message: 'token required',
+        code: 'unauthorized',
+      });
     }
   });
 
@@ -92,12 +124,24 @@ describe('AUTH_MODE=anonymous', () => {
   it('lets tokenless sockets into public post rooms only, and still refuses bad tokens', async () => {
     const gw = await stack.gateway();
     const anon = await stack.client(gw, '/social', {});
-    expect(await call(anon, 'join_post', { postId: '1' })).toEqual({ ok: true, data: { room: 'post:1' } });
+    expect(await call(anon, 'join_post', { postId: '1' })).toEqual({
+      ok: true,
+      data: { room: 'post:1' },
+    });
     const anonChat = await stack.client(gw, '/chat', {});
-    expect(await call(anonChat, 'join_chat', { chatId: '1' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await call(anonChat, 'join_chat', { chatId: '1' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
     const anonOrders = await stack.client(gw, '/orders', {});
-    expect(await call(anonOrders, 'join_order', { orderId: '1' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    expect(await connect(gw, '/social', { token: 'forged.token.here' })).toMatchObject({ ok: false, code: 'unauthorized' });
+    expect(await call(anonOrders, 'join_order', { orderId: '1' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
+    expect(await connect(gw, '/social', { token: 'forged.token.here' })).toMatchObject({
+      ok: false,
+      code: 'unauthorized',
+    });
   });
 });
 
@@ -110,10 +154,21 @@ describe('JWT_ALG=RS256', () => {
   it('accepts tokens signed by the private key and refuses HS256 tokens keyed with the public key', async () => {
     const gw = await stack.gateway();
     const c = stack.config;
-    const claims = () => new SignJWT({}).setSubject('7').setIssuer(c.JWT_ISSUER).setAudience(c.JWT_AUDIENCE).setExpirationTime('10m');
+    const claims = () =>
+      new SignJWT({})
+        .setSubject('7')
+        .setIssuer(c.JWT_ISSUER)
+        .setAudience(c.JWT_AUDIENCE)
+        .setExpirationTime('10m');
     const rs = await claims().setProtectedHeader({ alg: 'RS256' }).sign(privateKey);
-    const confused = await claims().setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(pem));
+    const confused = await claims()
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode(pem));
     expect(await connect(gw, '/chat', { token: rs })).toEqual({ ok: true });
-    expect(await connect(gw, '/chat', { token: confused })).toEqual({ ok: false, message: 'token algorithm not allowed', code: 'unauthorized' });
+    expect(await connect(gw, '/chat', { token: confused })).toEqual({
+      ok: false,
+      message: 'token algorithm not allowed',
+      code: 'unauthorized',
+    });
   });
 });

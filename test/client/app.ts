@@ -31,7 +31,13 @@ export async function orderApp(options: ClientOptions, orderId: string) {
     onRecoveryIncomplete: (room, reason) => incomplete.push({ room, reason }),
   });
   client.on('/orders', 'order_status_changed', (data, meta) => {
-    seen.push({ id: meta.id, offset: meta.offset ?? '', recovered: meta.recovered === true, note: data.note, at: Date.now() });
+    seen.push({
+      id: meta.id,
+      offset: meta.offset ?? '',
+      recovered: meta.recovered === true,
+      note: data.note,
+      at: Date.now(),
+    });
     ids.add(meta.id);
   });
   await client.join('/orders', `order:${orderId}`);
@@ -60,9 +66,12 @@ export function summarize(seen: Seen[], accepted: string[]) {
     missing: accepted.filter((id) => !unique.has(id)),
     extra: seen.filter((s) => !want.has(s.id)),
     /** Deliveries whose offset is not after the previous delivery's: room order broken. */
-    outOfRoomOrder: seen.filter((s, i) => i > 0 && cmpOffset(s.offset, seen[i - 1]!.offset) <= 0).length,
+    outOfRoomOrder: seen.filter((s, i) => i > 0 && cmpOffset(s.offset, seen[i - 1]!.offset) <= 0)
+      .length,
     /** Deliveries of accepted events that came before one accepted earlier. */
-    outOfAcceptOrder: inAccepted.filter((s, i) => i > 0 && position.get(s.id)! < position.get(inAccepted[i - 1]!.id)!).length,
+    outOfAcceptOrder: inAccepted.filter(
+      (s, i) => i > 0 && position.get(s.id)! < position.get(inAccepted[i - 1]!.id)!,
+    ).length,
     recovered: seen.filter((s) => s.recovered).length,
   };
 }
@@ -82,7 +91,10 @@ export function line(s: Summary, client: SwitchboardClient): string {
  * accept order is well defined), about every `everyMs`, until stopped. Keeps the accepted ids in
  * accept order and the notes of the refused ones.
  */
-export function startProducer(publish: (n: number) => Promise<{ id?: string; refused?: string }>, everyMs = 10) {
+export function startProducer(
+  publish: (n: number) => Promise<{ id?: string; refused?: string }>,
+  everyMs = 10,
+) {
   const accepted: string[] = [];
   const refusedNotes = new Set<string>();
   const refusals: string[] = [];
@@ -91,7 +103,10 @@ export function startProducer(publish: (n: number) => Promise<{ id?: string; ref
   const produce = async () => {
     for (let n = 0; running; n++) {
       const started = Date.now();
-      const outcome = await publish(n).catch((err: unknown) => ({ refused: err instanceof Error ? err.message : String(err), id: undefined }));
+      const outcome = await publish(n).catch((err: unknown) => ({
+        refused: err instanceof Error ? err.message : String(err),
+        id: undefined,
+      }));
       if (outcome.id) accepted.push(outcome.id);
       else {
         refusedNotes.add(String(n));

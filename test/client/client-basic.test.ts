@@ -1,6 +1,14 @@
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
-import { createClient, NO_OFFSET_REASON, roomActions, SwitchboardError, type ClientOptions, type EventMeta, type SwitchboardClient } from '../../src/client';
+import {
+  createClient,
+  NO_OFFSET_REASON,
+  roomActions,
+  SwitchboardError,
+  type ClientOptions,
+  type EventMeta,
+  type SwitchboardClient,
+} from '../../src/client';
 import { RoomState } from '../../src/client/room-state';
 import { recordOrderOwner } from '../../src/domain/orders';
 import type { Gateway } from '../../src/gateway/server';
@@ -9,15 +17,39 @@ import { until } from '../helpers/wait';
 import { TcpProxy } from './tcp-proxy';
 
 /** Quick reconnects, so the tests wait on events for little time. */
-const FAST: ClientOptions['socket'] = { reconnectionDelay: 100, reconnectionDelayMax: 300, randomizationFactor: 0 };
+const FAST: ClientOptions['socket'] = {
+  reconnectionDelay: 100,
+  reconnectionDelayMax: 300,
+  randomizationFactor: 0,
+};
 
 describe('client library: rooms, dedupe bound', () => {
   it('maps rooms to their namespace join/leave actions', () => {
-    expect(roomActions('/orders', 'order:42')).toEqual({ join: 'join_order', leave: 'leave_order', payload: { orderId: '42' }, recoverable: true });
-    expect(roomActions('/social', 'post:a:b')).toMatchObject({ join: 'join_post', payload: { postId: 'a:b' } });
-    expect(roomActions('/chat', 'chat:7')).toMatchObject({ join: 'join_chat', leave: 'leave_chat', payload: { chatId: '7' } });
-    expect(roomActions('/notification', 'user:9')).toMatchObject({ join: 'join_user', payload: { userId: '9' } });
-    expect(roomActions('/notification', 'presence')).toEqual({ join: 'join_presence', leave: 'leave_presence', payload: {}, recoverable: false });
+    expect(roomActions('/orders', 'order:42')).toEqual({
+      join: 'join_order',
+      leave: 'leave_order',
+      payload: { orderId: '42' },
+      recoverable: true,
+    });
+    expect(roomActions('/social', 'post:a:b')).toMatchObject({
+      join: 'join_post',
+      payload: { postId: 'a:b' },
+    });
+    expect(roomActions('/chat', 'chat:7')).toMatchObject({
+      join: 'join_chat',
+      leave: 'leave_chat',
+      payload: { chatId: '7' },
+    });
+    expect(roomActions('/notification', 'user:9')).toMatchObject({
+      join: 'join_user',
+      payload: { userId: '9' },
+    });
+    expect(roomActions('/notification', 'presence')).toEqual({
+      join: 'join_presence',
+      leave: 'leave_presence',
+      payload: {},
+      recoverable: false,
+    });
     // toThrow takes an asymmetric matcher; @types/jest types its argument narrower (`as Error`).
     for (const [ns, room] of [
       ['/orders', 'post:1'],
@@ -26,7 +58,9 @@ describe('client library: rooms, dedupe bound', () => {
       ['/nope', 'order:1'],
       ['/notification', 'presence:1'],
     ]) {
-      expect(() => roomActions(ns!, room!)).toThrow(expect.objectContaining({ code: 'invalid_argument' }) as Error);
+      expect(() => roomActions(ns!, room!)).toThrow(
+        expect.objectContaining({ code: 'invalid_argument' }) as Error,
+      );
     }
   });
 
@@ -68,7 +102,8 @@ describe('client library against a gateway', () => {
     clients.push(c);
     return c;
   };
-  const send = (orderId: string, note: string) => gw.runtime.events.emit('order_status_changed', { orderId, status: 'preparing', note });
+  const send = (orderId: string, note: string) =>
+    gw.runtime.events.emit('order_status_changed', { orderId, status: 'preparing', note });
 
   it('connects with a token, joins order:x, receives events with meta, leaves', async () => {
     await recordOrderOwner(gw.runtime, 'b1', 'alice');
@@ -82,7 +117,13 @@ describe('client library against a gateway', () => {
     await until(() => got.length === 1, 5000, 'the event');
     expect(got[0]).toEqual([
       { orderId: 'b1', status: 'preparing', note: 'one' },
-      { id, ts: expect.any(Number) as unknown, ns: '/orders', room: 'order:b1', offset: expect.stringMatching(/^\d+-\d+$/) as unknown },
+      {
+        id,
+        ts: expect.any(Number) as unknown,
+        ns: '/orders',
+        room: 'order:b1',
+        offset: expect.stringMatching(/^\d+-\d+$/) as unknown,
+      },
     ]);
     expect(sb.namespace('/orders').lastOffset('order:b1')).toBe(got[0]![1].offset);
 
@@ -102,7 +143,10 @@ describe('client library against a gateway', () => {
   it('a join the gateway refuses rejects with { code: forbidden }; a room of another namespace with invalid_argument', async () => {
     await recordOrderOwner(gw.runtime, 'alices', 'alice');
     const errors: string[] = [];
-    const sb = client({ token: () => stack.token('bob'), onError: (_ns, err) => errors.push(err.message) });
+    const sb = client({
+      token: () => stack.token('bob'),
+      onError: (_ns, err) => errors.push(err.message),
+    });
     const refused = await sb.join('/orders', 'order:alices').catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(SwitchboardError);
     expect(refused).toMatchObject({ code: 'forbidden', message: 'not allowed in order:alices' });
@@ -112,7 +156,9 @@ describe('client library against a gateway', () => {
     // The connection is fine: bob's own order can be joined.
     await recordOrderOwner(gw.runtime, 'bobs', 'bob');
     await expect(sb.join('/orders', 'order:bobs')).resolves.toEqual({ room: 'order:bobs' });
-    await expect(sb.call('/orders', 'ping')).resolves.toEqual({ pong: expect.any(Number) as unknown });
+    await expect(sb.call('/orders', 'ping')).resolves.toEqual({
+      pong: expect.any(Number) as unknown,
+    });
     expect(errors).toEqual([]);
   });
 
@@ -161,11 +207,17 @@ describe('client library against a gateway', () => {
     let last = '';
     for (let n = 1; n <= 300; n++) last = (await send('gap', String(n))).id;
     const key = gw.runtime.keys.history('/orders', 'order:gap');
-    await until(async () => (await gw.runtime.redis.xrevrange(key, '+', '-', 'COUNT', 1))[0]?.[1][1] === last, 10_000, 'history written');
+    await until(
+      async () => (await gw.runtime.redis.xrevrange(key, '+', '-', 'COUNT', 1))[0]?.[1][1] === last,
+      10_000,
+      'history written',
+    );
     proxy.restore();
 
     await until(() => incomplete.length > 0, 10_000, 'onRecoveryIncomplete');
-    expect(incomplete).toEqual([['order:gap', 'the history no longer reaches back to this offset']]);
+    expect(incomplete).toEqual([
+      ['order:gap', 'the history no longer reaches back to this offset'],
+    ]);
     expect(seen).toEqual(['0']); // nothing replayed: the application refetches instead
     await send('gap', 'live');
     await until(() => seen.includes('live'), 5000, 'a live event after the re-join');
@@ -197,9 +249,20 @@ describe('client library against a scripted socket.io server', () => {
     const http = createServer();
     const io = new Server(http, { transports: ['websocket'] });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    return { io, url: `http://127.0.0.1:${(http.address() as { port: number }).port}`, close: () => io.close() };
+    return {
+      io,
+      url: `http://127.0.0.1:${(http.address() as { port: number }).port}`,
+      close: () => io.close(),
+    };
   }
-  const meta = (id: string, offset: string, recovered?: true) => ({ id, ts: 1, ns: '/orders', room: 'order:s', offset, ...(recovered ? { recovered } : {}) });
+  const meta = (id: string, offset: string, recovered?: true) => ({
+    id,
+    ts: 1,
+    ns: '/orders',
+    room: 'order:s',
+    offset,
+    ...(recovered ? { recovered } : {}),
+  });
 
   it('re-joins with since = the last offset after a reconnect; repeats (replay overlapping live) reach the application once', async () => {
     const srv = await server();
@@ -218,8 +281,16 @@ describe('client library against a scripted socket.io server', () => {
         } else {
           // A replay that starts with an event already delivered (the offset guard drops it), then a
           // live event the gateway also held during the replay (the id check drops it).
-          socket.emit('order_status_changed', { orderId: 's', status: 'paid' }, meta('e2', '2-0', true));
-          socket.emit('order_status_changed', { orderId: 's', status: 'paid' }, meta('e3', '3-0', true));
+          socket.emit(
+            'order_status_changed',
+            { orderId: 's', status: 'paid' },
+            meta('e2', '2-0', true),
+          );
+          socket.emit(
+            'order_status_changed',
+            { orderId: 's', status: 'paid' },
+            meta('e3', '3-0', true),
+          );
           ack({ ok: true, data: { room: 'order:s', recovered: 2 } });
           socket.emit('order_status_changed', { orderId: 's', status: 'paid' }, meta('e3', '3-0'));
           socket.emit('order_status_changed', { orderId: 's', status: 'paid' }, meta('e4', '4-0'));
@@ -253,7 +324,11 @@ describe('client library against a scripted socket.io server', () => {
       connections++;
       if (connections === 1) {
         // As src/gateway/outbound-cap.ts does: close the websocket with 4008 slow_consumer.
-        (socket.conn.transport as unknown as { socket: { close(code: number, reason: string): void } }).socket.close(4008, 'slow_consumer');
+        (
+          socket.conn.transport as unknown as {
+            socket: { close(code: number, reason: string): void };
+          }
+        ).socket.close(4008, 'slow_consumer');
       } else if (connections === 2) {
         socket.emit('disconnect_reason', { reason: 'slow_consumer', message: 'not reading' });
         socket.disconnect(true);
@@ -269,7 +344,11 @@ describe('client library against a scripted socket.io server', () => {
       onDisconnect: (_ns, reason, _details, server) => disconnects.push([reason, server]),
     });
     try {
-      await until(() => connections === 3 && sb.namespace('/orders').connected, 10_000, 'the third connection');
+      await until(
+        () => connections === 3 && sb.namespace('/orders').connected,
+        10_000,
+        'the third connection',
+      );
       expect(slow).toEqual(['/orders', '/orders']);
       expect(disconnects).toEqual([
         ['transport close', undefined],

@@ -1,5 +1,14 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  mkdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -26,8 +35,17 @@ describe('the built client library (package.json exports ./client)', () => {
   afterAll(() => rmSync(consumer, { recursive: true, force: true }));
 
   it('resolves through the exports map: require -> CommonJS build, import -> ESM build', async () => {
-    expect(require.resolve('switchboard/client', { paths: [ROOT] })).toBe(path.join(ROOT, 'dist/src/client/index.js'));
-    const { stdout } = await node(['--input-type=module', '-e', "process.stdout.write(import.meta.resolve('switchboard/client'))"], consumer);
+    expect(require.resolve('switchboard/client', { paths: [ROOT] })).toBe(
+      path.join(ROOT, 'dist/src/client/index.js'),
+    );
+    const { stdout } = await node(
+      [
+        '--input-type=module',
+        '-e',
+        "process.stdout.write(import.meta.resolve('switchboard/client'))",
+      ],
+      consumer,
+    );
     expect(stdout).toBe(`file://${path.join(ROOT, 'dist/client/esm/client/index.js')}`);
   });
 
@@ -39,35 +57,68 @@ describe('the built client library (package.json exports ./client)', () => {
       process.stdout.write(JSON.stringify({ exports: Object.keys(c).sort(), loaded: Object.keys(require.cache) }));`;
     const { stdout } = await node(['-e', script], consumer);
     const { exports, loaded } = JSON.parse(stdout) as { exports: string[]; loaded: string[] };
-    expect(exports).toEqual(expect.arrayContaining(['createClient', 'SwitchboardClient', 'SwitchboardError', 'roomActions', 'NO_OFFSET_REASON']));
+    expect(exports).toEqual(
+      expect.arrayContaining([
+        'createClient',
+        'SwitchboardClient',
+        'SwitchboardError',
+        'roomActions',
+        'NO_OFFSET_REASON',
+      ]),
+    );
     const ours = loaded.filter((f) => !f.includes(`${path.sep}node_modules${path.sep}`));
     expect(ours.map((f) => path.relative(ROOT, f)).sort()).toEqual([
-      ...['errors', 'index', 'namespace', 'room-state', 'rooms'].map((f) => `dist/src/client/${f}.js`),
+      ...['errors', 'index', 'namespace', 'room-state', 'rooms'].map(
+        (f) => `dist/src/client/${f}.js`,
+      ),
       'dist/src/wire/protocol.js',
     ]);
-    const packages = new Set(loaded.map((f) => /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(f)?.[1]).filter(Boolean));
-    for (const server of ['zod', 'ioredis', 'bullmq', 'socket.io', 'express', 'jose', 'pino', 'msgpackr']) expect(packages.has(server)).toBe(false);
+    const packages = new Set(
+      loaded
+        .map((f) => /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(f)?.[1])
+        .filter(Boolean),
+    );
+    for (const server of [
+      'zod',
+      'ioredis',
+      'bullmq',
+      'socket.io',
+      'express',
+      'jose',
+      'pino',
+      'msgpackr',
+    ])
+      expect(packages.has(server)).toBe(false);
     expect(packages.has('socket.io-client')).toBe(true);
   });
 
   it('the ESM build imports nothing but its own files and socket.io-client, and works in Node', async () => {
     const esm = path.join(ROOT, 'dist/client/esm');
     const files = (dir: string): string[] =>
-      readdirSync(dir).flatMap((n) => (statSync(path.join(dir, n)).isDirectory() ? files(path.join(dir, n)) : [path.join(dir, n)]));
+      readdirSync(dir).flatMap((n) =>
+        statSync(path.join(dir, n)).isDirectory() ? files(path.join(dir, n)) : [path.join(dir, n)],
+      );
     // Only the library's JavaScript; the rest of the tree is declarations its types refer to.
     expect(
       files(esm)
         .filter((f) => f.endsWith('.js'))
         .map((f) => path.relative(esm, f))
         .sort(),
-    ).toEqual([...['errors', 'index', 'namespace', 'room-state', 'rooms', 'socket-types', 'types'].map((f) => `client/${f}.js`), 'wire/protocol.js']);
+    ).toEqual([
+      ...['errors', 'index', 'namespace', 'room-state', 'rooms', 'socket-types', 'types'].map(
+        (f) => `client/${f}.js`,
+      ),
+      'wire/protocol.js',
+    ]);
     // Walk the import graph from the entry point.
     const seen = new Set<string>();
     const bare = new Set<string>();
     const visit = (file: string) => {
       if (seen.has(file)) return;
       seen.add(file);
-      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(
+        /(?:\bfrom|\bimport)\s*\(?\s*['"]([^'"]+)['"]/g,
+      )) {
         if (spec!.startsWith('.')) visit(path.resolve(path.dirname(file), spec!));
         else bare.add(spec!);
       }
@@ -75,7 +126,11 @@ describe('the built client library (package.json exports ./client)', () => {
     visit(path.join(esm, 'client/index.js'));
     expect([...bare]).toEqual(['socket.io-client']);
     // The library's own files, and the protocol constants it shares with the gateway (no imports).
-    expect([...seen].filter((f) => !f.startsWith(path.join(esm, 'client') + path.sep)).map((f) => path.relative(esm, f))).toEqual(['wire/protocol.js']);
+    expect(
+      [...seen]
+        .filter((f) => !f.startsWith(path.join(esm, 'client') + path.sep))
+        .map((f) => path.relative(esm, f)),
+    ).toEqual(['wire/protocol.js']);
 
     const script = `
       const c = await import('switchboard/client');
@@ -85,7 +140,12 @@ describe('the built client library (package.json exports ./client)', () => {
     const { stdout } = await node(['--input-type=module', '-e', script], consumer);
     expect(JSON.parse(stdout)).toEqual({
       url: 'http://127.0.0.1:1',
-      join: { join: 'join_order', leave: 'leave_order', payload: { orderId: '42' }, recoverable: true },
+      join: {
+        join: 'join_order',
+        leave: 'leave_order',
+        payload: { orderId: '42' },
+        recoverable: true,
+      },
     });
   });
 
@@ -113,15 +173,30 @@ describe('the built client library (package.json exports ./client)', () => {
     writeFileSync(
       path.join(consumer, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: true, types: [], typeRoots: [] },
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+          typeRoots: [],
+        },
         files: ['esm.mts', 'cjs.cts'],
       }),
     );
     const tsc = require.resolve('typescript/bin/tsc', { paths: [ROOT] });
     // --listFiles: the program holds both flavours' declarations (import -> ESM, require -> CommonJS).
-    const result = await node([tsc, '-p', consumer, '--listFiles'], consumer).catch((err: unknown) => err as { stdout: string });
+    const result = await node([tsc, '-p', consumer, '--listFiles'], consumer).catch(
+      (err: unknown) => err as { stdout: string },
+    );
     const listed = result.stdout.split('\n');
     expect(listed.filter((l) => /error TS/.test(l))).toEqual([]);
-    expect(listed).toEqual(expect.arrayContaining([path.join(ROOT, 'dist/client/esm/client/index.d.ts'), path.join(ROOT, 'dist/src/client/index.d.ts')]));
+    expect(listed).toEqual(
+      expect.arrayContaining([
+        path.join(ROOT, 'dist/client/esm/client/index.d.ts'),
+        path.join(ROOT, 'dist/src/client/index.d.ts'),
+      ]),
+    );
   }, 60_000);
 });

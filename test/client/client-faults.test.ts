@@ -18,11 +18,17 @@ describe('client library: faults', () => {
     for (const s of stacks.splice(0)) await s.close();
   }, 30_000);
   const newStack = (env: Record<string, string> = {}) => {
-    const stack = new Stack(testConfig({ RATE_HTTP_BURST: '100000', RATE_HTTP_PER_SEC: '100000', ...env }));
+    const stack = new Stack(
+      testConfig({ RATE_HTTP_BURST: '100000', RATE_HTTP_PER_SEC: '100000', ...env }),
+    );
     stacks.push(stack);
     return stack;
   };
-  const reconnect = (delayMs: number): ClientOptions['socket'] => ({ reconnectionDelay: delayMs, reconnectionDelayMax: 1000, randomizationFactor: 0 });
+  const reconnect = (delayMs: number): ClientOptions['socket'] => ({
+    reconnectionDelay: delayMs,
+    reconnectionDelayMax: 1000,
+    randomizationFactor: 0,
+  });
 
   it('gateway SIGKILL: the library reconnects to the next URL, re-joins with since, every event once in order', async () => {
     const stack = newStack();
@@ -32,7 +38,10 @@ describe('client library: faults', () => {
     const urlB = `http://127.0.0.1:${b.port}`;
     // The list is tried in turn: A first, B on the first reconnect attempt. 300 ms before that
     // attempt, so events flow while the client is away (a gap to recover).
-    const app = await orderApp({ url: [urlA, urlB], token: () => stack.token('ops', ['admin']), socket: reconnect(300) }, 'gk');
+    const app = await orderApp(
+      { url: [urlA, urlB], token: () => stack.token('ops', ['admin']), socket: reconnect(300) },
+      'gk',
+    );
     cleanups.push(() => app.client.close());
     expect(app.connects).toEqual([urlA]);
 
@@ -46,13 +55,23 @@ describe('client library: faults', () => {
     expect(app.connects[1]).toBe(urlB);
     await until(() => app.liveSince(reconnectedAt) >= 30, 10_000, 'live events through B');
     await producer.stop();
-    await until(() => producer.accepted.every(app.has), 15_000, 'every accepted event').catch(() => undefined);
+    await until(() => producer.accepted.every(app.has), 15_000, 'every accepted event').catch(
+      () => undefined,
+    );
 
     const s = summarize(app.seen, producer.accepted);
-    console.log(`client library, gateway SIGKILL (A -> B): ${line(s, app.client)}; disconnects ${JSON.stringify(app.disconnects)}`);
+    console.log(
+      `client library, gateway SIGKILL (A -> B): ${line(s, app.client)}; disconnects ${JSON.stringify(app.disconnects)}`,
+    );
     expect(producer.refusals).toEqual([]);
     expect(app.seen.map((e) => e.id)).toEqual(producer.accepted);
-    expect(s).toMatchObject({ duplicates: 0, missing: [], extra: [], outOfRoomOrder: 0, outOfAcceptOrder: 0 });
+    expect(s).toMatchObject({
+      duplicates: 0,
+      missing: [],
+      extra: [],
+      outOfRoomOrder: 0,
+      outOfAcceptOrder: 0,
+    });
     expect(s.recovered).toBeGreaterThan(0); // there was a gap, and the re-join replayed it
     expect(app.incomplete).toEqual([]);
   }, 90_000);
@@ -64,10 +83,19 @@ describe('client library: faults', () => {
     // The client reaches the gateway through a TCP proxy that plays the network (see TcpProxy).
     const proxy = await TcpProxy.start(gw.port);
     cleanups.push(() => proxy.close());
-    const app = await orderApp({ url: proxy.url, token: () => stack.token('ops', ['admin']), socket: reconnect(100) }, 'nd');
+    const app = await orderApp(
+      { url: proxy.url, token: () => stack.token('ops', ['admin']), socket: reconnect(100) },
+      'nd',
+    );
     cleanups.push(() => app.client.close());
 
-    const producer = startProducer(async (n) => gw.runtime.events.emit('order_status_changed', { orderId: 'nd', status: 'preparing', note: String(n) }));
+    const producer = startProducer(async (n) =>
+      gw.runtime.events.emit('order_status_changed', {
+        orderId: 'nd',
+        status: 'preparing',
+        note: String(n),
+      }),
+    );
     cleanups.push(() => producer.stop());
     await until(() => app.seen.length >= 30, 15_000, 'live events');
     proxy.cut();
@@ -77,9 +105,15 @@ describe('client library: faults', () => {
     proxy.restore();
     await until(() => app.connects.length === 2, 10_000, 'the reconnect');
     const reconnectedAt = Date.now();
-    await until(() => app.liveSince(reconnectedAt) >= 30, 10_000, 'live events after the reconnect');
+    await until(
+      () => app.liveSince(reconnectedAt) >= 30,
+      10_000,
+      'live events after the reconnect',
+    );
     await producer.stop();
-    await until(() => producer.accepted.every(app.has), 15_000, 'every accepted event').catch(() => undefined);
+    await until(() => producer.accepted.every(app.has), 15_000, 'every accepted event').catch(
+      () => undefined,
+    );
 
     const s = summarize(app.seen, producer.accepted);
     console.log(
@@ -88,7 +122,13 @@ describe('client library: faults', () => {
     );
     expect(proxy.refused).toBeGreaterThan(0);
     expect(app.seen.map((e) => e.id)).toEqual(producer.accepted);
-    expect(s).toMatchObject({ duplicates: 0, missing: [], extra: [], outOfRoomOrder: 0, outOfAcceptOrder: 0 });
+    expect(s).toMatchObject({
+      duplicates: 0,
+      missing: [],
+      extra: [],
+      outOfRoomOrder: 0,
+      outOfAcceptOrder: 0,
+    });
     expect(s.recovered).toBeGreaterThan(0);
     expect(app.incomplete).toEqual([]);
   }, 60_000);

@@ -52,7 +52,9 @@ describe('client library: Redis restarted under a gateway process and a worker p
     } finally {
       await producer.stop();
     }
-    await until(() => producer.accepted.every(app.has), 4 * LOCK_MS, 'every accepted event').catch(() => undefined);
+    await until(() => producer.accepted.every(app.has), 4 * LOCK_MS, 'every accepted event').catch(
+      () => undefined,
+    );
     app.client.close();
 
     const s = summarize(app.seen, producer.accepted);
@@ -65,7 +67,10 @@ describe('client library: Redis restarted under a gateway process and a worker p
     );
     expect(producer.refusals.length).toBeGreaterThan(0); // the outage was real
     expect(app.disconnects.length).toBeGreaterThan(0);
-    expect({ missing: s.missing.length, sample: s.missing.slice(0, 5) }).toEqual({ missing: 0, sample: [] });
+    expect({ missing: s.missing.length, sample: s.missing.slice(0, 5) }).toEqual({
+      missing: 0,
+      sample: [],
+    });
     expect(unexplained).toEqual([]);
     expect(s).toMatchObject({ duplicates: 0, outOfRoomOrder: 0 });
     expect(app.incomplete).toEqual([]);

@@ -12,11 +12,17 @@ const NOTE = 'n'.repeat(480);
 /** The TCP socket under the library's websocket (Node's `ws`): pausing it stops reading, for real. */
 function tcpOf(client: SwitchboardClient): { pause(): void; resume(): void } {
   const manager = (client as unknown as { manager: Manager }).manager;
-  return (manager.engine as unknown as { transport: { ws: { _socket: { pause(): void; resume(): void } } } }).transport.ws._socket;
+  return (
+    manager.engine as unknown as {
+      transport: { ws: { _socket: { pause(): void; resume(): void } } };
+    }
+  ).transport.ws._socket;
 }
 
 describe('client library: the gateway closes it as a slow consumer', () => {
-  const stack = new Stack(testConfig({ MAX_CLIENT_BUFFER_BYTES: String(CAP), HISTORY_MAX_LEN: '20000' }));
+  const stack = new Stack(
+    testConfig({ MAX_CLIENT_BUFFER_BYTES: String(CAP), HISTORY_MAX_LEN: '20000' }),
+  );
   afterAll(() => stack.close(), 30_000);
 
   it('onSlowConsumer fires once the client reads again; it reconnects and recovers: every event once, in room order', async () => {
@@ -38,18 +44,30 @@ describe('client library: the gateway closes it as a slow consumer', () => {
       for (let n = 0; n < EVENTS; n += 500) {
         const chunk = await Promise.all(
           Array.from({ length: Math.min(500, EVENTS - n) }, (_, i) =>
-            gw.runtime.events.emitToOrder('order_status_changed', 'slow', { orderId: 'slow', status: 'preparing', note: `${n + i} ${NOTE}` }),
+            gw.runtime.events.emitToOrder('order_status_changed', 'slow', {
+              orderId: 'slow',
+              status: 'preparing',
+              note: `${n + i} ${NOTE}`,
+            }),
           ),
         );
         accepted.push(...chunk.map((a) => a.id));
       }
-      await until(() => gw.outbound.slowConsumerDisconnects === 1, 30_000, 'the stalled client closed');
+      await until(
+        () => gw.outbound.slowConsumerDisconnects === 1,
+        30_000,
+        'the stalled client closed',
+      );
       tcpOf(app.client).resume();
       await until(() => slow.length === 1, 15_000, 'onSlowConsumer');
-      await until(() => app.seen.length >= EVENTS, 30_000, 'every event, through recovery').catch(() => undefined);
+      await until(() => app.seen.length >= EVENTS, 30_000, 'every event, through recovery').catch(
+        () => undefined,
+      );
 
       const s = summarize(app.seen, accepted);
-      console.log(`client library, slow consumer (cap ${CAP} bytes, ${EVENTS} events): ${line(s, app.client)}; onSlowConsumer ${JSON.stringify(slow)}`);
+      console.log(
+        `client library, slow consumer (cap ${CAP} bytes, ${EVENTS} events): ${line(s, app.client)}; onSlowConsumer ${JSON.stringify(slow)}`,
+      );
       // The catch-up itself may be closed as slow again (a long replay to a client in a busy
       // process): each close is reported, and the next connection picks up from the last offset.
       expect(slow.length).toBeGreaterThanOrEqual(1);

@@ -19,13 +19,21 @@ function ensureRedis(url: string, mode = 'cluster') {
 describe('the preparation step with REDIS_MODE=cluster and a seed list', () => {
   it('accepts the test cluster when its seeds answer, and says how many', () => {
     expect(TEST_REDIS_URL.split(',')).toHaveLength(3);
-    expect(ensureRedis(TEST_REDIS_URL)).toEqual({ status: 0, stdout: 'redis: using REDIS_URL (cluster, 3 of 3 seeds answer)\n', stderr: '' });
+    expect(ensureRedis(TEST_REDIS_URL)).toEqual({
+      status: 0,
+      stdout: 'redis: using REDIS_URL (cluster, 3 of 3 seeds answer)\n',
+      stderr: '',
+    });
   });
 
   it('accepts a list where only some seeds answer, spaces and credentials included, and never prints a password', async () => {
     const dead = await freePort();
     const run = ensureRedis(`${TEST_REDIS_URL}, redis://ops:s3cret-pass@127.0.0.1:${dead}`);
-    expect(run).toEqual({ status: 0, stdout: 'redis: using REDIS_URL (cluster, 3 of 4 seeds answer)\n', stderr: '' });
+    expect(run).toEqual({
+      status: 0,
+      stdout: 'redis: using REDIS_URL (cluster, 3 of 4 seeds answer)\n',
+      stderr: '',
+    });
   });
 
   it('sends each seed its own user:password (a wrong one does not count as answering)', async () => {
@@ -36,8 +44,14 @@ describe('the preparation step with REDIS_MODE=cluster and a seed list', () => {
       const admin = new Redis(locked.url);
       await admin.config('SET', 'requirepass', 's3cret-pass');
       admin.disconnect();
-      const run = ensureRedis(`redis://default:wrong-pass@127.0.0.1:${locked.port},redis://default:s3cret-pass@127.0.0.1:${locked.port}`);
-      expect(run).toEqual({ status: 0, stdout: 'redis: using REDIS_URL (cluster, 1 of 2 seeds answer)\n', stderr: '' });
+      const run = ensureRedis(
+        `redis://default:wrong-pass@127.0.0.1:${locked.port},redis://default:s3cret-pass@127.0.0.1:${locked.port}`,
+      );
+      expect(run).toEqual({
+        status: 0,
+        stdout: 'redis: using REDIS_URL (cluster, 1 of 2 seeds answer)\n',
+        stderr: '',
+      });
       expect(ensureRedis(`redis://default:wrong-pass@127.0.0.1:${locked.port}`).status).toBe(1);
     } finally {
       await locked.close();
@@ -46,7 +60,9 @@ describe('the preparation step with REDIS_MODE=cluster and a seed list', () => {
 
   it('fails with one line naming the seeds, without their passwords, when none answers', async () => {
     const [a, b] = [await freePort(), await freePort()];
-    const run = ensureRedis(`redis://ops:s3cret-pass@127.0.0.1:${a},redis://:other-pass@127.0.0.1:${b}/0`);
+    const run = ensureRedis(
+      `redis://ops:s3cret-pass@127.0.0.1:${a},redis://:other-pass@127.0.0.1:${b}/0`,
+    );
     expect(run).toEqual({
       status: 1,
       stdout: '',
@@ -56,7 +72,11 @@ describe('the preparation step with REDIS_MODE=cluster and a seed list', () => {
 
   it('leaves standalone mode as it was: one URL must answer, a list is not one URL', () => {
     const [first] = TEST_REDIS_URL.split(',');
-    expect(ensureRedis(first!, 'standalone')).toEqual({ status: 0, stdout: 'redis: using REDIS_URL\n', stderr: '' });
+    expect(ensureRedis(first!, 'standalone')).toEqual({
+      status: 0,
+      stdout: 'redis: using REDIS_URL\n',
+      stderr: '',
+    });
     const list = ensureRedis(TEST_REDIS_URL, 'standalone');
     expect(list.status).toBe(1);
     expect(list.stderr).toMatch(/^redis: REDIS_URL is set but does not answer PING;[^\n]*\n$/);

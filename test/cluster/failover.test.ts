@@ -27,8 +27,12 @@ describe('a Redis Cluster master failing over to its replica under a running dep
     const { gw, orders, got, publishAll } = await orderRoomsDelivering(stack, 'failover');
 
     // The master serving slot 0 dies; some of these rooms live there.
-    const owners = await Promise.all(cluster.nodes.map(async (node) => ({ node, slots: await node.slots() })));
-    const { node: victim, slots: victimSlots } = owners.find(({ slots }) => slots.some(([from]) => from === 0))!;
+    const owners = await Promise.all(
+      cluster.nodes.map(async (node) => ({ node, slots: await node.slots() })),
+    );
+    const { node: victim, slots: victimSlots } = owners.find(({ slots }) =>
+      slots.some(([from]) => from === 0),
+    )!;
     const onVictim = orders.filter((orderId) => {
       const slot = keySlot(gw.runtime.keys.roomChannel('/orders', `order:${orderId}`));
       return victimSlots.some(([from, to]) => slot >= from && slot <= to);
@@ -51,8 +55,17 @@ describe('a Redis Cluster master failing over to its replica under a running dep
       'accepts after the failover',
     );
     const acceptedAt = Date.now();
-    await until(() => orders.every((orderId) => got.some(([data]) => data.orderId === orderId && data.status === 'shipped')), 20_000, 'second round');
-    const shipped = new Set(got.filter(([data]) => data.status === 'shipped').map(([data]) => data.orderId));
+    await until(
+      () =>
+        orders.every((orderId) =>
+          got.some(([data]) => data.orderId === orderId && data.status === 'shipped'),
+        ),
+      20_000,
+      'second round',
+    );
+    const shipped = new Set(
+      got.filter(([data]) => data.status === 'shipped').map(([data]) => data.orderId),
+    );
     expect(shipped.size).toBe(orders.length);
     console.log(
       `failover: replica promoted ${promotedAt - killedAt} ms after the SIGKILL; accepts back ${acceptedAt - promotedAt} ms later; ` +

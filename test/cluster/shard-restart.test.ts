@@ -52,8 +52,17 @@ describe('a Redis Cluster master restarting under a running deployment', () => {
       15_000,
       'accepts after the restart',
     );
-    await until(() => orders.every((orderId) => got.some(([data]) => data.orderId === orderId && data.status === 'shipped')), 20_000, 'second round');
-    const shipped = new Set(got.filter(([data]) => data.status === 'shipped').map(([data]) => data.orderId));
+    await until(
+      () =>
+        orders.every((orderId) =>
+          got.some(([data]) => data.orderId === orderId && data.status === 'shipped'),
+        ),
+      20_000,
+      'second round',
+    );
+    const shipped = new Set(
+      got.filter(([data]) => data.status === 'shipped').map(([data]) => data.orderId),
+    );
     expect(shipped.size).toBe(orders.length);
   }, 60_000);
 });

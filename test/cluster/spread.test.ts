@@ -26,11 +26,17 @@ describe('on Redis Cluster, per-room data and channels spread over the masters',
     const admin = await stack.auth('ops', ['admin']);
     const client = await stack.client(gw, '/orders', admin);
     const orders = Array.from({ length: 40 }, (_, i) => `spread${i}`);
-    for (const orderId of orders) expect(await call(client, 'join_order', { orderId })).toMatchObject({ ok: true });
+    for (const orderId of orders)
+      expect(await call(client, 'join_order', { orderId })).toMatchObject({ ok: true });
     const got = record<unknown, EventMeta>(client, 'order_status_changed');
-    for (const orderId of orders) await gw.runtime.events.emitToOrder('order_status_changed', orderId, { orderId, status: 'paid' });
+    for (const orderId of orders)
+      await gw.runtime.events.emitToOrder('order_status_changed', orderId, {
+        orderId,
+        status: 'paid',
+      });
     // Throttled: one like window per post, held (the pending queue is parked).
-    for (const orderId of orders) await gw.runtime.events.emit('post_liked', { postId: orderId, userId: 'u', likeCount: 1 });
+    for (const orderId of orders)
+      await gw.runtime.events.emit('post_liked', { postId: orderId, userId: 'u', likeCount: 1 });
     await until(() => got.length === orders.length);
     // Every event kept its offset: its room's stream was written in the same script as the publish.
     expect(got.every(([, meta]) => typeof meta.offset === 'string')).toBe(true);
@@ -39,13 +45,23 @@ describe('on Redis Cluster, per-room data and channels spread over the masters',
     const perNode = await Promise.all(
       nodes.map(async (node) => {
         const [, keys] = await node.scan('0', 'MATCH', `${prefix}:*`, 'COUNT', 100_000);
-        const shardChannels = (await node.call('PUBSUB', 'SHARDCHANNELS', `${prefix}:io#/orders#order:spread*`)) as string[];
-        const channels = (await node.call('PUBSUB', 'CHANNELS', `${prefix}:io#/orders#order:spread*`)) as string[];
+        const shardChannels = (await node.call(
+          'PUBSUB',
+          'SHARDCHANNELS',
+          `${prefix}:io#/orders#order:spread*`,
+        )) as string[];
+        const channels = (await node.call(
+          'PUBSUB',
+          'CHANNELS',
+          `${prefix}:io#/orders#order:spread*`,
+        )) as string[];
         return {
           histories: keys.filter((k) => k.startsWith(`${prefix}:history:`)).length,
           windows: keys.filter((k) => k.includes(':entry:')).length,
           // The room's presence hash (who is in it), not this gateway's share of it.
-          presence: keys.filter((k) => k.startsWith(`${prefix}:presence:room:`) && !k.includes('}:gw:')).length,
+          presence: keys.filter(
+            (k) => k.startsWith(`${prefix}:presence:room:`) && !k.includes('}:gw:'),
+          ).length,
           shardChannels: shardChannels.length,
           channels: channels.length,
         };
@@ -64,8 +80,15 @@ describe('on Redis Cluster, per-room data and channels spread over the masters',
     expect(perNode.reduce((n, node) => n + node.presence, 0)).toBe(orders.length);
     // A room's stream and its channel share a slot (what lets one script append and SPUBLISH).
     const room = 'order:spread0';
-    expect(keySlot(gw.runtime.keys.history('/orders', room))).toBe(keySlot(gw.runtime.keys.roomChannel('/orders', room)));
-    expect(keySlot(gw.runtime.keys.presenceRoom('orders', room))).toBe(keySlot(gw.runtime.keys.roomChannel('/orders', room)));
-    expect(await call(client, 'get_presence', { room })).toMatchObject({ ok: true, data: { users: ['ops'] } });
+    expect(keySlot(gw.runtime.keys.history('/orders', room))).toBe(
+      keySlot(gw.runtime.keys.roomChannel('/orders', room)),
+    );
+    expect(keySlot(gw.runtime.keys.presenceRoom('orders', room))).toBe(
+      keySlot(gw.runtime.keys.roomChannel('/orders', room)),
+    );
+    expect(await call(client, 'get_presence', { room })).toMatchObject({
+      ok: true,
+      data: { users: ['ops'] },
+    });
   });
 });

@@ -3,7 +3,10 @@ import path from 'node:path';
 import { loadConfig, ConfigError } from '../../src/config';
 import { ROOT } from '../helpers/stack';
 
-function run(entry: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+function run(
+  entry: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
       cwd: ROOT,
@@ -45,7 +48,9 @@ describe('config', () => {
   ])('%s=%s is refused with a message naming it and its value', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(
-      new RegExp(`^invalid configuration: ${name}: .*${JSON.stringify(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+      new RegExp(
+        `^invalid configuration: ${name}: .*${JSON.stringify(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`,
+      ),
     );
   });
 
@@ -54,7 +59,9 @@ describe('config', () => {
     ['ADMIN_TOKEN', 'tiny-Zq9'],
     ['PUBLISH_TOKEN', 'tiny-Zq9'],
   ])('names %s and its rule but never prints its value', (name, value) => {
-    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration: ${name}: must be at least \\d+ characters$`));
+    expect(() => loadConfig({ [name]: value })).toThrow(
+      new RegExp(`^invalid configuration: ${name}: must be at least \\d+ characters$`),
+    );
     expect(() => loadConfig({ [name]: value })).not.toThrow(/Zq9/);
   });
 
@@ -78,7 +85,11 @@ describe('config', () => {
 
   it.each([
     ['src/app/gateway-main.ts', { PORT: 'abc' }, /^invalid configuration: PORT: /],
-    ['workers/main.ts', { WORKER_CONCURRENCY: 'lots' }, /^invalid configuration: WORKER_CONCURRENCY: /],
+    [
+      'workers/main.ts',
+      { WORKER_CONCURRENCY: 'lots' },
+      /^invalid configuration: WORKER_CONCURRENCY: /,
+    ],
     [
       'src/app/gateway-main.ts',
       { REDIS_URL: 'redis://127.0.0.1:1', REDIS_CONNECT_TIMEOUT_MS: '500' },

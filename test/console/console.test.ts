@@ -25,7 +25,10 @@ describe('live console in headless Chromium', () => {
       // By handle: close it, and kill its process group (by pid) if it does not exit in time.
       const child = server.process();
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([server.close().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, 5000)))]);
+      await Promise.race([
+        server.close().catch(() => undefined),
+        new Promise((resolve) => (timer = setTimeout(resolve, 5000))),
+      ]);
       clearTimeout(timer);
       if (child.exitCode === null && child.signalCode === null) await server.kill();
     }
@@ -33,7 +36,8 @@ describe('live console in headless Chromium', () => {
   }, 30_000);
 
   /** Text of an element once it matches `selector` (waits up to STEP_MS). */
-  const textOf = async (page: Page, selector: string) => (await page.waitForSelector(selector, { timeout: STEP_MS })).textContent();
+  const textOf = async (page: Page, selector: string) =>
+    (await page.waitForSelector(selector, { timeout: STEP_MS })).textContent();
 
   it('joins a room, shows published events with their meta, shows validation errors, lists and flushes a pending window', async () => {
     const gw: Gateway = await stack.gatewayWithParkedFlushes();
@@ -60,7 +64,8 @@ describe('live console in headless Chromium', () => {
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('console', (msg) => {
       // The invalid publish below is answered 400 on purpose; Chromium logs that as an error.
-      if (msg.type() === 'error' && !/status of 400 \(Bad Request\)/.test(msg.text())) pageErrors.push(msg.text());
+      if (msg.type() === 'error' && !/status of 400 \(Bad Request\)/.test(msg.text()))
+        pageErrors.push(msg.text());
     });
 
     await page.goto(stack.url(gw, '/console'));
@@ -75,26 +80,42 @@ describe('live console in headless Chromium', () => {
     await page.fill('#room-id', 'p1');
     await page.click('#join');
     await page.waitForSelector('#rooms li[data-room="post:p1"]');
-    expect(await textOf(page, '#join-result.ok')).toContain('join_post {"postId":"p1"} → joined post:p1');
+    expect(await textOf(page, '#join-result.ok')).toContain(
+      'join_post {"postId":"p1"} → joined post:p1',
+    );
 
     // Publish an immediate event through POST /api/events; it arrives on the page with its meta.
     await page.fill('#publish-token', stack.config.PUBLISH_TOKEN);
     await page.selectOption('#event', 'post_commented');
     await page.fill('#target', '');
-    await page.fill('#data', JSON.stringify({ postId: 'p1', commentId: 'c1', userId: 'u1', text: 'hello from the console' }));
+    await page.fill(
+      '#data',
+      JSON.stringify({
+        postId: 'p1',
+        commentId: 'c1',
+        userId: 'u1',
+        text: 'hello from the console',
+      }),
+    );
     await page.click('#publish');
     const accepted = await textOf(page, '#publish-result.ok');
     const eventId = /id ([0-9a-f-]{36})/.exec(accepted ?? '')?.[1];
     expect(eventId).toBeDefined();
-    const comment = await page.waitForSelector(`#events li[data-event="post_commented"][data-id="${eventId}"]`);
+    const comment = await page.waitForSelector(
+      `#events li[data-event="post_commented"][data-id="${eventId}"]`,
+    );
     expect(await comment.getAttribute('data-room')).toBe('post:p1');
-    expect(JSON.parse(((await (await comment.$('pre.data'))?.textContent()) ?? '').trim())).toEqual({
-      postId: 'p1',
-      commentId: 'c1',
-      userId: 'u1',
-      text: 'hello from the console',
-    });
-    const meta = JSON.parse(((await (await comment.$('pre.meta'))?.textContent()) ?? '').replace(/^meta /, '')) as Record<string, unknown>;
+    expect(JSON.parse(((await (await comment.$('pre.data'))?.textContent()) ?? '').trim())).toEqual(
+      {
+        postId: 'p1',
+        commentId: 'c1',
+        userId: 'u1',
+        text: 'hello from the console',
+      },
+    );
+    const meta = JSON.parse(
+      ((await (await comment.$('pre.meta'))?.textContent()) ?? '').replace(/^meta /, ''),
+    ) as Record<string, unknown>;
     expect(meta).toMatchObject({ id: eventId, ns: '/social', room: 'post:p1' });
     expect(meta.offset).toMatch(/^\d+-\d+$/);
     expect(typeof meta.ts).toBe('number');
@@ -103,7 +124,9 @@ describe('live console in headless Chromium', () => {
     await page.fill('#data', JSON.stringify({ postId: 'p1', commentId: 'c2', userId: 'u1' }));
     await page.click('#publish');
     expect(await textOf(page, '#publish-result.error')).toContain('400 invalid_payload');
-    expect(await page.locator('#publish-result .issues li').allTextContents()).toContain('text: Invalid input: expected string, received undefined');
+    expect(await page.locator('#publish-result .issues li').allTextContents()).toContain(
+      'text: Invalid input: expected string, received undefined',
+    );
     // And a body that is not JSON is caught on the page.
     await page.fill('#data', '{ nope');
     await page.click('#publish');
@@ -113,7 +136,9 @@ describe('live console in headless Chromium', () => {
     await page.selectOption('#event', 'post_liked');
     await page.fill('#data', JSON.stringify({ postId: 'p1', userId: 'u2', likeCount: 7 }));
     await page.click('#publish');
-    const windowId = /id ([0-9a-f-]{36})/.exec((await textOf(page, '#publish-result.ok')) ?? '')?.[1];
+    const windowId = /id ([0-9a-f-]{36})/.exec(
+      (await textOf(page, '#publish-result.ok')) ?? '',
+    )?.[1];
     await page.fill('#admin-token', ADMIN_TOKEN);
     await page.click('#pending-refresh');
     const row = await page.waitForSelector('#pending tr[data-key="social:post_liked:post:p1"]');
@@ -121,17 +146,36 @@ describe('live console in headless Chromium', () => {
     expect(await textOf(page, '#pending-result.ok')).toMatch(/^\d+ open windows?$/);
     expect(await page.locator('#events li[data-event="post_liked"]').count()).toBe(0);
     await (await row.$('button.flush'))?.click();
-    const like = await page.waitForSelector(`#events li[data-event="post_liked"][data-id="${windowId}"]`);
-    const likeMeta = JSON.parse(((await (await like.$('pre.meta'))?.textContent()) ?? '').replace(/^meta /, '')) as Record<string, unknown>;
+    const like = await page.waitForSelector(
+      `#events li[data-event="post_liked"][data-id="${windowId}"]`,
+    );
+    const likeMeta = JSON.parse(
+      ((await (await like.$('pre.meta'))?.textContent()) ?? '').replace(/^meta /, ''),
+    ) as Record<string, unknown>;
     expect(likeMeta).toMatchObject({ id: windowId, room: 'post:p1', coalesced: 1 });
-    expect(await textOf(page, '#pending-result.ok')).toContain('flushed social:post_liked:post:p1: 1 event(s)');
-    await page.waitForSelector('#pending tr[data-key="social:post_liked:post:p1"]', { state: 'detached' });
+    expect(await textOf(page, '#pending-result.ok')).toContain(
+      'flushed social:post_liked:post:p1: 1 event(s)',
+    );
+    await page.waitForSelector('#pending tr[data-key="social:post_liked:post:p1"]', {
+      state: 'detached',
+    });
     expect(await page.textContent('#event-count')).toBe('2');
 
     // Tokens live in this tab's sessionStorage only: no localStorage, no cookies.
     // (A string: the test compiles without the DOM library.)
-    const storage: unknown = await page.evaluate('({ local: localStorage.length, session: Object.keys(sessionStorage).sort() })');
-    expect(storage).toEqual({ local: 0, session: ['sb.console.admin', 'sb.console.event', 'sb.console.jwt', 'sb.console.namespace', 'sb.console.publish'] });
+    const storage: unknown = await page.evaluate(
+      '({ local: localStorage.length, session: Object.keys(sessionStorage).sort() })',
+    );
+    expect(storage).toEqual({
+      local: 0,
+      session: [
+        'sb.console.admin',
+        'sb.console.event',
+        'sb.console.jwt',
+        'sb.console.namespace',
+        'sb.console.publish',
+      ],
+    });
     expect(await context.cookies()).toEqual([]);
 
     mkdirSync(ARTIFACTS, { recursive: true });

@@ -9,7 +9,10 @@ describe('gateway SIGTERM', () => {
 
   it('closes transports so clients reconnect, and exits 0', async () => {
     const port = await freePort();
-    const child = stack.spawnTs('src/app/gateway-main.ts', { PORT: String(port), HOST: '127.0.0.1' });
+    const child = stack.spawnTs('src/app/gateway-main.ts', {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    });
     await waitForOutput(child, 'gateway ready');
     const client = io(`http://127.0.0.1:${port}/orders`, {
       transports: ['websocket'],
@@ -25,7 +28,9 @@ describe('gateway SIGTERM', () => {
     expect(await call(client, 'get_rooms')).toEqual({ ok: true, data: [] });
 
     const reason = new Promise<string>((resolve) => client.once('disconnect', (r) => resolve(r)));
-    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exit = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
     child.kill('SIGTERM');
     // "transport close" is the reason socket.io-client reconnects on; "io server disconnect" would not.
     expect(await reason).toBe('transport close');

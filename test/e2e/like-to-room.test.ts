@@ -12,13 +12,19 @@ describe('HTTP like -> queue -> worker -> room', () => {
     const otherPost = await stack.client(gw, '/social');
     // An admin may join any order room, so this socket really is in order:123.
     const orders = await stack.client(gw, '/orders', await stack.auth('ops', ['admin']));
-    expect(await call(inRoom, 'join_post', { postId: '123' })).toEqual({ ok: true, data: { room: 'post:123' } });
+    expect(await call(inRoom, 'join_post', { postId: '123' })).toEqual({
+      ok: true,
+      data: { room: 'post:123' },
+    });
     await call(otherPost, 'join_post', { postId: '999' });
     await call(orders, 'join_order', { orderId: '123' });
     const strayOther = record(otherPost, 'post_liked');
     const strayOrders = record(orders, 'post_liked');
 
-    const received = nextEvent<{ likeCount: number }, { id: string; ns: string; room: string; ts: number }>(inRoom, 'post_liked');
+    const received = nextEvent<
+      { likeCount: number },
+      { id: string; ns: string; room: string; ts: number }
+    >(inRoom, 'post_liked');
     const res = await fetch(stack.url(gw, '/api/posts/123/like'), {
       method: 'POST',
       headers: stack.apiHeaders(),
@@ -45,7 +51,9 @@ describe('HTTP like -> queue -> worker -> room', () => {
     // worker and adapter, sent after both likes went out; a stray like would have arrived first.
     const barrierOther = nextEvent<{ postId: string }>(otherPost, 'post_commented');
     const barrierOrders = nextEvent<{ orderId: string }>(orders, 'order_status_changed');
-    expect((await stack.post(gw, '/api/posts/999/comments', { userId: 'u3', text: 'barrier' })).status).toBe(202);
+    expect(
+      (await stack.post(gw, '/api/posts/999/comments', { userId: 'u3', text: 'barrier' })).status,
+    ).toBe(202);
     expect((await stack.post(gw, '/api/orders/123/status', { status: 'paid' })).status).toBe(202);
     expect((await barrierOther)[0].postId).toBe('999');
     expect((await barrierOrders)[0].orderId).toBe('123');

@@ -4,7 +4,11 @@ import type { Gateway } from '../../src/gateway/server';
 import { Stack, testConfig } from '../helpers/stack';
 import { call, nextEvent, sleep, until } from '../helpers/wait';
 
-type Ack = { ok: boolean; data?: { room: string; recovered?: number; incomplete?: true }; error?: { code: string } };
+type Ack = {
+  ok: boolean;
+  data?: { room: string; recovered?: number; incomplete?: true };
+  error?: { code: string };
+};
 type Seen = Array<{ id: string; offset: string; recovered: boolean; n: number }>;
 
 const cmpOffset = (a: string, b: string) => {
@@ -17,7 +21,12 @@ const cmpOffset = (a: string, b: string) => {
 function recordOrders(socket: Socket): Seen {
   const seen: Seen = [];
   socket.on('order_status_changed', (data: { note?: string }, meta: EventMeta) =>
-    seen.push({ id: meta.id, offset: meta.offset ?? '', recovered: meta.recovered === true, n: Number(data.note) }),
+    seen.push({
+      id: meta.id,
+      offset: meta.offset ?? '',
+      recovered: meta.recovered === true,
+      n: Number(data.note),
+    }),
   );
   return seen;
 }
@@ -36,12 +45,22 @@ describe('recovery on re-join (history in Redis)', () => {
     await stack.worker();
   });
 
-  const send = (gw: Gateway, orderId: string, n: number) => gw.runtime.events.emit('order_status_changed', { orderId, status: 'preparing', note: String(n) });
+  const send = (gw: Gateway, orderId: string, n: number) =>
+    gw.runtime.events.emit('order_status_changed', {
+      orderId,
+      status: 'preparing',
+      note: String(n),
+    });
 
   it('a long-polling client re-joining with since while events keep coming gets the missed and the live ones, none held back', async () => {
     // Long-polling is not writable between its GETs: the replay's and the release's waits for the
     // transport must not take that for a client that does not read (they waited 10 s a page).
-    const polling = io(`http://127.0.0.1:${gw.port}/orders`, { transports: ['polling'], reconnection: false, forceNew: true, auth: admin });
+    const polling = io(`http://127.0.0.1:${gw.port}/orders`, {
+      transports: ['polling'],
+      reconnection: false,
+      forceNew: true,
+      auth: admin,
+    });
     stack.sockets.push(polling);
     await new Promise<void>((resolve, reject) => {
       polling.once('connect', () => resolve());
@@ -63,8 +82,14 @@ describe('recovery on re-join (history in Redis)', () => {
     const ack = await call<Ack>(polling, 'join_order', { orderId: 'poll1', since });
     expect(ack.ok).toBe(true);
     await live;
-    await until(() => new Set(seen.map((s) => s.n)).size === 201, 8000, 'every event, missed and live, at the polling client');
-    expect([...new Set(seen.map((s) => s.n))].sort((a, b) => a - b)).toEqual(Array.from({ length: 201 }, (_, i) => i));
+    await until(
+      () => new Set(seen.map((s) => s.n)).size === 201,
+      8000,
+      'every event, missed and live, at the polling client',
+    );
+    expect([...new Set(seen.map((s) => s.n))].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 201 }, (_, i) => i),
+    );
   });
 
   it('a client offline for 5 s while 100 events go to its room gets exactly those 100, in order, then live ones', async () => {
@@ -84,7 +109,11 @@ describe('recovery on re-join (history in Redis)', () => {
     }
     // Wait until the worker has emitted all 100 (they are in the history) before coming back.
     const historyKey = gw.runtime.keys.history('/orders', 'order:r1');
-    await until(async () => (await gw.runtime.redis.xlen(historyKey)) === 101, 10_000, `history (${await gw.runtime.redis.xlen(historyKey)})`);
+    await until(
+      async () => (await gw.runtime.redis.xlen(historyKey)) === 101,
+      10_000,
+      `history (${await gw.runtime.redis.xlen(historyKey)})`,
+    );
 
     // Timers may fire a millisecond early by Date.now(): wait until the clock says 5 s.
     while (Date.now() - offlineSince < 5000) await sleep(5000 - (Date.now() - offlineSince) + 1);
@@ -95,10 +124,13 @@ describe('recovery on re-join (history in Redis)', () => {
     const ack = await call<Ack>(again, 'join_order', { orderId: 'r1', since: lastMeta.offset });
     expect(ack).toEqual({ ok: true, data: { room: 'order:r1', recovered: 100 } });
     // Exactly the 100 missed, each once, replayed in room order (meta.offset ascending).
-    expect(seen.map((e) => e.n).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(seen.map((e) => e.n).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
     expect(new Set(seen.map((e) => e.id)).size).toBe(100);
     expect(seen.every((e) => e.recovered)).toBe(true);
-    for (let i = 1; i < seen.length; i++) expect(cmpOffset(seen[i]!.offset, seen[i - 1]!.offset)).toBeGreaterThan(0);
+    for (let i = 1; i < seen.length; i++)
+      expect(cmpOffset(seen[i]!.offset, seen[i - 1]!.offset)).toBeGreaterThan(0);
 
     await send(gw, 'r1', 101);
     await until(() => seen.length === 101, 5000, 'live event');
@@ -118,7 +150,13 @@ describe('recovery on re-join (history in Redis)', () => {
     for (let n = 1; n <= 300; n++) lastId = (await send(gw, 'r2', n)).id;
     await until(
       async () => {
-        const last = await gw.runtime.redis.xrevrange(gw.runtime.keys.history('/orders', 'order:r2'), '+', '-', 'COUNT', 1);
+        const last = await gw.runtime.redis.xrevrange(
+          gw.runtime.keys.history('/orders', 'order:r2'),
+          '+',
+          '-',
+          'COUNT',
+          1,
+        );
         return last[0]?.[1][1] === lastId; // field `i`: the event id
       },
       10_000,
@@ -138,9 +176,14 @@ describe('recovery on re-join (history in Redis)', () => {
 
     // A room with no history at all (never kept, or expired) is incomplete too.
     const none = nextEvent<{ room: string }>(again, 'recovery_incomplete');
-    expect((await call<Ack>(again, 'join_order', { orderId: 'never', since: '1700000000000-0' })).data?.incomplete).toBe(true);
+    expect(
+      (await call<Ack>(again, 'join_order', { orderId: 'never', since: '1700000000000-0' })).data
+        ?.incomplete,
+    ).toBe(true);
     expect((await none)[0].room).toBe('order:never');
-    expect((await call<Ack>(again, 'join_order', { orderId: 'r2', since: 'yesterday' })).error?.code).toBe('invalid_payload');
+    expect(
+      (await call<Ack>(again, 'join_order', { orderId: 'r2', since: 'yesterday' })).error?.code,
+    ).toBe('invalid_payload');
   });
 
   it('events sent while a client re-joins arrive in room order, recovered ones before live ones', async () => {
@@ -163,15 +206,22 @@ describe('recovery on re-join (history in Redis)', () => {
     const again = await stack.client(gw, '/orders', admin);
     const seen = recordOrders(again);
     await call<Ack>(again, 'join_order', { orderId: 'r3', since: meta.offset });
-    await until(() => seen.length > 0 && seen.some((e) => !e.recovered), 5000, 'live events after recovery');
+    await until(
+      () => seen.length > 0 && seen.some((e) => !e.recovered),
+      5000,
+      'live events after recovery',
+    );
     sending = false;
     await live;
     await until(() => new Set(seen.map((e) => e.id)).size >= n - 1, 10_000, 'every event');
 
     // After de-duplication by meta.id: every event from 1 on, exactly once, in offset order.
     const unique = seen.filter((e, i) => seen.findIndex((x) => x.id === e.id) === i);
-    expect(unique.map((e) => e.n).sort((a, b) => a - b)).toEqual(Array.from({ length: n - 1 }, (_, i) => i + 1));
-    for (let i = 1; i < unique.length; i++) expect(cmpOffset(unique[i]!.offset, unique[i - 1]!.offset)).toBeGreaterThan(0);
+    expect(unique.map((e) => e.n).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: n - 1 }, (_, i) => i + 1),
+    );
+    for (let i = 1; i < unique.length; i++)
+      expect(cmpOffset(unique[i]!.offset, unique[i - 1]!.offset)).toBeGreaterThan(0);
     // Nothing recovered arrives after a live event.
     const firstLive = seen.findIndex((e) => !e.recovered);
     expect(seen.slice(firstLive).some((e) => e.recovered)).toBe(false);

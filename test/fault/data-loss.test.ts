@@ -27,7 +27,9 @@ describe('after Redis loses its data', () => {
 
   beforeAll(async () => {
     server = await TestRedisServer.start();
-    stack = new Stack(testConfig({ REDIS_URL: server.url, HANDLERS_DIR: FIXTURES, SELF_HEAL_INTERVAL_MS: '200' }));
+    stack = new Stack(
+      testConfig({ REDIS_URL: server.url, HANDLERS_DIR: FIXTURES, SELF_HEAL_INTERVAL_MS: '200' }),
+    );
     gw = await stack.gateway();
     worker = await stack.worker();
     admin = new Redis(server.url);
@@ -44,31 +46,60 @@ describe('after Redis loses its data', () => {
     const client = await stack.client(gw, '/orders', await stack.auth('ops', ['admin']));
     expect(await call(client, 'join_order', { orderId: 'dl' })).toMatchObject({ ok: true });
     const publish = async (note: string) => {
-      const arrived = nextEvent<{ note: string }, { id: string }>(client, 'order_status_changed', 10_000);
-      const res = await stack.post(gw, '/api/events', { event: 'order_status_changed', data: { orderId: 'dl', status: 'preparing', note } });
+      const arrived = nextEvent<{ note: string }, { id: string }>(
+        client,
+        'order_status_changed',
+        10_000,
+      );
+      const res = await stack.post(gw, '/api/events', {
+        event: 'order_status_changed',
+        data: { orderId: 'dl', status: 'preparing', note },
+      });
       expect(res.status).toBe(202);
       const [, meta] = await arrived;
       return meta.id;
     };
 
     const before = await publish('before');
-    await until(async () => (await admin.lrange(handled, 0, -1)).includes(`order_status_changed:${before}`), 10_000, 'the handler ran before the loss');
+    await until(
+      async () => (await admin.lrange(handled, 0, -1)).includes(`order_status_changed:${before}`),
+      10_000,
+      'the handler ran before the loss',
+    );
     expect((await worker.ready()).ok).toBe(true);
 
     await admin.flushall();
 
     // The inbox's consumer group is created again on the next read (NOGROUP), and the handler runs.
     const after = await publish('after');
-    await until(async () => (await admin.lrange(handled, 0, -1)).includes(`order_status_changed:${after}`), 15_000, 'the handler ran after the loss');
+    await until(
+      async () => (await admin.lrange(handled, 0, -1)).includes(`order_status_changed:${after}`),
+      15_000,
+      'the handler ran after the loss',
+    );
 
-    const pending = new Queue(queueNames(stack.config.QUEUE_NAME).pending, { connection: admin, prefix: keys.bullPrefix });
+    const pending = new Queue(queueNames(stack.config.QUEUE_NAME).pending, {
+      connection: admin,
+      prefix: keys.bullPrefix,
+    });
     try {
-      await until(async () => (await pending.getJobScheduler(SWEEP_SCHEDULER_ID)) !== undefined, 10_000, 'the sweep scheduler is back');
+      await until(
+        async () => (await pending.getJobScheduler(SWEEP_SCHEDULER_ID)) !== undefined,
+        10_000,
+        'the sweep scheduler is back',
+      );
     } finally {
       await pending.close();
     }
-    await until(async () => (await readHandlers(admin, keys)).length > 0, 10_000, 'the handler registry is back');
-    expect((await readHandlers(admin, keys)).map((h) => h.name).sort()).toEqual(['flaky', 'recorder']);
+    await until(
+      async () => (await readHandlers(admin, keys)).length > 0,
+      10_000,
+      'the handler registry is back',
+    );
+    expect((await readHandlers(admin, keys)).map((h) => h.name).sort()).toEqual([
+      'flaky',
+      'recorder',
+    ]);
     await until(async () => (await worker.ready()).ok, 10_000, 'worker readiness ok again');
     expect((await worker.ready()).checks).toMatchObject({ inbox: 'ok', state: 'ok' });
   });

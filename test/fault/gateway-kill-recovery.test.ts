@@ -1,9 +1,19 @@
 import type { Socket } from 'socket.io-client';
 import { killChild, Stack, testConfig } from '../helpers/stack';
-import { cmpOffset, RoomTracker, spawnGateway, spawnWorker, type SpawnedGateway } from '../helpers/fault';
+import {
+  cmpOffset,
+  RoomTracker,
+  spawnGateway,
+  spawnWorker,
+  type SpawnedGateway,
+} from '../helpers/fault';
 import { call, nextEvent, sleep, until } from '../helpers/wait';
 
-type JoinAck = { ok: boolean; data?: { room: string; recovered?: number; incomplete?: true }; error?: { code: string } };
+type JoinAck = {
+  ok: boolean;
+  data?: { room: string; recovered?: number; incomplete?: true };
+  error?: { code: string };
+};
 
 const CLIENTS = 3;
 const ORDER = 'gk';
@@ -46,7 +56,11 @@ describe('fault: a gateway SIGKILLed while events flow to its clients', () => {
   afterAll(() => stack.close(), 30_000);
 
   it('its clients re-join on the other gateway with `since` and get every event once, in room order', async () => {
-    const [a, b] = await Promise.all([spawnGateway(stack), spawnGateway(stack), spawnWorker(stack)]);
+    const [a, b] = await Promise.all([
+      spawnGateway(stack),
+      spawnGateway(stack),
+      spawnWorker(stack),
+    ]);
     const admin = await stack.auth('ops', ['admin']);
 
     const trackers = Array.from({ length: CLIENTS }, () => new RoomTracker());
@@ -54,7 +68,10 @@ describe('fault: a gateway SIGKILLed while events flow to its clients', () => {
     for (const tracker of trackers) {
       const socket = await stack.client(a.gw, '/orders', admin);
       tracker.attach(socket);
-      expect(await call<JoinAck>(socket, 'join_order', { orderId: ORDER })).toEqual({ ok: true, data: { room: `order:${ORDER}` } });
+      expect(await call<JoinAck>(socket, 'join_order', { orderId: ORDER })).toEqual({
+        ok: true,
+        data: { room: `order:${ORDER}` },
+      });
       onA.push(socket);
     }
 
@@ -63,7 +80,9 @@ describe('fault: a gateway SIGKILLed while events flow to its clients', () => {
     await until(() => trackers.every((t) => t.unique >= 30), 15_000, 'live events on gateway A');
 
     // ... A dies without a word to its clients.
-    const disconnects = onA.map((s) => new Promise<string>((resolve) => s.once('disconnect', (reason) => resolve(reason))));
+    const disconnects = onA.map(
+      (s) => new Promise<string>((resolve) => s.once('disconnect', (reason) => resolve(reason))),
+    );
     await killChild(a.child, 'SIGKILL');
     const killedAt = Date.now();
     expect(await Promise.all(disconnects)).toEqual(trackers.map(() => 'transport close'));
@@ -81,16 +100,23 @@ describe('fault: a gateway SIGKILLed while events flow to its clients', () => {
       onB.push(socket);
       tracker.attach(socket);
       expect(lastOffsets[i]).toMatch(/^\d+-\d+$/);
-      acks.push(await call<JoinAck>(socket, 'join_order', { orderId: ORDER, since: lastOffsets[i] }));
+      acks.push(
+        await call<JoinAck>(socket, 'join_order', { orderId: ORDER, since: lastOffsets[i] }),
+      );
     }
     const rejoinedAt = Date.now();
     // Live traffic on B after the re-join.
-    const liveOnB = (t: RoomTracker) => t.deliveries.filter((d) => d.conn === 1 && !d.recovered).length;
+    const liveOnB = (t: RoomTracker) =>
+      t.deliveries.filter((d) => d.conn === 1 && !d.recovered).length;
     await until(() => trackers.every((t) => liveOnB(t) >= 30), 15_000, 'live events on gateway B');
     await producer.stop();
     const accepted = producer.accepted;
 
-    await until(() => trackers.every((t) => accepted.every((id) => t.has(id))), 15_000, 'every accepted event at every client').catch(() => undefined);
+    await until(
+      () => trackers.every((t) => accepted.every((id) => t.has(id))),
+      15_000,
+      'every accepted event at every client',
+    ).catch(() => undefined);
     const allAfterMs = Date.now() - killedAt;
     // A barrier: one more event to the room (another event name, so the trackers do not count it),
     // through the same queue, worker and gateway; a late duplicate would have arrived before it.
@@ -105,10 +131,13 @@ describe('fault: a gateway SIGKILLed while events flow to its clients', () => {
 
     const summary = trackers.map((t, i) => {
       const first = t.firstDeliveries();
-      const outOfOrder = first.filter((d, j) => j > 0 && cmpOffset(d.offset, first[j - 1]!.offset) <= 0).length;
+      const outOfOrder = first.filter(
+        (d, j) => j > 0 && cmpOffset(d.offset, first[j - 1]!.offset) <= 0,
+      ).length;
       const onB = t.deliveries.filter((d) => d.conn === 1);
       const firstLive = onB.findIndex((d) => !d.recovered);
-      const recoveredAfterLive = firstLive < 0 ? 0 : onB.slice(firstLive).filter((d) => d.recovered).length;
+      const recoveredAfterLive =
+        firstLive < 0 ? 0 : onB.slice(firstLive).filter((d) => d.recovered).length;
       return {
         ...t.diff(accepted),
         unique: t.unique,
@@ -131,18 +160,29 @@ describe('fault: a gateway SIGKILLed while events flow to its clients', () => {
     expect(producer.refused).toEqual([]);
     expect(accepted.length).toBeGreaterThan(acceptedAtKill);
     for (const [i, s] of summary.entries()) {
-      expect({ client: i, missing: s.missing.length, extra: s.extra.length }).toEqual({ client: i, missing: 0, extra: 0 });
+      expect({ client: i, missing: s.missing.length, extra: s.extra.length }).toEqual({
+        client: i,
+        missing: 0,
+        extra: 0,
+      });
       expect(s.unique).toBe(accepted.length);
       // Room order (meta.offset ascending) across the kill, after de-duplication by id.
       expect(s.outOfOrder).toBe(0);
       // The re-join replayed what was missed (there was a gap), all before the first live event.
-      expect(acks[i]).toEqual({ ok: true, data: { room: `order:${ORDER}`, recovered: s.recovered } });
+      expect(acks[i]).toEqual({
+        ok: true,
+        data: { room: `order:${ORDER}`, recovered: s.recovered },
+      });
       expect(s.recovered).toBeGreaterThan(0);
       expect(s.live).toBeGreaterThan(0);
       expect(s.recoveredAfterLive).toBe(0);
       // Nothing seen before the kill was replayed: `since` is exclusive.
-      const beforeIds = new Set(trackers[i]!.deliveries.filter((d) => d.conn === 0).map((d) => d.id));
-      expect(trackers[i]!.deliveries.filter((d) => d.conn === 1 && d.recovered && beforeIds.has(d.id))).toEqual([]);
+      const beforeIds = new Set(
+        trackers[i]!.deliveries.filter((d) => d.conn === 0).map((d) => d.id),
+      );
+      expect(
+        trackers[i]!.deliveries.filter((d) => d.conn === 1 && d.recovered && beforeIds.has(d.id)),
+      ).toEqual([]);
     }
   }, 60_000);
 });

@@ -4,10 +4,20 @@ import type { Socket } from 'socket.io-client';
 import { createKeys } from '../../src/redis/keys';
 import { Stack, testConfig } from '../helpers/stack';
 import { TestRedisServer } from '../helpers/redis-server';
-import { reconnectingClient, RoomTracker, spawnGateway, spawnWorker, type SpawnedGateway } from '../helpers/fault';
+import {
+  reconnectingClient,
+  RoomTracker,
+  spawnGateway,
+  spawnWorker,
+  type SpawnedGateway,
+} from '../helpers/fault';
 import { nextEvent, sleep, until } from '../helpers/wait';
 
-type JoinAck = { ok: boolean; data?: { room: string; recovered?: number; incomplete?: true }; error?: { code: string } };
+type JoinAck = {
+  ok: boolean;
+  data?: { room: string; recovered?: number; incomplete?: true };
+  error?: { code: string };
+};
 
 const ENQUEUE_TIMEOUT_MS = 1000;
 /** Producer pace: one POST started every ~10 ms, without waiting for the previous one. */
@@ -52,9 +62,24 @@ function startProducer(stack: Stack, gw: SpawnedGateway, orderId: string, outage
         data: { orderId, status: 'preparing', note },
       });
       const body = (await res.json()) as { id?: string; error?: { code: string } };
-      outcomes.push({ note, status: res.status, at: started, ms: Date.now() - started, id: body.id, code: body.error?.code, duringOutage });
+      outcomes.push({
+        note,
+        status: res.status,
+        at: started,
+        ms: Date.now() - started,
+        id: body.id,
+        code: body.error?.code,
+        duringOutage,
+      });
     } catch (err) {
-      outcomes.push({ note, status: 0, at: started, ms: Date.now() - started, code: (err as Error).message, duringOutage });
+      outcomes.push({
+        note,
+        status: 0,
+        at: started,
+        ms: Date.now() - started,
+        code: (err as Error).message,
+        duringOutage,
+      });
     }
   };
   // A named function, not an IIFE: TypeScript would read `running` as still `true` inside one.
@@ -85,14 +110,21 @@ async function orderClient(stack: Stack, gw: SpawnedGateway, orderId: string) {
   const tracker = new RoomTracker();
   const acks: JoinAck[] = [];
   let connects = 0;
-  const socket: Socket = await reconnectingClient(stack, gw.port, '/orders', await stack.auth('ops', ['admin']));
+  const socket: Socket = await reconnectingClient(
+    stack,
+    gw.port,
+    '/orders',
+    await stack.auth('ops', ['admin']),
+  );
   tracker.attach(socket);
   const join = async () => {
     connects++;
     const since = tracker.lastOffset;
     for (;;) {
       try {
-        const ack = (await socket.timeout(3000).emitWithAck('join_order', since ? { orderId, since } : { orderId })) as JoinAck;
+        const ack = (await socket
+          .timeout(3000)
+          .emitWithAck('join_order', since ? { orderId, since } : { orderId })) as JoinAck;
         acks.push(ack);
         if (ack.ok || !socket.connected) return;
       } catch {
@@ -135,7 +167,10 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
    * producer goes on for 2 s after it, then the client must have every event that got a 202.
    * `down()` tells the producer which requests were sent while Redis was away.
    */
-  async function faultRun(orderId: string, fault: (down: (on: boolean) => void) => Promise<string>) {
+  async function faultRun(
+    orderId: string,
+    fault: (down: (on: boolean) => void) => Promise<string>,
+  ) {
     const client = await orderClient(stack, gateway, orderId);
     let isDown = false;
     const producer = startProducer(stack, gateway, orderId, () => isDown);
@@ -144,8 +179,15 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
     const burst = await Promise.all(
       Array.from({ length: BURST }, (_, i) =>
         stack
-          .post(gateway.gw, '/api/events', { event: 'order_status_changed', target: { orderId }, data: { orderId, status: 'paid', note: `b${i}` } })
-          .then(async (res) => ({ status: res.status, id: ((await res.json()) as { id?: string }).id })),
+          .post(gateway.gw, '/api/events', {
+            event: 'order_status_changed',
+            target: { orderId },
+            data: { orderId, status: 'paid', note: `b${i}` },
+          })
+          .then(async (res) => ({
+            status: res.status,
+            id: ((await res.json()) as { id?: string }).id,
+          })),
       ),
     );
     expect(burst.map((b) => b.status)).toEqual(burst.map(() => 202));
@@ -154,14 +196,27 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
     const faultInfo = await fault((on) => (isDown = on));
     const recoveredAt = Date.now();
     // The gateway must take events again on its own.
-    await until(() => producer.outcomes.some((o) => o.status === 202 && o.at >= recoveredAt), 15_000, 'a 202 after the fault').catch(() => undefined);
-    const firstOkAfterMs = (producer.outcomes.find((o) => o.status === 202 && o.at >= recoveredAt)?.at ?? NaN) - recoveredAt;
+    await until(
+      () => producer.outcomes.some((o) => o.status === 202 && o.at >= recoveredAt),
+      15_000,
+      'a 202 after the fault',
+    ).catch(() => undefined);
+    const firstOkAfterMs =
+      (producer.outcomes.find((o) => o.status === 202 && o.at >= recoveredAt)?.at ?? NaN) -
+      recoveredAt;
     await sleep(2000); // the producer goes on for 2 s after the fault (the run's design, see above)
     await producer.stop();
     const stoppedAt = Date.now();
 
-    const accepted = [...producer.outcomes.filter((o) => o.status === 202).map((o) => o.id!), ...burst.map((b) => b.id!)];
-    await until(() => accepted.every((id) => client.tracker.has(id)), 4 * LOCK_MS, 'every accepted event delivered').catch(() => undefined);
+    const accepted = [
+      ...producer.outcomes.filter((o) => o.status === 202).map((o) => o.id!),
+      ...burst.map((b) => b.id!),
+    ];
+    await until(
+      () => accepted.every((id) => client.tracker.has(id)),
+      4 * LOCK_MS,
+      'every accepted event delivered',
+    ).catch(() => undefined);
     const deliveredAfterMs = Date.now() - stoppedAt;
     // A barrier: one more event to the room (another event name, so the tracker does not count it),
     // through the same queue, worker and gateway; a late duplicate would have arrived before it.
@@ -176,7 +231,10 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
 
     const refused = producer.outcomes.filter((o) => o.status !== 202);
     const { missing, extra } = client.tracker.diff(accepted);
-    if (missing.length > 0) console.log(`fault: missing after ${orderId}: ${JSON.stringify(await whereAre(missing.slice(0, 5), orderId))}`);
+    if (missing.length > 0)
+      console.log(
+        `fault: missing after ${orderId}: ${JSON.stringify(await whereAre(missing.slice(0, 5), orderId))}`,
+      );
     // An event delivered without a 202 must come from a request that was refused: Redis applied
     // the write but its reply was lost with the connection, so the gateway could not know.
     const refusedNotes = new Set(refused.map((o) => o.note));
@@ -188,12 +246,15 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
       extra,
       // Delivered more than a second after the producer stopped: re-queued by a stalled check.
       late: client.tracker.firstDeliveries().filter((d) => d.at > stoppedAt + 1000).length,
-      appliedDespiteRefusal: extraNotes.filter((note) => note !== undefined && refusedNotes.has(note)).length,
+      appliedDespiteRefusal: extraNotes.filter(
+        (note) => note !== undefined && refusedNotes.has(note),
+      ).length,
       unexplained: extra.filter((_, i) => !refusedNotes.has(extraNotes[i] ?? '')),
       deliveredAfterMs,
       client,
       outcomes: producer.outcomes,
-      acceptedAfterFault: producer.outcomes.filter((o) => o.status === 202 && o.at >= recoveredAt).length,
+      acceptedAfterFault: producer.outcomes.filter((o) => o.status === 202 && o.at >= recoveredAt)
+        .length,
       firstOkAfterMs,
       backlog,
       faultInfo,
@@ -203,9 +264,16 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
   /** Where undelivered events are: their job's state in the queue, and whether the room history has them. */
   async function whereAre(ids: string[], orderId: string) {
     const direct = new Redis(redis.url);
-    const queue = new Queue(stack.config.QUEUE_NAME, { connection: direct, prefix: createKeys(stack.config.KEY_PREFIX).bullPrefix });
+    const queue = new Queue(stack.config.QUEUE_NAME, {
+      connection: direct,
+      prefix: createKeys(stack.config.KEY_PREFIX).bullPrefix,
+    });
     try {
-      const history = (await direct.xrange(createKeys(stack.config.KEY_PREFIX).history('/orders', `order:${orderId}`), '-', '+')) as Array<[string, string[]]>;
+      const history = (await direct.xrange(
+        createKeys(stack.config.KEY_PREFIX).history('/orders', `order:${orderId}`),
+        '-',
+        '+',
+      )) as Array<[string, string[]]>;
       return await Promise.all(
         ids.map(async (id) => {
           const job = await queue.getJob(id);
@@ -214,7 +282,9 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
             state: job ? await job.getState() : 'no job',
             attemptsMade: job?.attemptsMade,
             failedReason: job?.failedReason,
-            stalled: job ? (job as unknown as { stalledCounter?: number }).stalledCounter : undefined,
+            stalled: job
+              ? (job as unknown as { stalledCounter?: number }).stalledCounter
+              : undefined,
             inHistory: history.find(([, f]) => f[1] === id)?.[0] ?? false,
           };
         }),
@@ -240,7 +310,8 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
 
   function report(label: string, r: Awaited<ReturnType<typeof faultRun>>) {
     const codes = new Map<string, number>();
-    for (const o of r.refused) codes.set(`${o.status} ${o.code}`, (codes.get(`${o.status} ${o.code}`) ?? 0) + 1);
+    for (const o of r.refused)
+      codes.set(`${o.status} ${o.code}`, (codes.get(`${o.status} ${o.code}`) ?? 0) + 1);
     const maxRefusedMs = Math.max(0, ...r.refused.map((o) => o.ms));
     const maxOkMs = Math.max(0, ...r.outcomes.filter((o) => o.status === 202).map((o) => o.ms));
     const whileDown = r.outcomes.filter((o) => o.duringOutage);
@@ -262,7 +333,8 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
   function expectOutageHandled(r: Awaited<ReturnType<typeof faultRun>>): void {
     expect(r.refused.length).toBeGreaterThan(0);
     expect(r.acceptedAfterFault).toBeGreaterThan(0);
-    for (const o of r.refused) expect({ status: o.status, code: o.code }).toEqual({ status: 503, code: 'unavailable' });
+    for (const o of r.refused)
+      expect({ status: o.status, code: o.code }).toEqual({ status: 503, code: 'unavailable' });
     expect(Math.max(...r.refused.map((o) => o.ms))).toBeLessThan(ENQUEUE_TIMEOUT_MS + 1000);
   }
 
@@ -270,7 +342,10 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
     const r = await faultRun('graceful', restartRedis(true));
     report(`redis SIGTERM, ${OUTAGE_MS} ms down`, r);
     expectOutageHandled(r);
-    expect({ missing: r.missing.length, sample: r.missing.slice(0, 5) }).toEqual({ missing: 0, sample: [] });
+    expect({ missing: r.missing.length, sample: r.missing.slice(0, 5) }).toEqual({
+      missing: 0,
+      sample: [],
+    });
     // A 503 means "not known to be accepted", not "not accepted": a write Redis applied just before
     // it went away, whose reply was lost, is delivered although its POST got a 503 (counted in the
     // report). Anything else delivered without a 202 is a bug.
@@ -303,7 +378,10 @@ describe('fault: Redis restarted under a gateway process and a worker process', 
       });
       report('adapter subscriber connection dropped', r);
       expect(r.refused).toEqual([]);
-      expect({ missing: r.missing.length, sample: r.missing.slice(0, 5) }).toEqual({ missing: 0, sample: [] });
+      expect({ missing: r.missing.length, sample: r.missing.slice(0, 5) }).toEqual({
+        missing: 0,
+        sample: [],
+      });
       expect(r.unexplained).toEqual([]);
     } finally {
       admin.disconnect();

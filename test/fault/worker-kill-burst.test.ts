@@ -33,7 +33,11 @@ describe('fault: worker process SIGKILLed in the middle of a 5,000-event burst',
       for (let n = 0; n < TOTAL; n += CHUNK) {
         const chunk = await Promise.all(
           Array.from({ length: CHUNK }, (_, i) =>
-            gw.runtime.events.emit('order_status_changed', { orderId: 'burst', status: 'preparing', note: String(n + i) }),
+            gw.runtime.events.emit('order_status_changed', {
+              orderId: 'burst',
+              status: 'preparing',
+              note: String(n + i),
+            }),
           ),
         );
         accepted.push(...chunk.map((a) => a.id));
@@ -41,11 +45,19 @@ describe('fault: worker process SIGKILLed in the middle of a 5,000-event burst',
       }
     })();
 
-    await until(() => seen.unique >= KILL_AFTER, 30_000, `${KILL_AFTER} deliveries before the kill`);
+    await until(
+      () => seen.unique >= KILL_AFTER,
+      30_000,
+      `${KILL_AFTER} deliveries before the kill`,
+    );
     // Freeze the worker until batches are queued behind whatever it holds, then kill it: the kill
     // lands with delivery batches in flight (taken by the dead worker, or waiting for one).
     process.kill(first.child.pid!, 'SIGSTOP');
-    await until(async () => ((await queue.getJobCounts('wait')).wait ?? 0) >= 2, 10_000, 'batches queued behind the frozen worker');
+    await until(
+      async () => ((await queue.getJobCounts('wait')).wait ?? 0) >= 2,
+      10_000,
+      'batches queued behind the frozen worker',
+    );
     const inFlightAtKill = await queue.getJobCounts('wait', 'active');
     const waitingAtKill = inFlightAtKill.wait ?? 0;
     const acceptedAtKill = accepted.length;
@@ -69,14 +81,25 @@ describe('fault: worker process SIGKILLed in the middle of a 5,000-event burst',
     await spawnWorker(stack);
     // Delivery jobs not finished yet (completed ones are removed); the sweep's scheduled job is not one.
     const remaining = async () =>
-      (await queue.getJobs(['wait', 'active', 'delayed', 'prioritized'], 0, 200)).filter((j: Job | undefined) => j?.name === 'batch').length; // a job removed meanwhile is listed as undefined
+      (await queue.getJobs(['wait', 'active', 'delayed', 'prioritized'], 0, 200)).filter(
+        (j: Job | undefined) => j?.name === 'batch',
+      ).length; // a job removed meanwhile is listed as undefined
     // Every id delivered and the queue drained (late duplicates of re-run jobs included).
-    await until(async () => seen.unique >= TOTAL && (await remaining()) === 0, 45_000, 'all deliveries').catch(() => undefined);
+    await until(
+      async () => seen.unique >= TOTAL && (await remaining()) === 0,
+      45_000,
+      'all deliveries',
+    ).catch(() => undefined);
     const allAfterMs = Date.now() - killedAt;
     // A barrier: one more event to the room (another event name, so the tracker does not count it),
     // through the queue and the new worker; a late duplicate would have arrived before it.
     const barrier = nextEvent(client, 'payment_confirmed', 10_000);
-    await gw.runtime.events.emit('payment_confirmed', { orderId: 'burst', paymentId: 'barrier', amount: 1, currency: 'EUR' });
+    await gw.runtime.events.emit('payment_confirmed', {
+      orderId: 'burst',
+      paymentId: 'barrier',
+      amount: 1,
+      currency: 'EUR',
+    });
     await barrier;
 
     const { missing, extra } = seen.diff(accepted);
@@ -86,7 +109,10 @@ describe('fault: worker process SIGKILLed in the middle of a 5,000-event burst',
         `killed after ${deliveredAtKill} delivered / ${acceptedAtKill} accepted, batches in flight ${JSON.stringify(inFlightAtKill)}, ${orphaned} jobs orphaned active, ` +
         `all delivered ${allAfterMs} ms after the kill (lock ${LOCK_MS} ms), ${failed} failed jobs`,
     );
-    expect({ missing: missing.length, sample: missing.slice(0, 5) }).toEqual({ missing: 0, sample: [] });
+    expect({ missing: missing.length, sample: missing.slice(0, 5) }).toEqual({
+      missing: 0,
+      sample: [],
+    });
     expect({ extra: extra.length, sample: extra.slice(0, 5) }).toEqual({ extra: 0, sample: [] });
     expect(seen.unique).toBe(TOTAL);
     expect(failed).toBe(0);

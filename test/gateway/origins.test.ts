@@ -69,8 +69,13 @@ async function handshake(stack: Stack, port: number, origin: string): Promise<Ou
 }
 
 /** A raw engine.io polling handshake with an Origin header: status and body (what a refused client gets). */
-async function pollingHandshake(port: number, origin: string): Promise<{ status: number; body: unknown; allowOrigin: string | null }> {
-  const res = await fetch(`http://127.0.0.1:${port}/socket.io/?EIO=4&transport=polling`, { headers: { origin } });
+async function pollingHandshake(
+  port: number,
+  origin: string,
+): Promise<{ status: number; body: unknown; allowOrigin: string | null }> {
+  const res = await fetch(`http://127.0.0.1:${port}/socket.io/?EIO=4&transport=polling`, {
+    headers: { origin },
+  });
   const text = await res.text();
   return {
     status: res.status,
@@ -86,7 +91,13 @@ function websocketUpgrade(port: number, origin: string): Promise<{ status: numbe
       host: '127.0.0.1',
       port,
       path: '/socket.io/?EIO=4&transport=websocket',
-      headers: { origin, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+      headers: {
+        origin,
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      },
     });
     req.once('upgrade', (_res, socket) => {
       socket.destroy();
@@ -106,7 +117,11 @@ function websocketUpgrade(port: number, origin: string): Promise<{ status: numbe
 function preflight(gw: Gateway, origin: string): Promise<Response> {
   return fetch(`http://127.0.0.1:${gw.port}/api/events`, {
     method: 'OPTIONS',
-    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+    headers: {
+      origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization, content-type',
+    },
   });
 }
 
@@ -114,10 +129,14 @@ function preflight(gw: Gateway, origin: string): Promise<Response> {
 async function findPython(): Promise<string> {
   for (const candidate of [process.env.PYTHON, 'python3', '/usr/bin/python3']) {
     if (!candidate) continue;
-    const ok = await new Promise<boolean>((resolve) => execFile(candidate, ['-c', 'import socketio, websocket'], (err) => resolve(!err)));
+    const ok = await new Promise<boolean>((resolve) =>
+      execFile(candidate, ['-c', 'import socketio, websocket'], (err) => resolve(!err)),
+    );
     if (ok) return candidate;
   }
-  throw new Error('no python3 with python-socketio and websocket-client: run `bash scripts/ensure-python-socketio.sh`');
+  throw new Error(
+    'no python3 with python-socketio and websocket-client: run `bash scripts/ensure-python-socketio.sh`',
+  );
 }
 
 describe('handshake and API origins', () => {
@@ -126,9 +145,14 @@ describe('handshake and API origins', () => {
       const stack = stackWith(env);
       const gw = await stack.gateway();
       // Host is 127.0.0.1:<port>; so is the Origin's host and port.
-      expect(await handshake(stack, gw.port, `http://127.0.0.1:${gw.port}`)).toEqual({ connected: true });
+      expect(await handshake(stack, gw.port, `http://127.0.0.1:${gw.port}`)).toEqual({
+        connected: true,
+      });
       // Another port of the same host is another origin: not same-origin (and refused in production).
-      if (env === PRODUCTION) expect((await handshake(stack, gw.port, `http://127.0.0.1:${gw.port + 1}`)).connected).toBe(false);
+      if (env === PRODUCTION)
+        expect((await handshake(stack, gw.port, `http://127.0.0.1:${gw.port + 1}`)).connected).toBe(
+          false,
+        );
     }
   });
 
@@ -174,24 +198,39 @@ describe('handshake and API origins', () => {
     expect(refused.error.message).toBe('websocket error');
     expect(String((refused.error.description as Error | undefined)?.message)).toContain('400');
     // The answers themselves carry the explanation: polling 403 JSON, websocket upgrade 400 text.
-    expect(await pollingHandshake(port, FOREIGN)).toEqual({ status: 403, allowOrigin: null, body: { code: 4, message: WHY_FOREIGN } });
+    expect(await pollingHandshake(port, FOREIGN)).toEqual({
+      status: 403,
+      allowOrigin: null,
+      body: { code: 4, message: WHY_FOREIGN },
+    });
     expect(await websocketUpgrade(port, FOREIGN)).toEqual({ status: 400, body: WHY_FOREIGN });
 
-    const logged = await out.next((l) => typeof l.msg === 'string' && l.msg.startsWith('socket handshake refused'));
-    expect(logged).toMatchObject({ level: 40, scope: 'cors', origin: FOREIGN, host: `127.0.0.1:${port}` });
+    const logged = await out.next(
+      (l) => typeof l.msg === 'string' && l.msg.startsWith('socket handshake refused'),
+    );
+    expect(logged).toMatchObject({
+      level: 40,
+      scope: 'cors',
+      origin: FOREIGN,
+      host: `127.0.0.1:${port}`,
+    });
     expect(logged.msg).toBe(refusalLine('socket handshake', { allowed: false, why: WHY_FOREIGN }));
     expect(logged.msg).toBe(`socket handshake refused: ${WHY_FOREIGN}`);
 
     // A long origin is cut in the answer.
     const long = `https://${'a'.repeat(300)}.example`;
     const { body } = await pollingHandshake(port, long);
-    expect((body as { message: string }).message).toContain(`origin ${long.slice(0, 200)}… is not allowed`);
+    expect((body as { message: string }).message).toContain(
+      `origin ${long.slice(0, 200)}… is not allowed`,
+    );
 
     // Refusal lines are sampled (at most one per 10 s): the four refusals above wrote one. Counted
     // once the gateway has stopped, so no line can still be on its way.
     child.kill('SIGTERM');
     await out.next((l) => l.msg === 'gateway stopped');
-    expect(out.seen.filter((l) => typeof l.msg === 'string' && l.msg.includes(' refused: '))).toHaveLength(1);
+    expect(
+      out.seen.filter((l) => typeof l.msg === 'string' && l.msg.includes(' refused: ')),
+    ).toHaveLength(1);
   });
 
   it('4. the HTTP API: a foreign preflight gets 403 with the reason; localhost:5173 gets 204 with Access-Control-Allow-Origin', async () => {
@@ -200,7 +239,9 @@ describe('handshake and API origins', () => {
     const refused = await preflight(gw, FOREIGN);
     expect(refused.status).toBe(403);
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
-    expect(await refused.json()).toEqual({ error: { code: 'origin_not_allowed', message: WHY_FOREIGN } });
+    expect(await refused.json()).toEqual({
+      error: { code: 'origin_not_allowed', message: WHY_FOREIGN },
+    });
 
     const allowed = await preflight(gw, DEV_SERVER);
     expect(allowed.status).toBe(204);
@@ -216,31 +257,51 @@ describe('handshake and API origins', () => {
   it.each([
     ['development (the default)', {}],
     ['production, where only the same-origin rule admits it', PRODUCTION],
-  ])('5. python-socketio joins an order over websocket (sending an Origin) and receives order_status_changed: %s', async (_name, env) => {
-    const python = await findPython();
-    const stack = stackWith(env);
-    const gw = await stack.gateway();
-    await stack.worker();
-    const child = spawn(python, [path.join(ROOT, 'test/fixtures/python/orders_client.py'), `http://127.0.0.1:${gw.port}`, 'py-1'], {
-      cwd: ROOT,
-      env: { ...process.env, SB_TOKEN: await stack.token('py-user', ['admin']), SB_TIMEOUT_S: '20', PYTHONUNBUFFERED: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    stack.children.push(child); // killed by pid in stack.close() if still running
-    const out = logLines(child);
+  ])(
+    '5. python-socketio joins an order over websocket (sending an Origin) and receives order_status_changed: %s',
+    async (_name, env) => {
+      const python = await findPython();
+      const stack = stackWith(env);
+      const gw = await stack.gateway();
+      await stack.worker();
+      const child = spawn(
+        python,
+        [
+          path.join(ROOT, 'test/fixtures/python/orders_client.py'),
+          `http://127.0.0.1:${gw.port}`,
+          'py-1',
+        ],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            SB_TOKEN: await stack.token('py-user', ['admin']),
+            SB_TIMEOUT_S: '20',
+            PYTHONUNBUFFERED: '1',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      stack.children.push(child); // killed by pid in stack.close() if still running
+      const out = logLines(child);
 
-    const joined = await out.next((l) => 'joined' in l || 'error' in l);
-    expect(joined).toEqual({ joined: { ok: true, data: { room: 'order:py-1' } } });
-    const accepted = await gw.runtime.events.emitToOrder('order_status_changed', 'py-1', { orderId: 'py-1', status: 'shipped', note: 'from the test' });
+      const joined = await out.next((l) => 'joined' in l || 'error' in l);
+      expect(joined).toEqual({ joined: { ok: true, data: { room: 'order:py-1' } } });
+      const accepted = await gw.runtime.events.emitToOrder('order_status_changed', 'py-1', {
+        orderId: 'py-1',
+        status: 'shipped',
+        note: 'from the test',
+      });
 
-    expect(await out.exited).toBe(0);
-    const received = out.seen.find((l) => l.event === 'order_status_changed');
-    expect(received).toMatchObject({
-      data: { orderId: 'py-1', status: 'shipped', note: 'from the test' },
-      meta: { id: accepted.id, ns: '/orders', room: 'order:py-1' },
-    });
-    expect(out.seen.filter((l) => 'error' in l)).toEqual([]);
-  });
+      expect(await out.exited).toBe(0);
+      const received = out.seen.find((l) => l.event === 'order_status_changed');
+      expect(received).toMatchObject({
+        data: { orderId: 'py-1', status: 'shipped', note: 'from the test' },
+        meta: { id: accepted.id, ns: '/orders', room: 'order:py-1' },
+      });
+      expect(out.seen.filter((l) => 'error' in l)).toEqual([]);
+    },
+  );
 
   it('6. while the adapter subscriber is down, handshakes are still refused (before any origin check)', async () => {
     const stack = stackWith();
@@ -248,7 +309,8 @@ describe('handshake and API origins', () => {
     const sameOrigin = `http://127.0.0.1:${gw.port}`;
     expect(await handshake(stack, gw.port, sameOrigin)).toEqual({ connected: true });
     // The adapter's own subscriber connection, dropped without reconnecting until the test says so.
-    const sub = (gw.io.of('/orders').adapter as unknown as { subClient: import('ioredis').Redis }).subClient;
+    const sub = (gw.io.of('/orders').adapter as unknown as { subClient: import('ioredis').Redis })
+      .subClient;
     const closed = new Promise((resolve) => sub.once('close', resolve));
     sub.disconnect();
     await closed;
@@ -258,7 +320,10 @@ describe('handshake and API origins', () => {
         allowOrigin: sameOrigin,
         body: { code: 4, message: 'adapter subscriber unavailable' },
       });
-      expect(await websocketUpgrade(gw.port, sameOrigin)).toEqual({ status: 400, body: 'adapter subscriber unavailable' });
+      expect(await websocketUpgrade(gw.port, sameOrigin)).toEqual({
+        status: 400,
+        body: 'adapter subscriber unavailable',
+      });
       expect((await handshake(stack, gw.port, sameOrigin)).connected).toBe(false);
     } finally {
       // Back, so the gateway closes as usual.

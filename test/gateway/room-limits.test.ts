@@ -26,7 +26,8 @@ describe('per-socket bounds', () => {
 
   it('a socket may be in MAX_ROOMS_PER_SOCKET rooms; one more is a typed too_many_rooms error', async () => {
     const s = await stack.client(gw, '/social');
-    for (const postId of ['a', 'b', 'c']) expect((await call<Ack>(s, 'join_post', { postId })).ok).toBe(true);
+    for (const postId of ['a', 'b', 'c'])
+      expect((await call<Ack>(s, 'join_post', { postId })).ok).toBe(true);
     const refused = await call<Ack>(s, 'join_post', { postId: 'd' });
     expect(refused).toMatchObject({ ok: false, error: { code: 'too_many_rooms' } });
     expect(refused.error?.message).toContain('MAX_ROOMS_PER_SOCKET');
@@ -35,7 +36,12 @@ describe('per-socket bounds', () => {
     expect((await call<Ack>(s, 'leave_post', { postId: 'b' })).ok).toBe(true);
     expect((await call<Ack>(s, 'join_post', { postId: 'd' })).ok).toBe(true);
     // The user's own room (user_followed goes there), joined on connect, is not counted.
-    expect(((await call<Ack>(s, 'get_rooms')).data as string[]).sort()).toEqual(['post:a', 'post:c', 'post:d', 'user:test-user']);
+    expect(((await call<Ack>(s, 'get_rooms')).data as string[]).sort()).toEqual([
+      'post:a',
+      'post:c',
+      'post:d',
+      'user:test-user',
+    ]);
   });
 
   it('10,000 joins and leaves leave no per-socket state behind, on the gateway or in Redis presence', async () => {
@@ -45,10 +51,14 @@ describe('per-socket bounds', () => {
     // Sent without waiting for each ack: the socket's actions still run one at a time, in order.
     // Each ack may take a while on a loaded machine (10,000 presence scripts in a row): the test is
     // about what is left afterwards, so the acks get a long bound instead of call()'s 5 s.
-    const slow = (event: string, payload: unknown) => s.timeout(60_000).emitWithAck(event, payload) as Promise<Ack>;
+    const slow = (event: string, payload: unknown) =>
+      s.timeout(60_000).emitWithAck(event, payload) as Promise<Ack>;
     const acks: Array<Promise<Ack>> = [];
     for (let i = 0; i < 5000; i++) {
-      acks.push(slow('join_post', { postId: `churn${i}` }), slow('leave_post', { postId: `churn${i}` }));
+      acks.push(
+        slow('join_post', { postId: `churn${i}` }),
+        slow('leave_post', { postId: `churn${i}` }),
+      );
     }
     const answers = await Promise.all(acks);
     expect(answers.filter((a) => !a.ok)).toEqual([]);
@@ -56,8 +66,14 @@ describe('per-socket bounds', () => {
     expect(nsp.adapter.rooms.size).toBe(roomsBefore);
     // Presence: no room entry left for this user in Redis once the updates have landed.
     const keys = gw.runtime.keys;
-    const churnRooms = Array.from({ length: 5000 }, (_, i) => keys.presenceRoom('social', `post:churn${i}`));
-    const left = async () => (await Promise.all(churnRooms.map((k) => gw.runtime.redis.exists(k)))).reduce((a, b) => a + b, 0);
+    const churnRooms = Array.from({ length: 5000 }, (_, i) =>
+      keys.presenceRoom('social', `post:churn${i}`),
+    );
+    const left = async () =>
+      (await Promise.all(churnRooms.map((k) => gw.runtime.redis.exists(k)))).reduce(
+        (a, b) => a + b,
+        0,
+      );
     await until(async () => (await left()) === 0, 10_000, 'presence updates');
     const stray = await gw.runtime.redis.keys(`${keys.prefix}:presence:room:*post:churn*`);
     expect(stray).toEqual([]);
@@ -80,7 +96,9 @@ describe('per-socket bounds', () => {
       const blocker = new Redis(server.url);
       await blocker.client('PAUSE', 500, 'ALL');
       const order: string[] = [];
-      const join = call<Ack>(s, 'join_order', { orderId: 'not-mine' }).then((a) => order.push(`join:${a.error?.code ?? 'ok'}`));
+      const join = call<Ack>(s, 'join_order', { orderId: 'not-mine' }).then((a) =>
+        order.push(`join:${a.error?.code ?? 'ok'}`),
+      );
       const ping = call<Ack>(s, 'ping').then(() => order.push('ping'));
       await Promise.all([join, ping]);
       expect(order).toEqual(['ping', 'join:forbidden']);

@@ -13,7 +13,11 @@ type Order = { orderId: string; status: string; note?: string };
 
 /** The TCP socket under a socket.io-client websocket (Node's `ws`): pausing it stops reading, for real. */
 function tcpOf(socket: Socket): { pause(): void; resume(): void } {
-  const transport = (socket.io.engine as unknown as { transport: { ws: { _socket: { pause(): void; resume(): void } } } }).transport;
+  const transport = (
+    socket.io.engine as unknown as {
+      transport: { ws: { _socket: { pause(): void; resume(): void } } };
+    }
+  ).transport;
   return transport.ws._socket;
 }
 
@@ -24,7 +28,9 @@ function tcpOf(socket: Socket): { pause(): void; resume(): void } {
  * rest from history, every event exactly once and in order.
  */
 describe('slow consumers (MAX_CLIENT_BUFFER_BYTES)', () => {
-  const stack = new Stack(testConfig({ MAX_CLIENT_BUFFER_BYTES: String(CAP), HISTORY_MAX_LEN: '20000' }));
+  const stack = new Stack(
+    testConfig({ MAX_CLIENT_BUFFER_BYTES: String(CAP), HISTORY_MAX_LEN: '20000' }),
+  );
   afterAll(() => stack.close());
 
   it('closes a stalled client past the cap, spares the healthy one, and the stalled one recovers from history', async () => {
@@ -38,25 +44,41 @@ describe('slow consumers (MAX_CLIENT_BUFFER_BYTES)', () => {
     const healthySeen: string[] = [];
     healthy.on('order_status_changed', (_d: Order, meta: EventMeta) => healthySeen.push(meta.id));
     const stalledSeen: Array<{ id: string; offset: string }> = [];
-    stalled.on('order_status_changed', (_d: Order, meta: EventMeta) => stalledSeen.push({ id: meta.id, offset: meta.offset ?? '' }));
-    const closed = new Promise<unknown>((resolve) => stalled.on('disconnect', (_reason, details) => resolve(details)));
+    stalled.on('order_status_changed', (_d: Order, meta: EventMeta) =>
+      stalledSeen.push({ id: meta.id, offset: meta.offset ?? '' }),
+    );
+    const closed = new Promise<unknown>((resolve) =>
+      stalled.on('disconnect', (_reason, details) => resolve(details)),
+    );
 
     tcpOf(stalled).pause();
     const accepted: string[] = [];
     for (let n = 0; n < EVENTS; n += 500) {
       const chunk = await Promise.all(
         Array.from({ length: Math.min(500, EVENTS - n) }, () =>
-          gw.runtime.events.emitToOrder('order_status_changed', 'slow', { orderId: 'slow', status: 'preparing', note: NOTE }),
+          gw.runtime.events.emitToOrder('order_status_changed', 'slow', {
+            orderId: 'slow',
+            status: 'preparing',
+            note: NOTE,
+          }),
         ),
       );
       accepted.push(...chunk.map((a) => a.id));
     }
-    await until(() => gw.outbound.slowConsumerDisconnects === 1, 30_000, 'the stalled client closed');
+    await until(
+      () => gw.outbound.slowConsumerDisconnects === 1,
+      30_000,
+      'the stalled client closed',
+    );
     expect(gw.io.of('/orders').sockets.has(stalledId!)).toBe(false);
     expect(gw.io.of('/orders').sockets.has(healthy.id!)).toBe(true);
 
     // The healthy client of the same room and gateway got everything, in order.
-    await until(() => healthySeen.length >= EVENTS, 30_000, 'the healthy client to receive every event');
+    await until(
+      () => healthySeen.length >= EVENTS,
+      30_000,
+      'the healthy client to receive every event',
+    );
     expect(healthySeen).toEqual(accepted);
 
     // Reading again, the stalled client drains what was already on the wire, then sees the close code.
@@ -71,9 +93,16 @@ describe('slow consumers (MAX_CLIENT_BUFFER_BYTES)', () => {
     const recovered: string[] = [];
     again.on('order_status_changed', (_d: Order, meta: EventMeta) => recovered.push(meta.id));
     const last = stalledSeen.at(-1);
-    const ack = await call<{ ok: boolean; data?: { recovered: number } }>(again, 'join_order', { orderId: 'slow', ...(last ? { since: last.offset } : {}) });
+    const ack = await call<{ ok: boolean; data?: { recovered: number } }>(again, 'join_order', {
+      orderId: 'slow',
+      ...(last ? { since: last.offset } : {}),
+    });
     expect(ack.ok).toBe(true);
-    await until(() => stalledSeen.length + recovered.length >= EVENTS, 15_000, 'the rest recovered');
+    await until(
+      () => stalledSeen.length + recovered.length >= EVENTS,
+      15_000,
+      'the rest recovered',
+    );
     const all = [...stalledSeen.map((e) => e.id), ...recovered];
     expect(all).toEqual(accepted);
   }, 90_000);

@@ -17,10 +17,18 @@ export interface Ran {
  * Runs a command to its end (killed by pid after `timeoutMs`), output captured; `onLine` sees each
  * stdout/stderr line as it comes (for timing the phases of a long command).
  */
-export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<Ran> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onLine?: (line: string) => void } = {},
+): Promise<Ran> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      cwd: ROOT,
+      env: opts.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let partial = '';
@@ -73,7 +81,12 @@ interface Inspected {
 
 /** Every container of a compose project (by its label), running or not. */
 export async function projectContainers(docker: string, project: string): Promise<Container[]> {
-  const ps = await run(docker, ['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`]);
+  const ps = await run(docker, [
+    'ps',
+    '-aq',
+    '--filter',
+    `label=com.docker.compose.project=${project}`,
+  ]);
   const ids = ps.stdout.split('\n').filter(Boolean);
   if (ids.length === 0) return [];
   const inspect = await run(docker, ['inspect', ...ids]);
@@ -92,7 +105,8 @@ export async function projectContainers(docker: string, project: string): Promis
 }
 
 /** Running, and healthy where the container has a healthcheck. */
-export const isUp = (c: Container) => c.status === 'running' && (c.health === 'healthy' || c.health === 'none');
+export const isUp = (c: Container) =>
+  c.status === 'running' && (c.health === 'healthy' || c.health === 'none');
 
 /**
  * One compose test at a time on this machine (from any checkout): two would share the engine, and
@@ -115,7 +129,8 @@ export async function composeLock(timeoutMs: number): Promise<() => void> {
         // Being written right now, or left empty by a holder that died at that moment.
       }
       if (holder > 0 && !alive(holder)) rmSync(dir, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`another compose test (pid ${holder}) holds ${dir}`);
+      if (Date.now() > deadline)
+        throw new Error(`another compose test (pid ${holder}) holds ${dir}`);
       await sleep(1000);
     }
   }

@@ -31,7 +31,10 @@ export interface SpawnedWorker {
 }
 
 /** Starts `workers/main.ts` as a child process and waits for its "worker ready" line. */
-export async function spawnWorker(stack: Stack, env: Record<string, string> = {}): Promise<SpawnedWorker> {
+export async function spawnWorker(
+  stack: Stack,
+  env: Record<string, string> = {},
+): Promise<SpawnedWorker> {
   const child = stack.spawnTs('workers/main.ts', env);
   const output = captureOutput(child);
   await waitForOutput(child, 'worker ready', 30_000);
@@ -45,7 +48,10 @@ export interface SpawnedGateway extends SpawnedWorker {
 }
 
 /** Starts `src/app/gateway-main.ts` as a child process on a free port and resolves once it is ready. */
-export function spawnGateway(stack: Stack, env: Record<string, string> = {}): Promise<SpawnedGateway> {
+export function spawnGateway(
+  stack: Stack,
+  env: Record<string, string> = {},
+): Promise<SpawnedGateway> {
   const child = stack.spawnTs('src/app/gateway-main.ts', { PORT: '0', ...env });
   const output = captureOutput(child);
   return new Promise((resolve, reject) => {
@@ -56,7 +62,9 @@ export function spawnGateway(stack: Stack, env: Record<string, string> = {}): Pr
     }, 30_000);
     const onExit = (code: number | null, signal: string | null) => {
       cleanup();
-      reject(new Error(`gateway exited (${code ?? signal}) before it was ready:\n${seen.slice(-2000)}`));
+      reject(
+        new Error(`gateway exited (${code ?? signal}) before it was ready:\n${seen.slice(-2000)}`),
+      );
     };
     const onData = (chunk: Buffer) => {
       seen += chunk.toString();
@@ -106,9 +114,17 @@ export class RoomTracker {
     const conn = this.conns++;
     socket.on('order_status_changed', (data: { note?: string } | undefined, meta: EventMeta) => {
       const offset = meta.offset ?? '';
-      this.deliveries.push({ id: meta.id, offset, recovered: meta.recovered === true, note: data?.note, at: Date.now(), conn });
+      this.deliveries.push({
+        id: meta.id,
+        offset,
+        recovered: meta.recovered === true,
+        note: data?.note,
+        at: Date.now(),
+        conn,
+      });
       this.counts.set(meta.id, (this.counts.get(meta.id) ?? 0) + 1);
-      if (offset && (this.lastOffset === undefined || cmpOffset(offset, this.lastOffset) > 0)) this.lastOffset = offset;
+      if (offset && (this.lastOffset === undefined || cmpOffset(offset, this.lastOffset) > 0))
+        this.lastOffset = offset;
     });
     return this;
   }
@@ -135,7 +151,10 @@ export class RoomTracker {
   /** Ids received that are not in `expected`, and ids of `expected` never received. */
   diff(expected: Iterable<string>): { missing: string[]; extra: string[] } {
     const want = new Set(expected);
-    return { missing: [...want].filter((id) => !this.counts.has(id)), extra: [...this.counts.keys()].filter((id) => !want.has(id)) };
+    return {
+      missing: [...want].filter((id) => !this.counts.has(id)),
+      extra: [...this.counts.keys()].filter((id) => !want.has(id)),
+    };
   }
 }
 
@@ -143,7 +162,12 @@ export class RoomTracker {
  * A socket.io-client connection that reconnects on its own (like a browser client), websocket
  * only, registered with the stack so `stack.close()` disconnects it. Resolves once first connected.
  */
-export async function reconnectingClient(stack: Stack, port: number, ns: string, auth: Record<string, unknown>): Promise<Socket> {
+export async function reconnectingClient(
+  stack: Stack,
+  port: number,
+  ns: string,
+  auth: Record<string, unknown>,
+): Promise<Socket> {
   const socket = io(`http://127.0.0.1:${port}${ns}`, {
     transports: ['websocket'],
     reconnection: true,

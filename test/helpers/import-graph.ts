@@ -23,14 +23,19 @@ export function unitOf(file: string): string {
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const full = path.join(dir, name);
-    return statSync(full).isDirectory() ? filesUnder(full) : full.endsWith('.ts') && !full.endsWith('.d.ts') ? [full] : [];
+    return statSync(full).isDirectory()
+      ? filesUnder(full)
+      : full.endsWith('.ts') && !full.endsWith('.d.ts')
+        ? [full]
+        : [];
   });
 }
 
 function resolve(root: string, from: string, spec: string): string | undefined {
   const base = path.join(path.dirname(path.join(root, from)), spec);
   for (const candidate of [`${base}.ts`, path.join(base, 'index.ts'), base]) {
-    if (existsSync(candidate) && statSync(candidate).isFile()) return path.relative(root, candidate);
+    if (existsSync(candidate) && statSync(candidate).isFile())
+      return path.relative(root, candidate);
   }
   return undefined;
 }
@@ -40,7 +45,12 @@ export function importGraph(root: string): ImportEdge[] {
   const edges: ImportEdge[] = [];
   for (const full of filesUnder(path.join(root, 'src'))) {
     const from = path.relative(root, full);
-    const source = ts.createSourceFile(full, readFileSync(full, 'utf8'), ts.ScriptTarget.Latest, false);
+    const source = ts.createSourceFile(
+      full,
+      readFileSync(full, 'utf8'),
+      ts.ScriptTarget.Latest,
+      false,
+    );
     for (const node of source.statements) {
       let spec: string | undefined;
       let value = true;
@@ -48,14 +58,30 @@ export function importGraph(root: string): ImportEdge[] {
         spec = node.moduleSpecifier.text;
         const clause = node.importClause;
         if (clause?.phaseModifier === ts.SyntaxKind.TypeKeyword) value = false;
-        else if (clause && !clause.name && clause.namedBindings && ts.isNamedImports(clause.namedBindings)) {
+        else if (
+          clause &&
+          !clause.name &&
+          clause.namedBindings &&
+          ts.isNamedImports(clause.namedBindings)
+        ) {
           const names = clause.namedBindings.elements;
           value = names.length === 0 || names.some((n) => !n.isTypeOnly);
         }
-      } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+      } else if (
+        ts.isExportDeclaration(node) &&
+        node.moduleSpecifier &&
+        ts.isStringLiteral(node.moduleSpecifier)
+      ) {
         spec = node.moduleSpecifier.text;
         const clause = node.exportClause;
-        value = !node.isTypeOnly && !(clause && ts.isNamedExports(clause) && clause.elements.length > 0 && clause.elements.every((e) => e.isTypeOnly));
+        value =
+          !node.isTypeOnly &&
+          !(
+            clause &&
+            ts.isNamedExports(clause) &&
+            clause.elements.length > 0 &&
+            clause.elements.every((e) => e.isTypeOnly)
+          );
       }
       if (spec === undefined) continue;
       if (!spec.startsWith('.')) {
@@ -92,11 +118,13 @@ export function unitCycles(edges: readonly ImportEdge[]): string[][] {
       if (!index.has(w)) {
         visit(w);
         low.set(v, Math.min(low.get(v) as number, low.get(w) as number));
-      } else if (stack.includes(w)) low.set(v, Math.min(low.get(v) as number, index.get(w) as number));
+      } else if (stack.includes(w))
+        low.set(v, Math.min(low.get(v) as number, index.get(w) as number));
     }
     if (low.get(v) === index.get(v)) {
       const component: string[] = [];
-      for (let w = stack.pop(); w !== undefined; w = w === v ? undefined : stack.pop()) component.push(w);
+      for (let w = stack.pop(); w !== undefined; w = w === v ? undefined : stack.pop())
+        component.push(w);
       if (component.length > 1) cycles.push(component.sort());
     }
   };

@@ -46,8 +46,18 @@ export const alive = (pid: number) => {
  * (or overrides) the environment. A process restarted later adds its ready line to `gateways` or
  * `workers` too, after the first ones.
  */
-export function launch(stack: Stack, gateways: number, workers: number, timeoutMs = 40_000, env: Record<string, string> = {}): Promise<Launcher> {
-  const child = stack.spawnTs('scripts/launch.ts', { GATEWAYS: String(gateways), WORKERS: String(workers), ...env });
+export function launch(
+  stack: Stack,
+  gateways: number,
+  workers: number,
+  timeoutMs = 40_000,
+  env: Record<string, string> = {},
+): Promise<Launcher> {
+  const child = stack.spawnTs('scripts/launch.ts', {
+    GATEWAYS: String(gateways),
+    WORKERS: String(workers),
+    ...env,
+  });
   const output = captureOutput(child);
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
@@ -66,8 +76,16 @@ export function launch(stack: Stack, gateways: number, workers: number, timeoutM
     stop: () => stop(child, pids),
   };
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`launcher not ready within ${timeoutMs} ms:\n${output().slice(-3000)}`)), timeoutMs);
-    const onExit = (code: number | null) => fail(new Error(`launcher exited (${code}) before every process was ready:\n${output().slice(-3000)}`));
+    const timer = setTimeout(
+      () => fail(new Error(`launcher not ready within ${timeoutMs} ms:\n${output().slice(-3000)}`)),
+      timeoutMs,
+    );
+    const onExit = (code: number | null) =>
+      fail(
+        new Error(
+          `launcher exited (${code}) before every process was ready:\n${output().slice(-3000)}`,
+        ),
+      );
     const fail = (err: Error) => {
       clearTimeout(timer);
       child.off('exit', onExit);
@@ -85,12 +103,15 @@ export function launch(stack: Stack, gateways: number, workers: number, timeoutM
         return;
       }
       pids.add(entry.pid);
-      if (entry.msg === 'gateway ready') up.gateways.push({ name, pid: entry.pid, port: entry.port! });
-      if (entry.msg === 'worker ready') up.workers.push({ name, pid: entry.pid, port: entry.metricsPort! });
+      if (entry.msg === 'gateway ready')
+        up.gateways.push({ name, pid: entry.pid, port: entry.port! });
+      if (entry.msg === 'worker ready')
+        up.workers.push({ name, pid: entry.pid, port: entry.metricsPort! });
       if (up.gateways.length === gateways && up.workers.length === workers) {
         clearTimeout(timer);
         child.off('exit', onExit);
-        for (const list of [up.gateways, up.workers]) list.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+        for (const list of [up.gateways, up.workers])
+          list.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
         resolve(up);
       }
     });
@@ -98,7 +119,10 @@ export function launch(stack: Stack, gateways: number, workers: number, timeoutM
 }
 
 /** Every line a child prints on stdout or stderr, and a wait for one of them. */
-export function collectLines(child: ChildProcess): { all: string[]; waitFor: (match: LineMatch, timeoutMs?: number) => Promise<string> } {
+export function collectLines(child: ChildProcess): {
+  all: string[];
+  waitFor: (match: LineMatch, timeoutMs?: number) => Promise<string>;
+} {
   const all: string[] = [];
   const waiters = new Set<(line: string) => void>();
   for (const stream of [child.stdout, child.stderr])
@@ -114,7 +138,11 @@ export function collectLines(child: ChildProcess): { all: string[]; waitFor: (ma
       if (seen !== undefined) return resolve(seen);
       const timer = setTimeout(() => {
         waiters.delete(waiter);
-        reject(new Error(`no line matching ${String(match)} within ${timeoutMs} ms; last lines:\n${all.slice(-30).join('\n')}`));
+        reject(
+          new Error(
+            `no line matching ${String(match)} within ${timeoutMs} ms; last lines:\n${all.slice(-30).join('\n')}`,
+          ),
+        );
       }, timeoutMs);
       const waiter = (line: string) => {
         if (!matches(line)) return;

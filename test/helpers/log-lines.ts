@@ -3,7 +3,10 @@ import type { ChildProcess } from 'node:child_process';
 /** Every stdout line of a child, parsed as JSON when it is, with a way to wait for one. */
 export function logLines(child: ChildProcess) {
   const seen: Array<Record<string, unknown>> = [];
-  const waiters: Array<{ match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }> = [];
+  const waiters: Array<{
+    match: (line: Record<string, unknown>) => boolean;
+    resolve: (line: Record<string, unknown>) => void;
+  }> = [];
   let partial = '';
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -26,7 +29,9 @@ export function logLines(child: ChildProcess) {
       }
     }
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   return {
     seen,
     exited,
@@ -38,7 +43,9 @@ export function logLines(child: ChildProcess) {
       return Promise.race([
         new Promise<Record<string, unknown>>((resolve) => waiters.push({ match, resolve })),
         exited.then((code) => {
-          throw new Error(`child exited (${code}) first; stdout: ${JSON.stringify(seen)} stderr: ${stderr.slice(-2000)}`);
+          throw new Error(
+            `child exited (${code}) first; stdout: ${JSON.stringify(seen)} stderr: ${stderr.slice(-2000)}`,
+          );
         }),
       ]);
     },

@@ -13,11 +13,19 @@ export async function orderRoomsDelivering(stack: Stack, prefix: string, count =
   await stack.worker();
   const client = await stack.client(gw, '/orders', await stack.auth('ops', ['admin']));
   const orders = Array.from({ length: count }, (_, i) => `${prefix}${i}`);
-  for (const orderId of orders) expect(await call(client, 'join_order', { orderId })).toMatchObject({ ok: true });
-  const got = record<{ orderId: string; status: string }, EventMeta>(client, 'order_status_changed');
+  for (const orderId of orders)
+    expect(await call(client, 'join_order', { orderId })).toMatchObject({ ok: true });
+  const got = record<{ orderId: string; status: string }, EventMeta>(
+    client,
+    'order_status_changed',
+  );
   /** One order_status_changed per room, all at once. */
   const publishAll = (status: 'paid' | 'shipped') =>
-    Promise.all(orders.map((orderId) => gw.runtime.events.emitToOrder('order_status_changed', orderId, { orderId, status })));
+    Promise.all(
+      orders.map((orderId) =>
+        gw.runtime.events.emitToOrder('order_status_changed', orderId, { orderId, status }),
+      ),
+    );
   await publishAll('paid');
   await until(() => got.length === orders.length, 15_000, 'first round');
   return { gw, client, orders, got, publishAll };

@@ -6,7 +6,12 @@ import { TestRedisServer } from './redis-server';
 const run = promisify(execFile);
 
 /** Rate limits no test's own traffic reaches. */
-export const GENEROUS_RATE_LIMITS = { RATE_SOCKET_BURST: '1000', RATE_SOCKET_PER_SEC: '1000', RATE_USER_BURST: '1000', RATE_USER_PER_SEC: '1000' };
+export const GENEROUS_RATE_LIMITS = {
+  RATE_SOCKET_BURST: '1000',
+  RATE_SOCKET_PER_SEC: '1000',
+  RATE_USER_BURST: '1000',
+  RATE_USER_PER_SEC: '1000',
+};
 
 /**
  * A Redis Cluster of its own for tests: `masters` redis-server processes on free loopback ports
@@ -19,14 +24,28 @@ export class TestRedisCluster {
   static async start(masters = 3, replicasPerMaster = 0): Promise<TestRedisCluster> {
     const nodes = await Promise.all(
       Array.from({ length: masters * (1 + replicasPerMaster) }, () =>
-        TestRedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000']),
+        TestRedisServer.start([
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          'nodes.conf',
+          '--cluster-node-timeout',
+          '2000',
+        ]),
       ),
     );
     const cluster = new TestRedisCluster(nodes);
     try {
       await run(
         'redis-cli',
-        ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'],
+        [
+          '--cluster',
+          'create',
+          ...nodes.map((n) => `127.0.0.1:${n.port}`),
+          '--cluster-replicas',
+          String(replicasPerMaster),
+          '--cluster-yes',
+        ],
         { timeout: 30_000 },
       );
       await cluster.waitUntilServing();
@@ -50,7 +69,8 @@ export class TestRedisCluster {
     for (;;) {
       const states = await Promise.all(nodes.map((n) => clusterState(n.port)));
       if (states.every((s) => s === 'ok')) return;
-      if (Date.now() > deadline) throw new Error(`cluster not serving after ${timeoutMs} ms: ${states.join(',')}`);
+      if (Date.now() > deadline)
+        throw new Error(`cluster not serving after ${timeoutMs} ms: ${states.join(',')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -71,17 +91,26 @@ export class TestRedisCluster {
    * promoted) and every other node says cluster_state:ok. Until the failure is detected the
    * survivors still say ok, so "ok" alone would pass before the failover.
    */
-  async waitUntilFailedOver(victim: TestRedisServer, victimSlots: Array<[number, number]>, timeoutMs = 30_000): Promise<TestRedisServer> {
+  async waitUntilFailedOver(
+    victim: TestRedisServer,
+    victimSlots: Array<[number, number]>,
+    timeoutMs = 30_000,
+  ): Promise<TestRedisServer> {
     const deadline = Date.now() + timeoutMs;
     const others = this.nodes.filter((n) => n !== victim);
     for (;;) {
-      const owned = await Promise.all(others.map((n) => n.slots().catch(() => [] as Array<[number, number]>)));
-      const heir = others.find((_, i) => victimSlots.every(([from, to]) => owned[i]!.some(([a, b]) => a <= from && to <= b)));
+      const owned = await Promise.all(
+        others.map((n) => n.slots().catch(() => [] as Array<[number, number]>)),
+      );
+      const heir = others.find((_, i) =>
+        victimSlots.every(([from, to]) => owned[i]!.some(([a, b]) => a <= from && to <= b)),
+      );
       if (heir) {
         await this.waitUntilServing(Math.max(1, deadline - Date.now()), others);
         return heir;
       }
-      if (Date.now() > deadline) throw new Error(`no replica took over the slots after ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`no replica took over the slots after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -100,7 +129,13 @@ export class TestRedisCluster {
 }
 
 async function nodeInfo(port: number, section: string): Promise<string> {
-  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  const redis = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+  });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
@@ -113,7 +148,13 @@ async function nodeInfo(port: number, section: string): Promise<string> {
 }
 
 async function clusterState(port: number): Promise<string> {
-  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  const redis = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+  });
   redis.on('error', () => undefined);
   try {
     await redis.connect();

@@ -35,14 +35,30 @@ export class TestRedisServer {
   async startProcess(): Promise<void> {
     this.child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', this.dir, ...this.extraArgs],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--dir',
+        this.dir,
+        ...this.extraArgs,
+      ],
       {
         stdio: 'ignore',
       },
     );
     const deadline = Date.now() + 5000;
     for (;;) {
-      const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      const probe = new Redis(this.url, {
+        lazyConnect: true,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+      });
       probe.on('error', () => undefined);
       try {
         await probe.connect();
@@ -76,12 +92,17 @@ export class TestRedisServer {
 
   /** Deletes what the server persisted (it must be stopped): the next start comes back empty. */
   wipe(): void {
-    for (const entry of readdirSync(this.dir)) rmSync(path.join(this.dir, entry), { recursive: true, force: true });
+    for (const entry of readdirSync(this.dir))
+      rmSync(path.join(this.dir, entry), { recursive: true, force: true });
   }
 
   /** Slot ranges this node serves as a cluster master (`CLUSTER SHARDS` of itself). */
   async slots(): Promise<Array<[number, number]>> {
-    const redis = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    const redis = new Redis(this.url, {
+      lazyConnect: true,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+    });
     redis.on('error', () => undefined);
     try {
       await redis.connect();

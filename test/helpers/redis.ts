@@ -3,7 +3,8 @@ import { Cluster, Redis } from 'ioredis';
 
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** `cluster` when the suite runs against the Redis Cluster that jest.cluster.config.js starts. */
-export const TEST_REDIS_MODE: 'standalone' | 'cluster' = process.env.REDIS_MODE === 'cluster' ? 'cluster' : 'standalone';
+export const TEST_REDIS_MODE: 'standalone' | 'cluster' =
+  process.env.REDIS_MODE === 'cluster' ? 'cluster' : 'standalone';
 
 /** A key prefix no other test run uses. */
 export function uniquePrefix(label = 't'): string {
@@ -11,7 +12,11 @@ export function uniquePrefix(label = 't'): string {
 }
 
 /** Deletes every key under a prefix (SCAN, not KEYS, so a busy Redis is not blocked), on every master of a cluster. */
-export async function deleteKeys(prefix: string, url = TEST_REDIS_URL, mode = TEST_REDIS_MODE): Promise<number> {
+export async function deleteKeys(
+  prefix: string,
+  url = TEST_REDIS_URL,
+  mode = TEST_REDIS_MODE,
+): Promise<number> {
   if (mode === 'standalone') return deleteOn(new Redis(url, { lazyConnect: true }), prefix);
   const seeds = url.split(',').map((u) => new URL(u));
   const cluster = new Cluster(
@@ -22,7 +27,10 @@ export async function deleteKeys(prefix: string, url = TEST_REDIS_URL, mode = TE
   try {
     let deleted = 0;
     for (const node of cluster.nodes('master'))
-      deleted += await deleteOn(new Redis({ host: node.options.host, port: node.options.port, lazyConnect: true }), prefix);
+      deleted += await deleteOn(
+        new Redis({ host: node.options.host, port: node.options.port, lazyConnect: true }),
+        prefix,
+      );
     return deleted;
   } finally {
     cluster.disconnect();

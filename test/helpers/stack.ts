@@ -115,12 +115,19 @@ export class Stack {
 
   /** Headers of an authorized JSON call to the HTTP API (the service token). */
   apiHeaders(): Record<string, string> {
-    return { 'content-type': 'application/json', authorization: `Bearer ${this.config.PUBLISH_TOKEN}` };
+    return {
+      'content-type': 'application/json',
+      authorization: `Bearer ${this.config.PUBLISH_TOKEN}`,
+    };
   }
 
   /** `POST`s JSON to the HTTP API with the service token. */
   post(gw: Gateway, p: string, body: unknown, method = 'POST'): Promise<Response> {
-    return fetch(this.url(gw, p), { method, headers: this.apiHeaders(), body: JSON.stringify(body) });
+    return fetch(this.url(gw, p), {
+      method,
+      headers: this.apiHeaders(),
+      body: JSON.stringify(body),
+    });
   }
 
   async close(): Promise<void> {
@@ -130,7 +137,8 @@ export class Stack {
     for (const g of this.gateways.reverse()) await closeWithin(g.close(), 'gateway');
     // A test's own cluster is cleaned where it is; standalone tests clean the shared Redis (a private
     // redis-server of a fault test is gone by now, with its keys).
-    if (this.config.REDIS_MODE === 'cluster') await deleteKeys(this.config.KEY_PREFIX, this.config.REDIS_URL, 'cluster');
+    if (this.config.REDIS_MODE === 'cluster')
+      await deleteKeys(this.config.KEY_PREFIX, this.config.REDIS_URL, 'cluster');
     else await deleteKeys(this.config.KEY_PREFIX);
   }
 }
@@ -145,19 +153,24 @@ async function closeWithin(closing: Promise<void>, what: string): Promise<void> 
     () => 'closed' as const,
   );
   const outcome = await within(closed, 15_000, () => 'late' as const);
-  if (outcome === 'late') process.stderr.write(`stack: a ${what} did not close within 15 s; moving on\n`);
+  if (outcome === 'late')
+    process.stderr.write(`stack: a ${what} did not close within 15 s; moving on\n`);
 }
 
 /** The environment a child process needs to share this stack's Redis prefix and queue. */
 export function configEnv(config: Config): Record<string, string> {
   const env: Record<string, string> = {};
   // Config[keyof Config]: the optional settings (ADMIN_TOKEN, ...) can be undefined.
-  for (const [key, value] of Object.entries<Config[keyof Config]>(config)) if (value !== undefined) env[key] = String(value);
+  for (const [key, value] of Object.entries<Config[keyof Config]>(config))
+    if (value !== undefined) env[key] = String(value);
   return { ...env, LOG_LEVEL: 'info' };
 }
 
 /** Sends SIGKILL unless the child already exited, and waits for it to be gone. */
-export async function killChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+export async function killChild(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGKILL',
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
@@ -166,7 +179,11 @@ export async function killChild(child: ChildProcess, signal: NodeJS.Signals = 'S
 }
 
 /** Resolves when the child prints a line containing `text` (on stdout or stderr). */
-export function waitForOutput(child: ChildProcess, text: string, timeoutMs = 15_000): Promise<void> {
+export function waitForOutput(
+  child: ChildProcess,
+  text: string,
+  timeoutMs = 15_000,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
     const onData = (chunk: Buffer) => {
@@ -178,7 +195,11 @@ export function waitForOutput(child: ChildProcess, text: string, timeoutMs = 15_
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(new Error(`timed out waiting for ${JSON.stringify(text)}; output so far:\n${seen.slice(-2000)}`));
+      reject(
+        new Error(
+          `timed out waiting for ${JSON.stringify(text)}; output so far:\n${seen.slice(-2000)}`,
+        ),
+      );
     }, timeoutMs);
     const cleanup = () => {
       clearTimeout(timer);

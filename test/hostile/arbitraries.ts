@@ -36,7 +36,13 @@ const pollution = fc.constantFrom(
 
 /** One hostile value: wrong types, huge strings, deep nesting, binary, odd numbers, pollution keys. */
 export const hostileLeaf: fc.Arbitrary<unknown> = fc.oneof(
-  fc.anything({ maxDepth: 3, withBigInt: false, withTypedArray: true, withNullPrototype: true, withObjectString: true }),
+  fc.anything({
+    maxDepth: 3,
+    withBigInt: false,
+    withTypedArray: true,
+    withNullPrototype: true,
+    withObjectString: true,
+  }),
   fc.string({ maxLength: 300, unit: 'binary' }),
   // Over MAX_PAYLOAD_BYTES (64 KiB) yet, even three in one payload, under the transport's hard cap (4x).
   fc.integer({ min: 65_000, max: 70_000 }).map((n) => 'x'.repeat(n)),
@@ -76,19 +82,40 @@ export const hostilePayload: fc.Arbitrary<unknown> = fc.oneof(
 /** What goes into a URL path segment: anything, percent-encoded or raw. */
 export const hostileId: fc.Arbitrary<string> = fc.oneof(
   fc.string({ maxLength: 40 }).map(encodeURIComponent),
-  fc.constantFrom('%E0%A4%A', '%', '..', '%2e%2e%2f', 'a'.repeat(300), '__proto__', 'constructor', '%00', '1'),
+  fc.constantFrom(
+    '%E0%A4%A',
+    '%',
+    '..',
+    '%2e%2e%2f',
+    'a'.repeat(300),
+    '__proto__',
+    'constructor',
+    '%00',
+    '1',
+  ),
 );
 
 /** A raw HTTP body: usually JSON of a hostile payload, sometimes broken JSON or another type. */
 export const hostileBody: fc.Arbitrary<{ body: string; type: string }> = fc.oneof(
-  { weight: 4, arbitrary: hostilePayload.map((p) => ({ body: safeJson(p), type: 'application/json' })) },
-  { weight: 1, arbitrary: fc.string({ maxLength: 200 }).map((body) => ({ body, type: 'application/json' })) },
+  {
+    weight: 4,
+    arbitrary: hostilePayload.map((p) => ({ body: safeJson(p), type: 'application/json' })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.string({ maxLength: 200 }).map((body) => ({ body, type: 'application/json' })),
+  },
   {
     weight: 1,
     arbitrary: fc
       .tuple(
         fc.string({ maxLength: 100 }),
-        fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'multipart/form-data'),
+        fc.constantFrom(
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'application/json; charset=utf-16',
+          'multipart/form-data',
+        ),
       )
       .map(([body, type]) => ({ body, type })),
   },

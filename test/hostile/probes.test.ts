@@ -14,7 +14,13 @@ import { call, record, until } from '../helpers/wait';
 
 const secret = () => randomBytes(24).toString('base64url');
 const production = (overrides: Record<string, string> = {}) =>
-  testConfig({ NODE_ENV: 'production', JWT_SECRET: secret(), PUBLISH_TOKEN: secret(), ADMIN_TOKEN: secret(), ...overrides });
+  testConfig({
+    NODE_ENV: 'production',
+    JWT_SECRET: secret(),
+    PUBLISH_TOKEN: secret(),
+    ADMIN_TOKEN: secret(),
+    ...overrides,
+  });
 
 interface Ack {
   ok: boolean;
@@ -37,7 +43,9 @@ describe('hostile probes, production configuration', () => {
     const stack = open({ RATE_HTTP_BURST: '20', RATE_HTTP_PER_SEC: '1' });
     const gw = await stack.gateway();
     const guess = () =>
-      fetch(stack.url(gw, '/admin/pending'), { headers: { authorization: `Bearer ${randomBytes(24).toString('base64url')}` } }).then((r) => r.status);
+      fetch(stack.url(gw, '/admin/pending'), {
+        headers: { authorization: `Bearer ${randomBytes(24).toString('base64url')}` },
+      }).then((r) => r.status);
     const statuses: number[] = [];
     for (let i = 0; i < 40; i++) statuses.push(await guess());
     // 20 of burst, and at most a token or two refilled while the 40 ran.
@@ -55,9 +63,18 @@ describe('hostile probes, production configuration', () => {
     const buckets = await gw.runtime.redis.keys(`${stack.config.KEY_PREFIX}:rate:http:*`);
     expect(buckets).toHaveLength(1);
     // The admin token, verified, has a bucket of its own; the publish token on /api none.
-    const admin = await fetch(stack.url(gw, '/admin/pending'), { headers: { authorization: `Bearer ${stack.config.ADMIN_TOKEN}` } });
+    const admin = await fetch(stack.url(gw, '/admin/pending'), {
+      headers: { authorization: `Bearer ${stack.config.ADMIN_TOKEN}` },
+    });
     expect(admin.status).toBe(200);
-    expect((await stack.post(gw, '/api/events', { event: 'order_status_changed', data: { orderId: 'g1', status: 'paid' } })).status).toBe(202);
+    expect(
+      (
+        await stack.post(gw, '/api/events', {
+          event: 'order_status_changed',
+          data: { orderId: 'g1', status: 'paid' },
+        })
+      ).status,
+    ).toBe(202);
   });
 
   it('2. a join with since replays a long, heavy history in pages, every event once and in order, and costs more of the socket bucket than a plain join', async () => {
@@ -71,30 +88,49 @@ describe('hostile probes, production configuration', () => {
     const seen = record<{ note: string }, { offset: string }>(watcher, 'order_status_changed');
     const note = 'x'.repeat(400);
     const total = 400;
-    const batch = Array.from({ length: total }, (_, i) => ({ event: 'order_status_changed', data: { orderId, status: 'preparing', note: `${i}|${note}` } }));
+    const batch = Array.from({ length: total }, (_, i) => ({
+      event: 'order_status_changed',
+      data: { orderId, status: 'preparing', note: `${i}|${note}` },
+    }));
     expect((await stack.post(gw, '/api/events/batch', { events: batch })).status).toBe(200);
     await until(() => seen.length === total, 20_000, 'the watcher has every event');
     const first = seen[0]![1].offset;
 
     // 10 sockets re-join from the first offset at once.
-    const sockets = await Promise.all(Array.from({ length: 10 }, () => stack.client(gw, '/orders', admin)));
-    const replays = sockets.map((s) => record<{ note: string }, { recovered?: boolean }>(s, 'order_status_changed'));
-    const acks = await Promise.all(sockets.map((s) => call<Ack>(s, 'join_order', { orderId, since: first })));
+    const sockets = await Promise.all(
+      Array.from({ length: 10 }, () => stack.client(gw, '/orders', admin)),
+    );
+    const replays = sockets.map((s) =>
+      record<{ note: string }, { recovered?: boolean }>(s, 'order_status_changed'),
+    );
+    const acks = await Promise.all(
+      sockets.map((s) => call<Ack>(s, 'join_order', { orderId, since: first })),
+    );
     expect(acks.map((a) => a.data?.recovered)).toEqual(sockets.map(() => total - 1));
     for (const replay of replays) {
-      expect(replay.map(([d]) => Number(d.note.split('|')[0]))).toEqual(Array.from({ length: total - 1 }, (_, i) => i + 1));
+      expect(replay.map(([d]) => Number(d.note.split('|')[0]))).toEqual(
+        Array.from({ length: total - 1 }, (_, i) => i + 1),
+      );
       expect(replay.every(([, m]) => m.recovered === true)).toBe(true);
     }
 
     // The socket bucket (burst 30): a join with since takes SINCE_JOIN_COST tokens, a plain join one.
     const costly = await stack.client(gw, '/orders', admin);
     const sinceAcks: Ack[] = [];
-    for (let i = 0; i < 10; i++) sinceAcks.push(await call<Ack>(costly, 'join_order', { orderId, since: first }));
+    for (let i = 0; i < 10; i++)
+      sinceAcks.push(await call<Ack>(costly, 'join_order', { orderId, since: first }));
     const allowed = sinceAcks.filter((a) => a.ok).length;
-    expect(allowed).toBeLessThanOrEqual(Math.ceil(stack.config.RATE_SOCKET_BURST / SINCE_JOIN_COST) + 1);
-    expect(sinceAcks.find((a) => !a.ok)?.error).toMatchObject({ code: 'rate_limited', retryAfterMs: expect.any(Number) as unknown });
+    expect(allowed).toBeLessThanOrEqual(
+      Math.ceil(stack.config.RATE_SOCKET_BURST / SINCE_JOIN_COST) + 1,
+    );
+    expect(sinceAcks.find((a) => !a.ok)?.error).toMatchObject({
+      code: 'rate_limited',
+      retryAfterMs: expect.any(Number) as unknown,
+    });
     const plain = await stack.client(gw, '/orders', admin);
-    const plainAcks = await Promise.all(Array.from({ length: 10 }, () => call<Ack>(plain, 'join_order', { orderId })));
+    const plainAcks = await Promise.all(
+      Array.from({ length: 10 }, () => call<Ack>(plain, 'join_order', { orderId })),
+    );
     expect(plainAcks.every((a) => a.ok)).toBe(true);
   }, 60_000);
 
@@ -105,7 +141,8 @@ describe('hostile probes, production configuration', () => {
     const chatId = 'closed-1';
     const member = await stack.client(a, '/chat', await stack.auth('m1'));
     const outsider = await stack.client(b, '/chat', await stack.auth('intruder'));
-    for (const s of [member, outsider]) expect((await call<Ack>(s, 'join_chat', { chatId })).ok).toBe(true);
+    for (const s of [member, outsider])
+      expect((await call<Ack>(s, 'join_chat', { chatId })).ok).toBe(true);
     // The outsider also sits in an open chat: a message there, sent after, is its barrier.
     expect((await call<Ack>(outsider, 'join_chat', { chatId: 'open-1' })).ok).toBe(true);
     const memberGot = record<{ content: string }>(member, 'new_message');
@@ -114,16 +151,28 @@ describe('hostile probes, production configuration', () => {
     const put = await stack.post(a, `/api/chats/${chatId}/members`, { userIds: ['m1'] }, 'PUT');
     expect(put.status).toBe(200);
     expect(await put.json()).toEqual({ members: 1, removed: 1 });
-    expect((await stack.post(a, `/api/chats/${chatId}/messages`, { content: 'members only' })).status).toBe(202);
-    expect((await stack.post(a, '/api/chats/open-1/messages', { content: 'barrier' })).status).toBe(202);
-    await until(() => memberGot.length === 1 && outsiderGot.length === 1, 10_000, 'the member got the message, the outsider the barrier');
+    expect(
+      (await stack.post(a, `/api/chats/${chatId}/messages`, { content: 'members only' })).status,
+    ).toBe(202);
+    expect((await stack.post(a, '/api/chats/open-1/messages', { content: 'barrier' })).status).toBe(
+      202,
+    );
+    await until(
+      () => memberGot.length === 1 && outsiderGot.length === 1,
+      10_000,
+      'the member got the message, the outsider the barrier',
+    );
     expect(outsiderGot.map(([d]) => d.content)).toEqual(['barrier']);
     // Out of the room, it cannot post there either.
-    expect((await call<Ack>(outsider, 'new_message', { chatId, content: 'let me in' })).error?.code).toBe('not_joined');
+    expect(
+      (await call<Ack>(outsider, 'new_message', { chatId, content: 'let me in' })).error?.code,
+    ).toBe('not_joined');
     // And one in the room whose membership is gone (the list written behind the gateways' back) is refused on post.
     const members = a.runtime.keys.chatMembers(chatId);
     await a.runtime.redis.multi().srem(members, 'm1').sadd(members, 'someone-else').exec();
-    expect((await call<Ack>(member, 'new_message', { chatId, content: 'still here?' })).error?.code).toBe('forbidden');
+    expect(
+      (await call<Ack>(member, 'new_message', { chatId, content: 'still here?' })).error?.code,
+    ).toBe('forbidden');
   });
 
   it('4. the main namespace / refuses every connection, with a token or without; a bare connection that joins nothing is closed by the gateway', async () => {
@@ -131,9 +180,16 @@ describe('hostile probes, production configuration', () => {
     const gw = await stack.gateway();
     const token = await stack.token('u1');
     for (const auth of [{}, { token }]) {
-      const socket: Socket = io(`http://127.0.0.1:${gw.port}/`, { transports: ['websocket'], reconnection: false, forceNew: true, auth });
+      const socket: Socket = io(`http://127.0.0.1:${gw.port}/`, {
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+        auth,
+      });
       stack.sockets.push(socket);
-      const error = await new Promise<Error & { data?: { code?: string } }>((resolve) => socket.once('connect_error', resolve));
+      const error = await new Promise<Error & { data?: { code?: string } }>((resolve) =>
+        socket.once('connect_error', resolve),
+      );
       expect(error.data?.code).toBe('not_found');
       expect(socket.connected).toBe(false);
     }
@@ -155,12 +211,25 @@ describe('hostile probes, production configuration', () => {
     // Written by hand: JSON.stringify itself overflows the stack at this depth.
     const deepJson = `{"event":"order_status_changed","data":{"orderId":"deep-1","status":"paid","note":${'{"a":'.repeat(5000)}"leaf"${'}'.repeat(5000)}}}`;
     const body = `{"events":[${[deepJson, JSON.stringify(good), ...Array.from({ length: 50 }, () => deepJson)].join(',')}]}`;
-    const res = await fetch(stack.url(gw, '/api/events/batch'), { method: 'POST', headers: stack.apiHeaders(), body });
+    const res = await fetch(stack.url(gw, '/api/events/batch'), {
+      method: 'POST',
+      headers: stack.apiHeaders(),
+      body,
+    });
     expect(res.status).toBe(200);
-    const answer = (await res.json()) as { accepted: number; rejected: number; results: Array<{ id?: string; error?: { code: string } }> };
-    expect({ accepted: answer.accepted, rejected: answer.rejected }).toEqual({ accepted: 1, rejected: 51 });
+    const answer = (await res.json()) as {
+      accepted: number;
+      rejected: number;
+      results: Array<{ id?: string; error?: { code: string } }>;
+    };
+    expect({ accepted: answer.accepted, rejected: answer.rejected }).toEqual({
+      accepted: 1,
+      rejected: 51,
+    });
     expect(answer.results[1]?.id).toEqual(expect.any(String));
-    expect(new Set(answer.results.filter((r) => r.error).map((r) => r.error?.code))).toEqual(new Set(['invalid_payload']));
+    expect(new Set(answer.results.filter((r) => r.error).map((r) => r.error?.code))).toEqual(
+      new Set(['invalid_payload']),
+    );
   });
 
   it('6. a flood of refused origins writes one warn line, not one each', async () => {
@@ -180,19 +249,32 @@ describe('hostile probes, production configuration', () => {
     expect(new Set(statuses)).toEqual(new Set([403]));
     child.kill('SIGTERM');
     await out.next((l) => l.msg === 'gateway stopped');
-    expect(out.seen.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('API preflight refused'))).toHaveLength(1);
+    expect(
+      out.seen.filter(
+        (l) => typeof l.msg === 'string' && l.msg.startsWith('API preflight refused'),
+      ),
+    ).toHaveLength(1);
   });
 
   it('7. outside production a gateway binds loopback unless HOST says otherwise; production binds every interface', () => {
     expect(loadConfig({}).HOST).toBe('127.0.0.1');
     expect(loadConfig({}).METRICS_HOST).toBe('127.0.0.1');
     expect(loadConfig({ HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
-    const prod = loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret() + secret(), PUBLISH_TOKEN: secret() });
+    const prod = loadConfig({
+      NODE_ENV: 'production',
+      JWT_SECRET: secret() + secret(),
+      PUBLISH_TOKEN: secret(),
+    });
     expect([prod.HOST, prod.METRICS_HOST]).toEqual(['0.0.0.0', '0.0.0.0']);
   });
 
   it('8. production refuses a placeholder, a low-entropy value and one value for two secrets, naming the variable and never the value', () => {
-    const good = { NODE_ENV: 'production', JWT_SECRET: secret() + secret(), PUBLISH_TOKEN: secret(), ADMIN_TOKEN: secret() };
+    const good = {
+      NODE_ENV: 'production',
+      JWT_SECRET: secret() + secret(),
+      PUBLISH_TOKEN: secret(),
+      ADMIN_TOKEN: secret(),
+    };
     expect(loadConfig(good).NODE_ENV).toBe('production');
     const refusal = (env: Record<string, string>) => {
       try {
@@ -212,7 +294,9 @@ describe('hostile probes, production configuration', () => {
     expect(messages[0]).toMatch(/^invalid configuration: JWT_SECRET: has too little entropy/);
     expect(messages[1]).toMatch(/^invalid configuration: ADMIN_TOKEN: is a published placeholder/);
     expect(messages[2]).toMatch(/^invalid configuration: PUBLISH_TOKEN: has too little entropy/);
-    expect(messages[3]).toMatch(/^invalid configuration: ADMIN_TOKEN: must differ from PUBLISH_TOKEN/);
+    expect(messages[3]).toMatch(
+      /^invalid configuration: ADMIN_TOKEN: must differ from PUBLISH_TOKEN/,
+    );
     weak.forEach((env, i) => {
       for (const value of Object.values(env)) expect(messages[i]).not.toContain(value);
     });
@@ -222,7 +306,9 @@ describe('hostile probes, production configuration', () => {
 
   it('9. a bad JWT_PUBLIC_KEY is a config error naming the variable, not an OpenSSL message', () => {
     const key = `-----BEGIN PUBLIC KEY-----\\n${secret()}\\n-----END PUBLIC KEY-----`;
-    expect(() => loadConfig({ JWT_ALG: 'RS256', JWT_PUBLIC_KEY: key })).toThrow(/^invalid configuration: JWT_PUBLIC_KEY: is not a PEM public key/);
+    expect(() => loadConfig({ JWT_ALG: 'RS256', JWT_PUBLIC_KEY: key })).toThrow(
+      /^invalid configuration: JWT_PUBLIC_KEY: is not a PEM public key/,
+    );
     try {
       loadConfig({ JWT_ALG: 'RS256', JWT_PUBLIC_KEY: key });
     } catch (err) {
@@ -250,8 +336,14 @@ describe('hostile probes, production configuration', () => {
     expect((await call<Ack>(member, 'join_post', { postId: 'p1' })).ok).toBe(true);
     const stranger = await anonymous.client(gw, '/social', {});
     expect((await call<Ack>(stranger, 'join_post', { postId: 'p1' })).ok).toBe(true); // a public room
-    expect((await call<Ack>(stranger, 'get_presence', { room: 'post:p1' })).error?.code).toBe('forbidden');
-    expect(await call<{ ok: boolean; data?: { users: string[] } }>(member, 'get_presence', { room: 'post:p1' })).toEqual({
+    expect((await call<Ack>(stranger, 'get_presence', { room: 'post:p1' })).error?.code).toBe(
+      'forbidden',
+    );
+    expect(
+      await call<{ ok: boolean; data?: { users: string[] } }>(member, 'get_presence', {
+        room: 'post:p1',
+      }),
+    ).toEqual({
       ok: true,
       data: { room: 'post:p1', users: ['reader-1'] },
     });
@@ -272,10 +364,18 @@ describe('hostile probes, production configuration', () => {
 /** The status of an engine.io polling handshake sent with this Origin and Host header. */
 function pollingOpen(port: number, origin: string, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/socket.io/?EIO=4&transport=polling', headers: { origin, host } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/socket.io/?EIO=4&transport=polling',
+        headers: { origin, host },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -291,7 +391,12 @@ function rawEngineConnection(port: number): Promise<{ closed: Promise<void> }> {
       host: '127.0.0.1',
       port,
       path: '/socket.io/?EIO=4&transport=websocket',
-      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64') },
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': randomBytes(16).toString('base64'),
+      },
     });
     req.once('upgrade', (_res, socket) => {
       // The gateway's frames, unmasked: the engine's open packet, pings, and at the end a close
@@ -305,7 +410,12 @@ function rawEngineConnection(port: number): Promise<{ closed: Promise<void> }> {
             const short = (buffered[1] as number) & 0x7f;
             const header = short === 126 ? 4 : short === 127 ? 10 : 2;
             if (buffered.length < header) return;
-            const length = short === 126 ? buffered.readUInt16BE(2) : short === 127 ? Number(buffered.readBigUInt64BE(2)) : short;
+            const length =
+              short === 126
+                ? buffered.readUInt16BE(2)
+                : short === 127
+                  ? Number(buffered.readBigUInt64BE(2))
+                  : short;
             if (buffered.length < header + length) return;
             if (((buffered[0] as number) & 0x0f) === 8) {
               socket.destroy();

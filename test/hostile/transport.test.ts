@@ -15,19 +15,30 @@ describe('hostile frames', () => {
     const socket = await stack.client(gw, '/social');
     // As deep as socket.io-client itself can serialize.
     for (const deep of [nested(1500, true), nested(1500, false), { postId: nested(1500, false) }]) {
-      expect(await call(socket, 'join_post', deep)).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+      expect(await call(socket, 'join_post', deep)).toMatchObject({
+        ok: false,
+        error: { code: 'invalid_payload' },
+      });
     }
     expect(await call(socket, 'ping')).toMatchObject({ ok: true });
     // Deeper still, as raw text no client library produces: 30,000 levels (60 KB, under
     // MAX_PAYLOAD_BYTES). HTTP answers a typed error; socket.io's parser may refuse such a frame as
     // "invalid packet format" and close that one connection, and nobody else notices.
     const raw = `${'['.repeat(30_000)}${']'.repeat(30_000)}`;
-    const res = await fetch(stack.url(gw, '/api/events'), { method: 'POST', headers: stack.apiHeaders(), body: `{"event":"notification","data":${raw}}` });
+    const res = await fetch(stack.url(gw, '/api/events'), {
+      method: 'POST',
+      headers: stack.apiHeaders(),
+      body: `{"event":"notification","data":${raw}}`,
+    });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: { code: expect.stringMatching(/^invalid_/) as unknown } });
+    expect(await res.json()).toMatchObject({
+      error: { code: expect.stringMatching(/^invalid_/) as unknown },
+    });
     const bystander = await stack.client(gw, '/social');
     const attacker = await stack.client(gw, '/social');
-    (attacker.io as unknown as { engine: { write(msg: string): void } }).engine.write(`42/social,["join_post",${raw}]`);
+    (attacker.io as unknown as { engine: { write(msg: string): void } }).engine.write(
+      `42/social,["join_post",${raw}]`,
+    );
     const answer = await call(attacker, 'ping').catch((err: unknown) => ({
       closed: err instanceof Error ? err.message : String(err),
       connected: attacker.connected,
@@ -54,10 +65,18 @@ describe('hostile frames', () => {
     const local = new Stack({ ...stack.config, ADMIN_TOKEN: admin });
     const g = await local.gateway();
     try {
-      for (const authorization of [undefined, `Bearer ${admin}`, 'Bearer wrong-token-wrong-token', `Basic ${stack.config.PUBLISH_TOKEN}`]) {
+      for (const authorization of [
+        undefined,
+        `Bearer ${admin}`,
+        'Bearer wrong-token-wrong-token',
+        `Basic ${stack.config.PUBLISH_TOKEN}`,
+      ]) {
         const res = await fetch(local.url(g, '/api/posts/1/like'), {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+          headers: {
+            'content-type': 'application/json',
+            ...(authorization ? { authorization } : {}),
+          },
           body: JSON.stringify({ userId: 'u' }),
         });
         expect({ authorization, status: res.status }).toEqual({ authorization, status: 401 });

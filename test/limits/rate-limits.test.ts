@@ -68,7 +68,10 @@ describe('socket rate limits', () => {
     const reason = new Promise((resolve) => flood.once('disconnect_reason', resolve));
     const closed = new Promise((resolve) => flood.once('disconnect', resolve));
     for (let i = 0; i < 60; i++) flood.emit('ping', {}, () => undefined);
-    expect(await reason).toEqual({ code: 'rate_limited', message: 'disconnected: too many refused requests' });
+    expect(await reason).toEqual({
+      code: 'rate_limited',
+      message: 'disconnected: too many refused requests',
+    });
     expect(await closed).toBe('io server disconnect');
     const bystander = await stack.client(a, '/social', await stack.auth('bystander'));
     expect(await call(bystander, 'ping')).toMatchObject({ ok: true });
@@ -77,7 +80,9 @@ describe('socket rate limits', () => {
   it('answers an oversized message with payload_too_large and keeps the connection', async () => {
     const chat = await stack.client(a, '/chat', await stack.auth('big'));
     await call(chat, 'join_chat', { chatId: 'big' });
-    expect(await call(chat, 'new_message', { chatId: 'big', content: 'x'.repeat(2000) })).toMatchObject({
+    expect(
+      await call(chat, 'new_message', { chatId: 'big', content: 'x'.repeat(2000) }),
+    ).toMatchObject({
       ok: false,
       error: { code: 'payload_too_large' },
     });
@@ -86,15 +91,28 @@ describe('socket rate limits', () => {
   });
 
   it('answers an oversized HTTP body with 413 payload_too_large', async () => {
-    const res = await stack.post(a, '/api/events', { event: 'notification', target: { userId: '1' }, data: { title: 't', body: 'x'.repeat(4000) } });
+    const res = await stack.post(a, '/api/events', {
+      event: 'notification',
+      target: { userId: '1' },
+      data: { title: 't', body: 'x'.repeat(4000) },
+    });
     expect(res.status).toBe(413);
-    expect(await res.json()).toEqual({ error: { code: 'payload_too_large', message: 'request body is too large' } });
+    expect(await res.json()).toEqual({
+      error: { code: 'payload_too_large', message: 'request body is too large' },
+    });
   });
 });
 
 describe('HTTP rate limits', () => {
   // The publish token is a trusted backend: limited only when RATE_PUBLISH_PER_SEC is set.
-  const stack = new Stack(testConfig({ RATE_HTTP_BURST: '5', RATE_HTTP_PER_SEC: '1', RATE_PUBLISH_BURST: '5', RATE_PUBLISH_PER_SEC: '1' }));
+  const stack = new Stack(
+    testConfig({
+      RATE_HTTP_BURST: '5',
+      RATE_HTTP_PER_SEC: '1',
+      RATE_PUBLISH_BURST: '5',
+      RATE_PUBLISH_PER_SEC: '1',
+    }),
+  );
   afterAll(() => stack.close());
 
   it('limits the publish token (when set) with 429 rate_limited and Retry-After; another caller is unaffected', async () => {
@@ -110,7 +128,11 @@ describe('HTTP rate limits', () => {
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
     expect(limited?.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(await limited?.json()).toEqual({
-      error: { code: 'rate_limited', message: expect.any(String) as unknown, retryAfterMs: expect.any(Number) as unknown },
+      error: {
+        code: 'rate_limited',
+        message: expect.any(String) as unknown,
+        retryAfterMs: expect.any(Number) as unknown,
+      },
     });
     // No token: charged to the IP, a different bucket; refused for the missing token, not the rate.
     const anonymous = await fetch(stack.url(gw, '/api/events'), { method: 'POST' });

@@ -7,7 +7,11 @@ import { parseMetrics, valueOf } from './scrape';
 
 /** The TCP socket under a socket.io-client websocket (Node's `ws`): pausing it stops reading, for real. */
 function tcpOf(socket: Socket): { pause(): void; resume(): void } {
-  const transport = (socket.io.engine as unknown as { transport: { ws: { _socket: { pause(): void; resume(): void } } } }).transport;
+  const transport = (
+    socket.io.engine as unknown as {
+      transport: { ws: { _socket: { pause(): void; resume(): void } } };
+    }
+  ).transport;
   return transport.ws._socket;
 }
 
@@ -21,7 +25,14 @@ async function metric(gw: Gateway, name: string, labels: Record<string, string>)
  * (flooding; socket.io says `server namespace disconnect`).
  */
 describe('disconnect reasons', () => {
-  const stack = new Stack(testConfig({ MAX_CLIENT_BUFFER_BYTES: '65536', RATE_SOCKET_BURST: '3', RATE_SOCKET_PER_SEC: '1', RATE_FLOOD_DISCONNECT_AFTER: '2' }));
+  const stack = new Stack(
+    testConfig({
+      MAX_CLIENT_BUFFER_BYTES: '65536',
+      RATE_SOCKET_BURST: '3',
+      RATE_SOCKET_PER_SEC: '1',
+      RATE_FLOOD_DISCONNECT_AFTER: '2',
+    }),
+  );
   let gw: Gateway;
   beforeAll(async () => {
     gw = await stack.gateway();
@@ -40,8 +51,16 @@ describe('disconnect reasons', () => {
       await new Promise((r) => setImmediate(r));
     }
     expect(gw.outbound.slowConsumerDisconnects).toBe(1);
-    await until(async () => (await metric(gw, 'switchboard_socket_disconnects_total', { reason: 'slow_consumer' })) === 1, 5000, 'slow_consumer counted');
-    expect(await metric(gw, 'switchboard_socket_disconnects_total', { reason: 'forced close' })).toBe(0);
+    await until(
+      async () =>
+        (await metric(gw, 'switchboard_socket_disconnects_total', { reason: 'slow_consumer' })) ===
+        1,
+      5000,
+      'slow_consumer counted',
+    );
+    expect(
+      await metric(gw, 'switchboard_socket_disconnects_total', { reason: 'forced close' }),
+    ).toBe(0);
     expect(await metric(gw, 'switchboard_sockets_connected', { namespace: '/orders' })).toBe(1);
     expect(healthy.connected).toBe(true);
     tcpOf(stalled).resume();
@@ -54,14 +73,35 @@ describe('disconnect reasons', () => {
     for (let i = 0; i < 10; i++) flooder.emit('ping', () => undefined);
     expect(await told).toMatchObject({ code: 'rate_limited' });
     expect(await gone).toBe('io server disconnect');
-    await until(async () => (await metric(gw, 'switchboard_socket_disconnects_total', { reason: 'rate_limited' })) === 1, 5000, 'rate_limited counted');
-    expect(await metric(gw, 'switchboard_socket_disconnects_total', { reason: 'server namespace disconnect' })).toBe(0);
+    await until(
+      async () =>
+        (await metric(gw, 'switchboard_socket_disconnects_total', { reason: 'rate_limited' })) ===
+        1,
+      5000,
+      'rate_limited counted',
+    );
+    expect(
+      await metric(gw, 'switchboard_socket_disconnects_total', {
+        reason: 'server namespace disconnect',
+      }),
+    ).toBe(0);
     // The admitted pings finish after their user bucket's Redis round trip.
     await until(
-      async () => (await metric(gw, 'switchboard_client_actions_total', { namespace: '/social', action: 'ping', result: 'ok' })) === 3,
+      async () =>
+        (await metric(gw, 'switchboard_client_actions_total', {
+          namespace: '/social',
+          action: 'ping',
+          result: 'ok',
+        })) === 3,
       5000,
       'ok pings',
     );
-    expect(await metric(gw, 'switchboard_client_actions_total', { namespace: '/social', action: 'ping', result: 'rate_limited' })).toBeGreaterThanOrEqual(2);
+    expect(
+      await metric(gw, 'switchboard_client_actions_total', {
+        namespace: '/social',
+        action: 'ping',
+        result: 'rate_limited',
+      }),
+    ).toBeGreaterThanOrEqual(2);
   });
 });

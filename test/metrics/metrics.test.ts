@@ -33,13 +33,19 @@ describe('metrics after a real flow', () => {
   let clients: Socket[];
   const gatewayMetrics = () => scrape(stack.url(gw, '/metrics'));
   const workerMetrics = () => scrape(`http://127.0.0.1:${workerHttp!.port}/metrics`);
-  const workerValue = async (name: string, labels: Record<string, string> = {}) => valueOf((await workerMetrics()).samples, name, labels) ?? 0;
+  const workerValue = async (name: string, labels: Record<string, string> = {}) =>
+    valueOf((await workerMetrics()).samples, name, labels) ?? 0;
 
   beforeEach(async () => {
     stack = new Stack();
     gw = await stack.gateway();
     worker = await stack.worker();
-    workerHttp = await startMetricsServer({ host: '127.0.0.1', port: 0, metrics: worker.metrics, ready: () => worker.ready() });
+    workerHttp = await startMetricsServer({
+      host: '127.0.0.1',
+      port: 0,
+      metrics: worker.metrics,
+      ready: () => worker.ready(),
+    });
     const auth = await stack.auth(userId, ['admin']);
     clients = [await stack.client(gw, '/orders', auth), await stack.client(gw, '/orders', auth)];
   });
@@ -51,7 +57,8 @@ describe('metrics after a real flow', () => {
 
   /** The real flow, checking each series on the way; returns the texts of the last scrape of both processes. */
   async function realFlow(): Promise<{ gateway: string; worker: string }> {
-    for (const c of clients) expect(await call(c, 'join_order', { orderId })).toMatchObject({ ok: true });
+    for (const c of clients)
+      expect(await call(c, 'join_order', { orderId })).toMatchObject({ ok: true });
     const received = clients.map((c) => {
       const ids: string[] = [];
       c.on(EVENT, (_d: unknown, meta: { id: string }) => ids.push(meta.id));
@@ -62,14 +69,27 @@ describe('metrics after a real flow', () => {
     expect(g.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(valueOf(g.samples, 'switchboard_sockets_connected', { namespace: '/orders' })).toBe(2);
     expect(valueOf(g.samples, 'switchboard_sockets_connected', { namespace: '/chat' })).toBe(0);
-    const acceptedBefore = valueOf(g.samples, 'switchboard_events_accepted_total', { event: EVENT }) ?? 0;
+    const acceptedBefore =
+      valueOf(g.samples, 'switchboard_events_accepted_total', { event: EVENT }) ?? 0;
 
     // Events through the EventManager, received by both clients.
-    for (let i = 0; i < SENT; i++) await gw.runtime.events.emitToOrder(EVENT, orderId, { orderId, status: 'preparing' });
-    await until(() => received.every((ids) => ids.length === SENT), 10_000, 'both clients to receive every event');
+    for (let i = 0; i < SENT; i++)
+      await gw.runtime.events.emitToOrder(EVENT, orderId, { orderId, status: 'preparing' });
+    await until(
+      () => received.every((ids) => ids.length === SENT),
+      10_000,
+      'both clients to receive every event',
+    );
     g = await gatewayMetrics();
-    expect(valueOf(g.samples, 'switchboard_events_accepted_total', { event: EVENT })).toBe(acceptedBefore + SENT);
-    await until(async () => (await workerValue('switchboard_events_delivered_total', { event: EVENT })) === SENT, 5000, 'delivered_total');
+    expect(valueOf(g.samples, 'switchboard_events_accepted_total', { event: EVENT })).toBe(
+      acceptedBefore + SENT,
+    );
+    await until(
+      async () =>
+        (await workerValue('switchboard_events_delivered_total', { event: EVENT })) === SENT,
+      5000,
+      'delivered_total',
+    );
     let w = await workerMetrics();
     expect(valueOf(w.samples, 'switchboard_delivery_seconds_count')).toBe(SENT);
     expect(valueOf(w.samples, 'switchboard_delivery_seconds_bucket', { le: '10' })).toBe(SENT);
@@ -77,27 +97,55 @@ describe('metrics after a real flow', () => {
     expect(valueOf(w.samples, 'switchboard_delivery_seconds_sum')).toBeGreaterThan(0);
 
     // Client actions: two joins ok, one invalid payload, one name the namespace does not have.
-    expect(await call(clients[0]!, 'join_order', { orderId: 'no spaces allowed' })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
-    expect(await call(clients[0]!, `bogus_${userId}`, {})).toMatchObject({ ok: false, error: { code: 'unknown_action' } });
+    expect(await call(clients[0]!, 'join_order', { orderId: 'no spaces allowed' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_payload' },
+    });
+    expect(await call(clients[0]!, `bogus_${userId}`, {})).toMatchObject({
+      ok: false,
+      error: { code: 'unknown_action' },
+    });
     expect(await call(clients[1]!, 'ping')).toMatchObject({ ok: true });
 
     // HTTP: a route with a parameter (emits one more event), and a path no route has.
-    expect((await stack.post(gw, `/api/orders/${orderId}/status`, { status: 'paid' })).status).toBe(202);
+    expect((await stack.post(gw, `/api/orders/${orderId}/status`, { status: 'paid' })).status).toBe(
+      202,
+    );
     expect((await fetch(stack.url(gw, `/nothing/${userId}`))).status).toBe(404);
-    expect((await fetch(stack.url(gw, `/api/orders/${orderId}/status`), { method: 'POST' })).status).toBe(401);
+    expect(
+      (await fetch(stack.url(gw, `/api/orders/${orderId}/status`), { method: 'POST' })).status,
+    ).toBe(401);
     await until(() => received.every((ids) => ids.length === SENT + 1), 10_000, 'the HTTP event');
 
     // A batch whose second event the worker sets aside (another catalog version, invalid payload).
     const good = prepareEnvelope({ event: EVENT, data: { orderId, status: 'shipped' } });
-    const bad = { ...prepareEnvelope({ event: EVENT, data: { orderId, status: 'shipped' } }), data: { orderId, status: 'teleported' } };
-    await gw.runtime.events.queue.add(BATCH_JOB, { catalog: 'another-version', events: [good, bad] }, deliveryJobOptions(1));
-    await until(async () => (await workerValue('switchboard_events_failed_total', { event: EVENT })) === 1, 10_000, 'failed_total');
-    await until(() => received.every((ids) => ids.length === SENT + 2), 10_000, 'the good neighbour');
+    const bad = {
+      ...prepareEnvelope({ event: EVENT, data: { orderId, status: 'shipped' } }),
+      data: { orderId, status: 'teleported' },
+    };
+    await gw.runtime.events.queue.add(
+      BATCH_JOB,
+      { catalog: 'another-version', events: [good, bad] },
+      deliveryJobOptions(1),
+    );
+    await until(
+      async () => (await workerValue('switchboard_events_failed_total', { event: EVENT })) === 1,
+      10_000,
+      'failed_total',
+    );
+    await until(
+      () => received.every((ids) => ids.length === SENT + 2),
+      10_000,
+      'the good neighbour',
+    );
 
     // One client leaves.
     clients[1]!.disconnect();
     await until(
-      async () => valueOf((await gatewayMetrics()).samples, 'switchboard_sockets_connected', { namespace: '/orders' }) === 1,
+      async () =>
+        valueOf((await gatewayMetrics()).samples, 'switchboard_sockets_connected', {
+          namespace: '/orders',
+        }) === 1,
       5000,
       'sockets_connected 1',
     );
@@ -105,29 +153,66 @@ describe('metrics after a real flow', () => {
     g = await gatewayMetrics();
     w = await workerMetrics();
     const gv = (name: string, labels: Record<string, string>) => valueOf(g.samples, name, labels);
-    expect(gv('switchboard_events_accepted_total', { event: EVENT })).toBe(acceptedBefore + SENT + 1);
-    expect(gv('switchboard_client_actions_total', { namespace: '/orders', action: 'join_order', result: 'ok' })).toBe(2);
-    expect(gv('switchboard_client_actions_total', { namespace: '/orders', action: 'join_order', result: 'invalid_payload' })).toBe(1);
-    expect(gv('switchboard_client_actions_total', { namespace: '/orders', action: 'unknown', result: 'unknown_action' })).toBe(1);
-    expect(gv('switchboard_client_actions_total', { namespace: '/orders', action: 'ping', result: 'ok' })).toBe(1);
-    expect(gv('switchboard_http_requests_total', { route: '/api/orders/:id/status', status: '202' })).toBe(1);
+    expect(gv('switchboard_events_accepted_total', { event: EVENT })).toBe(
+      acceptedBefore + SENT + 1,
+    );
+    expect(
+      gv('switchboard_client_actions_total', {
+        namespace: '/orders',
+        action: 'join_order',
+        result: 'ok',
+      }),
+    ).toBe(2);
+    expect(
+      gv('switchboard_client_actions_total', {
+        namespace: '/orders',
+        action: 'join_order',
+        result: 'invalid_payload',
+      }),
+    ).toBe(1);
+    expect(
+      gv('switchboard_client_actions_total', {
+        namespace: '/orders',
+        action: 'unknown',
+        result: 'unknown_action',
+      }),
+    ).toBe(1);
+    expect(
+      gv('switchboard_client_actions_total', {
+        namespace: '/orders',
+        action: 'ping',
+        result: 'ok',
+      }),
+    ).toBe(1);
+    expect(
+      gv('switchboard_http_requests_total', { route: '/api/orders/:id/status', status: '202' }),
+    ).toBe(1);
     expect(gv('switchboard_http_requests_total', { route: 'unmatched', status: '404' })).toBe(1);
     // Refused by the bearer check before any route matched.
     expect(gv('switchboard_http_requests_total', { route: 'unmatched', status: '401' })).toBe(1);
     // Counted once answered: this scrape's own request is not in its text yet.
-    expect(gv('switchboard_http_requests_total', { route: '/metrics', status: '200' })).toBeGreaterThanOrEqual(3);
-    expect(gv('switchboard_socket_disconnects_total', { reason: 'client namespace disconnect' })).toBe(1);
+    expect(
+      gv('switchboard_http_requests_total', { route: '/metrics', status: '200' }),
+    ).toBeGreaterThanOrEqual(3);
+    expect(
+      gv('switchboard_socket_disconnects_total', { reason: 'client namespace disconnect' }),
+    ).toBe(1);
     expect(gv('switchboard_sockets_connected', { namespace: '/orders' })).toBe(1);
 
-    const wv = (name: string, labels: Record<string, string> = {}) => valueOf(w.samples, name, labels);
+    const wv = (name: string, labels: Record<string, string> = {}) =>
+      valueOf(w.samples, name, labels);
     expect(wv('switchboard_events_delivered_total', { event: EVENT })).toBe(SENT + 2);
     expect(wv('switchboard_delivery_seconds_count')).toBe(SENT + 2);
     expect(wv('switchboard_events_failed_total', { event: EVENT })).toBe(1);
 
     // Deployment-wide gauges, read from Redis on scrape, the same on both processes.
     for (const samples of [g.samples, w.samples]) {
-      expect(valueOf(samples, 'switchboard_queue_jobs', { queue: 'delivery', state: 'failed' })).toBe(1);
-      expect(valueOf(samples, 'switchboard_queue_jobs', { queue: 'handlers', state: 'active' })).toBe(0);
+      expect(
+        valueOf(samples, 'switchboard_queue_jobs', { queue: 'delivery', state: 'failed' }),
+      ).toBe(1);
+      expect(
+        valueOf(samples, 'switchboard_queue_jobs', { queue: 'handlers', state: 'active' }),
+      ).toBe(0);
       expect(valueOf(samples, 'switchboard_queue_paused', { queue: 'pending' })).toBe(0);
       expect(valueOf(samples, 'switchboard_pending_windows')).toBeGreaterThanOrEqual(0);
       // Default process metrics, prefixed.
@@ -145,11 +230,23 @@ describe('metrics after a real flow', () => {
     const last = await realFlow();
     const samples: Sample[] = [...parseMetrics(last.gateway), ...parseMetrics(last.worker)];
     expect(samples.length).toBeGreaterThan(50);
-    const forbidden = [orderId, userId, tag, `order:${orderId}`, 'bogus', 'nothing', ...clients.map((c) => c.id ?? 'no-id')];
+    const forbidden = [
+      orderId,
+      userId,
+      tag,
+      `order:${orderId}`,
+      'bogus',
+      'nothing',
+      ...clients.map((c) => c.id ?? 'no-id'),
+    ];
     const ours = samples.filter((s) => s.name.startsWith('switchboard_'));
     expect(ours).toHaveLength(samples.length);
     const events = new Set([...listEvents().map((e) => e.name), 'unknown']);
-    const actions = new Set(['unknown', ...Object.keys(commonActions), ...Object.values(namespaceModules).flatMap((m) => Object.keys(m.actions))]);
+    const actions = new Set([
+      'unknown',
+      ...Object.keys(commonActions),
+      ...Object.values(namespaceModules).flatMap((m) => Object.keys(m.actions)),
+    ]);
     const namespaces = new Set(Object.keys(namespaceModules));
     for (const s of samples) {
       for (const [key, value] of Object.entries(s.labels)) {
@@ -168,14 +265,20 @@ describe('metrics after a real flow', () => {
     expect(await g.json()).toEqual({ ok: true, checks: { redis: 'ok', pubsub: 'ok' } });
     const w = await fetch(`http://127.0.0.1:${workerHttp!.port}/readyz`);
     expect(w.status).toBe(200);
-    expect(await w.json()).toEqual({ ok: true, checks: { redis: 'ok', pubsub: 'ok', workers: 'ok', inbox: 'ok', state: 'ok' } });
+    expect(await w.json()).toEqual({
+      ok: true,
+      checks: { redis: 'ok', pubsub: 'ok', workers: 'ok', inbox: 'ok', state: 'ok' },
+    });
     expect((await fetch(`http://127.0.0.1:${workerHttp!.port}/healthz`)).status).toBe(200);
 
     // A worker whose pending-queue consumer stopped cannot flush windows: not ready, and says why.
     await worker.pendingWorker.close();
     const stopped = await fetch(`http://127.0.0.1:${workerHttp!.port}/readyz`);
     expect(stopped.status).toBe(503);
-    expect(await stopped.json()).toEqual({ ok: false, checks: { redis: 'ok', pubsub: 'ok', workers: 'stopped', inbox: 'ok', state: 'ok' } });
+    expect(await stopped.json()).toEqual({
+      ok: false,
+      checks: { redis: 'ok', pubsub: 'ok', workers: 'stopped', inbox: 'ok', state: 'ok' },
+    });
     expect((await fetch(`http://127.0.0.1:${workerHttp!.port}/healthz`)).status).toBe(200);
   });
 });

@@ -24,12 +24,21 @@ describe('gateway readiness (/readyz)', () => {
   /** Polls /readyz (bounded) until it answers `status`, and returns that answer. */
   const readyzUntil = async (status: number, timeoutMs = 15_000) => {
     let last: { status: number; body: Readiness } | undefined;
-    await until(async () => (last = await readyz()).status === status, timeoutMs, `/readyz ${status} (last: ${JSON.stringify(last)})`);
+    await until(
+      async () => (last = await readyz()).status === status,
+      timeoutMs,
+      `/readyz ${status} (last: ${JSON.stringify(last)})`,
+    );
     return last!;
   };
   /** Whether a websocket handshake to /orders is admitted now. */
   const handshake = async (): Promise<boolean> => {
-    const socket = io(stack.url(gw, '/orders'), { transports: ['websocket'], reconnection: false, forceNew: true, auth: await stack.auth('ready-user') });
+    const socket = io(stack.url(gw, '/orders'), {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      auth: await stack.auth('ready-user'),
+    });
     try {
       return await new Promise<boolean>((resolve) => {
         socket.once('connect', () => resolve(true));
@@ -114,6 +123,9 @@ describe('gateway readiness (/readyz)', () => {
     } finally {
       await admin.config('SET', 'maxclients', '10000');
     }
-    expect((await readyzUntil(200)).body).toEqual({ ok: true, checks: { redis: 'ok', pubsub: 'ok' } });
+    expect((await readyzUntil(200)).body).toEqual({
+      ok: true,
+      checks: { redis: 'ok', pubsub: 'ok' },
+    });
   }, 40_000);
 });

@@ -6,8 +6,10 @@ import { call, recordItems, until } from '../helpers/wait';
 type Status = { userId: string; status: 'online' | 'offline' };
 
 const presenceOf = async (socket: Socket, room: string) =>
-  (await call<{ ok: boolean; data: { users: string[] } }>(socket, 'get_presence', { room })).data.users;
-const onlineOf = async (socket: Socket) => (await call<{ data: { users: string[] } }>(socket, 'get_online')).data.users;
+  (await call<{ ok: boolean; data: { users: string[] } }>(socket, 'get_presence', { room })).data
+    .users;
+const onlineOf = async (socket: Socket) =>
+  (await call<{ data: { users: string[] } }>(socket, 'get_online')).data.users;
 
 describe('presence across two gateways', () => {
   const stack = new Stack();
@@ -24,7 +26,8 @@ describe('presence across two gateways', () => {
   });
   afterAll(() => stack.close());
 
-  const statusesOf = (userId: string) => changes.filter(([d]) => d.userId === userId).map(([d]) => d.status);
+  const statusesOf = (userId: string) =>
+    changes.filter(([d]) => d.userId === userId).map(([d]) => d.status);
   /**
    * A barrier: a new user comes online on `gw`, and the watcher sees it; a transition published
    * before it (a stray one included) has been delivered by then.
@@ -47,17 +50,30 @@ describe('presence across two gateways', () => {
     await call(u2again, 'leave_post', { postId: 'room1' });
     expect(await presenceOf(u1, 'post:room1')).toEqual(['u1', 'u2']);
     u2.disconnect();
-    await until(async () => (await presenceOf(u1, 'post:room1')).join() === 'u1', 5000, 'u2 to leave the room');
+    await until(
+      async () => (await presenceOf(u1, 'post:room1')).join() === 'u1',
+      5000,
+      'u2 to leave the room',
+    );
     // u2 is still online (its socket on gateway a), u1 leaves by disconnecting.
     expect(await onlineOf(watcher)).toEqual(['u1', 'u2', 'watcher']);
     u1.disconnect();
     u2again.disconnect();
-    await until(async () => (await onlineOf(watcher)).join() === 'watcher', 5000, 'u1 and u2 offline');
+    await until(
+      async () => (await onlineOf(watcher)).join() === 'watcher',
+      5000,
+      'u1 and u2 offline',
+    );
     expect(await presenceOf(watcher, 'post:room1')).toEqual([]);
   });
 
   it('emits user_status_changed once per real transition, not per socket', async () => {
-    const sawCarol = (...expected: string[]) => until(() => statusesOf('carol').join() === expected.join(), 5000, `carol: ${expected.join(', ')}`);
+    const sawCarol = (...expected: string[]) =>
+      until(
+        () => statusesOf('carol').join() === expected.join(),
+        5000,
+        `carol: ${expected.join(', ')}`,
+      );
     const s1 = await stack.client(a, '/chat', await stack.auth('carol'));
     await sawCarol('online');
     // More sockets on both gateways and namespaces, some of them closing: no new transition.
@@ -80,7 +96,11 @@ describe('presence across two gateways', () => {
     await stack.client(c, '/social', await stack.auth('only-on-c'));
     await stack.client(c, '/social', await stack.auth('on-both'));
     await stack.client(a, '/social', await stack.auth('on-both'));
-    await until(() => statusesOf('only-on-c').length === 1 && statusesOf('on-both').length === 1, 5000, 'online events');
+    await until(
+      () => statusesOf('only-on-c').length === 1 && statusesOf('on-both').length === 1,
+      5000,
+      'online events',
+    );
     await c.close();
     await until(() => statusesOf('only-on-c').length === 2, 5000, 'only-on-c offline');
     expect(await onlineOf(watcher)).toContain('on-both');

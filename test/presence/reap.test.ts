@@ -20,7 +20,11 @@ describe('presence reaping across room slots', () => {
   beforeEach(async () => {
     prefix = uniquePrefix('presence');
     keys = createKeys(prefix);
-    redis = await connectRedis({ REDIS_URL: TEST_REDIS_URL, REDIS_MODE: TEST_REDIS_MODE }, 'command', 'sb-test');
+    redis = await connectRedis(
+      { REDIS_URL: TEST_REDIS_URL, REDIS_MODE: TEST_REDIS_MODE },
+      'command',
+      'sb-test',
+    );
     transitions.length = 0;
   });
   afterEach(async () => {
@@ -30,7 +34,13 @@ describe('presence reaping across room slots', () => {
   });
 
   const gateway = async (heartbeatMs: number, ttlMs = 300): Promise<Presence> => {
-    const p = new Presence({ redis, keys, heartbeatMs, ttlMs, onTransition: (user, status) => transitions.push([user, status]) });
+    const p = new Presence({
+      redis,
+      keys,
+      heartbeatMs,
+      ttlMs,
+      onTransition: (user, status) => transitions.push([user, status]),
+    });
     await p.start();
     started.push(p);
     return p;
@@ -47,16 +57,27 @@ describe('presence reaping across room slots', () => {
     doomed.joined('social', 'post:a', 'both');
     live.connected('both');
     live.joined('social', 'post:a', 'both');
-    await until(async () => (await inRoom('post:a')).length === 2 && (await inRoom('post:b')).length === 1, 5000, 'joins landed');
+    await until(
+      async () => (await inRoom('post:a')).length === 2 && (await inRoom('post:b')).length === 1,
+      5000,
+      'joins landed',
+    );
 
     // The doomed gateway's lease (300 ms) runs out; a third gateway's first beats reap it.
     await gateway(50);
-    await until(async () => (await inRoom('post:a')).join() === 'both' && (await inRoom('post:b')).length === 0, 5000, 'reaped');
+    await until(
+      async () =>
+        (await inRoom('post:a')).join() === 'both' && (await inRoom('post:b')).length === 0,
+      5000,
+      'reaped',
+    );
     expect(transitions.filter(([user]) => user === 'gone')).toEqual([
       ['gone', 'online'],
       ['gone', 'offline'],
     ]);
-    expect(transitions.filter(([user, status]) => user === 'both' && status === 'offline')).toEqual([]);
+    expect(transitions.filter(([user, status]) => user === 'both' && status === 'offline')).toEqual(
+      [],
+    );
     expect(await redis.exists(keys.presenceGatewayRooms(doomed.gatewayId))).toBe(0);
     expect(await redis.scard(keys.presenceReaping)).toBe(0);
   });
@@ -66,7 +87,11 @@ describe('presence reaping across room slots', () => {
     doomed.connected('half');
     doomed.joined('social', 'post:c', 'half');
     await until(async () => (await inRoom('post:c')).length === 1, 5000, 'join landed');
-    await until(async () => Number(await redis.zscore(keys.presenceGateways, doomed.gatewayId)) < Date.now(), 5000, 'lease ran out');
+    await until(
+      async () => Number(await redis.zscore(keys.presenceGateways, doomed.gatewayId)) < Date.now(),
+      5000,
+      'lease ran out',
+    );
 
     // A reaper that ran the users script and then died: the gateway is marked reaping, rooms untouched.
     const scripts = presenceScripts(redis);
@@ -82,7 +107,12 @@ describe('presence reaping across room slots', () => {
     expect(await inRoom('post:c')).toEqual(['half']);
 
     await gateway(50);
-    await until(async () => (await inRoom('post:c')).length === 0 && (await redis.scard(keys.presenceReaping)) === 0, 5000, 'reap finished');
+    await until(
+      async () =>
+        (await inRoom('post:c')).length === 0 && (await redis.scard(keys.presenceReaping)) === 0,
+      5000,
+      'reap finished',
+    );
   });
 
   it('forgets a room it left from its room list after a heartbeat, and keeps the ones it is in', async () => {
@@ -93,7 +123,11 @@ describe('presence reaping across room slots', () => {
     const list = keys.presenceGatewayRooms(p.gatewayId);
     await until(async () => (await redis.scard(list)) === 2, 5000, 'both listed');
     p.left('social', 'post:left', 'walker');
-    await until(async () => (await redis.smembers(list)).join() === JSON.stringify(['social', 'post:kept']), 5000, 'left room forgotten');
+    await until(
+      async () => (await redis.smembers(list)).join() === JSON.stringify(['social', 'post:kept']),
+      5000,
+      'left room forgotten',
+    );
     expect(await inRoom('post:left')).toEqual([]);
     expect(await inRoom('post:kept')).toEqual(['walker']);
   });

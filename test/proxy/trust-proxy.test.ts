@@ -17,7 +17,12 @@ import { Stack, testConfig } from '../helpers/stack';
 const ADMIN_TOKEN = 'admin-token-for-trust-proxy-0123';
 /** Small buckets: 5 requests, then one more per second. */
 const BURST = 5;
-const LIMITS = { RATE_HTTP_BURST: String(BURST), RATE_HTTP_PER_SEC: '1', ADMIN_TOKEN, ADMIN_UI: 'on' };
+const LIMITS = {
+  RATE_HTTP_BURST: String(BURST),
+  RATE_HTTP_PER_SEC: '1',
+  ADMIN_TOKEN,
+  ADMIN_UI: 'on',
+};
 
 interface Answer {
   status: number;
@@ -26,22 +31,40 @@ interface Answer {
 }
 
 /** One HTTP request on a new connection from the local address `from`. */
-function send(url: string, from: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+function send(
+  url: string,
+  from: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: init.method ?? 'GET', headers: init.headers ?? {}, localAddress: from, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      {
+        method: init.method ?? 'GET',
+        headers: init.headers ?? {},
+        localAddress: from,
+        agent: false,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(init.body);
   });
 }
 
 /** Statuses of `n` requests sent one after another. */
-async function statuses(n: number, url: string, from: string, headers: Record<string, string> = {}): Promise<number[]> {
+async function statuses(
+  n: number,
+  url: string,
+  from: string,
+  headers: Record<string, string> = {},
+): Promise<number[]> {
   const seen: number[] = [];
   for (let i = 0; i < n; i++) seen.push((await send(url, from, { headers })).status);
   return seen;
@@ -51,17 +74,33 @@ async function statuses(n: number, url: string, from: string, headers: Record<st
  * Spends the bucket of the client at `from`: requests until one answers 429 (the bucket holds
  * BURST, so within BURST + 3 even if a token or two refilled meanwhile). Returns the statuses.
  */
-async function exhaust(url: string, from: string, headers: Record<string, string> = {}): Promise<number[]> {
+async function exhaust(
+  url: string,
+  from: string,
+  headers: Record<string, string> = {},
+): Promise<number[]> {
   const seen: number[] = [];
-  while (seen.at(-1) !== 429 && seen.length < BURST + 3) seen.push((await send(url, from, { headers })).status);
+  while (seen.at(-1) !== 429 && seen.length < BURST + 3)
+    seen.push((await send(url, from, { headers })).status);
   expect(seen.at(-1)).toBe(429);
   return seen;
 }
 
 /** Signs in to the Admin UI's `/admin` namespace from `from`: 'connected' or the connect_error message. */
-function adminSignIn(stack: Stack, base: string, from: string, auth: Record<string, unknown>): Promise<string> {
+function adminSignIn(
+  stack: Stack,
+  base: string,
+  from: string,
+  auth: Record<string, unknown>,
+): Promise<string> {
   // `localAddress` reaches the `ws` websocket, which engine.io-client passes it to (not in its types).
-  const options = { auth, transports: ['websocket'], localAddress: from, reconnection: false, forceNew: true };
+  const options = {
+    auth,
+    transports: ['websocket'],
+    localAddress: from,
+    reconnection: false,
+    forceNew: true,
+  };
   const socket = io(`${base}/admin`, options);
   stack.sockets.push(socket);
   return new Promise((resolve) => {
@@ -77,7 +116,12 @@ function adminSignIn(stack: Stack, base: string, from: string, auth: Record<stri
 async function exhaustAdminSignIn(stack: Stack, base: string, from: string): Promise<string[]> {
   const seen: string[] = [];
   while (!seen.at(-1)?.startsWith('refused: too many attempts') && seen.length < BURST + 3) {
-    seen.push(await adminSignIn(stack, base, from, { username: 'admin', password: 'not-the-admin-token-0123' }));
+    seen.push(
+      await adminSignIn(stack, base, from, {
+        username: 'admin',
+        password: 'not-the-admin-token-0123',
+      }),
+    );
   }
   expect(seen.at(-1)).toMatch(/^refused: too many attempts; retry in \d+ ms$/);
   return seen;
@@ -89,7 +133,9 @@ async function bucketsOf(stack: Stack, addresses: string[]): Promise<string[]> {
   const redis = new Redis(TEST_REDIS_URL);
   try {
     const present: string[] = [];
-    for (const address of addresses) if ((await redis.exists(keys.rateBucket('http', addressSubject(address)))) === 1) present.push(address);
+    for (const address of addresses)
+      if ((await redis.exists(keys.rateBucket('http', addressSubject(address)))) === 1)
+        present.push(address);
     return present;
   } finally {
     redis.disconnect();
@@ -141,13 +187,18 @@ describe('behind deploy/nginx.conf, with TRUST_PROXY=1', () => {
     expect(await statuses(3, `${base}/admin/login`, '127.0.0.3')).toEqual([200, 200, 200]);
     expect(await statuses(2, `${base}/admin/queue`, '127.0.0.3')).toEqual([401, 401]);
     // Charged to the clients' addresses as nginx saw them, not to nginx's.
-    expect(await bucketsOf(stack, ['127.0.0.1', '127.0.0.2', '127.0.0.3'])).toEqual(['127.0.0.2', '127.0.0.3']);
+    expect(await bucketsOf(stack, ['127.0.0.1', '127.0.0.2', '127.0.0.3'])).toEqual([
+      '127.0.0.2',
+      '127.0.0.3',
+    ]);
   });
 
   it('keeps a client that sends its own X-Forwarded-For in its own bucket (nginx appends the address it saw)', async () => {
     const { base, stack } = await setUp({ TRUST_PROXY: '1' }, true);
     await exhaust(`${base}/admin/login`, '127.0.0.2');
-    const spoofed = await send(`${base}/admin/login`, '127.0.0.2', { headers: { 'x-forwarded-for': '203.0.113.9' } });
+    const spoofed = await send(`${base}/admin/login`, '127.0.0.2', {
+      headers: { 'x-forwarded-for': '203.0.113.9' },
+    });
     expect(spoofed.status).toBe(429);
     expect(await bucketsOf(stack, ['127.0.0.2', '203.0.113.9'])).toEqual(['127.0.0.2']);
   });
@@ -155,12 +206,19 @@ describe('behind deploy/nginx.conf, with TRUST_PROXY=1', () => {
   it("charges the Admin UI namespace's sign-in attempts to each client, in the bucket of its HTTP requests", async () => {
     const { base, stack } = await setUp({ TRUST_PROXY: '1' }, true);
     const attempts = await exhaustAdminSignIn(stack, base, '127.0.0.2');
-    expect(attempts.slice(0, BURST)).toEqual(Array<string>(BURST).fill('refused: invalid credentials'));
+    expect(attempts.slice(0, BURST)).toEqual(
+      Array<string>(BURST).fill('refused: invalid credentials'),
+    );
     // Another client signs in while the first is refused.
-    expect(await adminSignIn(stack, base, '127.0.0.3', { username: 'admin', password: ADMIN_TOKEN })).toBe('connected');
+    expect(
+      await adminSignIn(stack, base, '127.0.0.3', { username: 'admin', password: ADMIN_TOKEN }),
+    ).toBe('connected');
     // One bucket per client for its sockets and its HTTP requests alike.
     expect((await send(`${base}/admin/login`, '127.0.0.2')).status).toBe(429);
-    expect(await bucketsOf(stack, ['127.0.0.1', '127.0.0.2', '127.0.0.3'])).toEqual(['127.0.0.2', '127.0.0.3']);
+    expect(await bucketsOf(stack, ['127.0.0.1', '127.0.0.2', '127.0.0.3'])).toEqual([
+      '127.0.0.2',
+      '127.0.0.3',
+    ]);
   });
 
   it('believes nginx about the scheme, not the client: plain HTTP stays ws and the cookie not Secure', async () => {
@@ -168,7 +226,10 @@ describe('behind deploy/nginx.conf, with TRUST_PROXY=1', () => {
     const https = { 'x-forwarded-proto': 'https' };
     const spec = await send(`${base}/api/asyncapi.json`, '127.0.0.2', { headers: https });
     expect(spec.status).toBe(200);
-    expect((JSON.parse(spec.body) as { servers: { gateway: { host: string; protocol: string } } }).servers.gateway).toMatchObject({
+    expect(
+      (JSON.parse(spec.body) as { servers: { gateway: { host: string; protocol: string } } })
+        .servers.gateway,
+    ).toMatchObject({
       host: `127.0.0.1:${nginx!.port}`,
       protocol: 'ws',
     });
@@ -178,7 +239,9 @@ describe('behind deploy/nginx.conf, with TRUST_PROXY=1', () => {
       body: new URLSearchParams({ password: ADMIN_TOKEN }).toString(),
     });
     expect(login.status).toBe(303);
-    expect(String(login.headers['set-cookie'])).toMatch(/^sb_admin=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=28800$/);
+    expect(String(login.headers['set-cookie'])).toMatch(
+      /^sb_admin=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=28800$/,
+    );
   });
 });
 
@@ -187,14 +250,18 @@ describe('behind deploy/nginx.conf, without TRUST_PROXY', () => {
     const { base, stack } = await setUp({}, true);
     await exhaust(`${base}/admin/queue`, '127.0.0.2');
     // The second client finds the bucket empty: at most a token refilled meanwhile.
-    expect((await statuses(3, `${base}/admin/login`, '127.0.0.3')).filter((s) => s === 429).length).toBeGreaterThanOrEqual(2);
+    expect(
+      (await statuses(3, `${base}/admin/login`, '127.0.0.3')).filter((s) => s === 429).length,
+    ).toBeGreaterThanOrEqual(2);
     expect(await bucketsOf(stack, ['127.0.0.1', '127.0.0.2', '127.0.0.3'])).toEqual(['127.0.0.1']);
   });
 
   it("charges every client's Admin UI sign-in to nginx's address", async () => {
     const { base, stack } = await setUp({}, true);
     await exhaustAdminSignIn(stack, base, '127.0.0.2');
-    expect(await adminSignIn(stack, base, '127.0.0.3', { username: 'admin', password: ADMIN_TOKEN })).toMatch(/^refused: too many attempts/);
+    expect(
+      await adminSignIn(stack, base, '127.0.0.3', { username: 'admin', password: ADMIN_TOKEN }),
+    ).toMatch(/^refused: too many attempts/);
     expect(await bucketsOf(stack, ['127.0.0.1', '127.0.0.2', '127.0.0.3'])).toEqual(['127.0.0.1']);
   });
 });
@@ -213,16 +280,34 @@ describe('a gateway reached directly', () => {
     const { base, stack } = await setUp({ TRUST_PROXY: '1' }, false);
     await exhaust(`${base}/admin/login`, '127.0.0.2');
     expect((await send(`${base}/admin/login`, '127.0.0.2', { headers: spoof })).status).toBe(200);
-    expect(await bucketsOf(stack, ['127.0.0.2', '198.51.100.7'])).toEqual(['127.0.0.2', '198.51.100.7']);
+    expect(await bucketsOf(stack, ['127.0.0.2', '198.51.100.7'])).toEqual([
+      '127.0.0.2',
+      '198.51.100.7',
+    ]);
   });
 
   it('with TRUST_PROXY as an address list, believes only those proxies about the client', async () => {
     const { base, stack } = await setUp({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' }, false);
     // From the trusted proxy's address: the forwarded client's bucket.
-    expect((await send(`${base}/admin/login`, '127.0.0.1', { headers: { 'x-forwarded-for': '192.0.2.10' } })).status).toBe(200);
+    expect(
+      (
+        await send(`${base}/admin/login`, '127.0.0.1', {
+          headers: { 'x-forwarded-for': '192.0.2.10' },
+        })
+      ).status,
+    ).toBe(200);
     // From anywhere else: the header is not believed.
-    expect((await send(`${base}/admin/login`, '127.0.0.2', { headers: { 'x-forwarded-for': '192.0.2.11' } })).status).toBe(200);
-    expect(await bucketsOf(stack, ['127.0.0.1', '192.0.2.10', '127.0.0.2', '192.0.2.11'])).toEqual(['192.0.2.10', '127.0.0.2']);
+    expect(
+      (
+        await send(`${base}/admin/login`, '127.0.0.2', {
+          headers: { 'x-forwarded-for': '192.0.2.11' },
+        })
+      ).status,
+    ).toBe(200);
+    expect(await bucketsOf(stack, ['127.0.0.1', '192.0.2.10', '127.0.0.2', '192.0.2.11'])).toEqual([
+      '192.0.2.10',
+      '127.0.0.2',
+    ]);
   });
 
   const login = (base: string, from: string, headers: Record<string, string>) =>
@@ -237,14 +322,17 @@ describe('a gateway reached directly', () => {
   const serverOf = (base: string, from: string, headers: Record<string, string>) =>
     send(`${base}/api/asyncapi.json`, from, { headers }).then((res) => {
       expect(res.status).toBe(200);
-      return (JSON.parse(res.body) as { servers: { gateway: { protocol: string } } }).servers.gateway.protocol;
+      return (JSON.parse(res.body) as { servers: { gateway: { protocol: string } } }).servers
+        .gateway.protocol;
     });
   const https = { 'x-forwarded-proto': 'https' };
 
   it('marks the admin cookie Secure and names wss when a trusted proxy says the request came over https', async () => {
     const { base } = await setUp({ TRUST_PROXY: '127.0.0.1' }, false);
     // This test is the proxy in front, at 127.0.0.1, which TRUST_PROXY trusts.
-    expect(await login(base, '127.0.0.1', https)).toMatch(/; HttpOnly; SameSite=Strict; Max-Age=28800; Secure$/);
+    expect(await login(base, '127.0.0.1', https)).toMatch(
+      /; HttpOnly; SameSite=Strict; Max-Age=28800; Secure$/,
+    );
     expect(await serverOf(base, '127.0.0.1', https)).toBe('wss');
     // The same proxy saying nothing (plain HTTP): neither.
     expect(await login(base, '127.0.0.1', {})).not.toContain('Secure');

@@ -23,8 +23,15 @@ type Item = { event: string; data: Record<string, unknown>; target?: Record<stri
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const orderRoom = (r: number) => `order:scale-${r}`;
 const userRoom = (u: number) => `user:user-${u}`;
-const orderItem = (r: number, note: string): Item => ({ event: 'order_status_changed', data: { orderId: `scale-${r}`, status: 'preparing', note } });
-const notificationItem = (u: number, title: string): Item => ({ event: 'notification', target: { userId: `user-${u}` }, data: { title, body: 'scale test' } });
+const orderItem = (r: number, note: string): Item => ({
+  event: 'order_status_changed',
+  data: { orderId: `scale-${r}`, status: 'preparing', note },
+});
+const notificationItem = (u: number, title: string): Item => ({
+  event: 'notification',
+  target: { userId: `user-${u}` },
+  data: { title, body: 'scale test' },
+});
 
 /** Resolves true when `promise` settles within `ms`, false otherwise (the figures are logged either way). */
 const within = (promise: Promise<unknown>, ms: number) =>
@@ -54,22 +61,39 @@ describe('3 gateways x 2 workers started by the launcher', () => {
 
     // What each room will carry, named by the producer.
     const names = new Map<string, Set<string>>();
-    for (const r of range(ORDER_ROOMS)) names.set(orderRoom(r), new Set(range(PER_ORDER_ROOM).map((s) => nameOf(orderRoom(r), s))));
-    for (const u of range(USERS)) names.set(userRoom(u), new Set(range(PER_USER).map((s) => nameOf(userRoom(u), s))));
+    for (const r of range(ORDER_ROOMS))
+      names.set(orderRoom(r), new Set(range(PER_ORDER_ROOM).map((s) => nameOf(orderRoom(r), s))));
+    for (const u of range(USERS))
+      names.set(userRoom(u), new Set(range(PER_USER).map((s) => nameOf(userRoom(u), s))));
     const expectFor = (rooms: string[]) => new Map(rooms.map((room) => [room, names.get(room)!]));
 
     // Order clients: client i on gateway i % 3, in rooms i, i+1, i+2 (so each room has clients on every gateway).
     const orderClients = range(ORDER_CLIENTS).map(async (i) => {
       const rooms = range(ROOMS_PER_ORDER_CLIENT).map((k) => (i + k) % ORDER_ROOMS);
-      const socket = await stack.client(gatewayOf(i), '/orders', await stack.auth(`ops-${i}`, ['admin']));
-      const inbox = new Inbox(expectFor(rooms.map(orderRoom))).listen(socket, 'order_status_changed', (d) => [(d as { note: string }).note]);
-      for (const r of rooms) expect(await call(socket, 'join_order', { orderId: `scale-${r}` })).toMatchObject({ ok: true });
+      const socket = await stack.client(
+        gatewayOf(i),
+        '/orders',
+        await stack.auth(`ops-${i}`, ['admin']),
+      );
+      const inbox = new Inbox(expectFor(rooms.map(orderRoom))).listen(
+        socket,
+        'order_status_changed',
+        (d) => [(d as { note: string }).note],
+      );
+      for (const r of rooms)
+        expect(await call(socket, 'join_order', { orderId: `scale-${r}` })).toMatchObject({
+          ok: true,
+        });
       return inbox;
     });
     // Notification clients: user u has a socket on gateway u % 3 and one on the next; both start in user:{u}.
     const userClients = range(USERS * 2).map(async (k) => {
       const u = k >> 1;
-      const socket: Socket = await stack.client(gatewayOf(u + (k & 1)), '/notification', await stack.auth(`user-${u}`));
+      const socket: Socket = await stack.client(
+        gatewayOf(u + (k & 1)),
+        '/notification',
+        await stack.auth(`user-${u}`),
+      );
       return new Inbox(expectFor([userRoom(u)])).listen(socket, 'notification', (d) =>
         (d as { items: Array<{ title: string }> }).items.map((item) => item.title),
       );
@@ -77,27 +101,47 @@ describe('3 gateways x 2 workers started by the launcher', () => {
     const inboxes = await Promise.all([...orderClients, ...userClients]);
 
     // 5,000 items, order and notification events interleaved, in 5 batch requests sent at once.
-    const orders = range(PER_ORDER_ROOM).flatMap((s) => range(ORDER_ROOMS).map((r) => orderItem(r, nameOf(orderRoom(r), s))));
-    const notes = range(PER_USER).flatMap((s) => range(USERS).map((u) => notificationItem(u, nameOf(userRoom(u), s))));
-    const items = orders.flatMap((o, i) => (i % 3 === 2 ? [o, ...notes.splice(0, 2)] : [o])).concat(notes);
+    const orders = range(PER_ORDER_ROOM).flatMap((s) =>
+      range(ORDER_ROOMS).map((r) => orderItem(r, nameOf(orderRoom(r), s))),
+    );
+    const notes = range(PER_USER).flatMap((s) =>
+      range(USERS).map((u) => notificationItem(u, nameOf(userRoom(u), s))),
+    );
+    const items = orders
+      .flatMap((o, i) => (i % 3 === 2 ? [o, ...notes.splice(0, 2)] : [o]))
+      .concat(notes);
     expect(items).toHaveLength(ORDER_ROOMS * PER_ORDER_ROOM + USERS * PER_USER);
     const startedAt = Date.now();
     const answers = await Promise.all(
       range(items.length / BATCH).map(async (b) => {
-        const res = await stack.post(gatewayOf(b), '/api/events/batch', { events: items.slice(b * BATCH, (b + 1) * BATCH) });
+        const res = await stack.post(gatewayOf(b), '/api/events/batch', {
+          events: items.slice(b * BATCH, (b + 1) * BATCH),
+        });
         expect(res.status).toBe(200);
-        return (await res.json()) as { accepted: number; results: Array<{ error?: { code: string } }> };
+        return (await res.json()) as {
+          accepted: number;
+          results: Array<{ error?: { code: string } }>;
+        };
       }),
     );
     const refused: Record<string, number> = {};
-    for (const { error } of answers.flatMap((a) => a.results)) if (error) refused[error.code] = (refused[error.code] ?? 0) + 1;
-    expect({ accepted: answers.reduce((sum, a) => sum + a.accepted, 0), refused }).toEqual({ accepted: items.length, refused: {} });
+    for (const { error } of answers.flatMap((a) => a.results))
+      if (error) refused[error.code] = (refused[error.code] ?? 0) + 1;
+    expect({ accepted: answers.reduce((sum, a) => sum + a.accepted, 0), refused }).toEqual({
+      accepted: items.length,
+      refused: {},
+    });
 
     const complete = await within(Promise.all(inboxes.map((inbox) => inbox.complete)), 40_000);
     const elapsedMs = Date.now() - startedAt;
     // One end item per room, after everything: once it arrived, every earlier emit of that room has too.
-    const ends = [...range(ORDER_ROOMS).map((r) => orderItem(r, endOf(orderRoom(r)))), ...range(USERS).map((u) => notificationItem(u, endOf(userRoom(u))))];
-    expect((await stack.post(gatewayOf(0), '/api/events/batch', { events: ends })).status).toBe(200);
+    const ends = [
+      ...range(ORDER_ROOMS).map((r) => orderItem(r, endOf(orderRoom(r)))),
+      ...range(USERS).map((u) => notificationItem(u, endOf(userRoom(u)))),
+    ];
+    expect((await stack.post(gatewayOf(0), '/api/events/batch', { events: ends })).status).toBe(
+      200,
+    );
     const ended = await within(Promise.all(inboxes.map((inbox) => inbox.ended)), 10_000);
 
     const f = sumFigures(inboxes);

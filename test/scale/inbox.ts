@@ -25,7 +25,14 @@ export interface Figures {
   twice: number;
 }
 
-export const emptyFigures = (): Figures => ({ delivered: 0, duplicates: 0, outOfOrder: 0, lost: 0, extra: 0, twice: 0 });
+export const emptyFigures = (): Figures => ({
+  delivered: 0,
+  duplicates: 0,
+  outOfOrder: 0,
+  lost: 0,
+  extra: 0,
+  twice: 0,
+});
 
 /**
  * What one socket received: `expected` maps each room it should hear to the item names published
@@ -67,7 +74,8 @@ export class Inbox {
     }
     this.ids.add(meta.id);
     const last = this.lastOffset.get(meta.room);
-    if (meta.offset === undefined || (last !== undefined && cmpOffset(meta.offset, last) <= 0)) this.counts.outOfOrder++;
+    if (meta.offset === undefined || (last !== undefined && cmpOffset(meta.offset, last) <= 0))
+      this.counts.outOfOrder++;
     else this.lastOffset.set(meta.room, meta.offset);
     for (const name of names) this.item(meta.room, want, name);
     if (this.got.size === this.total) this.onComplete();

@@ -10,7 +10,10 @@ import { call, nextEvent } from '../helpers/wait';
 async function socketsByNamespace(metricsUrl: string): Promise<Record<string, number>> {
   const text = await (await fetch(metricsUrl)).text();
   const counts: Record<string, number> = {};
-  for (const [, ns, value] of text.matchAll(/^switchboard_sockets_connected\{namespace="([^"]+)"\} (\d+)$/gm)) counts[ns!] = Number(value);
+  for (const [, ns, value] of text.matchAll(
+    /^switchboard_sockets_connected\{namespace="([^"]+)"\} (\d+)$/gm,
+  ))
+    counts[ns!] = Number(value);
   return counts;
 }
 
@@ -38,7 +41,12 @@ describe('deploy/nginx.conf in front of two gateways', () => {
 
     const drops: string[] = [];
     const connect = async (ns: string, transports: string[], userId: string): Promise<Socket> => {
-      const socket = io(`${lb}${ns}`, { transports, reconnection: false, forceNew: true, auth: await stack.auth(userId, ['admin']) });
+      const socket = io(`${lb}${ns}`, {
+        transports,
+        reconnection: false,
+        forceNew: true,
+        auth: await stack.auth(userId, ['admin']),
+      });
       stack.sockets.push(socket);
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', () => resolve());
@@ -48,11 +56,14 @@ describe('deploy/nginx.conf in front of two gateways', () => {
       return socket;
     };
     // Each kind in its own namespace, so the gateways' socket gauges tell where each one landed.
-    const websockets = await Promise.all([0, 1, 2, 3].map((i) => connect('/orders', ['websocket'], `ws-${i}`)));
+    const websockets = await Promise.all(
+      [0, 1, 2, 3].map((i) => connect('/orders', ['websocket'], `ws-${i}`)),
+    );
     const polling = await connect('/chat', ['polling'], 'poller');
     const upgrading = await connect('/social', ['polling', 'websocket'], 'upgrader');
 
-    for (const socket of websockets) expect(await call(socket, 'join_order', { orderId: 'lb' })).toMatchObject({ ok: true });
+    for (const socket of websockets)
+      expect(await call(socket, 'join_order', { orderId: 'lb' })).toMatchObject({ ok: true });
     expect(await call(polling, 'join_chat', { chatId: 'lb' })).toMatchObject({ ok: true });
     expect(await call(upgrading, 'join_post', { postId: 'lb' })).toMatchObject({ ok: true });
     // The upgrade request carries the polling session's sid: it must reach the same gateway.
@@ -64,15 +75,38 @@ describe('deploy/nginx.conf in front of two gateways', () => {
       nextEvent<unknown, EventMeta>(upgrading, 'post_commented'),
     ];
     const publish = (body: unknown) =>
-      fetch(`${lb}/api/events`, { method: 'POST', headers: stack.apiHeaders(), body: JSON.stringify(body) }).then((res) => res.status);
+      fetch(`${lb}/api/events`, {
+        method: 'POST',
+        headers: stack.apiHeaders(),
+        body: JSON.stringify(body),
+      }).then((res) => res.status);
     expect(
       await Promise.all([
         publish({ event: 'order_status_changed', data: { orderId: 'lb', status: 'shipped' } }),
-        publish({ event: 'new_message', data: { chatId: 'lb', messageId: 'm-1', userId: null, content: 'via nginx', sentAt: Date.now() } }),
-        publish({ event: 'post_commented', data: { postId: 'lb', commentId: 'c-1', userId: 'u', text: 'via nginx' } }),
+        publish({
+          event: 'new_message',
+          data: {
+            chatId: 'lb',
+            messageId: 'm-1',
+            userId: null,
+            content: 'via nginx',
+            sentAt: Date.now(),
+          },
+        }),
+        publish({
+          event: 'post_commented',
+          data: { postId: 'lb', commentId: 'c-1', userId: 'u', text: 'via nginx' },
+        }),
       ]),
     ).toEqual([202, 202, 202]);
-    expect((await Promise.all(arrivals)).map(([, meta]) => meta.room)).toEqual(['order:lb', 'order:lb', 'order:lb', 'order:lb', 'chat:lb', 'post:lb']);
+    expect((await Promise.all(arrivals)).map(([, meta]) => meta.room)).toEqual([
+      'order:lb',
+      'order:lb',
+      'order:lb',
+      'order:lb',
+      'chat:lb',
+      'post:lb',
+    ]);
 
     // Many more polling requests (each ack is a POST, each answer comes on a GET): had one reached
     // the other gateway, it would have answered "Session ID unknown" and the client would be gone.
@@ -80,16 +114,21 @@ describe('deploy/nginx.conf in front of two gateways', () => {
     expect(polling.io.engine.transport.name).toBe('polling');
     expect(drops).toEqual([]);
 
-    const counts = await Promise.all(gateways.map((g) => socketsByNamespace(stack.url(g, '/metrics'))));
+    const counts = await Promise.all(
+      gateways.map((g) => socketsByNamespace(stack.url(g, '/metrics'))),
+    );
     const of = (ns: string) => counts.map((c) => c[ns] ?? 0);
     // Websocket-only clients are not pinned: least_conn spreads them over both gateways.
-    expect(of('/orders').every((n) => n >= 1) && of('/orders').reduce((a, b) => a + b) === 4).toBe(true);
+    expect(of('/orders').every((n) => n >= 1) && of('/orders').reduce((a, b) => a + b) === 4).toBe(
+      true,
+    );
     // Each polling session (the upgraded one included) lives on exactly one gateway.
     expect(of('/chat').sort()).toEqual([0, 1]);
     expect(of('/social').sort()).toEqual([0, 1]);
 
     // Only /socket.io/, /api/, /admin/ and /console are served; metrics and probes are not public.
-    for (const p of ['/metrics', '/readyz', '/healthz']) expect(`${p} ${(await fetch(`${lb}${p}`)).status}`).toBe(`${p} 404`);
+    for (const p of ['/metrics', '/readyz', '/healthz'])
+      expect(`${p} ${(await fetch(`${lb}${p}`)).status}`).toBe(`${p} 404`);
     expect((await fetch(`${lb}/api/events`, { method: 'POST' })).status).toBe(401);
   });
 });
@@ -98,7 +137,8 @@ describe('deploy/nginx.conf in front of two gateways', () => {
 function composeServices(yml: string): Map<string, string> {
   const section = yml.slice(yml.indexOf('\nservices:\n'), yml.indexOf('\nvolumes:\n'));
   const services = new Map<string, string>();
-  for (const block of section.split(/\n(?= {2}[a-z0-9-]+:)/).slice(1)) services.set(/^ {2}([a-z0-9-]+):/.exec(block)![1]!, block);
+  for (const block of section.split(/\n(?= {2}[a-z0-9-]+:)/).slice(1))
+    services.set(/^ {2}([a-z0-9-]+):/.exec(block)![1]!, block);
   return services;
 }
 
@@ -109,13 +149,19 @@ describe("docker-compose.yml's gateways behind its nginx", () => {
     const services = composeServices(yml);
     // A gateway service runs the gateway itself or extends the first one (`<<: *gateway`).
     const gateways = [...services]
-      .filter(([, block]) => block.includes('dist/src/app/gateway-main.js') || block.includes('<<: *gateway'))
+      .filter(
+        ([, block]) =>
+          block.includes('dist/src/app/gateway-main.js') || block.includes('<<: *gateway'),
+      )
       .map(([name]) => name);
     expect(gateways.length).toBeGreaterThanOrEqual(2);
     const lines = [...conf.matchAll(/^server ([^\s:]+):3000\b.*;$/gm)].map((m) => m[1]!);
     expect(lines.sort()).toEqual([...gateways].sort());
     // One server line must stand for one gateway: no replicas behind a line.
-    for (const name of gateways) expect(`${name}: ${/^\s+(replicas|scale):/m.test(services.get(name)!)}`).toBe(`${name}: false`);
+    for (const name of gateways)
+      expect(`${name}: ${/^\s+(replicas|scale):/m.test(services.get(name)!)}`).toBe(
+        `${name}: false`,
+      );
     const nginx = services.get('nginx')!;
     for (const name of gateways) expect(nginx).toContain(`${name}: { condition: service_healthy }`);
     expect(/TRUST_PROXY: "1"/.test(services.get(gateways[0]!)!)).toBe(true);

@@ -13,18 +13,31 @@ describe('sb events', () => {
     expect(lines).toHaveLength(listEvents().length + 1);
     for (const event of listEvents()) {
       const line = lines.find((l) => l.startsWith(`${event.name} `));
-      expect({ event: event.name, line }).toEqual({ event: event.name, line: expect.stringContaining(event.roomTemplate) as unknown });
+      expect({ event: event.name, line }).toEqual({
+        event: event.name,
+        line: expect.stringContaining(event.roomTemplate) as unknown,
+      });
       expect(line).toContain(event.namespace);
     }
-    expect(lines.find((l) => l.startsWith('notification '))).toMatch(/throttle 1000 ms, batch of at most 20/);
+    expect(lines.find((l) => l.startsWith('notification '))).toMatch(
+      /throttle 1000 ms, batch of at most 20/,
+    );
     expect(lines.find((l) => l.startsWith('user_status_changed '))).toMatch(/\sno\s/);
   });
 
   it('describes one event with its JSON Schema and an example that the catalog accepts', async () => {
     const run = await runSb(config, ['--json', 'events', 'payment_confirmed']);
     expect(run).toMatchObject({ code: 0, stderr: '' });
-    const event = JSON.parse(run.stdout) as { schema: { required: unknown }; example: { data: unknown } };
-    expect(event).toMatchObject({ name: 'payment_confirmed', namespace: '/orders', room: 'order:{orderId}', delivery: { kind: 'immediate' } });
+    const event = JSON.parse(run.stdout) as {
+      schema: { required: unknown };
+      example: { data: unknown };
+    };
+    expect(event).toMatchObject({
+      name: 'payment_confirmed',
+      namespace: '/orders',
+      room: 'order:{orderId}',
+      delivery: { kind: 'immediate' },
+    });
     expect(event.schema.required).toEqual(['orderId', 'paymentId', 'amount', 'currency']);
     const entry = listEvents().find((e) => e.name === 'payment_confirmed')!;
     expect(entry.schema.safeParse(event.example.data).success).toBe(true);

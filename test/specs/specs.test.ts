@@ -20,7 +20,9 @@ type Json = Record<string, unknown>;
 /** The parts of the OpenAPI document these tests read. */
 interface OpenApiOperation {
   parameters?: Array<{ name: string; in: string; example?: string | number | boolean }>;
-  requestBody?: { content: Record<string, { schema: Json; examples: Record<string, { value: unknown }> }> };
+  requestBody?: {
+    content: Record<string, { schema: Json; examples: Record<string, { value: unknown }> }>;
+  };
   responses: Record<string, { content?: Record<string, { schema: Json }> }>;
   security: Json[];
   'x-switchboard-mount'?: boolean;
@@ -42,7 +44,10 @@ interface AsyncApiDocument {
   asyncapi: string;
   servers: Record<string, unknown>;
   channels: Record<string, { address: string; messages: Record<string, AsyncApiMessage> }>;
-  operations: Record<string, { messages: Array<{ $ref: string }>; reply: { messages: Array<{ $ref: string }> } }>;
+  operations: Record<
+    string,
+    { messages: Array<{ $ref: string }>; reply: { messages: Array<{ $ref: string }> } }
+  >;
   components: { schemas: unknown };
 }
 
@@ -50,7 +55,10 @@ const ADMIN_TOKEN = 'admin-token-for-the-specs-0123';
 /** The user every example payload names (`userId: '42'`), with the admin role so every example may join. */
 const EXAMPLE_USER = '42';
 
-async function fetchDocuments(stack: Stack, gw: Gateway): Promise<{ openapi: OpenApiDocument; asyncapi: AsyncApiDocument }> {
+async function fetchDocuments(
+  stack: Stack,
+  gw: Gateway,
+): Promise<{ openapi: OpenApiDocument; asyncapi: AsyncApiDocument }> {
   // No token: the documents are served before /api's bearer check.
   const [openapi, asyncapi] = await Promise.all(
     ['/api/openapi.json', '/api/asyncapi.json'].map(async (p) => {
@@ -69,8 +77,14 @@ async function fetchDocuments(stack: Stack, gw: Gateway): Promise<{ openapi: Ope
 function schemaValidator(ajv: Ajv | Ajv2020, doc: { components: { schemas: unknown } }) {
   let n = 0;
   return (schema: Json, value: unknown): string[] => {
-    const validate = ajv.compile({ $id: `urn:switchboard:spec:${++n}`, components: { schemas: doc.components.schemas }, allOf: [schema] });
-    return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+    const validate = ajv.compile({
+      $id: `urn:switchboard:spec:${++n}`,
+      components: { schemas: doc.components.schemas },
+      allOf: [schema],
+    });
+    return validate(value)
+      ? []
+      : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
   };
 }
 
@@ -96,7 +110,10 @@ interface Layer {
 function routesOf(stack: Layer[], prefix = ''): string[] {
   return stack.flatMap((layer) => {
     const mount = typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : '';
-    if (layer.route) return Object.keys(layer.route.methods).map((m) => `${m.toUpperCase()} ${(prefix + layer.route!.path).replace(/:(\w+)/g, '{$1}')}`);
+    if (layer.route)
+      return Object.keys(layer.route.methods).map(
+        (m) => `${m.toUpperCase()} ${(prefix + layer.route!.path).replace(/:(\w+)/g, '{$1}')}`,
+      );
     if (layer.handle?.stack) return routesOf(layer.handle.stack, prefix + mount);
     return mount ? [`USE ${prefix}${mount}`] : [];
   });
@@ -131,18 +148,29 @@ describe('the OpenAPI document', () => {
     expect(openapi.openapi).toBe('3.1.0');
     expect(asyncapi.asyncapi).toBe('3.0.0');
     // The AsyncAPI server is the gateway the document was fetched from.
-    expect(asyncapi.servers.gateway).toMatchObject({ host: `127.0.0.1:${gw.port}`, protocol: 'ws' });
+    expect(asyncapi.servers.gateway).toMatchObject({
+      host: `127.0.0.1:${gw.port}`,
+      protocol: 'ws',
+    });
   });
 
   it('lists exactly the routes the HTTP app serves', () => {
-    const app = createHttpApp(gw.runtime, { metrics: gw.metrics, ready: () => gw.ready() }, { openapi: buildOpenApi, asyncapi: buildAsyncApi }) as unknown as {
+    const app = createHttpApp(
+      gw.runtime,
+      { metrics: gw.metrics, ready: () => gw.ready() },
+      { openapi: buildOpenApi, asyncapi: buildAsyncApi },
+    ) as unknown as {
       router: { stack: Layer[] };
     };
     const layers = routesOf(app.router.stack);
     // Middleware mounted at a path (rate limits, bearer checks, static files) is not a route of its own.
     const served = layers.filter((route) => !route.startsWith('USE '));
     const documented = Object.entries(openapi.paths).flatMap(([p, methods]) =>
-      Object.entries(methods).map(([m, op]) => ({ route: `${m.toUpperCase()} ${p}`, path: p, mount: op['x-switchboard-mount'] === true })),
+      Object.entries(methods).map(([m, op]) => ({
+        route: `${m.toUpperCase()} ${p}`,
+        path: p,
+        mount: op['x-switchboard-mount'] === true,
+      })),
     );
     const mounts = documented.filter((d) => d.mount).map((d) => d.path);
     const within = (route: string, mount: string) => {
@@ -151,10 +179,15 @@ describe('the OpenAPI document', () => {
     };
     const under = (route: string) => mounts.some((mount) => within(route, mount));
     // Every route the app answers is documented, or belongs to a documented page (its files, its own API).
-    const undocumented = served.filter((route) => !documented.some((d) => d.route === route) && !under(route));
+    const undocumented = served.filter(
+      (route) => !documented.some((d) => d.route === route) && !under(route),
+    );
     expect(undocumented).toEqual([]);
     // Every documented operation is served: as a route, or as a page mounted at its path.
-    const unserved = documented.filter((d) => !served.includes(d.route) && !(d.mount && layers.some((route) => within(route, d.path))));
+    const unserved = documented.filter(
+      (d) =>
+        !served.includes(d.route) && !(d.mount && layers.some((route) => within(route, d.path))),
+    );
     expect(unserved).toEqual([]);
   });
 
@@ -167,18 +200,30 @@ describe('the OpenAPI document', () => {
         .sort(),
     );
     for (const [name, { value }] of Object.entries(examples)) {
-      expect({ name, errors: check(publish.requestBody!.content['application/json']!.schema, value) }).toEqual({ name, errors: [] });
+      expect({
+        name,
+        errors: check(publish.requestBody!.content['application/json']!.schema, value),
+      }).toEqual({ name, errors: [] });
       const res = await stack.post(gw, '/api/events', value);
       const body = await res.json();
-      expect({ name, status: res.status, body }).toEqual({ name, status: 202, body: { id: expect.any(String) as unknown } });
-      expect(check(publish.responses['202']!.content!['application/json']!.schema, body)).toEqual([]);
+      expect({ name, status: res.status, body }).toEqual({
+        name,
+        status: 202,
+        body: { id: expect.any(String) as unknown },
+      });
+      expect(check(publish.responses['202']!.content!['application/json']!.schema, body)).toEqual(
+        [],
+      );
     }
   });
 
   /** Opens the throttle window of a pending key (`social:post_liked:post:123`) by publishing its event. */
   async function openWindow(key: string): Promise<void> {
     const [, event, ...room] = key.split(':');
-    const publish = openapi.paths['/api/events']!.post!.requestBody!.content['application/json']!.examples[event!]!.value;
+    const publish =
+      openapi.paths['/api/events']!.post!.requestBody!.content['application/json']!.examples[
+        event!
+      ]!.value;
     expect(room.join(':')).toBe('post:123');
     expect((await stack.post(gw, '/api/events', publish)).status).toBe(202);
   }
@@ -187,29 +232,56 @@ describe('the OpenAPI document', () => {
     const results: Json[] = [];
     for (const [p, methods] of Object.entries(openapi.paths)) {
       for (const [method, op] of Object.entries(methods)) {
-        const [status, success] = Object.entries(op.responses).find(([code]) => Number(code) < 400) as [string, OpenApiOperation['responses'][string]];
+        const [status, success] = Object.entries(op.responses).find(
+          ([code]) => Number(code) < 400,
+        ) as [string, OpenApiOperation['responses'][string]];
         const contentType = Object.keys(success.content ?? {})[0];
         const bodyType = Object.keys(op.requestBody?.content ?? {})[0];
         // Pages and forms are driven by the dashboards and console tests; here: the JSON API.
-        if (contentType !== 'application/json' || (bodyType && bodyType !== 'application/json')) continue;
+        if (contentType !== 'application/json' || (bodyType && bodyType !== 'application/json'))
+          continue;
         const params = op.parameters ?? [];
-        const url = p.replace(/\{(\w+)\}/g, (_, name: string) => String(params.find((x) => x.name === name)?.example));
+        const url = p.replace(/\{(\w+)\}/g, (_, name: string) =>
+          String(params.find((x) => x.name === name)?.example),
+        );
         const query = new URLSearchParams(
-          params.filter((x) => x.in === 'query' && x.example !== undefined).map((x): [string, string] => [x.name, String(x.example)]),
+          params
+            .filter((x) => x.in === 'query' && x.example !== undefined)
+            .map((x): [string, string] => [x.name, String(x.example)]),
         );
         const auth = op.security.map((s) => Object.keys(s)[0]);
-        const token = auth.includes('adminToken') ? ADMIN_TOKEN : auth.includes('publishToken') ? stack.config.PUBLISH_TOKEN : undefined;
-        const example = bodyType ? Object.values(op.requestBody!.content[bodyType]!.examples)[0]?.value : undefined;
+        const token = auth.includes('adminToken')
+          ? ADMIN_TOKEN
+          : auth.includes('publishToken')
+            ? stack.config.PUBLISH_TOKEN
+            : undefined;
+        const example = bodyType
+          ? Object.values(op.requestBody!.content[bodyType]!.examples)[0]?.value
+          : undefined;
         // Dropping answers 404 for a window that is not open: open the one the example names.
         if (p === '/admin/pending/drop') await openWindow((example as { key: string }).key);
-        const res = await fetch(stack.url(gw, `${url}${query.size > 0 ? `?${query.toString()}` : ''}`), {
-          method: method.toUpperCase(),
-          headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(bodyType ? { 'content-type': bodyType } : {}) },
-          body: bodyType ? JSON.stringify(example) : undefined,
-        });
+        const res = await fetch(
+          stack.url(gw, `${url}${query.size > 0 ? `?${query.toString()}` : ''}`),
+          {
+            method: method.toUpperCase(),
+            headers: {
+              ...(token ? { authorization: `Bearer ${token}` } : {}),
+              ...(bodyType ? { 'content-type': bodyType } : {}),
+            },
+            body: bodyType ? JSON.stringify(example) : undefined,
+          },
+        );
         const body = await res.json();
-        results.push({ route: `${method.toUpperCase()} ${p}`, status: res.status, errors: check(success.content![contentType]!.schema, body) });
-        expect(results.at(-1)).toEqual({ route: `${method.toUpperCase()} ${p}`, status: Number(status), errors: [] });
+        results.push({
+          route: `${method.toUpperCase()} ${p}`,
+          status: res.status,
+          errors: check(success.content![contentType]!.schema, body),
+        });
+        expect(results.at(-1)).toEqual({
+          route: `${method.toUpperCase()} ${p}`,
+          status: Number(status),
+          errors: [],
+        });
       }
     }
     // Publish, domain, admin, health and the documents themselves: not a vacuous loop.
@@ -246,12 +318,19 @@ describe('the AsyncAPI document', () => {
         .sort(),
     );
     for (const event of listEvents()) {
-      expect({ event: event.name, message: messagesOf(event.namespace)[event.name]?.name }).toEqual({ event: event.name, message: event.name });
+      expect({ event: event.name, message: messagesOf(event.namespace)[event.name]?.name }).toEqual(
+        { event: event.name, message: event.name },
+      );
     }
     for (const mod of Object.values(namespaceModules)) {
       for (const action of Object.keys({ ...commonActions, ...mod.actions })) {
         const op = asyncapi.operations[`${channelOf(mod.name)}.emit.${action}`];
-        expect({ ns: mod.name, action, call: op?.messages[0]!.$ref, ack: op?.reply.messages[0]!.$ref }).toEqual({
+        expect({
+          ns: mod.name,
+          action,
+          call: op?.messages[0]!.$ref,
+          ack: op?.reply.messages[0]!.$ref,
+        }).toEqual({
           ns: mod.name,
           action,
           call: `#/channels/${channelOf(mod.name)}/messages/${action}.call`,
@@ -267,18 +346,31 @@ describe('the AsyncAPI document', () => {
       const socket = await stack.client(gw, mod.name, await stack.auth(EXAMPLE_USER, ['admin']));
       const messages = messagesOf(mod.name);
       // Joins first and leaves last: typing and messages need the room joined.
-      const order = (name: string) => (name.startsWith('join_') ? 0 : name.startsWith('leave_') ? 2 : 1);
+      const order = (name: string) =>
+        name.startsWith('join_') ? 0 : name.startsWith('leave_') ? 2 : 1;
       const actions = Object.keys(messages)
         .filter((m) => m.endsWith('.call'))
         .map((m) => m.slice(0, -'.call'.length))
         .sort((a, b) => order(a) - order(b));
       for (const action of actions) {
         for (const { payload } of messages[`${action}.call`]!.examples) {
-          expect({ action, errors: check(messages[`${action}.call`]!.payload, payload) }).toEqual({ action, errors: [] });
+          expect({ action, errors: check(messages[`${action}.call`]!.payload, payload) }).toEqual({
+            action,
+            errors: [],
+          });
           const ack = (await socket.timeout(5000).emitWithAck(action, payload)) as Json;
           calls += 1;
-          expect({ ns: mod.name, action, payload, ok: ack.ok, error: ack.error }).toEqual({ ns: mod.name, action, payload, ok: true, error: undefined });
-          expect({ action, errors: check(messages[`${action}.ack`]!.payload, ack) }).toEqual({ action, errors: [] });
+          expect({ ns: mod.name, action, payload, ok: ack.ok, error: ack.error }).toEqual({
+            ns: mod.name,
+            action,
+            payload,
+            ok: true,
+            error: undefined,
+          });
+          expect({ action, errors: check(messages[`${action}.ack`]!.payload, ack) }).toEqual({
+            action,
+            errors: [],
+          });
         }
       }
       socket.disconnect();
@@ -287,8 +379,11 @@ describe('the AsyncAPI document', () => {
   });
 
   it('delivers each event example, published through the API, as its documented payload and meta', async () => {
-    const openapi = (await (await fetch(stack.url(gw, '/api/openapi.json'))).json()) as OpenApiDocument;
-    const publishExamples = openapi.paths['/api/events']!.post!.requestBody!.content['application/json']!.examples;
+    const openapi = (await (
+      await fetch(stack.url(gw, '/api/openapi.json'))
+    ).json()) as OpenApiDocument;
+    const publishExamples =
+      openapi.paths['/api/events']!.post!.requestBody!.content['application/json']!.examples;
     const sockets = new Map<string, Socket>();
     const received = await Promise.all(
       listEvents().map(async (event) => {
@@ -297,14 +392,24 @@ describe('the AsyncAPI document', () => {
         const room = example!.headers!.room;
         let socket = sockets.get(event.namespace);
         if (!socket) {
-          socket = await stack.client(gw, event.namespace, await stack.auth(EXAMPLE_USER, ['admin']));
+          socket = await stack.client(
+            gw,
+            event.namespace,
+            await stack.auth(EXAMPLE_USER, ['admin']),
+          );
           sockets.set(event.namespace, socket);
         }
         // Join the example's room with the namespace's join action (a user's own room is joined on connect).
-        const kinds = ROOM_KINDS[event.namespace] as Record<string, { join: string; param?: string }>;
+        const kinds = ROOM_KINDS[event.namespace] as Record<
+          string,
+          { join: string; param?: string }
+        >;
         const kind = kinds[room.split(':')[0]!];
         if (kind) {
-          const ack: unknown = await socket.emitWithAck(kind.join, kind.param ? { [kind.param]: room.slice(room.indexOf(':') + 1) } : {});
+          const ack: unknown = await socket.emitWithAck(
+            kind.join,
+            kind.param ? { [kind.param]: room.slice(room.indexOf(':') + 1) } : {},
+          );
           expect({ event: event.name, join: kind.join, ack }).toEqual({
             event: event.name,
             join: kind.join,
@@ -325,13 +430,20 @@ describe('the AsyncAPI document', () => {
           socket.on(event.name, listener);
         });
         const res = await stack.post(gw, '/api/events', publishExamples[event.name]!.value);
-        expect({ event: event.name, status: res.status }).toEqual({ event: event.name, status: 202 });
+        expect({ event: event.name, status: res.status }).toEqual({
+          event: event.name,
+          status: 202,
+        });
         const { data, meta } = await arrived;
         return { event: event.name, room, data, meta, message };
       }),
     );
     for (const { event, room, data, meta, message } of received) {
-      expect({ event, payload: check(deref(asyncapi, message.payload), data), meta: check(deref(asyncapi, message.headers), meta) }).toEqual({
+      expect({
+        event,
+        payload: check(deref(asyncapi, message.payload), data),
+        meta: check(deref(asyncapi, message.headers), meta),
+      }).toEqual({
         event,
         payload: [],
         meta: [],

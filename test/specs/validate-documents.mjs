@@ -25,7 +25,11 @@ const asyncapiValid = validateAsyncApi(input.asyncapi);
 
 process.stdout.write(
   JSON.stringify({
-    openapi: { valid: openapi.valid, version: openapiValidator.version, errors: openapi.errors ?? [] },
+    openapi: {
+      valid: openapi.valid,
+      version: openapiValidator.version,
+      errors: openapi.errors ?? [],
+    },
     asyncapi: { valid: asyncapiValid, errors: (validateAsyncApi.errors ?? []).slice(0, 20) },
   }),
 );

@@ -15,7 +15,8 @@ describe('sb CLI (real processes)', () => {
   });
   afterEach(() => stack.close());
 
-  const sb = (args: string[], env: Record<string, string> = {}): Promise<Run> => runSb(stack.config, args, env);
+  const sb = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
+    runSb(stack.config, args, env);
   const oneErrorLine = (run: Run, pattern: RegExp) => {
     expect(run.stdout).toBe('');
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
@@ -31,7 +32,8 @@ describe('sb CLI (real processes)', () => {
       ['cli2', 2],
       ['cli3', 1],
     ] as const) {
-      for (let i = 1; i <= n; i++) await gw.runtime.events.emit('post_liked', { postId, userId: 'u', likeCount: i });
+      for (let i = 1; i <= n; i++)
+        await gw.runtime.events.emit('post_liked', { postId, userId: 'u', likeCount: i });
     }
 
     const count = await sb(['pending', 'count']);
@@ -41,7 +43,10 @@ describe('sb CLI (real processes)', () => {
 
     const list = await sb(['pending', 'list', '--json']);
     expect(list.code).toBe(0);
-    const page = JSON.parse(list.stdout) as { items: { key: string; count: number }[]; nextCursor: string | null };
+    const page = JSON.parse(list.stdout) as {
+      items: { key: string; count: number }[];
+      nextCursor: string | null;
+    };
     expect(page.items.map((i) => [i.key, i.count])).toEqual([
       ['social:post_liked:post:cli1', 6],
       ['social:post_liked:post:cli2', 2],
@@ -49,13 +54,20 @@ describe('sb CLI (real processes)', () => {
     ]);
     const table = await sb(['pending', 'list', '--limit', '2']);
     expect(table.code).toBe(0);
-    expect(table.stdout.split('\n')[0]).toMatch(/^KEY\s+EVENT\s+NAMESPACE\s+ROOM\s+COUNT\s+AGEMS\s+MODE$/);
+    expect(table.stdout.split('\n')[0]).toMatch(
+      /^KEY\s+EVENT\s+NAMESPACE\s+ROOM\s+COUNT\s+AGEMS\s+MODE$/,
+    );
     expect(table.stdout).toContain('social:post_liked:post:cli2');
     // The cursor is opaque (the last item's place); following it gives the rest.
     const cursor = /more: --cursor (\S+)/.exec(table.stdout)?.[1];
     expect(cursor).toBeDefined();
-    const rest = JSON.parse((await sb(['pending', 'list', '--json', '--cursor', cursor!])).stdout) as { items: { key: string }[]; nextCursor: string | null };
-    expect(rest).toEqual({ items: [expect.objectContaining({ key: 'social:post_liked:post:cli3' })], nextCursor: null });
+    const rest = JSON.parse(
+      (await sb(['pending', 'list', '--json', '--cursor', cursor!])).stdout,
+    ) as { items: { key: string }[]; nextCursor: string | null };
+    expect(rest).toEqual({
+      items: [expect.objectContaining({ key: 'social:post_liked:post:cli3' })],
+      nextCursor: null,
+    });
 
     const emitted = nextEvent<{ likeCount: number }, EventMeta>(client, 'post_liked');
     const flushOne = await sb(['pending', 'flush', '--key', 'social:post_liked:post:cli1']);
@@ -64,7 +76,10 @@ describe('sb CLI (real processes)', () => {
 
     const drop = await sb(['pending', 'drop', '--key', 'social:post_liked:post:cli2', '--json']);
     expect(drop.code).toBe(0);
-    expect((JSON.parse(drop.stdout) as { dropped: unknown }).dropped).toMatchObject({ key: 'social:post_liked:post:cli2', count: 2 });
+    expect((JSON.parse(drop.stdout) as { dropped: unknown }).dropped).toMatchObject({
+      key: 'social:post_liked:post:cli2',
+      count: 2,
+    });
 
     const flushAll = await sb(['pending', 'flush', '--all']);
     expect(flushAll).toMatchObject({ code: 0, stdout: 'flushed 1 entries (1 events)\n' });
@@ -94,7 +109,12 @@ describe('sb CLI (real processes)', () => {
   });
 
   it('--help exits 0 everywhere', async () => {
-    for (const args of [['--help'], ['pending', '--help'], ['pending', 'list', '--help'], ['emit', '--help']]) {
+    for (const args of [
+      ['--help'],
+      ['pending', '--help'],
+      ['pending', 'list', '--help'],
+      ['emit', '--help'],
+    ]) {
       const run = await sb(args);
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/^Usage: sb/);
@@ -105,16 +125,53 @@ describe('sb CLI (real processes)', () => {
     const cases: Array<[string[], number, RegExp, Record<string, string>?]> = [
       [['pending', 'frobnicate'], 2, /^sb: usage: unknown command 'frobnicate'/],
       [['pending', 'flush'], 2, /^sb: invalid_argument: pending flush needs --all or --key/],
-      [['pending', 'flush', '--all', '--key', 'social:post_liked:post:1'], 2, /^sb: usage: option '--all' cannot be used with option '--key/],
-      [['pending', 'drop', '--key', 'no spaces allowed'], 2, /^sb: invalid_argument: invalid key: must look like/],
-      [['pending', 'drop', '--key', 'social:post_liked:post:none'], 1, /^sb: not_found: no pending entry social:post_liked:post:none/],
-      [['pending', 'list', '--limit', 'lots'], 2, /^sb: usage: option '--limit <n>' argument 'lots' is invalid/],
+      [
+        ['pending', 'flush', '--all', '--key', 'social:post_liked:post:1'],
+        2,
+        /^sb: usage: option '--all' cannot be used with option '--key/,
+      ],
+      [
+        ['pending', 'drop', '--key', 'no spaces allowed'],
+        2,
+        /^sb: invalid_argument: invalid key: must look like/,
+      ],
+      [
+        ['pending', 'drop', '--key', 'social:post_liked:post:none'],
+        1,
+        /^sb: not_found: no pending entry social:post_liked:post:none/,
+      ],
+      [
+        ['pending', 'list', '--limit', 'lots'],
+        2,
+        /^sb: usage: option '--limit <n>' argument 'lots' is invalid/,
+      ],
       [['pending', 'count', '--event', 'nope'], 2, /^sb: invalid_argument: unknown event "nope"/],
-      [['emit', 'post_liked', '--data', '{}'], 2, /^sb: invalid_argument: emit bypasses throttling: add --force/],
-      [['emit', '--force', 'post_liked', '--data', '{"postId":"1"}'], 2, /^sb: invalid_payload: invalid post_liked payload at userId/],
-      [['emit', '--force', 'post_liked', '--data', '{oops'], 2, /^sb: invalid_argument: --data is not valid JSON/],
-      [['emit', '--force', 'no_such', '--data', '{}'], 2, /^sb: unknown_event: unknown event "no_such"/],
-      [['pending', 'count'], 1, /^sb: unavailable: cannot reach Redis at redis:\/\/127\.0\.0\.1:1/, { REDIS_URL: 'redis://127.0.0.1:1' }],
+      [
+        ['emit', 'post_liked', '--data', '{}'],
+        2,
+        /^sb: invalid_argument: emit bypasses throttling: add --force/,
+      ],
+      [
+        ['emit', '--force', 'post_liked', '--data', '{"postId":"1"}'],
+        2,
+        /^sb: invalid_payload: invalid post_liked payload at userId/,
+      ],
+      [
+        ['emit', '--force', 'post_liked', '--data', '{oops'],
+        2,
+        /^sb: invalid_argument: --data is not valid JSON/,
+      ],
+      [
+        ['emit', '--force', 'no_such', '--data', '{}'],
+        2,
+        /^sb: unknown_event: unknown event "no_such"/,
+      ],
+      [
+        ['pending', 'count'],
+        1,
+        /^sb: unavailable: cannot reach Redis at redis:\/\/127\.0\.0\.1:1/,
+        { REDIS_URL: 'redis://127.0.0.1:1' },
+      ],
     ];
     for (const [args, code, pattern, env] of cases) {
       const run = await sb(args, env);

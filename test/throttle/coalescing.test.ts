@@ -6,7 +6,8 @@ import { call, nextEvent, record, recordUntil, until } from '../helpers/wait';
 type Emit<D> = [D, EventMeta];
 /** Anonymous post-room clients (AUTH_MODE=anonymous): no presence transitions. */
 const ANONYMOUS = {};
-const sumCoalesced = (emits: Emit<unknown>[]) => emits.reduce((n, [, meta]) => n + (meta.coalesced ?? 0), 0);
+const sumCoalesced = (emits: Emit<unknown>[]) =>
+  emits.reduce((n, [, meta]) => n + (meta.coalesced ?? 0), 0);
 
 describe('throttled delivery through the pending store', () => {
   // Each test has its own gateway, worker and Redis prefix: no window of another test is pending.
@@ -22,14 +23,22 @@ describe('throttled delivery through the pending store', () => {
   it('latest: a burst of 10,000 likes ends in one emit per window, the last with the final count', async () => {
     const client = await stack.client(gw, '/social');
     await call(client, 'join_post', { postId: 'hot' });
-    const emits = recordUntil<{ userId: string; likeCount: number }, EventMeta>(client, 'post_liked', (data) => data.userId === 'barrier');
+    const emits = recordUntil<{ userId: string; likeCount: number }, EventMeta>(
+      client,
+      'post_liked',
+      (data) => data.userId === 'barrier',
+    );
 
     const total = 10_000;
     const windowIds = new Set<string>();
     const started = Date.now();
     for (let from = 0; from < total; from += 1000) {
       const chunk = Array.from({ length: 1000 }, (_, i) =>
-        gw.runtime.events.emit('post_liked', { postId: 'hot', userId: `u${from + i}`, likeCount: from + i + 1 }),
+        gw.runtime.events.emit('post_liked', {
+          postId: 'hot',
+          userId: `u${from + i}`,
+          likeCount: from + i + 1,
+        }),
       );
       for (const { id } of await Promise.all(chunk)) windowIds.add(id);
     }
@@ -38,7 +47,11 @@ describe('throttled delivery through the pending store', () => {
     await until(() => sumCoalesced(emits) >= total, 15_000, 'every like to be emitted');
     // A barrier: one more like, in a new window of the same room; once it is emitted, a stray extra
     // emit of the burst's windows would have been too.
-    const { id: barrierId } = await gw.runtime.events.emit('post_liked', { postId: 'hot', userId: 'barrier', likeCount: total + 1 });
+    const { id: barrierId } = await gw.runtime.events.emit('post_liked', {
+      postId: 'hot',
+      userId: 'barrier',
+      likeCount: total + 1,
+    });
     const [, barrierMeta] = await emits.barrier();
     expect(barrierMeta).toMatchObject({ id: barrierId, coalesced: 1 });
     expect(windowIds.has(barrierId)).toBe(false);
@@ -57,11 +70,19 @@ describe('throttled delivery through the pending store', () => {
     const emits = record<{ items: { title: string }[] }, EventMeta>(client, 'notification');
 
     const sent = Array.from({ length: 45 }, (_, i) => `n${i}`);
-    await Promise.all(sent.map((title) => gw.runtime.events.emitToUser('notification', 'reader', { title, body: 'b' })));
+    await Promise.all(
+      sent.map((title) =>
+        gw.runtime.events.emitToUser('notification', 'reader', { title, body: 'b' }),
+      ),
+    );
 
     await until(() => sumCoalesced(emits) >= sent.length, 10_000, 'every notification');
     expect(emits.flatMap(([data]) => data.items.map((item) => item.title))).toEqual(sent);
-    expect(emits.every(([data, meta]) => data.items.length <= 20 && meta.coalesced === data.items.length)).toBe(true);
+    expect(
+      emits.every(
+        ([data, meta]) => data.items.length <= 20 && meta.coalesced === data.items.length,
+      ),
+    ).toBe(true);
     expect(emits.length).toBe(3); // cap 20: 20 + 20 sealed early, 5 at the window's end
     expect(new Set(emits.map(([, meta]) => meta.id)).size).toBe(emits.length);
   });
@@ -72,15 +93,30 @@ describe('throttled delivery through the pending store', () => {
     const emits = record<{ messageId: string }, EventMeta>(client, 'message_read');
 
     const first = nextEvent<{ messageId: string }, EventMeta>(client, 'message_read');
-    const accepted = await gw.runtime.events.emitToChat('message_read', 'c1', { chatId: 'c1', messageId: 'm0', userId: 'u0' });
+    const accepted = await gw.runtime.events.emitToChat('message_read', 'c1', {
+      chatId: 'c1',
+      messageId: 'm0',
+      userId: 'u0',
+    });
     // Nothing is pending for the first event: it was sent as an immediate delivery.
-    expect(await gw.runtime.management.pendingCount({ event: 'message_read' })).toEqual({ entries: 0, events: 0 });
+    expect(await gw.runtime.management.pendingCount({ event: 'message_read' })).toEqual({
+      entries: 0,
+      events: 0,
+    });
     const [data, meta] = await first;
     expect(data.messageId).toBe('m0');
     expect(meta).toMatchObject({ id: accepted.id, coalesced: 1 });
 
-    for (let i = 1; i <= 5; i++) await gw.runtime.events.emitToChat('message_read', 'c1', { chatId: 'c1', messageId: `m${i}`, userId: `u${i}` });
-    expect(await gw.runtime.management.pendingCount({ event: 'message_read' })).toEqual({ entries: 1, events: 5 });
+    for (let i = 1; i <= 5; i++)
+      await gw.runtime.events.emitToChat('message_read', 'c1', {
+        chatId: 'c1',
+        messageId: `m${i}`,
+        userId: `u${i}`,
+      });
+    expect(await gw.runtime.management.pendingCount({ event: 'message_read' })).toEqual({
+      entries: 1,
+      events: 5,
+    });
     await until(() => emits.length === 2, 5000, 'the trailing emit');
     expect(emits[1]?.[0].messageId).toBe('m5');
     expect(emits[1]?.[1].coalesced).toBe(5);
@@ -100,19 +136,48 @@ describe('throttled delivery through the pending store', () => {
     const work: Promise<unknown>[] = [];
     for (let i = 1; i <= 30; i++) {
       work.push(gw.runtime.events.emit('post_liked', { postId: 'p1', userId: 'u', likeCount: i }));
-      if (i <= 10) work.push(gw.runtime.events.emit('post_liked', { postId: 'p2', userId: 'u', likeCount: 100 + i }));
-      if (i <= 4) work.push(gw.runtime.events.emit('post_reviewed', { postId: 'p1', reviewId: `r${i}`, userId: 'u', rating: 5 }));
+      if (i <= 10)
+        work.push(
+          gw.runtime.events.emit('post_liked', { postId: 'p2', userId: 'u', likeCount: 100 + i }),
+        );
+      if (i <= 4)
+        work.push(
+          gw.runtime.events.emit('post_reviewed', {
+            postId: 'p1',
+            reviewId: `r${i}`,
+            userId: 'u',
+            rating: 5,
+          }),
+        );
     }
     await Promise.all(work);
-    const keys = (await gw.runtime.management.listPending({ limit: 10 })).items.map((item) => `${item.key}=${item.count}`);
-    expect(keys.sort()).toEqual(['social:post_liked:post:p1=30', 'social:post_liked:post:p2=10', 'social:post_reviewed:post:p1=4']);
+    const keys = (await gw.runtime.management.listPending({ limit: 10 })).items.map(
+      (item) => `${item.key}=${item.count}`,
+    );
+    expect(keys.sort()).toEqual([
+      'social:post_liked:post:p1=30',
+      'social:post_liked:post:p2=10',
+      'social:post_reviewed:post:p1=4',
+    ]);
 
-    await until(() => sumCoalesced(likesOne) === 30 && sumCoalesced(likesTwo) === 10 && sumCoalesced(reviewsOne) === 4, 8000, 'all windows');
+    await until(
+      () =>
+        sumCoalesced(likesOne) === 30 &&
+        sumCoalesced(likesTwo) === 10 &&
+        sumCoalesced(reviewsOne) === 4,
+      8000,
+      'all windows',
+    );
     expect(likesOne.every(([data]) => data.postId === 'p1')).toBe(true);
     expect(likesTwo.every(([data]) => data.postId === 'p2')).toBe(true);
     expect(likesOne.at(-1)?.[0].likeCount).toBe(30);
     expect(likesTwo.at(-1)?.[0].likeCount).toBe(110);
-    expect(reviewsOne.flatMap(([data]) => data.items.map((r) => r.postId))).toEqual(['p1', 'p1', 'p1', 'p1']);
+    expect(reviewsOne.flatMap(([data]) => data.items.map((r) => r.postId))).toEqual([
+      'p1',
+      'p1',
+      'p1',
+      'p1',
+    ]);
     expect(reviewsTwo).toHaveLength(0);
   });
 });

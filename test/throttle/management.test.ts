@@ -23,7 +23,11 @@ describe('management core and admin HTTP against real pending entries', () => {
     const gw = await stack.gatewayWithParkedFlushes();
     const runtime = gw.runtime;
     const likes = (postId: string, n: number) =>
-      Promise.all(Array.from({ length: n }, (_, i) => runtime.events.emit('post_liked', { postId, userId: 'u', likeCount: i + 1 })));
+      Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          runtime.events.emit('post_liked', { postId, userId: 'u', likeCount: i + 1 }),
+        ),
+      );
     return { gw, likes };
   }
 
@@ -40,10 +44,17 @@ describe('management core and admin HTTP against real pending entries', () => {
     const flushed = new Set<string>();
     let cursor: string | undefined;
     do {
-      const page = await m.listPending({ event: 'post_liked', limit: 7, ...(cursor ? { cursor } : {}) });
+      const page = await m.listPending({
+        event: 'post_liked',
+        limit: 7,
+        ...(cursor ? { cursor } : {}),
+      });
       listed.push(...page.items.map((i) => i.key));
       // Between pages, one window already listed and one not yet listed go away.
-      for (const key of [listed[listed.length - 1], keys.find((k) => !listed.includes(k) && !flushed.has(k))]) {
+      for (const key of [
+        listed[listed.length - 1],
+        keys.find((k) => !listed.includes(k) && !flushed.has(k)),
+      ]) {
         if (key && !flushed.has(key)) {
           await m.flushPending({ key });
           flushed.add(key);
@@ -66,13 +77,18 @@ describe('management core and admin HTTP against real pending entries', () => {
     await likes('a', 7);
     await likes('b', 3);
     await likes('c', 2);
-    await gw.runtime.events.emitToOrder('order_status_changed', 'o1', { orderId: 'o1', status: 'paid' }); // immediate: never pending
+    await gw.runtime.events.emitToOrder('order_status_changed', 'o1', {
+      orderId: 'o1',
+      status: 'paid',
+    }); // immediate: never pending
     await gw.runtime.events.emitToUser('notification', 'u9', { title: 't', body: 'b' });
 
     expect(await m.pendingCount()).toEqual({ entries: 4, events: 13 });
     expect(await m.pendingCount({ event: 'post_liked' })).toEqual({ entries: 3, events: 12 });
     expect(await m.pendingCount({ namespace: '/notification' })).toEqual({ entries: 1, events: 1 });
-    await expect(m.pendingCount({ event: 'nope' })).rejects.toMatchObject({ code: 'invalid_argument' });
+    await expect(m.pendingCount({ event: 'nope' })).rejects.toMatchObject({
+      code: 'invalid_argument',
+    });
 
     const page1 = await m.listPending({ event: 'post_liked', limit: 2 });
     expect(page1.items.map((i) => [i.key, i.count, i.mode, i.namespace, i.room])).toEqual([
@@ -81,24 +97,43 @@ describe('management core and admin HTTP against real pending entries', () => {
     ]);
     expect(page1.items.every((i) => i.ageMs >= 0)).toBe(true);
     expect(page1.nextCursor).not.toBeNull();
-    const page2 = await m.listPending({ event: 'post_liked', limit: 2, cursor: page1.nextCursor ?? undefined });
+    const page2 = await m.listPending({
+      event: 'post_liked',
+      limit: 2,
+      cursor: page1.nextCursor ?? undefined,
+    });
     expect(page2.items.map((i) => i.key)).toEqual(['social:post_liked:post:c']);
 
     // Flush one: the client gets it now, with the window's id and count; the others stay.
     const emitted = nextEvent<{ likeCount: number }, EventMeta>(client, 'post_liked');
-    expect(await m.flushPending({ key: 'social:post_liked:post:a' })).toEqual({ entries: 1, events: 7 });
+    expect(await m.flushPending({ key: 'social:post_liked:post:a' })).toEqual({
+      entries: 1,
+      events: 7,
+    });
     const [data, meta] = await emitted;
     expect(data.likeCount).toBe(7);
     expect(meta).toMatchObject({ id: page1.items[0]?.id, coalesced: 7, room: 'post:a' });
-    await expect(m.flushPending({ key: 'social:post_liked:post:a' })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(m.flushPending({ key: 'social:post_liked:post:a' })).rejects.toMatchObject({
+      code: 'not_found',
+    });
 
     const dropped = await m.dropPending({ key: 'social:post_liked:post:b' });
-    expect(dropped.dropped).toMatchObject({ key: 'social:post_liked:post:b', count: 3, data: { likeCount: 3 } });
-    await expect(m.dropPending({ key: 'social:post_liked:post:b' })).rejects.toMatchObject({ code: 'not_found' });
-    await expect(m.dropPending({ key: 'not a key' })).rejects.toMatchObject({ code: 'invalid_argument' });
+    expect(dropped.dropped).toMatchObject({
+      key: 'social:post_liked:post:b',
+      count: 3,
+      data: { likeCount: 3 },
+    });
+    await expect(m.dropPending({ key: 'social:post_liked:post:b' })).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    await expect(m.dropPending({ key: 'not a key' })).rejects.toMatchObject({
+      code: 'invalid_argument',
+    });
 
     const progress: Array<[number, number]> = [];
-    expect(await m.flushPending({ all: true }, (done, total) => progress.push([done, total]))).toEqual({ entries: 2, events: 3 });
+    expect(
+      await m.flushPending({ all: true }, (done, total) => progress.push([done, total])),
+    ).toEqual({ entries: 2, events: 3 });
     expect(progress.at(-1)).toEqual([2, 2]);
     expect(await m.pendingCount()).toEqual({ entries: 0, events: 0 });
   });
@@ -109,17 +144,27 @@ describe('management core and admin HTTP against real pending entries', () => {
     const client = await stack.client(gw, '/social', ANONYMOUS);
     await call(client, 'join_post', { postId: 'f' });
     await likes('f', 4);
-    const before = (await m.listPending({ event: 'post_liked', limit: 10 })).items.find((i) => i.key === 'social:post_liked:post:f');
+    const before = (await m.listPending({ event: 'post_liked', limit: 10 })).items.find(
+      (i) => i.key === 'social:post_liked:post:f',
+    );
 
     const seen = nextEvent<{ likeCount: number }, EventMeta>(client, 'post_liked');
-    const result = await m.forceEmit('post_liked', { postId: 'f', userId: 'op', likeCount: 99 }, { postId: 'f' });
+    const result = await m.forceEmit(
+      'post_liked',
+      { postId: 'f', userId: 'op', likeCount: 99 },
+      { postId: 'f' },
+    );
     const [data, meta] = await seen;
     expect(data).toEqual({ postId: 'f', userId: 'op', likeCount: 99 });
     expect(meta).toMatchObject({ id: result.id, room: 'post:f', coalesced: 1 });
 
-    const after = (await m.listPending({ event: 'post_liked', limit: 10 })).items.find((i) => i.key === 'social:post_liked:post:f');
+    const after = (await m.listPending({ event: 'post_liked', limit: 10 })).items.find(
+      (i) => i.key === 'social:post_liked:post:f',
+    );
     expect(after).toMatchObject({ id: before?.id, count: 4 });
-    await expect(m.forceEmit('post_liked', { postId: 'f' })).rejects.toMatchObject({ code: 'invalid_payload' });
+    await expect(m.forceEmit('post_liked', { postId: 'f' })).rejects.toMatchObject({
+      code: 'invalid_payload',
+    });
     await expect(m.forceEmit('no_such_event', {})).rejects.toMatchObject({ code: 'unknown_event' });
   });
 
@@ -129,7 +174,10 @@ describe('management core and admin HTTP against real pending entries', () => {
     const admin = (path: string, init: RequestInit = {}, token: string | null = ADMIN_TOKEN) =>
       fetch(stack.url(gw, `/admin${path}`), {
         ...init,
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
       });
 
     const noToken = await admin('/pending/count', {}, null);
@@ -141,28 +189,54 @@ describe('management core and admin HTTP against real pending entries', () => {
     expect(count.status).toBe(200);
     expect(await count.json()).toMatchObject({ entries: 1, events: 5 });
 
-    const list = (await (await admin('/pending?limit=5')).json()) as { items: { key: string; count: number }[] };
-    expect(list.items).toEqual([expect.objectContaining({ key: 'social:post_liked:post:h', count: 5 })]);
+    const list = (await (await admin('/pending?limit=5')).json()) as {
+      items: { key: string; count: number }[];
+    };
+    expect(list.items).toEqual([
+      expect.objectContaining({ key: 'social:post_liked:post:h', count: 5 }),
+    ]);
 
     const badLimit = await admin('/pending?limit=0');
     expect(badLimit.status).toBe(400);
     const badBody = (await badLimit.json()) as { error: { issues: { path: unknown[] }[] } };
     expect(badBody.error.issues[0]?.path).toEqual(['limit']);
-    expect((await admin('/pending/flush', { method: 'POST', body: JSON.stringify({ key: 'bad key' }) })).status).toBe(400);
-    expect((await admin('/pending/drop', { method: 'POST', body: JSON.stringify({}) })).status).toBe(400);
+    expect(
+      (await admin('/pending/flush', { method: 'POST', body: JSON.stringify({ key: 'bad key' }) }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await admin('/pending/drop', { method: 'POST', body: JSON.stringify({}) })).status,
+    ).toBe(400);
 
     const client = await stack.client(gw, '/social', ANONYMOUS);
     await call(client, 'join_post', { postId: 'h' });
     const emits = record<unknown, EventMeta>(client, 'post_liked');
-    const forced = await admin('/emit', { method: 'POST', body: JSON.stringify({ event: 'post_liked', data: { postId: 'h', userId: 'x', likeCount: 1 } }) });
+    const forced = await admin('/emit', {
+      method: 'POST',
+      body: JSON.stringify({
+        event: 'post_liked',
+        data: { postId: 'h', userId: 'x', likeCount: 1 },
+      }),
+    });
     expect(forced.status).toBe(200);
-    const badEmit = await admin('/emit', { method: 'POST', body: JSON.stringify({ event: 'post_liked', data: { postId: 'h' } }) });
+    const badEmit = await admin('/emit', {
+      method: 'POST',
+      body: JSON.stringify({ event: 'post_liked', data: { postId: 'h' } }),
+    });
     expect(badEmit.status).toBe(400);
-    expect(((await badEmit.json()) as { error: { code: string } }).error.code).toBe('invalid_payload');
+    expect(((await badEmit.json()) as { error: { code: string } }).error.code).toBe(
+      'invalid_payload',
+    );
 
-    const flushed = await admin('/pending/flush', { method: 'POST', body: JSON.stringify({ all: true }) });
+    const flushed = await admin('/pending/flush', {
+      method: 'POST',
+      body: JSON.stringify({ all: true }),
+    });
     expect(await flushed.json()).toEqual({ entries: 1, events: 5 });
-    const dropMissing = await admin('/pending/drop', { method: 'POST', body: JSON.stringify({ key: 'social:post_liked:post:h' }) });
+    const dropMissing = await admin('/pending/drop', {
+      method: 'POST',
+      body: JSON.stringify({ key: 'social:post_liked:post:h' }),
+    });
     expect(dropMissing.status).toBe(404);
     await until(() => emits.length >= 2, 5000, 'the forced and the flushed emit');
     expect(emits.map(([, meta]) => meta.coalesced)).toEqual([1, 5]);

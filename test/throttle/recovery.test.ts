@@ -12,7 +12,9 @@ describe('pending windows survive a worker killed mid-flush and a lost flush job
   let stack: Stack;
   let gw: Gateway;
   beforeEach(async () => {
-    stack = new Stack(testConfig({ SWEEP_INTERVAL_MS: '300', SWEEP_GRACE_MS: '200', AUTH_MODE: 'anonymous' }));
+    stack = new Stack(
+      testConfig({ SWEEP_INTERVAL_MS: '300', SWEEP_GRACE_MS: '200', AUTH_MODE: 'anonymous' }),
+    );
     gw = await stack.gateway();
   });
   afterEach(() => stack.close());
@@ -20,32 +22,53 @@ describe('pending windows survive a worker killed mid-flush and a lost flush job
   it('a worker process SIGKILLed after claiming: the next worker emits the claim with the same meta.id', async () => {
     const client = await stack.client(gw, '/social', ANONYMOUS);
     await call(client, 'join_post', { postId: 'k' });
-    const accepted = await Promise.all([1, 2, 3].map((n) => gw.runtime.events.emit('post_liked', { postId: 'k', userId: `u${n}`, likeCount: n })));
+    const accepted = await Promise.all(
+      [1, 2, 3].map((n) =>
+        gw.runtime.events.emit('post_liked', { postId: 'k', userId: `u${n}`, likeCount: n }),
+      ),
+    );
     const windowId = accepted[0]!.id;
 
     // This worker claims at the window's end, then pauses (test hook) instead of emitting. Its own
     // sweep grace is long, so it cannot rescue the claim itself.
-    const doomed = stack.spawnTs('workers/main.ts', { FLUSH_PAUSE_AFTER_CLAIM_MS: '60000', SWEEP_INTERVAL_MS: '300', SWEEP_GRACE_MS: '600000' });
+    const doomed = stack.spawnTs('workers/main.ts', {
+      FLUSH_PAUSE_AFTER_CLAIM_MS: '60000',
+      SWEEP_INTERVAL_MS: '300',
+      SWEEP_GRACE_MS: '600000',
+    });
     await waitForOutput(doomed, 'pending window claimed');
     await killChild(doomed, 'SIGKILL');
     const pending = gw.runtime.events.pending;
-    expect((await pending.claimedBefore(Number.MAX_SAFE_INTEGER, 10)).map((ref) => ref.windowId)).toEqual([windowId]);
+    expect(
+      (await pending.claimedBefore(Number.MAX_SAFE_INTEGER, 10)).map((ref) => ref.windowId),
+    ).toEqual([windowId]);
     expect(await gw.runtime.management.pendingCount()).toEqual({ entries: 0, events: 0 });
 
     const received = nextEvent<{ likeCount: number }, EventMeta>(client, 'post_liked', 15_000);
-    const rescuer = stack.spawnTs('workers/main.ts', { SWEEP_INTERVAL_MS: '300', SWEEP_GRACE_MS: '200' });
+    const rescuer = stack.spawnTs('workers/main.ts', {
+      SWEEP_INTERVAL_MS: '300',
+      SWEEP_GRACE_MS: '200',
+    });
     await waitForOutput(rescuer, 'worker ready');
     const [data, meta] = await received;
     expect(meta).toMatchObject({ id: windowId, coalesced: 3, room: 'post:k' });
     expect(data.likeCount).toBe(3);
-    await until(async () => (await pending.claimedBefore(Number.MAX_SAFE_INTEGER, 10)).length === 0, 5000, 'the claim to be released');
+    await until(
+      async () => (await pending.claimedBefore(Number.MAX_SAFE_INTEGER, 10)).length === 0,
+      5000,
+      'the claim to be released',
+    );
     await killChild(rescuer, 'SIGTERM');
   });
 
   it('a lost flush job: the sweep scheduler emits the entry', async () => {
     const client = await stack.client(gw, '/social', ANONYMOUS);
     await call(client, 'join_post', { postId: 'lost' });
-    const { id: windowId } = await gw.runtime.events.emit('post_liked', { postId: 'lost', userId: 'u', likeCount: 41 });
+    const { id: windowId } = await gw.runtime.events.emit('post_liked', {
+      postId: 'lost',
+      userId: 'u',
+      likeCount: 41,
+    });
     await gw.runtime.events.emit('post_liked', { postId: 'lost', userId: 'u', likeCount: 42 });
 
     const queue = gw.runtime.events.pendingQueue;

@@ -3,7 +3,11 @@
  * below fails the build if the catalog ever stops rejecting that call.
  */
 import type { EventManager } from '../../src/events/event-manager';
-import type { NotificationSocket, ServerEventsOf, SocialSocket } from '../../src/client/socket-types';
+import type {
+  NotificationSocket,
+  ServerEventsOf,
+  SocialSocket,
+} from '../../src/client/socket-types';
 import { prepareEnvelope } from '../../src/events/event-manager';
 
 function typeChecks(events: EventManager, social: SocialSocket, notifications: NotificationSocket) {
@@ -54,6 +58,8 @@ function typeChecks(events: EventManager, social: SocialSocket, notifications: N
 describe('catalog-derived types', () => {
   it('compile (see tsc) and agree with the runtime catalog', () => {
     expect(typeof typeChecks).toBe('function');
-    expect(prepareEnvelope({ event: 'post_liked', data: { postId: 1, userId: 'u', likeCount: 1 } }).room).toBe('post:1');
+    expect(
+      prepareEnvelope({ event: 'post_liked', data: { postId: 1, userId: 'u', likeCount: 1 } }).room,
+    ).toBe('post:1');
   });
 });

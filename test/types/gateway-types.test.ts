@@ -9,9 +9,20 @@ import type { SocketUser } from '../../src/auth/user';
 import { ROOMS, type EventMeta } from '../../src/catalog';
 import { namespaceModules } from '../../src/gateway/namespaces/registry';
 import { typingRelay } from '../../src/gateway/room-actions';
-import { namespaceOf, type GatewayNamespace, type GatewayServer, type GatewaySocket } from '../../src/gateway/socket-types';
+import {
+  namespaceOf,
+  type GatewayNamespace,
+  type GatewayServer,
+  type GatewaySocket,
+} from '../../src/gateway/socket-types';
 
-function typeChecks(social: GatewayNamespace<'/social'>, orders: GatewaySocket<'/orders'>, anySocket: GatewaySocket, io: GatewayServer, meta: EventMeta) {
+function typeChecks(
+  social: GatewayNamespace<'/social'>,
+  orders: GatewaySocket<'/orders'>,
+  anySocket: GatewaySocket,
+  io: GatewayServer,
+  meta: EventMeta,
+) {
   social.to('post:1').emit('post_liked', { postId: '1', userId: 'u', likeCount: 1 }, meta);
   // @ts-expect-error likeCount must be a number
   social.to('post:1').emit('post_liked', { postId: '1', userId: 'u', likeCount: 'many' }, meta);
@@ -53,12 +64,22 @@ describe('gateway Socket.IO types', () => {
       await io.close();
     }
     // The typing relay's schema is what its type says: the room's ids (an id may arrive as a number), userId?, typing.
-    expect(typingRelay(ROOMS.post).schema.parse({ postId: 7, typing: true })).toEqual({ postId: '7', typing: true });
+    expect(typingRelay(ROOMS.post).schema.parse({ postId: 7, typing: true })).toEqual({
+      postId: '7',
+      typing: true,
+    });
     // The room actions' payloads are typed by their template: join_post takes postId (and since).
-    expect(namespaceModules['/social'].actions.join_post.schema.parse({ postId: '1', since: '1700000000000-0' })).toEqual({
+    expect(
+      namespaceModules['/social'].actions.join_post.schema.parse({
+        postId: '1',
+        since: '1700000000000-0',
+      }),
+    ).toEqual({
       postId: '1',
       since: '1700000000000-0',
     });
-    expect(namespaceModules['/social'].actions.join_post.schema.safeParse({ chatId: '1' }).success).toBe(false);
+    expect(
+      namespaceModules['/social'].actions.join_post.schema.safeParse({ chatId: '1' }).success,
+    ).toBe(false);
   });
 });

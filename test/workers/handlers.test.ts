@@ -20,7 +20,10 @@ describe('handler discovery', () => {
   it('finds every exported handler in the folder, with no registration list', () => {
     const found = discoverHandlers(FIXTURES);
     expect(found.map((h) => h.name).sort()).toEqual(['flaky', 'recorder']);
-    expect(handlersByEvent(found)).toEqual({ order_status_changed: ['flaky', 'recorder'], payment_confirmed: ['recorder'] });
+    expect(handlersByEvent(found)).toEqual({
+      order_status_changed: ['flaky', 'recorder'],
+      payment_confirmed: ['recorder'],
+    });
   });
 
   it('the shipped folder has the activity-log example', () => {
@@ -50,21 +53,50 @@ describe('server-side handlers in the worker', () => {
     const client = await stack.client(gw, '/orders', await stack.auth('ops', ['admin']));
     await call(client, 'join_order', { orderId: 'h1' });
     const got = nextEvent<unknown, { id: string }>(client, 'order_status_changed');
-    const { id } = await gw.runtime.events.emitToOrder('order_status_changed', 'h1', { orderId: 'h1', status: 'paid' });
+    const { id } = await gw.runtime.events.emitToOrder('order_status_changed', 'h1', {
+      orderId: 'h1',
+      status: 'paid',
+    });
     expect((await got)[1].id).toBe(id);
 
-    await until(async () => (await redis.lrange(`${prefix}:test:handled`, 0, -1)).includes(`order_status_changed:${id}`), 10_000, 'recorder');
+    await until(
+      async () =>
+        (await redis.lrange(`${prefix}:test:handled`, 0, -1)).includes(
+          `order_status_changed:${id}`,
+        ),
+      10_000,
+      'recorder',
+    );
     const queues = { delivery: gw.runtime.events.queue, handlers: worker.handlers.queue };
-    await until(async () => (await listFailed(queues, { limit: 10 })).length === 1, 15_000, 'flaky to fail twice');
+    await until(
+      async () => (await listFailed(queues, { limit: 10 })).length === 1,
+      15_000,
+      'flaky to fail twice',
+    );
     const [failed] = await listFailed(queues, { limit: 10 });
-    expect(failed).toMatchObject({ queue: 'handlers', id: `${id}.flaky`, name: 'flaky', event: 'order_status_changed', eventId: id, attemptsMade: 2 });
+    expect(failed).toMatchObject({
+      queue: 'handlers',
+      id: `${id}.flaky`,
+      name: 'flaky',
+      event: 'order_status_changed',
+      eventId: id,
+      attemptsMade: 2,
+    });
     expect(failed?.failedReason).toContain(`flaky handler refused ${id}`);
 
     await redis.del(`${prefix}:test:fail`);
-    expect(await retryFailed(queues, { queue: 'handlers', id: `${id}.flaky` })).toEqual({ retried: 1 });
-    await until(async () => (await redis.lrange(`${prefix}:test:flaky`, 0, -1)).includes(id), 10_000, 'flaky retry');
+    expect(await retryFailed(queues, { queue: 'handlers', id: `${id}.flaky` })).toEqual({
+      retried: 1,
+    });
+    await until(
+      async () => (await redis.lrange(`${prefix}:test:flaky`, 0, -1)).includes(id),
+      10_000,
+      'flaky retry',
+    );
     expect(await listFailed(queues, { limit: 10 })).toEqual([]);
-    await expect(retryFailed(queues, { queue: 'handlers', id: 'nope' })).rejects.toMatchObject({ code: 'not_found' });
+    await expect(retryFailed(queues, { queue: 'handlers', id: 'nope' })).rejects.toMatchObject({
+      code: 'not_found',
+    });
   });
 
   it('pause holds delivery without losing events; resume delivers them', async () => {
@@ -77,8 +109,21 @@ describe('server-side handlers in the worker', () => {
     const status = await setPaused(queues, true, 'delivery');
     expect(status.find((s) => s.queue === 'delivery')?.paused).toBe(true);
     const ids: string[] = [];
-    for (let i = 0; i < 20; i++) ids.push((await gw.runtime.events.emit('order_status_changed', { orderId: 'p1', status: 'preparing' })).id);
-    await until(async () => (await queueStatus(queues)).find((s) => s.queue === 'delivery')?.counts.wait === 20, 5000, '20 waiting');
+    for (let i = 0; i < 20; i++)
+      ids.push(
+        (
+          await gw.runtime.events.emit('order_status_changed', {
+            orderId: 'p1',
+            status: 'preparing',
+          })
+        ).id,
+      );
+    await until(
+      async () =>
+        (await queueStatus(queues)).find((s) => s.queue === 'delivery')?.counts.wait === 20,
+      5000,
+      '20 waiting',
+    );
     expect(seen).toEqual([]);
 
     await setPaused(queues, false, 'delivery');
@@ -94,7 +139,12 @@ describe('the activity-log example handler', () => {
   it('appends delivered social and order events to the activity stream', async () => {
     const gw = await stack.gateway();
     await stack.worker();
-    const { id } = await gw.runtime.events.emit('post_commented', { postId: 'a1', commentId: 'c1', userId: 'u1', text: 'hello' });
+    const { id } = await gw.runtime.events.emit('post_commented', {
+      postId: 'a1',
+      commentId: 'c1',
+      userId: 'u1',
+      text: 'hello',
+    });
     const { redis, keys } = gw.runtime;
     await until(async () => (await redis.xlen(keys.activityLog)) === 1, 10_000, 'activity entry');
     const [[, fields]] = (await redis.xrange(keys.activityLog, '-', '+')) as [[string, string[]]];

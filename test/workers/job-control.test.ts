@@ -10,13 +10,22 @@ const FIXTURES = path.join(__dirname, '../fixtures/handlers');
 
 /** Failed jobs, pause/resume and handler introspection: the CLI and /admin over the same core. */
 describe('sb failed|queue|handlers and /admin/failed|queue|handlers', () => {
-  const stack = new Stack(testConfig({ HANDLERS_DIR: FIXTURES, HANDLER_ATTEMPTS: '1', ADMIN_TOKEN }));
+  const stack = new Stack(
+    testConfig({ HANDLERS_DIR: FIXTURES, HANDLER_ATTEMPTS: '1', ADMIN_TOKEN }),
+  );
   let gw: Awaited<ReturnType<Stack['gateway']>>;
   const sb = (...args: string[]) => runSb(stack.config, args);
-  const admin = async (p: string, body?: unknown, token: string | null = ADMIN_TOKEN): Promise<{ status: number; body: unknown }> => {
+  const admin = async (
+    p: string,
+    body?: unknown,
+    token: string | null = ADMIN_TOKEN,
+  ): Promise<{ status: number; body: unknown }> => {
     const res = await fetch(stack.url(gw, `/admin${p}`), {
       method: body === undefined ? 'GET' : 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     return { status: res.status, body: await res.json() };
@@ -42,23 +51,39 @@ describe('sb failed|queue|handlers and /admin/failed|queue|handlers', () => {
     expect((await admin('/handlers')).body).toEqual(expected);
     const table = await sb('handlers');
     expect(table.stdout.split('\n')[0]).toMatch(/^NAME\s+EVENTS\s+FAILED$/);
-    expect(table.stdout).toContain('handlers per event: order_status_changed=2 payment_confirmed=1');
+    expect(table.stdout).toContain(
+      'handlers per event: order_status_changed=2 payment_confirmed=1',
+    );
   });
 
   it('a failed handler job is listed, counted per handler, and retried by id', async () => {
     const { redis } = gw.runtime;
     const prefix = stack.config.KEY_PREFIX;
     await redis.set(`${prefix}:test:fail`, '1');
-    const { id } = await gw.runtime.events.emitToOrder('order_status_changed', 'f1', { orderId: 'f1', status: 'paid' });
-    await until(async () => ((await admin('/failed')).body as FailedJob[]).length === 1, 15_000, 'flaky to fail');
+    const { id } = await gw.runtime.events.emitToOrder('order_status_changed', 'f1', {
+      orderId: 'f1',
+      status: 'paid',
+    });
+    await until(
+      async () => ((await admin('/failed')).body as FailedJob[]).length === 1,
+      15_000,
+      'flaky to fail',
+    );
 
     const listed = await sb('failed', 'list', '--json');
     expect(listed.code).toBe(0);
-    expect(JSON.parse(listed.stdout)).toMatchObject([{ queue: 'handlers', id: `${id}.flaky`, name: 'flaky', eventId: id, attemptsMade: 1 }]);
+    expect(JSON.parse(listed.stdout)).toMatchObject([
+      { queue: 'handlers', id: `${id}.flaky`, name: 'flaky', eventId: id, attemptsMade: 1 },
+    ]);
     const table = await sb('failed', 'list', '--queue', 'handlers');
-    expect(table.stdout.split('\n')[0]).toMatch(/^QUEUE\s+ID\s+NAME\s+EVENT\s+ATTEMPTSMADE\s+FAILEDAT\s+FAILEDREASON$/);
+    expect(table.stdout.split('\n')[0]).toMatch(
+      /^QUEUE\s+ID\s+NAME\s+EVENT\s+ATTEMPTSMADE\s+FAILEDAT\s+FAILEDREASON$/,
+    );
     expect(table.stdout).toContain(`flaky handler refused ${id}`);
-    expect(((await admin('/handlers')).body as HandlerSummary).handlers.find((h) => h.name === 'flaky')?.failed).toBe(1);
+    expect(
+      ((await admin('/handlers')).body as HandlerSummary).handlers.find((h) => h.name === 'flaky')
+        ?.failed,
+    ).toBe(1);
     expect((await admin('/failed?queue=delivery')).body).toEqual([]);
 
     // Bad input: one line, exit 2; an unknown job: exit 1.
@@ -79,7 +104,11 @@ describe('sb failed|queue|handlers and /admin/failed|queue|handlers', () => {
     await redis.del(`${prefix}:test:fail`);
     const retried = await sb('failed', 'retry', '--queue', 'handlers', '--id', `${id}.flaky`);
     expect(retried).toMatchObject({ code: 0, stdout: 'retried 1 jobs\n' });
-    await until(async () => (await redis.lrange(`${prefix}:test:flaky`, 0, -1)).includes(id), 10_000, 'flaky after retry');
+    await until(
+      async () => (await redis.lrange(`${prefix}:test:flaky`, 0, -1)).includes(id),
+      10_000,
+      'flaky after retry',
+    );
     expect((await admin('/failed')).body).toEqual([]);
   });
 
@@ -91,16 +120,34 @@ describe('sb failed|queue|handlers and /admin/failed|queue|handlers', () => {
 
     const paused = await sb('queue', 'pause', '--queue', 'delivery', '--json');
     expect(paused.code).toBe(0);
-    expect((JSON.parse(paused.stdout) as QueueStatus[]).find((s) => s.queue === 'delivery')?.paused).toBe(true);
+    expect(
+      (JSON.parse(paused.stdout) as QueueStatus[]).find((s) => s.queue === 'delivery')?.paused,
+    ).toBe(true);
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await gw.runtime.events.emitToOrder('order_status_changed', 'q1', { orderId: 'q1', status: 'preparing' })).id);
+    for (let i = 0; i < 5; i++)
+      ids.push(
+        (
+          await gw.runtime.events.emitToOrder('order_status_changed', 'q1', {
+            orderId: 'q1',
+            status: 'preparing',
+          })
+        ).id,
+      );
     // At least our 5 wait (the sweep scheduler and presence events queue there too).
-    await until(async () => (((await admin('/queue')).body as QueueStatus[]).find((s) => s.queue === 'delivery')?.counts.wait ?? 0) >= 5, 5000, '5 waiting');
+    await until(
+      async () =>
+        (((await admin('/queue')).body as QueueStatus[]).find((s) => s.queue === 'delivery')?.counts
+          .wait ?? 0) >= 5,
+      5000,
+      '5 waiting',
+    );
     // Every one of our 5 still sits in a waiting job: none was taken by the worker, so none can
     // have been delivered.
     await until(
       async () => {
-        const waiting = new Set((await queuedEvents(gw.runtime.events.queue, ['wait'])).map((e) => e.id));
+        const waiting = new Set(
+          (await queuedEvents(gw.runtime.events.queue, ['wait'])).map((e) => e.id),
+        );
         return ids.every((id) => waiting.has(id));
       },
       5000,
@@ -122,7 +169,10 @@ describe('sb failed|queue|handlers and /admin/failed|queue|handlers', () => {
 
   it('/admin/queue/pause and /resume without a body switch every queue', async () => {
     const post = async (p: string) => {
-      const res = await fetch(stack.url(gw, `/admin${p}`), { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const res = await fetch(stack.url(gw, `/admin${p}`), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
       return { status: res.status, body: (await res.json()) as QueueStatus[] };
     };
     const paused = await post('/queue/pause');
@@ -138,7 +188,8 @@ describe('sb failed|queue|handlers and /admin/failed|queue|handlers', () => {
   });
 
   it('/admin/failed, /queue and /handlers refuse a request without the admin token', async () => {
-    for (const p of ['/failed', '/queue', '/handlers']) expect((await admin(p, undefined, null)).status).toBe(401);
+    for (const p of ['/failed', '/queue', '/handlers'])
+      expect((await admin(p, undefined, null)).status).toBe(401);
     expect((await admin('/queue/pause', {}, null)).status).toBe(401);
   });
 });

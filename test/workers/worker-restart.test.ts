@@ -10,20 +10,35 @@ describe('worker process stopped while events are accepted', () => {
     const client = await stack.client(gw, '/orders', await stack.auth('ops', ['admin']));
     await call(client, 'join_order', { orderId: 'w1' });
     const seen = new Map<string, number>();
-    client.on('order_status_changed', (_data: unknown, meta: { id: string }) => seen.set(meta.id, (seen.get(meta.id) ?? 0) + 1));
+    client.on('order_status_changed', (_data: unknown, meta: { id: string }) =>
+      seen.set(meta.id, (seen.get(meta.id) ?? 0) + 1),
+    );
 
     const first = stack.spawnTs('workers/main.ts');
     await waitForOutput(first, 'worker ready');
-    const warm = await gw.runtime.events.emitToOrder('order_status_changed', 'w1', { orderId: 'w1', status: 'paid' });
+    const warm = await gw.runtime.events.emitToOrder('order_status_changed', 'w1', {
+      orderId: 'w1',
+      status: 'paid',
+    });
     await until(() => seen.has(warm.id), 10_000, 'first delivery');
 
-    const exited = new Promise<number | null>((resolve) => first.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      first.once('exit', (code) => resolve(code)),
+    );
     first.kill('SIGTERM');
     expect(await exited).toBe(0);
 
     const accepted: string[] = [];
     for (let i = 0; i < 200; i++) {
-      accepted.push((await gw.runtime.events.emit('order_status_changed', { orderId: 'w1', status: 'preparing', note: `n${i}` })).id);
+      accepted.push(
+        (
+          await gw.runtime.events.emit('order_status_changed', {
+            orderId: 'w1',
+            status: 'preparing',
+            note: `n${i}`,
+          })
+        ).id,
+      );
     }
     expect((await gw.runtime.events.queue.getJobCounts('wait')).wait).toBe(200);
     expect(accepted.filter((id) => seen.has(id))).toHaveLength(0);

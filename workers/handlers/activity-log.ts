@@ -5,12 +5,29 @@ import { defineLuaScripts } from '../../src/redis/lua';
 /** How many entries the activity stream keeps (approximately: MAXLEN ~ trims in whole nodes). */
 const ACTIVITY_LOG_LENGTH = 10_000;
 
-const EVENTS = ['post_liked', 'post_commented', 'post_reviewed', 'user_followed', 'order_status_changed', 'payment_confirmed'] as const;
+const EVENTS = [
+  'post_liked',
+  'post_commented',
+  'post_reviewed',
+  'user_followed',
+  'order_status_changed',
+  'payment_confirmed',
+] as const;
 
-function append(redis: RedisClient, key: string, events: Array<HandledEvent<(typeof EVENTS)[number]>>): Promise<unknown> {
+function append(
+  redis: RedisClient,
+  key: string,
+  events: Array<HandledEvent<(typeof EVENTS)[number]>>,
+): Promise<unknown> {
   // lua/activity-append-1.lua: every event of the batch in one call.
-  const { sbActivityAppend } = defineLuaScripts(redis, __dirname, { sbActivityAppend: 'activity-append-1.lua' });
-  return sbActivityAppend(key, ACTIVITY_LOG_LENGTH, ...events.flatMap(({ name, data, meta }) => [meta.id, name, meta.room, JSON.stringify(data)]));
+  const { sbActivityAppend } = defineLuaScripts(redis, __dirname, {
+    sbActivityAppend: 'activity-append-1.lua',
+  });
+  return sbActivityAppend(
+    key,
+    ACTIVITY_LOG_LENGTH,
+    ...events.flatMap(({ name, data, meta }) => [meta.id, name, meta.room, JSON.stringify(data)]),
+  );
 }
 
 /**

@@ -4,7 +4,12 @@ import { NAMESPACES } from '../../catalog';
 import { withExamples } from '../../catalog/fields';
 import { EventRequestSchema } from '../../events/event-request';
 import { PendingKeySchema } from '../../management/filters';
-import { QueueKindSchema, RetryRequestSchema, type HandlerSummary, type QueueStatus } from '../../management/jobs';
+import {
+  QueueKindSchema,
+  RetryRequestSchema,
+  type HandlerSummary,
+  type QueueStatus,
+} from '../../management/jobs';
 import type { FlushOutcome, Management, PendingSummary } from '../../management/management';
 import type { ErrorCode } from '../../errors';
 import type { Runtime } from '../../runtime';
@@ -18,7 +23,12 @@ import ADMIN_DOCS from './admin-docs.json';
 const EXAMPLE_KEY = 'social:post_liked:post:123';
 export const Filter = withExamples(
   z.object({
-    namespace: z.string().min(1).max(64).optional().meta({ description: 'only this namespace: /social or social' }),
+    namespace: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .meta({ description: 'only this namespace: /social or social' }),
     event: z.string().min(1).max(128).optional().meta({ description: 'only this catalog event' }),
   }),
   { namespace: '/social', event: 'post_liked' },
@@ -31,18 +41,34 @@ export const ListQuery = withExamples(
   { namespace: '/social', limit: 50 },
 );
 export const FlushBody = withExamples(
-  z.union([z.object({ key: PendingKeySchema }).strict(), z.object({ all: z.literal(true) }).strict()]),
+  z.union([
+    z.object({ key: PendingKeySchema }).strict(),
+    z.object({ all: z.literal(true) }).strict(),
+  ]),
   { key: EXAMPLE_KEY },
   { all: true },
 );
 export const DropBody = withExamples(z.object({ key: PendingKeySchema }), { key: EXAMPLE_KEY });
-export const FailedQuery = withExamples(z.object({ queue: QueueKindSchema.optional(), limit: z.coerce.number().int().min(1).max(1000).default(50) }), {
-  queue: 'delivery',
-  limit: 20,
-});
-export const RetryBody = withExamples(RetryRequestSchema, { all: true }, { queue: 'delivery', id: '1' });
+export const FailedQuery = withExamples(
+  z.object({
+    queue: QueueKindSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(50),
+  }),
+  {
+    queue: 'delivery',
+    limit: 20,
+  },
+);
+export const RetryBody = withExamples(
+  RetryRequestSchema,
+  { all: true },
+  { queue: 'delivery', id: '1' },
+);
 // A request without a body pauses (resumes) every queue.
-export const PauseBody = withExamples(z.object({ queue: QueueKindSchema.optional() }).strict().default({}), { queue: 'handlers' });
+export const PauseBody = withExamples(
+  z.object({ queue: QueueKindSchema.optional() }).strict().default({}),
+  { queue: 'handlers' },
+);
 export const EmitBody = withExamples(EventRequestSchema, {
   event: 'post_liked',
   target: { postId: '123' },
@@ -50,9 +76,14 @@ export const EmitBody = withExamples(EventRequestSchema, {
 });
 
 // What the routes answer (the management core's return types, checked below).
-const Counted = z.object({ entries: z.number().int().nonnegative(), events: z.number().int().nonnegative() });
+const Counted = z.object({
+  entries: z.number().int().nonnegative(),
+  events: z.number().int().nonnegative(),
+});
 const PendingEntry = z.object({
-  key: z.string().meta({ description: 'the entry as operators name it: <namespace>:<event>:<room>' }),
+  key: z
+    .string()
+    .meta({ description: 'the entry as operators name it: <namespace>:<event>:<room>' }),
   event: z.string(),
   namespace: z.enum(NAMESPACES),
   room: z.string(),
@@ -63,7 +94,12 @@ const PendingEntry = z.object({
   id: z.string().meta({ description: 'the meta.id its emit will carry' }),
 });
 const PendingPage = z.object({ items: z.array(PendingEntry), nextCursor: z.string().nullable() });
-const Dropped = z.object({ dropped: PendingEntry.extend({ data: z.unknown().optional(), items: z.array(z.unknown()).optional() }) });
+const Dropped = z.object({
+  dropped: PendingEntry.extend({
+    data: z.unknown().optional(),
+    items: z.array(z.unknown()).optional(),
+  }),
+});
 const Emitted = z.object({ id: z.string(), namespace: z.enum(NAMESPACES), room: z.string() });
 const FailedJob = z.object({
   queue: QueueKindSchema,
@@ -76,13 +112,28 @@ const FailedJob = z.object({
   failedAt: z.number().int().optional(),
 });
 const Retried = z.object({ retried: z.number().int().nonnegative() });
-const QueueStatusList = z.array(z.object({ queue: QueueKindSchema, paused: z.boolean(), counts: z.record(z.string(), z.number().int().nonnegative()) }));
+const QueueStatusList = z.array(
+  z.object({
+    queue: QueueKindSchema,
+    paused: z.boolean(),
+    counts: z.record(z.string(), z.number().int().nonnegative()),
+  }),
+);
 const Handlers = z.object({
-  handlers: z.array(z.object({ name: z.string(), events: z.array(z.string()), failed: z.number().int().nonnegative() })),
+  handlers: z.array(
+    z.object({
+      name: z.string(),
+      events: z.array(z.string()),
+      failed: z.number().int().nonnegative(),
+    }),
+  ),
   byEvent: z.record(z.string(), z.number().int().nonnegative()),
 });
 true satisfies SameShape<z.output<typeof Counted>, FlushOutcome>;
-true satisfies SameShape<Omit<z.output<typeof PendingEntry>, 'namespace'>, Omit<PendingSummary, 'namespace'>>;
+true satisfies SameShape<
+  Omit<z.output<typeof PendingEntry>, 'namespace'>,
+  Omit<PendingSummary, 'namespace'>
+>;
 true satisfies SameShape<z.output<typeof QueueStatusList>[number], QueueStatus>;
 true satisfies SameShape<z.output<typeof Handlers>, HandlerSummary>;
 
@@ -119,12 +170,20 @@ function adminRoute<S extends z.ZodType>(
     response: { status: 200, description: response, schema: answer },
     errors,
   };
-  const read = (req: Request) => (input === null ? undefined : method === 'get' ? parse(input, req.query, 'query') : parse(input, req.body, 'body'));
+  const read = (req: Request) =>
+    input === null
+      ? undefined
+      : method === 'get'
+        ? parse(input, req.query, 'query')
+        : parse(input, req.body, 'body');
   return { operation, handle: (m, req) => call(m, read(req) as z.output<S>) };
 }
 
 /** Where a route's input is: a GET's query (an object schema), a POST's body, or nothing. */
-function readsOf(key: AdminRouteKey, input: z.ZodType | null): Pick<HttpOperation, 'query' | 'body'> {
+function readsOf(
+  key: AdminRouteKey,
+  input: z.ZodType | null,
+): Pick<HttpOperation, 'query' | 'body'> {
   if (input === null) return {};
   if (key.startsWith('post ')) return { body: input };
   if (input instanceof z.ZodObject) return { query: input };
@@ -133,16 +192,45 @@ function readsOf(key: AdminRouteKey, input: z.ZodType | null): Pick<HttpOperatio
 
 /** Every /admin route, in the document's order; their words are in admin-docs.json. */
 const ADMIN_ROUTES: AdminRoute[] = [
-  adminRoute('get /admin/pending/count', Filter, Counted, (m, filter) => m.pendingCount(filter), ['invalid_argument']),
-  adminRoute('get /admin/pending', ListQuery, PendingPage, (m, page) => m.listPending(page), ['invalid_argument']),
-  adminRoute('post /admin/pending/flush', FlushBody, Counted, (m, which) => m.flushPending(which), ['invalid_argument', 'not_found', 'unavailable']),
-  adminRoute('post /admin/pending/drop', DropBody, Dropped, (m, which) => m.dropPending(which), ['invalid_argument', 'not_found']),
-  adminRoute('post /admin/emit', EmitBody, Emitted, (m, ev) => m.forceEmit(ev.event, ev.data, ev.target), ['invalid_target', 'unknown_event', 'unavailable']),
-  adminRoute('get /admin/failed', FailedQuery, z.array(FailedJob), (m, which) => m.jobs.listFailed(which)),
-  adminRoute('post /admin/failed/retry', RetryBody, Retried, (m, which) => m.jobs.retryFailed(which), ['not_found']),
+  adminRoute('get /admin/pending/count', Filter, Counted, (m, filter) => m.pendingCount(filter), [
+    'invalid_argument',
+  ]),
+  adminRoute('get /admin/pending', ListQuery, PendingPage, (m, page) => m.listPending(page), [
+    'invalid_argument',
+  ]),
+  adminRoute('post /admin/pending/flush', FlushBody, Counted, (m, which) => m.flushPending(which), [
+    'invalid_argument',
+    'not_found',
+    'unavailable',
+  ]),
+  adminRoute('post /admin/pending/drop', DropBody, Dropped, (m, which) => m.dropPending(which), [
+    'invalid_argument',
+    'not_found',
+  ]),
+  adminRoute(
+    'post /admin/emit',
+    EmitBody,
+    Emitted,
+    (m, ev) => m.forceEmit(ev.event, ev.data, ev.target),
+    ['invalid_target', 'unknown_event', 'unavailable'],
+  ),
+  adminRoute('get /admin/failed', FailedQuery, z.array(FailedJob), (m, which) =>
+    m.jobs.listFailed(which),
+  ),
+  adminRoute(
+    'post /admin/failed/retry',
+    RetryBody,
+    Retried,
+    (m, which) => m.jobs.retryFailed(which),
+    ['not_found'],
+  ),
   adminRoute('get /admin/queue', null, QueueStatusList, (m) => m.jobs.status()),
-  adminRoute('post /admin/queue/pause', PauseBody, QueueStatusList, (m, { queue }) => m.jobs.setPaused(true, queue)),
-  adminRoute('post /admin/queue/resume', PauseBody, QueueStatusList, (m, { queue }) => m.jobs.setPaused(false, queue)),
+  adminRoute('post /admin/queue/pause', PauseBody, QueueStatusList, (m, { queue }) =>
+    m.jobs.setPaused(true, queue),
+  ),
+  adminRoute('post /admin/queue/resume', PauseBody, QueueStatusList, (m, { queue }) =>
+    m.jobs.setPaused(false, queue),
+  ),
   adminRoute('get /admin/handlers', null, Handlers, (m) => m.jobs.handlers()),
 ];
 

@@ -26,8 +26,14 @@ export const dashboardOperations: HttpOperation[] = [
     operationId: 'queuesDashboard',
     tag: 'pages',
     auth: 'adminPage',
-    summary: 'Bull Board, read-only: the delivery, pending and handler queues, their counts and jobs',
-    response: { status: 200, description: 'the page (with its files and API below this path)', schema: z.string(), contentType: 'text/html' },
+    summary:
+      'Bull Board, read-only: the delivery, pending and handler queues, their counts and jobs',
+    response: {
+      status: 200,
+      description: 'the page (with its files and API below this path)',
+      schema: z.string(),
+      contentType: 'text/html',
+    },
     errors: ['not_found'],
   },
   {
@@ -37,8 +43,14 @@ export const dashboardOperations: HttpOperation[] = [
     operationId: 'socketsDashboard',
     tag: 'pages',
     auth: 'adminPage',
-    summary: "The Socket.IO Admin UI, served from the package's own files; it connects to this gateway's /admin namespace",
-    response: { status: 200, description: 'the page (with its files below this path)', schema: z.string(), contentType: 'text/html' },
+    summary:
+      "The Socket.IO Admin UI, served from the package's own files; it connects to this gateway's /admin namespace",
+    response: {
+      status: 200,
+      description: 'the page (with its files below this path)',
+      schema: z.string(),
+      contentType: 'text/html',
+    },
     errors: ['not_found'],
   },
 ];
@@ -54,7 +66,9 @@ export const dashboardOperations: HttpOperation[] = [
  * out of their HTML (these machines reach no CDN, and an admin page should not call third parties).
  * Mount before the JSON /admin API, whose bearer check covers every other /admin path.
  */
-export function dashboardRoutes(rt: Pick<Runtime, 'config' | 'keys' | 'management' | 'redis'>): Router {
+export function dashboardRoutes(
+  rt: Pick<Runtime, 'config' | 'keys' | 'management' | 'redis'>,
+): Router {
   const r = Router();
   const sessions = new AdminSessions(rt.redis, rt.keys);
   const guard = requireAdminPage(rt.config, sessions);
@@ -63,11 +77,17 @@ export function dashboardRoutes(rt: Pick<Runtime, 'config' | 'keys' | 'managemen
   const enabled = rt.config.ADMIN_TOKEN !== undefined;
   r.use(BULL_BOARD_PATH, pageHeaders, guard, enabled ? bullBoard(rt) : notFound);
   // The Admin UI's page only where its namespace runs (ADMIN_UI=on): a page that cannot connect helps nobody.
-  r.use(ADMIN_UI_PATH, pageHeaders, guard, enabled && rt.config.ADMIN_UI === 'on' ? adminUiFiles() : notFound);
+  r.use(
+    ADMIN_UI_PATH,
+    pageHeaders,
+    guard,
+    enabled && rt.config.ADMIN_UI === 'on' ? adminUiFiles() : notFound,
+  );
   return r;
 }
 
-const notFound: RequestHandler = (req, _res, next) => next(new GatewayError('not_found', `no route ${req.method} ${req.originalUrl.split('?')[0]}`));
+const notFound: RequestHandler = (req, _res, next) =>
+  next(new GatewayError('not_found', `no route ${req.method} ${req.originalUrl.split('?')[0]}`));
 
 /** Removes `<link>` tags that load from another site (Google Fonts, a CDN icon font). */
 export function withoutExternalLinks(html: string): string {
@@ -75,7 +95,8 @@ export function withoutExternalLinks(html: string): string {
 }
 
 const QUEUE_LABELS: Record<QueueKind, string> = {
-  delivery: 'Delivery batches: one job carries many accepted events; a worker emits them with one Lua call',
+  delivery:
+    'Delivery batches: one job carries many accepted events; a worker emits them with one Lua call',
   pending: 'Throttle window flushes, the pending sweep scheduler and operator flushes',
   handlers: 'Retries of server-side handlers that threw (the happy path uses the handler inbox)',
 };
@@ -113,7 +134,8 @@ function bullBoard(rt: Pick<Runtime, 'config' | 'management'>): RequestHandler {
   const stripFonts: RequestHandler = (req, res, next) => {
     if (req.method === 'GET' && !/^\/(api|static)\//.test(req.path)) {
       const send = res.send.bind(res);
-      res.send = (body?: unknown) => send(typeof body === 'string' ? withoutExternalLinks(body) : body);
+      res.send = (body?: unknown) =>
+        send(typeof body === 'string' ? withoutExternalLinks(body) : body);
       res.setHeader('Cache-Control', 'no-store');
     }
     next();

@@ -28,14 +28,25 @@ export const BatchAnswerSchema = z.object({
   accepted: z.number().int().nonnegative(),
   rejected: z.number().int().nonnegative(),
   results: z
-    .array(z.union([z.object({ id: EventId, replayed: z.literal(true).optional() }), z.object({ error: ErrorBodySchema })]))
-    .meta({ description: 'one per item, in item order: `{ id }`, `{ id, replayed: true }` (idempotency key used before) or `{ error }`' }),
+    .array(
+      z.union([
+        z.object({ id: EventId, replayed: z.literal(true).optional() }),
+        z.object({ error: ErrorBodySchema }),
+      ]),
+    )
+    .meta({
+      description:
+        'one per item, in item order: `{ id }`, `{ id, replayed: true }` (idempotency key used before) or `{ error }`',
+    }),
 });
 true satisfies SameShape<z.output<typeof BatchAnswerSchema>, BatchAnswer>;
 
 /** The body as the OpenAPI document shows it: each item is a `POST /api/events` body. */
 const BatchBodyByEvent = z.object({
-  events: z.array(PublishBodyByEvent).min(1).meta({ description: 'at most PUBLISH_BATCH_MAX items (default 1000); each validated and accepted on its own' }),
+  events: z.array(PublishBodyByEvent).min(1).meta({
+    description:
+      'at most PUBLISH_BATCH_MAX items (default 1000); each validated and accepted on its own',
+  }),
 });
 
 export const publishBatchOperations: HttpOperation[] = [
@@ -49,8 +60,17 @@ export const publishBatchOperations: HttpOperation[] = [
     description:
       "Each item is a `POST /api/events` body (keys go on the items as `idempotencyKey`) and is validated and accepted on its own: a bad item rejects only itself. Items without an idempotency key are queued in item order. The body may be up to PUBLISH_BATCH_MAX_BYTES (4 MiB); each item's data is held to MAX_PAYLOAD_BYTES.",
     body: BatchBodyByEvent,
-    examples: { everyEvent: { summary: 'one item per catalog event', value: { events: Object.values(publishExamples()).map((example) => example.value) } } },
-    response: { status: 200, description: 'one result per item, in item order', schema: BatchAnswerSchema },
+    examples: {
+      everyEvent: {
+        summary: 'one item per catalog event',
+        value: { events: Object.values(publishExamples()).map((example) => example.value) },
+      },
+    },
+    response: {
+      status: 200,
+      description: 'one result per item, in item order',
+      schema: BatchAnswerSchema,
+    },
     errors: ['unavailable'],
   },
 ];
@@ -77,34 +97,57 @@ export const publishBatchOperations: HttpOperation[] = [
 const MAX_DATA_DEPTH = 32;
 
 export function publishBatchRoutes(rt: Pick<Runtime, 'config' | 'events'>): Router {
-  const { PUBLISH_BATCH_MAX: maxItems, PUBLISH_BATCH_MAX_BYTES: maxBytes, MAX_PAYLOAD_BYTES: maxDataBytes } = rt.config;
+  const {
+    PUBLISH_BATCH_MAX: maxItems,
+    PUBLISH_BATCH_MAX_BYTES: maxBytes,
+    MAX_PAYLOAD_BYTES: maxDataBytes,
+  } = rt.config;
   const r = Router();
 
   /** Validates one item and calls publish before its first await, so all items go out in one tick. */
   const publishItem = async (item: unknown, index: number): Promise<Accepted> => {
     const parsed = PublishBody.safeParse(item);
-    if (!parsed.success) throw GatewayError.fromZod(parsed.error, 'invalid_payload', `events[${index}]`);
+    if (!parsed.success)
+      throw GatewayError.fromZod(parsed.error, 'invalid_payload', `events[${index}]`);
     const { idempotencyKey, ...input } = parsed.data;
     // Measured without recursion and before the catalog's schema sees it: a `data` nested thousands
     // deep must be an invalid_payload of its own item, not a stack overflow (internal) per item.
     const size = jsonSize(input.data ?? null, MAX_DATA_DEPTH, maxDataBytes);
     if (!size.ok && size.reason === 'too_deep') {
-      throw new GatewayError('invalid_payload', `events[${index}].data is nested deeper than ${MAX_DATA_DEPTH} levels`, {
-        issues: [{ path: ['events', index, 'data'], message: `nested deeper than ${MAX_DATA_DEPTH} levels` }],
-      });
+      throw new GatewayError(
+        'invalid_payload',
+        `events[${index}].data is nested deeper than ${MAX_DATA_DEPTH} levels`,
+        {
+          issues: [
+            {
+              path: ['events', index, 'data'],
+              message: `nested deeper than ${MAX_DATA_DEPTH} levels`,
+            },
+          ],
+        },
+      );
     }
-    if (!size.ok) throw new GatewayError('payload_too_large', `events[${index}].data is over ${maxDataBytes} bytes; at most ${maxDataBytes} per event`);
+    if (!size.ok)
+      throw new GatewayError(
+        'payload_too_large',
+        `events[${index}].data is over ${maxDataBytes} bytes; at most ${maxDataBytes} per event`,
+      );
     return rt.events.publish(input, { idempotencyKey });
   };
 
   r.post('/events/batch', express.json({ limit: maxBytes }), async (req, res) => {
     if (req.get('idempotency-key') !== undefined) {
-      throw new GatewayError('invalid_payload', 'a batch takes no Idempotency-Key header; set idempotencyKey on each item');
+      throw new GatewayError(
+        'invalid_payload',
+        'a batch takes no Idempotency-Key header; set idempotencyKey on each item',
+      );
     }
     const { events } = parse(BatchBody, req.body, 'body');
     if (events.length === 0 || events.length > maxItems) {
       const message = `must hold 1 to ${maxItems} events (got ${events.length})`;
-      throw new GatewayError('invalid_payload', `invalid body at events: ${message}`, { issues: [{ path: ['events'], message }] });
+      throw new GatewayError('invalid_payload', `invalid body at events: ${message}`, {
+        issues: [{ path: ['events'], message }],
+      });
     }
 
     const settled = await Promise.allSettled(events.map(publishItem));
@@ -113,7 +156,11 @@ export function publishBatchRoutes(rt: Pick<Runtime, 'config' | 'events'>): Rout
     for (const outcome of settled) {
       if (outcome.status === 'fulfilled') {
         answer.accepted += 1;
-        answer.results.push(outcome.value.replayed ? { id: outcome.value.id, replayed: true } : { id: outcome.value.id });
+        answer.results.push(
+          outcome.value.replayed
+            ? { id: outcome.value.id, replayed: true }
+            : { id: outcome.value.id },
+        );
       } else {
         const error = toGatewayError(outcome.reason);
         if (error.code === 'internal') log.error({ err: outcome.reason }, 'batch item failed');
@@ -123,7 +170,8 @@ export function publishBatchRoutes(rt: Pick<Runtime, 'config' | 'events'>): Rout
       }
     }
     // Nothing accepted because Redis is away: answer like the single route, so callers retry.
-    if (errors.length === events.length && errors.every((e) => e.code === 'unavailable')) throw errors[0] as GatewayError;
+    if (errors.length === events.length && errors.every((e) => e.code === 'unavailable'))
+      throw errors[0] as GatewayError;
     res.status(200).json(answer);
   });
   return r;

@@ -16,10 +16,16 @@ import { parse } from '../validate';
  * `Idempotent-Replayed: true`.
  */
 export const PublishBody = EventRequestSchema.extend({
-  idempotencyKey: z.string().regex(IDEMPOTENCY_KEY_RE, '1-256 printable ASCII characters without spaces').optional(),
+  idempotencyKey: z
+    .string()
+    .regex(IDEMPOTENCY_KEY_RE, '1-256 printable ASCII characters without spaces')
+    .optional(),
 });
 
-export const IdempotencyHeader = z.string().regex(IDEMPOTENCY_KEY_RE, '1-256 printable ASCII characters without spaces').optional();
+export const IdempotencyHeader = z
+  .string()
+  .regex(IDEMPOTENCY_KEY_RE, '1-256 printable ASCII characters without spaces')
+  .optional();
 
 /**
  * The body as the OpenAPI document shows it: PublishBody once per catalog event, with that event's
@@ -30,7 +36,11 @@ export const PublishBodyByEvent = z.discriminatedUnion(
   'event',
   listEvents().map((event) => {
     const required = paramsOutsidePayload(event);
-    const target = z.object(Object.fromEntries(event.roomParams.map((param) => [param, required.includes(param) ? id : id.optional()])));
+    const target = z.object(
+      Object.fromEntries(
+        event.roomParams.map((param) => [param, required.includes(param) ? id : id.optional()]),
+      ),
+    );
     return PublishBody.extend({
       event: z.literal(event.name),
       target: required.length > 0 ? target : target.optional(),
@@ -39,12 +49,23 @@ export const PublishBodyByEvent = z.discriminatedUnion(
       title: event.name,
       description: `${event.description} Room ${event.roomTemplate}${event.roomParams.length > 0 ? ': params from `target`, else from `data`' : ''}.`,
     });
-  }) as unknown as [z.ZodObject<{ event: z.ZodLiteral<string> }>, ...z.ZodObject<{ event: z.ZodLiteral<string> }>[]],
+  }) as unknown as [
+    z.ZodObject<{ event: z.ZodLiteral<string> }>,
+    ...z.ZodObject<{ event: z.ZodLiteral<string> }>[],
+  ],
 );
 
 /** One `POST /api/events` body per catalog event, from the event's example in the catalog. */
-export function publishExamples(): Record<string, { summary: string; value: { event: string; target?: Record<string, string>; data: unknown } }> {
-  return Object.fromEntries(listEvents().map((event) => [event.name, { summary: event.description, value: { event: event.name, ...exampleOf(event) } }]));
+export function publishExamples(): Record<
+  string,
+  { summary: string; value: { event: string; target?: Record<string, string>; data: unknown } }
+> {
+  return Object.fromEntries(
+    listEvents().map((event) => [
+      event.name,
+      { summary: event.description, value: { event: event.name, ...exampleOf(event) } },
+    ]),
+  );
 }
 
 export const publishOperations: HttpOperation[] = [
@@ -60,16 +81,21 @@ export const publishOperations: HttpOperation[] = [
     headers: {
       'Idempotency-Key': {
         schema: IdempotencyHeader,
-        description: 'publish at most once per key (1-256 printable ASCII characters); wins over `idempotencyKey` in the body',
+        description:
+          'publish at most once per key (1-256 printable ASCII characters); wins over `idempotencyKey` in the body',
       },
     },
     body: PublishBodyByEvent,
     examples: publishExamples(),
     response: {
       status: 202,
-      description: "accepted for delivery; `id` is the `meta.id` clients receive (for a throttled event: its window's id)",
+      description:
+        "accepted for delivery; `id` is the `meta.id` clients receive (for a throttled event: its window's id)",
       schema: Accepted,
-      headers: { 'Idempotent-Replayed': "`true` when the idempotency key was used before: `id` is that first request's event" },
+      headers: {
+        'Idempotent-Replayed':
+          "`true` when the idempotency key was used before: `id` is that first request's event",
+      },
     },
     errors: ['invalid_target', 'unknown_event', 'conflict', 'unavailable'],
   },
@@ -79,7 +105,8 @@ export function publishRoutes(rt: Pick<Runtime, 'events'>): Router {
   const r = Router();
   r.post('/events', async (req, res) => {
     const { idempotencyKey: bodyKey, ...body } = parse(PublishBody, req.body, 'body');
-    const idempotencyKey = parse(IdempotencyHeader, req.get('idempotency-key'), 'Idempotency-Key header') ?? bodyKey;
+    const idempotencyKey =
+      parse(IdempotencyHeader, req.get('idempotency-key'), 'Idempotency-Key header') ?? bodyKey;
     const accepted = await rt.events.publish(body, { idempotencyKey });
     if (accepted.replayed) res.set('Idempotent-Replayed', 'true');
     res.status(202).json({ id: accepted.id });

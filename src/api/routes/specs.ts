@@ -25,7 +25,11 @@ export function specRoutes(limit: RequestHandler, documents: ApiDocuments): Rout
   r.get('/asyncapi.json', limit, (req, res) => {
     asyncapi ??= documents.asyncapi();
     const server = (asyncapi.servers as { gateway: Json }).gateway;
-    const gateway = { ...server, host: req.get('host') ?? server.host, protocol: req.secure ? 'wss' : 'ws' };
+    const gateway = {
+      ...server,
+      host: req.get('host') ?? server.host,
+      protocol: req.secure ? 'wss' : 'ws',
+    };
     res.json({ ...asyncapi, servers: { gateway } });
   });
   return r;

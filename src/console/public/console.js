@@ -60,7 +60,9 @@ function showResult(target, kind, text, issues = []) {
       el(
         'ul',
         { class: 'issues' },
-        issues.map((i) => el('li', { text: `${(i.path ?? []).join('.') || '(root)'}: ${i.message}` })),
+        issues.map((i) =>
+          el('li', { text: `${(i.path ?? []).join('.') || '(root)'}: ${i.message}` }),
+        ),
       ),
     );
   }
@@ -69,7 +71,10 @@ function showResult(target, kind, text, issues = []) {
 function describeError(status, body) {
   const error = body && typeof body === 'object' ? body.error : undefined;
   if (!error) return { text: `${status} (no error body)`, issues: [] };
-  return { text: `${status} ${error.code}: ${error.message}`, issues: Array.isArray(error.issues) ? error.issues : [] };
+  return {
+    text: `${status} ${error.code}: ${error.message}`,
+    issues: Array.isArray(error.issues) ? error.issues : [],
+  };
 }
 
 async function callApi(path, token, init = {}) {
@@ -92,7 +97,9 @@ async function loadCatalog() {
   const res = await fetch('/console/catalog.json');
   state.catalog = await res.json();
   const nsSelect = $('namespace');
-  nsSelect.replaceChildren(...Object.keys(state.catalog.namespaces).map((ns) => el('option', { value: ns, text: ns })));
+  nsSelect.replaceChildren(
+    ...Object.keys(state.catalog.namespaces).map((ns) => el('option', { value: ns, text: ns })),
+  );
   nsSelect.value = stored.get('namespace') || nsSelect.value;
   const eventSelect = $('event');
   const byNs = new Map();
@@ -116,7 +123,9 @@ async function loadCatalog() {
 function renderRoomKinds() {
   const kinds = state.catalog.namespaces[$('namespace').value] ?? {};
   $('room-kind').replaceChildren(
-    ...Object.entries(kinds).map(([name, kind]) => el('option', { value: name, text: kind.param ? `${name}:{${kind.param}}` : name })),
+    ...Object.entries(kinds).map(([name, kind]) =>
+      el('option', { value: name, text: kind.param ? `${name}:{${kind.param}}` : name }),
+    ),
   );
   updateRoomId();
 }
@@ -140,8 +149,12 @@ function selectEvent(name, keepFields = false) {
   if (!entry) return;
   $('event').value = name;
   stored.set('event', name);
-  const delivery = entry.delivery.kind === 'immediate' ? 'immediate' : `throttle ${entry.delivery.windowMs} ms, ${entry.delivery.mode}`;
-  $('event-info').textContent = `${entry.namespace} → ${entry.room} · ${delivery} · ${entry.description}`;
+  const delivery =
+    entry.delivery.kind === 'immediate'
+      ? 'immediate'
+      : `throttle ${entry.delivery.windowMs} ms, ${entry.delivery.mode}`;
+  $('event-info').textContent =
+    `${entry.namespace} → ${entry.room} · ${delivery} · ${entry.description}`;
   if (!keepFields || !$('data').value) fillExample(entry);
 }
 
@@ -202,7 +215,8 @@ function disconnect() {
 }
 
 async function ack(action, payload) {
-  if (!state.socket?.connected) return { ok: false, error: { code: 'unavailable', message: 'not connected' } };
+  if (!state.socket?.connected)
+    return { ok: false, error: { code: 'unavailable', message: 'not connected' } };
   try {
     return await state.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(action, payload);
   } catch {
@@ -216,10 +230,19 @@ async function joinRoom(entry, label) {
     const room = res.data?.room ?? label;
     state.rooms.set(room, entry);
     renderRooms();
-    showResult($('join-result'), 'ok', `${entry.join} ${JSON.stringify(entry.payload)} → joined ${room}`);
+    showResult(
+      $('join-result'),
+      'ok',
+      `${entry.join} ${JSON.stringify(entry.payload)} → joined ${room}`,
+    );
   } else {
     const error = res?.error ?? { code: 'internal', message: 'bad ack' };
-    showResult($('join-result'), 'error', `${entry.join} ${JSON.stringify(entry.payload)} → ${error.code}: ${error.message}`, error.issues ?? []);
+    showResult(
+      $('join-result'),
+      'error',
+      `${entry.join} ${JSON.stringify(entry.payload)} → ${error.code}: ${error.message}`,
+      error.issues ?? [],
+    );
   }
 }
 
@@ -229,7 +252,10 @@ async function join() {
   const id = $('room-id').value.trim();
   if (kind.param && !id) return showResult($('join-result'), 'error', `enter the ${kind.param}`);
   const payload = kind.param ? { [kind.param]: id } : {};
-  await joinRoom({ join: kind.join, leave: kind.leave, payload }, kind.param ? `${$('room-kind').value}:${id}` : $('room-kind').value);
+  await joinRoom(
+    { join: kind.join, leave: kind.leave, payload },
+    kind.param ? `${$('room-kind').value}:${id}` : $('room-kind').value,
+  );
 }
 
 async function leave(room) {
@@ -241,14 +267,23 @@ async function leave(room) {
     renderRooms();
     showResult($('join-result'), 'ok', `left ${room}`);
   } else {
-    showResult($('join-result'), 'error', `${entry.leave} → ${res?.error?.code}: ${res?.error?.message}`);
+    showResult(
+      $('join-result'),
+      'error',
+      `${entry.leave} → ${res?.error?.code}: ${res?.error?.message}`,
+    );
   }
 }
 
 function renderRooms() {
   $('rooms').replaceChildren(
     ...[...state.rooms.keys()].map((room) => {
-      const button = el('button', { type: 'button', class: 'secondary', title: `leave ${room}`, text: '×' });
+      const button = el('button', {
+        type: 'button',
+        class: 'secondary',
+        title: `leave ${room}`,
+        text: '×',
+      });
       button.addEventListener('click', () => void leave(room));
       return el('li', { dataset: { room } }, [el('span', { text: room }), button]);
     }),
@@ -258,17 +293,20 @@ function renderRooms() {
 function addEvent(ns, event, args) {
   const [data, meta] = args;
   const hasMeta = meta !== null && typeof meta === 'object' && typeof meta.id === 'string';
-  const time = new Date(hasMeta && typeof meta.ts === 'number' ? meta.ts : Date.now()).toISOString().slice(11, 23);
+  const time = new Date(hasMeta && typeof meta.ts === 'number' ? meta.ts : Date.now())
+    .toISOString()
+    .slice(11, 23);
   const head = el('div', { class: 'head' }, [
     el('span', { class: 'time', text: time }),
     el('span', { class: 'name', text: event }),
     el('span', { class: 'where', text: hasMeta ? `${meta.ns ?? ns} ${meta.room}` : ns }),
   ]);
   if (hasMeta && meta.recovered) head.append(el('span', { class: 'recovered', text: 'recovered' }));
-  const item = el('li', { dataset: { event, ...(hasMeta ? { id: meta.id, room: String(meta.room) } : {}) } }, [
-    head,
-    el('pre', { class: 'data', text: pretty(data) }),
-  ]);
+  const item = el(
+    'li',
+    { dataset: { event, ...(hasMeta ? { id: meta.id, room: String(meta.room) } : {}) } },
+    [head, el('pre', { class: 'data', text: pretty(data) })],
+  );
   if (args.length > 1) item.append(el('pre', { class: 'meta', text: `meta ${pretty(meta)}` }));
   const list = $('events');
   list.prepend(item);
@@ -299,8 +337,12 @@ async function publish() {
   if (target.value !== undefined) body.target = target.value;
   showResult(result, '', 'publishing…');
   try {
-    const res = await callApi('/api/events', $('publish-token').value.trim(), { method: 'POST', body: JSON.stringify(body) });
-    if (res.status === 202) return showResult(result, 'ok', `202 accepted: ${body.event} id ${res.body?.id}`);
+    const res = await callApi('/api/events', $('publish-token').value.trim(), {
+      method: 'POST',
+      body: JSON.stringify(body),
+    });
+    if (res.status === 202)
+      return showResult(result, 'ok', `202 accepted: ${body.event} id ${res.body?.id}`);
     const error = describeError(res.status, res.body);
     showResult(result, 'error', error.text, error.issues);
   } catch (err) {
@@ -334,7 +376,11 @@ async function listPending() {
         ]);
       }),
     );
-    showResult(result, 'ok', `${items.length} open window${items.length === 1 ? '' : 's'}${res.body.nextCursor ? ' (more not shown)' : ''}`);
+    showResult(
+      result,
+      'ok',
+      `${items.length} open window${items.length === 1 ? '' : 's'}${res.body.nextCursor ? ' (more not shown)' : ''}`,
+    );
   } catch (err) {
     showResult(result, 'error', `request failed: ${err.message}`);
   }
@@ -343,7 +389,10 @@ async function listPending() {
 async function flushPending(key) {
   const result = $('pending-result');
   try {
-    const res = await callApi('/admin/pending/flush', $('admin-token').value.trim(), { method: 'POST', body: JSON.stringify({ key }) });
+    const res = await callApi('/admin/pending/flush', $('admin-token').value.trim(), {
+      method: 'POST',
+      body: JSON.stringify({ key }),
+    });
     if (res.status !== 200) {
       const error = describeError(res.status, res.body);
       return showResult(result, 'error', error.text, error.issues);
@@ -390,5 +439,10 @@ $('clear').addEventListener('click', () => {
 
 loadCatalog().then(
   () => document.body.classList.add('ready'),
-  (err) => showResult($('publish-result'), 'error', `could not load /console/catalog.json: ${err.message}`),
+  (err) =>
+    showResult(
+      $('publish-result'),
+      'error',
+      `could not load /console/catalog.json: ${err.message}`,
+    ),
 );
