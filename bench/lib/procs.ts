@@ -14,7 +14,9 @@ let exitHookInstalled = false;
 let interrupted = false;
 
 function killStarted(): void {
-  for (const p of started) if (p.alive) process.kill(p.pid, 'SIGKILL');
+  // nginx's master stops its workers on SIGTERM; a SIGKILLed master would leave them running.
+  for (const p of started)
+    if (p.alive) process.kill(p.pid, p.name === 'nginx' ? 'SIGTERM' : 'SIGKILL');
 }
 
 function installExitHook(): void {
@@ -143,11 +145,20 @@ export class Proc {
     });
   }
 
-  async kill(): Promise<void> {
+  /**
+   * Ends the process by pid: SIGKILL by default. With another signal (nginx: SIGTERM, so its master
+   * stops its workers; SIGKILL to the master would leave them running) SIGKILL follows after 5 s.
+   */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (!this.alive) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    process.kill(this.pid, 'SIGKILL');
+    process.kill(this.pid, signal);
+    const fallback =
+      signal === 'SIGKILL'
+        ? undefined
+        : setTimeout(() => this.alive && process.kill(this.pid, 'SIGKILL'), 5000);
     await exited;
+    if (fallback) clearTimeout(fallback);
   }
 }
 

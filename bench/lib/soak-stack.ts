@@ -1,16 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
-import {
-  chmodSync,
-  closeSync,
-  copyFileSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { nginxPrefix } from '../../test/helpers/nginx-prefix';
 import { freePort } from './free-port';
 import { sleep } from './harness';
 import { onInterrupt, Proc, spawnNode } from './procs';
@@ -114,31 +106,14 @@ export async function startSoakNginx(
   gatewayPorts: number[],
 ): Promise<{ port: number; proc: Proc; close: () => Promise<void> }> {
   const nginx = '/usr/sbin/nginx';
-  const dir = mkdtempSync(path.join(tmpdir(), 'sb-soak-nginx-'));
-  chmodSync(dir, 0o755); // its workers run as nobody and must enter the prefix
   const port = await freePort();
-  copyFileSync(path.join(ROOT, 'deploy/nginx.conf'), path.join(dir, 'nginx.conf'));
-  writeFileSync(path.join(dir, 'switchboard-listen.conf'), `listen 127.0.0.1:${port};\n`);
-  writeFileSync(
-    path.join(dir, 'switchboard-gateways.conf'),
-    gatewayPorts.map((p) => `server 127.0.0.1:${p};\n`).join(''),
-  );
+  const { dir, args } = nginxPrefix(ROOT, 'sb-soak-nginx-', port, gatewayPorts);
   // The access log is /dev/stdout in the shipped config: a file here, not a pipe of ours to drain.
   const accessLog = openSync(path.join(dir, 'access.log'), 'a');
-  const args = [
-    '-p',
-    `${dir}/`,
-    '-c',
-    path.join(dir, 'nginx.conf'),
-    '-e',
-    'stderr',
-    '-g',
-    `daemon off; pid ${dir}/nginx.pid; error_log stderr notice;`,
-  ];
   const proc = new Proc('nginx', spawn(nginx, args, { stdio: ['ignore', accessLog, 'pipe'] }));
   closeSync(accessLog);
   const close = async () => {
-    await proc.kill();
+    await proc.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   };
   await proc.waitForOutput('start worker process ', 10_000).catch(async (err: unknown) => {

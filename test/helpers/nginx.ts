@@ -1,17 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import {
-  chmodSync,
-  closeSync,
-  copyFileSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { captureOutput } from './fault';
+import { nginxPrefix } from './nginx-prefix';
 import { freePort } from './redis-server';
 import { killChild, ROOT, waitForOutput } from './stack';
 
@@ -33,27 +24,8 @@ export interface Nginx {
 export async function startNginx(gatewayPorts: number[]): Promise<Nginx> {
   if (!existsSync(NGINX))
     throw new Error(`no nginx at ${NGINX}: run scripts/ensure-nginx.sh (npm test does)`);
-  const dir = mkdtempSync(path.join(tmpdir(), 'sb-nginx-'));
-  // Run as root, nginx's workers are `nobody`: they must be able to enter the prefix.
-  chmodSync(dir, 0o755);
   const port = await freePort();
-  copyFileSync(path.join(ROOT, 'deploy/nginx.conf'), path.join(dir, 'nginx.conf'));
-  writeFileSync(path.join(dir, 'switchboard-listen.conf'), `listen 127.0.0.1:${port};\n`);
-  writeFileSync(
-    path.join(dir, 'switchboard-gateways.conf'),
-    gatewayPorts.map((p) => `server 127.0.0.1:${p};\n`).join(''),
-  );
-  // The notice level (a second error_log) makes nginx say when its workers start: the ready signal.
-  const args = [
-    '-p',
-    `${dir}/`,
-    '-c',
-    path.join(dir, 'nginx.conf'),
-    '-e',
-    'stderr',
-    '-g',
-    `daemon off; pid ${dir}/nginx.pid; error_log stderr notice;`,
-  ];
+  const { dir, args } = nginxPrefix(ROOT, 'sb-nginx-', port, gatewayPorts);
   // stdout is a file: nginx opens its access log as /dev/stdout, which fails on a socket (a pipe of Node's).
   const accessLog = openSync(path.join(dir, 'access.log'), 'a');
   const check = spawnSync(NGINX, [...args, '-t'], {
