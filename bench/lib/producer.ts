@@ -16,7 +16,7 @@ import { loadConfig } from '../../src/config';
 import { queueNames } from '../../src/wire/delivery-batch';
 import { newEventId } from '../../src/ids';
 import { createKeys } from '../../src/redis/keys';
-import { openRuntime } from '../../src/runtime';
+import { openRuntime } from '../../src/app/runtime';
 import {
   BENCH_EVENT,
   BENCH_NS,

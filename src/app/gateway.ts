@@ -1,6 +1,8 @@
 import { createHttpApp } from '../api/app';
 import type { Config } from '../config';
 import { startGateway, type Gateway } from '../gateway/server';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { openRuntime } from './runtime';
 import { buildAsyncApi } from '../specs/asyncapi';
 import { buildOpenApi } from '../specs/openapi';
 
@@ -9,8 +11,15 @@ import { buildOpenApi } from '../specs/openapi';
  * its port, and the API documents (src/specs/) that app serves. The one place the three meet, so
  * none of them imports another's layer.
  */
-export function openGateway(config: Config): Promise<Gateway> {
-  return startGateway(config, (rt, hooks) =>
-    createHttpApp(rt, hooks, { openapi: buildOpenApi, asyncapi: buildAsyncApi }),
-  );
+export async function openGateway(config: Config): Promise<Gateway> {
+  const metrics = new GatewayMetrics();
+  const runtime = await openRuntime(config, {
+    onAccepted: (event) => metrics.eventAccepted(event),
+  });
+  return startGateway(config, {
+    runtime,
+    metrics,
+    httpApp: (rt, hooks) =>
+      createHttpApp(rt, hooks, { openapi: buildOpenApi, asyncapi: buildAsyncApi }),
+  });
 }

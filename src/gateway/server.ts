@@ -12,7 +12,7 @@ import type { Config } from '../config';
 import { logger } from '../logger';
 import type { RunningProcess } from '../lifecycle/run-process';
 import { closeRedis, connectRedis } from '../redis/connections';
-import { openRuntime, type Runtime } from '../runtime';
+import type { Runtime } from '../runtime';
 import { openAccess, type GatewayAccess } from './access';
 import { dropFailedPublishes } from './adapter-publisher';
 import { attachAdminUi } from './admin-ui';
@@ -49,6 +49,17 @@ export interface GatewayHttpHooks {
   membership: RoomMembership;
 }
 
+/**
+ * What the composition root (src/app/gateway.ts) opens for a gateway: the runtime (its EventManager
+ * counting into `metrics`), the metrics, and the HTTP app. The gateway closes the runtime it is
+ * given, after its own presence (whose last transitions go through the runtime's EventManager).
+ */
+export interface GatewayParts {
+  runtime: Runtime;
+  metrics: GatewayMetrics;
+  httpApp: HttpAppFactory;
+}
+
 /** The HTTP app (API, admin, console) on the gateway's port, made by the composition root (src/app/). */
 export type HttpAppFactory = (rt: Runtime, hooks: GatewayHttpHooks) => RequestListener;
 
@@ -56,11 +67,10 @@ export type HttpAppFactory = (rt: Runtime, hooks: GatewayHttpHooks) => RequestLi
  * Starts one gateway process's server: express and socket.io on one port, the Redis adapter so
  * broadcasts from any worker or gateway reach this process's sockets, and the namespace modules.
  */
-export async function startGateway(config: Config, httpApp: HttpAppFactory): Promise<Gateway> {
-  const metrics = new GatewayMetrics();
-  const runtime = await openRuntime(config, {
-    onAccepted: (event) => metrics.eventAccepted(event),
-  });
+export async function startGateway(
+  config: Config,
+  { runtime, metrics, httpApp }: GatewayParts,
+): Promise<Gateway> {
   let sub: RedisClient | undefined;
   let pub: RedisClient | undefined;
   let access: GatewayAccess | undefined;

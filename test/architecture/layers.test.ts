@@ -70,6 +70,12 @@ describe('the folder graph of src/', () => {
     expect(show(out)).toEqual([]);
   });
 
+  it('keeps the files at the root of src/ (config, errors, ids, logger, the Runtime shape) off every folder at run time', () => {
+    const atRoot = (file: string) => path.dirname(file) === 'src';
+    const out = values.filter((e) => atRoot(e.from) && !e.external && !atRoot(e.to));
+    expect(show(out)).toEqual([]);
+  });
+
   it('imports the composition root (src/app/) from nowhere inside src/ but itself', () => {
     expect(show(edges.filter((e) => toUnit(e) === 'app' && unitOf(e.from) !== 'app'))).toEqual([]);
   });

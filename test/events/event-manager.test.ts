@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import type { DeliveryBatch } from '../../src/wire/delivery-batch';
-import { openRuntime, type Runtime } from '../../src/runtime';
+import { openRuntime } from '../../src/app/runtime';
+import type { Runtime } from '../../src/runtime';
 import { GatewayError } from '../../src/errors';
 import { prepareEnvelope } from '../../src/events/event-manager';
 import { CATALOG_VERSION } from '../../src/catalog/version';
