@@ -4,7 +4,8 @@
  * the chat with `since` in a loop for that long (leave, join with since, wait for its replay) and
  * answers what they got: re-joins done, refused as rate_limited, events and bytes received.
  */
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
+import { openSocket } from './lib/open-socket';
 import { serve } from './lib/procs';
 
 interface Ack {
@@ -21,16 +22,7 @@ let bytes = 0;
 
 async function connect(): Promise<number> {
   for (const token of tokens) {
-    const socket = io(`${url}/chat`, {
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-      auth: { token },
-    });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    });
+    const socket = await openSocket(`${url}/chat`, token, 'replay client');
     socket.on('new_message', (data: { content?: string }) => {
       events++;
       bytes += data.content?.length ?? 0;

@@ -11,7 +11,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { io } from 'socket.io-client';
+import { openSocket } from './lib/open-socket';
 import { mintBenchTokens } from './lib/auth';
 import { BenchStack } from './lib/harness';
 import { cpuSeconds, forkHelper } from './lib/procs';
@@ -49,16 +49,7 @@ export async function runReplay(options: ReplayOptions, outFile: string): Promis
   try {
     const base = `http://127.0.0.1:${stack.port}`;
     const [watcherToken] = await mintBenchTokens(stack.config, 'replay-watcher', 1);
-    const watcher = io(`${base}/chat`, {
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-      auth: { token: watcherToken },
-    });
-    await new Promise<void>((resolve, reject) => {
-      watcher.once('connect', () => resolve());
-      watcher.once('connect_error', reject);
-    });
+    const watcher = await openSocket(`${base}/chat`, watcherToken as string, 'replay watcher');
     await watcher.timeout(10_000).emitWithAck('join_chat', { chatId: CHAT });
     const total = options.writers * options.perWriter;
     let first: string | undefined;

@@ -1,8 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { nginxPrefix } from '../../test/helpers/nginx-prefix';
+import { TestRedisServer } from '../../test/helpers/redis-server';
 import { freePort } from './free-port';
 import { sleep } from './harness';
 import { onInterrupt, Proc, spawnNode } from './procs';
@@ -15,89 +15,61 @@ import { ROOT } from './report';
  * workers.
  */
 
-/** A redis-server of the soak's own, with appendonly in a temporary directory, on a fixed port across restarts. */
+/**
+ * A redis-server of the soak's own (test/helpers/redis-server.ts: appendonly in a temporary
+ * directory, a fixed port across restarts) and the faults the soak does to it.
+ */
 export class SoakRedis {
-  private proc: Proc | undefined;
-
   private constructor(
-    readonly port: number,
-    private readonly dir: string,
+    private readonly server: TestRedisServer,
+    private readonly forget: () => void,
   ) {}
 
   static async start(): Promise<SoakRedis> {
-    const redis = new SoakRedis(
-      await freePort(),
-      mkdtempSync(path.join(tmpdir(), 'sb-soak-redis-')),
-    );
-    await redis.startProcess();
-    return redis;
+    const server = await TestRedisServer.start();
+    // An interrupted bench stops it too (the bench's own processes are killed by pid the same way).
+    const forget = onInterrupt(() => server.stopProcess());
+    return new SoakRedis(server, forget);
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return this.server.url;
+  }
+
+  get port(): number {
+    return this.server.port;
   }
 
   get pid(): number {
-    return this.proc?.pid ?? -1;
+    return this.server.pid;
   }
 
-  async startProcess(): Promise<void> {
-    const args = [
-      '--port',
-      String(this.port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      'everysec',
-      '--dir',
-      this.dir,
-    ];
-    this.proc = new Proc(
-      'redis',
-      spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] }),
-    );
-    await this.proc.waitForOutput('Ready to accept connections', 15_000);
-  }
-
-  /** SIGTERM (Redis writes its append-only file) and waits for the exit. */
-  async stopProcess(): Promise<void> {
-    const proc = this.proc;
-    if (!proc?.alive) return;
-    const exited = new Promise<void>((resolve) => proc.child.once('exit', () => resolve()));
-    process.kill(proc.pid, 'SIGTERM');
-    await exited;
-  }
-
+  /** SIGTERM (Redis writes its append-only file), down for `downMs`, started again. */
   async restart(downMs: number): Promise<void> {
-    await this.stopProcess();
+    await this.server.stopProcess(true);
     await sleep(downMs);
-    await this.startProcess();
+    await this.server.startProcess();
   }
 
   /** SIGSTOP for `ms`, then SIGCONT: connections stay open and nothing answers. */
   async freeze(ms: number): Promise<void> {
-    process.kill(this.pid, 'SIGSTOP');
+    this.server.signal('SIGSTOP');
     await sleep(ms);
-    process.kill(this.pid, 'SIGCONT');
+    this.server.signal('SIGCONT');
   }
 
   /** Back after `downMs` without any of its data (no persistence, a failover to an empty replica). */
   async backEmpty(downMs: number): Promise<void> {
-    await this.stopProcess();
-    rmSync(this.dir, { recursive: true, force: true });
-    execFileSync('mkdir', ['-p', this.dir]);
+    await this.server.stopProcess(true);
+    this.server.wipe();
     await sleep(downMs);
-    await this.startProcess();
+    await this.server.startProcess();
   }
 
   async close(): Promise<void> {
-    if (this.proc?.alive) process.kill(this.proc.pid, 'SIGCONT');
-    await this.proc?.kill();
-    rmSync(this.dir, { recursive: true, force: true });
+    this.server.signal('SIGCONT');
+    await this.server.close();
+    this.forget();
   }
 }
 

@@ -11,7 +11,8 @@
  * to the order room and pauses them; `resume { waitMs }` resumes them and reports who was
  * disconnected (reason, websocket close code) and what each received; `close` closes them all.
  */
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
+import { openSocket } from './open-socket';
 import { BENCH_EVENT, BENCH_NS } from './protocol';
 import { serve } from './procs';
 
@@ -44,18 +45,7 @@ function tcpOf(socket: Socket): Tcp {
 }
 
 async function open(token: string, orderId: string): Promise<Stalled> {
-  const socket = io(`${url}${BENCH_NS}`, {
-    transports: ['websocket'],
-    reconnection: false,
-    forceNew: true,
-    auth: { token },
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', (err: Error) =>
-      reject(new Error(`stalled connect_error: ${err.message}`)),
-    );
-  });
+  const socket = await openSocket(`${url}${BENCH_NS}`, token, 'stalled');
   const ack = (await socket.timeout(5000).emitWithAck('join_order', { orderId })) as {
     ok: boolean;
   };

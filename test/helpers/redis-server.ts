@@ -32,6 +32,12 @@ export class TestRedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** The server process's pid, -1 while it is stopped. */
+  get pid(): number {
+    const child = this.child;
+    return child && child.exitCode === null && child.signalCode === null ? (child.pid ?? -1) : -1;
+  }
+
   async startProcess(): Promise<void> {
     this.child = spawn(
       'redis-server',
@@ -52,7 +58,8 @@ export class TestRedisServer {
         stdio: 'ignore',
       },
     );
-    const deadline = Date.now() + 5000;
+    // Generous: a restart on a loaded machine (the soak's) replays its append-only file first.
+    const deadline = Date.now() + 15_000;
     for (;;) {
       const probe = new Redis(this.url, {
         lazyConnect: true,
