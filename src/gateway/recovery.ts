@@ -25,8 +25,11 @@ type Apply = (opts: unknown, callback: (socket: GatewaySocket) => void) => void;
  * de-duplicate on it as for every at-least-once delivery.
  */
 export class Recovery {
-  /** Per catching-up socket: held broadcasts (`send`) and re-joins waiting for their turn (`turn`). */
-  private readonly held = new Map<string, Array<{ turn: boolean; run: () => void }>>();
+  /**
+   * Per catching-up socket: held broadcasts (`turn: false`, with the rooms they went to) and
+   * re-joins waiting for their turn (`turn: true`).
+   */
+  private readonly held = new Map<string, HeldItem[]>();
   private readonly history: RoomHistory;
   /** Replay pages read and sent at once by this gateway, whoever asks (see ReplayTurns). */
   private readonly turns = new ReplayTurns(REPLAY_PAGES_AT_ONCE);
@@ -52,7 +55,7 @@ export class Recovery {
       target.apply = (opts, callback) =>
         apply(opts, (socket) => {
           const queue = held.get(socket.id);
-          if (queue) queue.push({ turn: false, run: () => callback(socket) });
+          if (queue) queue.push({ turn: false, rooms: roomsOf(opts), run: () => callback(socket) });
           else callback(socket);
         });
       return adapter;
@@ -70,6 +73,7 @@ export class Recovery {
   ): Promise<{ room: string; recovered: number; incomplete?: true }> {
     if (this.held.has(socket.id)) return this.afterCurrent(socket, room, offset);
     this.held.set(socket.id, []);
+    let failed = false;
     try {
       await socket.join(room);
       const catchup = await this.history.since(socket.nsp.name, room, offset, 1);
@@ -85,8 +89,15 @@ export class Recovery {
         return { room, recovered: replay.sent, incomplete: true };
       }
       return { room, recovered: replay.sent };
+    } catch (err) {
+      // A failed catch-up (Redis not answering yet) is a failed join: the client asks again with
+      // the same `since`. Left in the room, the socket would get live events meanwhile, and they
+      // would move the client's position past the events it never got.
+      failed = true;
+      await socket.leave(room);
+      throw err;
     } finally {
-      await this.release(socket);
+      await this.release(socket, failed);
     }
   }
 
@@ -140,7 +151,7 @@ export class Recovery {
   private async afterCurrent(socket: GatewaySocket, room: string, offset: string) {
     await new Promise<void>((resolve) => {
       const queue = this.held.get(socket.id);
-      if (queue) queue.push({ turn: true, run: resolve });
+      if (queue) queue.push({ turn: true, rooms: NO_ROOMS, run: resolve });
       else resolve();
     });
     return this.rejoin(socket, room, offset);
@@ -151,11 +162,14 @@ export class Recovery {
    * written): live traffic held during a long catch-up can be large. Broadcasts arriving meanwhile
    * queue behind. At a waiting re-join the hold ends and the rest goes out as it comes.
    */
-  private async release(socket: GatewaySocket): Promise<void> {
+  private async release(socket: GatewaySocket, left: boolean): Promise<void> {
     const queue = this.held.get(socket.id) ?? [];
     let sent = 0;
     for (let next = queue[0]; next && !next.turn && socket.connected; next = queue[0]) {
       queue.shift();
+      // After a failed join, what went only to rooms the socket is no longer in is not its to get.
+      if (left && next.rooms.size > 0 && ![...next.rooms].some((r) => socket.rooms.has(r)))
+        continue;
       next.run();
       if (++sent % RELEASE_SLICE === 0 && !(await written(socket, REPLAY_DRAIN_MS))) break;
     }
@@ -193,6 +207,21 @@ const REPLAY_PAGES_AT_ONCE = 2;
 
 /** Bytes of history per replay page at most (less when MAX_CLIENT_BUFFER_BYTES / 4 is smaller). */
 const REPLAY_PAGE_BYTES = 131_072;
+
+interface HeldItem {
+  turn: boolean;
+  /** The rooms a held broadcast went to (empty: the whole namespace, or a re-join's turn). */
+  rooms: ReadonlySet<string>;
+  run: () => void;
+}
+
+const NO_ROOMS: ReadonlySet<string> = new Set();
+
+/** The target rooms of a broadcast, from the options socket.io-adapter's `apply` gets. */
+function roomsOf(opts: unknown): ReadonlySet<string> {
+  const rooms = (opts as { rooms?: ReadonlySet<string> } | undefined)?.rooms;
+  return rooms ?? NO_ROOMS;
+}
 
 /** Most events one re-join replays; past that the client is told `recovery_incomplete` (refetch instead). */
 const MAX_REPLAY = 10_000;

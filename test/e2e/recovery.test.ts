@@ -186,6 +186,25 @@ describe('recovery on re-join (history in Redis)', () => {
     ).toBe('invalid_payload');
   });
 
+  it('a re-join whose history read fails is a failed join: the socket is not left in the room, where live events would move its position past the gap', async () => {
+    const s = await stack.client(gw, '/orders', admin);
+    // A real Redis error on the read: the room's history key holds a string (WRONGTYPE).
+    const historyKey = gw.runtime.keys.history('/orders', 'order:r4');
+    await gw.runtime.redis.set(historyKey, 'not a stream');
+    const failed = await call<Ack>(s, 'join_order', { orderId: 'r4', since: '1700000000000-0' });
+    expect(failed.ok).toBe(false);
+    expect(await call<{ ok: boolean; data: string[] }>(s, 'get_rooms', {})).toEqual({
+      ok: true,
+      data: [],
+    });
+    // Once the read works, the same re-join succeeds.
+    await gw.runtime.redis.del(historyKey);
+    await call(s, 'join_order', { orderId: 'r4' });
+    expect((await call<{ ok: boolean; data: string[] }>(s, 'get_rooms', {})).data).toEqual([
+      'order:r4',
+    ]);
+  });
+
   it('events sent while a client re-joins arrive in room order, recovered ones before live ones', async () => {
     const s = await stack.client(gw, '/orders', admin);
     await call(s, 'join_order', { orderId: 'r3' });
