@@ -6,7 +6,7 @@ import type { EventMeta } from '../src/catalog';
 import { loadConfig } from '../src/config';
 import { openGateway } from '../src/app/gateway';
 import type { Gateway } from '../src/gateway/server';
-import { startDeliveryWorker } from '../workers/delivery-worker';
+import { openWorker } from '../src/app/worker';
 import { benchAuthEnv, mintBenchTokens } from './lib/auth';
 import { commandStats, privateRedis } from './lib/redis';
 import { machineFacts, ROOT, writeResult } from './lib/report';
@@ -59,11 +59,11 @@ export async function runThrottleBench(opts: ThrottleOptions): Promise<object> {
   const [token] = await mintBenchTokens(config, 'bench-throttle', 1);
   const stats = new Redis(redisUrl);
   let gateway: Gateway | undefined;
-  let worker: Awaited<ReturnType<typeof startDeliveryWorker>> | undefined;
+  let worker: Awaited<ReturnType<typeof openWorker>> | undefined;
   let client: ReturnType<typeof io> | undefined;
   try {
     gateway = await openGateway(config);
-    worker = await startDeliveryWorker(config);
+    worker = await openWorker(config);
     client = io(`http://127.0.0.1:${gateway.port}/social`, {
       transports: ['websocket'],
       reconnection: false,

@@ -2,7 +2,7 @@ import { loadConfigOrExit, redactUrl } from '../src/config';
 import { runProcess } from '../src/lifecycle/run-process';
 import { logger } from '../src/logger';
 import { startMetricsServer, type MetricsServer } from '../src/metrics/server';
-import { startDeliveryWorker } from './delivery-worker';
+import { openWorker } from '../src/app/worker';
 
 /**
  * Worker process: `node dist/workers/main.js`, with /metrics, /readyz and /healthz on METRICS_PORT.
@@ -10,7 +10,7 @@ import { startDeliveryWorker } from './delivery-worker';
  */
 runProcess('worker', async () => {
   const config = loadConfigOrExit();
-  const delivery = await startDeliveryWorker(config);
+  const delivery = await openWorker(config);
   let metrics: MetricsServer;
   try {
     metrics = await startMetricsServer({

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../src/config';
 import { GatewayError, toGatewayError } from '../../src/errors';
-import { openManagement, type Management } from '../../src/management/management';
+import { openManagement } from '../../src/app/management';
+import type { Management } from '../../src/management/management';
 
 /** Exit codes: 0 done, 1 the operation failed (not found, Redis away), 2 bad input. */
 export const EXIT_FAILED = 1;

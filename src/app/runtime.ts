@@ -1,9 +1,12 @@
 import type { Config } from '../config';
-import { EventManager } from '../events/event-manager';
-import { managementOn } from '../management/management';
+import { deliveryJobOptions, EventManager } from '../events/event-manager';
+import { JobControl } from '../management/jobs';
+import { Management } from '../management/management';
 import { closeRedis, connectRedis } from '../redis/connections';
 import { createKeys } from '../redis/keys';
+import { openEventQueues } from '../redis/queue';
 import type { Runtime } from '../runtime';
+import { queueNames } from '../wire/delivery-batch';
 
 /** Hooks a process wires into its runtime (the gateway's metrics). */
 export interface RuntimeHooks {
@@ -11,6 +14,10 @@ export interface RuntimeHooks {
   onAccepted?: (event: string) => void;
 }
 
+/**
+ * A publishing process's core (the gateway's): one command connection, the keys and both event
+ * queues opened once, shared by the EventManager and the operator's Management.
+ */
 export async function openRuntime(config: Config, hooks: RuntimeHooks = {}): Promise<Runtime> {
   const redis = await connectRedis(
     config,
@@ -18,26 +25,29 @@ export async function openRuntime(config: Config, hooks: RuntimeHooks = {}): Pro
     'sb-command',
     config.REDIS_CONNECT_TIMEOUT_MS,
   );
-  const events = new EventManager({ redis, config, ...hooks });
+  const keys = createKeys(config.KEY_PREFIX);
+  const queues = openEventQueues(queueNames(config.QUEUE_NAME), redis, keys);
+  const events = new EventManager({ redis, keys, queues, config, ...hooks });
+  const close = async () => {
+    await queues.close();
+    await closeRedis(redis);
+  };
   try {
     await events.pending.ready();
   } catch (err) {
-    await events.close().catch(() => undefined);
-    await closeRedis(redis);
+    await close().catch(() => undefined);
     throw err;
   }
   return {
     config,
-    keys: createKeys(config.KEY_PREFIX),
+    keys,
     redis,
     events,
-    management: managementOn(redis, config, {
-      delivery: events.queue,
-      pending: events.pendingQueue,
-    }),
-    async close() {
-      await events.close();
-      await closeRedis(redis);
-    },
+    management: new Management(
+      events.pending,
+      { ...queues, jobOptions: deliveryJobOptions(config.JOB_ATTEMPTS) },
+      new JobControl(redis, keys, config.QUEUE_NAME),
+    ),
+    close,
   };
 }

@@ -1,4 +1,4 @@
-import { Queue, type JobsOptions } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { RedisClient } from '../redis/connections';
 import {
   lookupEvent,
@@ -14,16 +14,16 @@ import type { Config } from '../config';
 import { GatewayError } from '../errors';
 import { newEventId } from '../ids';
 import { logger } from '../logger';
-import { createKeys } from '../redis/keys';
+import type { Keys } from '../redis/keys';
 import { CATALOG_VERSION } from '../catalog/version';
-import { BATCH_JOB, queueNames, type DeliveryBatch } from '../wire/delivery-batch';
+import { BATCH_JOB, type DeliveryBatch } from '../wire/delivery-batch';
 import { scheduleFlush } from '../pending/jobs';
 import { PendingStore } from '../pending/store';
 import { DeliveryBatcher } from './delivery-batcher';
 import { fingerprintOf, IdempotencyStore } from './idempotency';
 import type { Envelope } from '../wire/envelope';
 import { within } from '../timeout';
-import { openQueue } from '../redis/queue';
+import type { EventQueues } from '../redis/queue';
 
 const log = logger('events');
 
@@ -55,10 +55,11 @@ export interface PublishInput {
 export interface EventManagerOptions {
   /** A ready `command` connection (fails fast when Redis is away). Not closed by the manager. */
   redis: RedisClient;
+  keys: Keys;
+  /** Opened by the composition root (src/app/), which closes them; the manager only adds to them. */
+  queues: Pick<EventQueues, 'delivery' | 'pending'>;
   config: Pick<
     Config,
-    | 'KEY_PREFIX'
-    | 'QUEUE_NAME'
     | 'ENQUEUE_TIMEOUT_MS'
     | 'JOB_ATTEMPTS'
     | 'IDEMPOTENCY_TTL_MS'
@@ -114,12 +115,10 @@ export class EventManager {
   private readonly idempotency: IdempotencyStore;
   private readonly onAccepted: (event: string) => void;
 
-  constructor({ redis, config, onAccepted }: EventManagerOptions) {
+  constructor({ redis, keys, queues, config, onAccepted }: EventManagerOptions) {
     this.onAccepted = onAccepted ?? (() => undefined);
-    const names = queueNames(config.QUEUE_NAME);
-    const keys = createKeys(config.KEY_PREFIX);
-    this.queue = openQueue(names.delivery, redis, keys);
-    this.pendingQueue = openQueue(names.pending, redis, keys);
+    this.queue = queues.delivery;
+    this.pendingQueue = queues.pending;
     const jobOptions = deliveryJobOptions(config.JOB_ATTEMPTS);
     this.batcher = new DeliveryBatcher(
       (events) => addDeliveryBatch(this.queue, events, jobOptions),
@@ -255,10 +254,6 @@ export class EventManager {
         return { id: outcome.windowId };
       }
     }
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([this.queue.close(), this.pendingQueue.close()]);
   }
 
   private async withTimeout<T>(work: Promise<T>): Promise<T> {

@@ -60,13 +60,8 @@ export interface OperatorQueues {
  * The operator's core: the CLI, the admin HTTP routes and application code all call these, so the
  * three behave the same. Reads go through the pending index, never a keyspace SCAN. Emits (flush,
  * force-emit) are handed to the workers, which emit them like every other event and run their
- * handlers; this process never publishes to the gateways itself.
- *
- * @example
- *   const m = await openManagement(loadConfig());
- *   console.log(await m.pendingCount({ event: 'post_liked' }));
- *   await m.flushPending({ all: true });
- *   await m.close();
+ * handlers; this process never publishes to the gateways itself. Built by the composition root
+ * (src/app/runtime.ts for a gateway, src/app/management.ts for the CLI).
  */
 export class Management {
   constructor(
@@ -217,53 +212,6 @@ export class Management {
     await this.jobs.close();
     await this.onClose();
   }
-}
-
-export type ManagementConfig = Pick<Config, 'KEY_PREFIX' | 'QUEUE_NAME' | 'JOB_ATTEMPTS'>;
-
-/** Management on an existing connection and queues (a gateway's); closing it leaves them open. */
-export function managementOn(
-  redis: RedisClient,
-  config: ManagementConfig,
-  queues: { delivery: Queue; pending: Queue },
-): Management {
-  const keys = createKeys(config.KEY_PREFIX);
-  const operator = { ...queues, jobOptions: deliveryJobOptions(config.JOB_ATTEMPTS) };
-  return new Management(
-    new PendingStore(redis, keys),
-    operator,
-    new JobControl(redis, keys, config.QUEUE_NAME),
-  );
-}
-
-/** Management with its own fail-fast connection (the CLI); `unavailable` if Redis does not answer in time. */
-export async function openManagement(
-  config: ManagementConfig & Pick<Config, 'REDIS_URL' | 'REDIS_MODE'>,
-  timeoutMs = 3000,
-): Promise<Management> {
-  let redis: RedisClient;
-  try {
-    redis = await connectRedis(config, 'command', 'sb-cli', timeoutMs);
-  } catch (err) {
-    throw new GatewayError(
-      'unavailable',
-      `cannot reach Redis at ${redactUrl(config.REDIS_URL)}: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-  const keys = createKeys(config.KEY_PREFIX);
-  const names = queueNames(config.QUEUE_NAME);
-  const delivery = openQueue(names.delivery, redis, keys);
-  const pending = openQueue(names.pending, redis, keys);
-  return new Management(
-    new PendingStore(redis, keys),
-    { delivery, pending, jobOptions: deliveryJobOptions(config.JOB_ATTEMPTS) },
-    new JobControl(redis, keys, config.QUEUE_NAME),
-    async () => {
-      await Promise.all([delivery.close(), pending.close()]);
-      await closeRedis(redis);
-    },
-  );
 }
 
 function summarize(w: PendingWindow, now: number): PendingSummary {

@@ -1,6 +1,8 @@
-import type { JobsOptions, Queue } from 'bullmq';
+import { UnrecoverableError, type Job, type JobsOptions, type Queue } from 'bullmq';
 import { z } from 'zod';
-import type { ClaimRef } from './store';
+import type { PendingFlusher } from './flusher';
+import type { ClaimRef, PendingStore } from './store';
+import { sweepPending } from './sweep';
 
 /**
  * The pending store's BullMQ jobs. A window's flush at its end and the sweep run in their own queue
@@ -68,4 +70,38 @@ export function upsertSweepScheduler(queue: Queue, everyMs: number): Promise<unk
       opts: { removeOnComplete: true, removeOnFail: { count: 100 } },
     },
   );
+}
+
+export interface PendingJobParts {
+  pending: PendingStore;
+  flusher: PendingFlusher;
+  /** SWEEP_GRACE_MS: how far past its end a window must be before the sweep flushes it. */
+  sweepGraceMs: number;
+}
+
+/** Runs the pending queue's jobs: a window's flush at its end, and the sweep. */
+export function pendingJob({ pending, flusher, sweepGraceMs }: PendingJobParts) {
+  return async (job: Job): Promise<void> => {
+    if (job.name === FLUSH_JOB) {
+      const data = FlushJobSchema.safeParse(job.data);
+      if (!data.success) throw new UnrecoverableError('malformed flush job');
+      await flusher.flush(data.data.pendingId, data.data.windowId);
+      return;
+    }
+    if (job.name === SWEEP_JOB) {
+      await sweepPending(pending, flusher, sweepGraceMs);
+      return;
+    }
+    throw new UnrecoverableError(`unknown pending job ${job.name}`);
+  };
+}
+
+/** Runs a delivery-queue job of windows an operator flushed (claimed by the management core): one batch. */
+export function emitClaimedJob({ pending, flusher }: Omit<PendingJobParts, 'sweepGraceMs'>) {
+  return async (job: Job): Promise<void> => {
+    const data = EmitClaimedJobSchema.safeParse(job.data);
+    if (!data.success) throw new UnrecoverableError('malformed emit job');
+    const claims = await Promise.all(data.data.claims.map((ref) => pending.readClaim(ref)));
+    await flusher.emitClaimedMany(claims.filter((c) => c !== undefined));
+  };
 }

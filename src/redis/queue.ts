@@ -20,3 +20,27 @@ export function openQueue(
   queue.on('error', (err) => log.debug({ queue: name, err: err.message }, 'queue error'));
   return queue;
 }
+
+/** The two queues every publisher and operator adds to: delivery batches and throttle jobs. */
+export interface EventQueues {
+  readonly delivery: Queue;
+  readonly pending: Queue;
+  close(): Promise<void>;
+}
+
+/** Opens both on one connection (the composition root does it once per process). */
+export function openEventQueues(
+  names: { delivery: string; pending: string },
+  connection: RedisClient,
+  keys: Pick<Keys, 'bullPrefix'>,
+): EventQueues {
+  const delivery = openQueue(names.delivery, connection, keys);
+  const pending = openQueue(names.pending, connection, keys);
+  return {
+    delivery,
+    pending,
+    close: async () => {
+      await Promise.all([delivery.close(), pending.close()]);
+    },
+  };
+}

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { importGraph, unitCycles, unitOf, type ImportEdge } from '../helpers/import-graph';
 import { ROOT } from '../helpers/stack';
@@ -87,5 +88,19 @@ describe('the folder graph of src/', () => {
         (unitOf(e.from) === 'api' && toUnit(e) === 'specs'),
     );
     expect(show(out)).toEqual([]);
+  });
+
+  it('opens keys and event queues in the composition root only, and every BullMQ queue through openQueue', () => {
+    const files = [...new Set(edges.map((e) => e.from))];
+    const calls = (pattern: RegExp) =>
+      files.filter((f) => pattern.test(readFileSync(path.join(ROOT, f), 'utf8')));
+    expect(calls(/\bcreateKeys\(/).filter((f) => unitOf(f) !== 'app')).toEqual([
+      path.join('src', 'redis', 'keys.ts'),
+    ]);
+    expect(calls(/\bopenEventQueues\(/).filter((f) => unitOf(f) !== 'app')).toEqual([
+      path.join('src', 'redis', 'queue.ts'),
+    ]);
+    expect(calls(/\bnew Queue\(/)).toEqual([path.join('src', 'redis', 'queue.ts')]);
+    expect(calls(/\bcreateKeys\(/).filter((f) => unitOf(f) === 'app').length).toBeGreaterThan(0);
   });
 });

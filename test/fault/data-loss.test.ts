@@ -6,7 +6,7 @@ import { readHandlers } from '../../src/handlers/registry';
 import { queueNames } from '../../src/wire/delivery-batch';
 import { SWEEP_SCHEDULER_ID } from '../../src/pending/jobs';
 import { createKeys } from '../../src/redis/keys';
-import type { DeliveryWorker } from '../../workers/delivery-worker';
+import type { WorkerProcess } from '../../src/app/worker';
 import { TestRedisServer } from '../helpers/redis-server';
 import { Stack, testConfig } from '../helpers/stack';
 import { call, nextEvent, until } from '../helpers/wait';
@@ -22,7 +22,7 @@ describe('after Redis loses its data', () => {
   let server: TestRedisServer;
   let stack: Stack;
   let gw: Gateway;
-  let worker: DeliveryWorker;
+  let worker: WorkerProcess;
   let admin: Redis;
 
   beforeAll(async () => {

@@ -5,7 +5,7 @@ import { mintToken } from '../../src/auth/tokens';
 import { loadConfig, type Config } from '../../src/config';
 import { openGateway } from '../../src/app/gateway';
 import type { Gateway } from '../../src/gateway/server';
-import { startDeliveryWorker, type DeliveryWorker } from '../../workers/delivery-worker';
+import { openWorker, type WorkerProcess } from '../../src/app/worker';
 import { deleteKeys, TEST_REDIS_MODE, TEST_REDIS_URL, uniquePrefix } from './redis';
 import { within } from '../../src/timeout';
 
@@ -37,7 +37,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
  */
 export class Stack {
   readonly gateways: Gateway[] = [];
-  readonly workers: DeliveryWorker[] = [];
+  readonly workers: WorkerProcess[] = [];
   readonly children: ChildProcess[] = [];
   readonly sockets: Socket[] = [];
 
@@ -63,8 +63,8 @@ export class Stack {
     return gw;
   }
 
-  async worker(): Promise<DeliveryWorker> {
-    const w = await startDeliveryWorker(this.config);
+  async worker(): Promise<WorkerProcess> {
+    const w = await openWorker(this.config);
     this.workers.push(w);
     return w;
   }

@@ -7,7 +7,7 @@ import type { Gateway } from '../../src/gateway/server';
 import { commonActions } from '../../src/gateway/namespaces/common';
 import { namespaceModules } from '../../src/gateway/namespaces/registry';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/server';
-import type { DeliveryWorker } from '../../workers/delivery-worker';
+import type { WorkerProcess } from '../../src/app/worker';
 import { Stack, testConfig } from '../helpers/stack';
 import { call, until } from '../helpers/wait';
 import { parseMetrics, scrape, valueOf, type Sample } from './scrape';
@@ -28,7 +28,7 @@ describe('metrics after a real flow', () => {
   const orderId = `mord-${tag}`;
   const userId = `muser-${tag}`;
   let gw: Gateway;
-  let worker: DeliveryWorker;
+  let worker: WorkerProcess;
   let workerHttp: MetricsServer | undefined;
   let clients: Socket[];
   const gatewayMetrics = () => scrape(stack.url(gw, '/metrics'));

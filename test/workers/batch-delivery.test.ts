@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { EventMeta } from '../../src/catalog';
 import { listFailed } from '../../src/management/jobs';
 import type { Gateway } from '../../src/gateway/server';
-import type { DeliveryWorker } from '../../workers/delivery-worker';
+import type { WorkerProcess } from '../../src/app/worker';
 import { Stack, testConfig } from '../helpers/stack';
 import { call, nextEvent, record, until } from '../helpers/wait';
 
@@ -31,7 +31,7 @@ describe('delivery batches (real gateway, worker and clients)', () => {
     }),
   );
   let gw: Gateway;
-  let worker: DeliveryWorker;
+  let worker: WorkerProcess;
   beforeAll(async () => {
     gw = await stack.gateway();
     worker = await stack.worker();

@@ -3,7 +3,7 @@ import { discoverHandlers } from '../../src/handlers/discover';
 import type { Gateway } from '../../src/gateway/server';
 import { DEFAULT_HANDLERS_DIR } from '../../src/handlers/runner';
 import { listFailed, queueStatus, retryFailed, setPaused } from '../../src/management/jobs';
-import type { DeliveryWorker } from '../../workers/delivery-worker';
+import type { WorkerProcess } from '../../src/app/worker';
 import { Stack, testConfig } from '../helpers/stack';
 import { call, nextEvent, until } from '../helpers/wait';
 
@@ -38,7 +38,7 @@ describe('handler discovery', () => {
 describe('server-side handlers in the worker', () => {
   const stack = new Stack(testConfig({ HANDLERS_DIR: FIXTURES, HANDLER_ATTEMPTS: '2' }));
   let gw: Gateway;
-  let worker: DeliveryWorker;
+  let worker: WorkerProcess;
   beforeAll(async () => {
     gw = await stack.gateway();
     worker = await stack.worker();

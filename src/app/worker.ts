@@ -1,31 +1,27 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Config } from '../src/config';
-import { queueNames } from '../src/wire/delivery-batch';
-import { BatchEmitter } from '../src/delivery/batch-emitter';
-import { readBatch } from '../src/delivery/batch-reader';
-import { bounded, pingCheck, readiness, type Readiness } from '../src/health/readiness';
-import { logger } from '../src/logger';
-import { JobControl } from '../src/management/jobs';
-import { WorkerMetrics } from '../src/metrics/worker-metrics';
-import { connectRedis, closeRedis } from '../src/redis/connections';
-import { createKeys } from '../src/redis/keys';
-import { DEFAULT_HANDLERS_DIR, HandlerRunner } from '../src/handlers/runner';
-import { PendingFlusher } from '../src/pending/flusher';
-import { SelfHeal } from '../src/lifecycle/self-heal';
+import type { Config } from '../config';
+import { BatchEmitter } from '../delivery/batch-emitter';
+import { batchJob, UndeliverableEvents } from '../delivery/batch-job';
+import { DEFAULT_HANDLERS_DIR, HandlerRunner } from '../handlers/runner';
+import { bounded, pingCheck, readiness, type Readiness } from '../health/readiness';
+import type { RunningProcess } from '../lifecycle/run-process';
+import { SelfHeal } from '../lifecycle/self-heal';
+import { logger } from '../logger';
+import { JobControl } from '../management/jobs';
+import { WorkerMetrics } from '../metrics/worker-metrics';
+import { PendingFlusher } from '../pending/flusher';
 import {
   EMIT_CLAIMED_JOB,
-  EmitClaimedJobSchema,
-  FLUSH_JOB,
-  FlushJobSchema,
-  SWEEP_JOB,
+  emitClaimedJob,
+  pendingJob,
   SWEEP_SCHEDULER_ID,
   upsertSweepScheduler,
-} from '../src/pending/jobs';
-import { PendingStore } from '../src/pending/store';
-import { sweepPending } from '../src/pending/sweep';
-
-import type { RunningProcess } from '../src/lifecycle/run-process';
-import { openQueue } from '../src/redis/queue';
+} from '../pending/jobs';
+import { PendingStore } from '../pending/store';
+import { closeRedis, connectRedis } from '../redis/connections';
+import { createKeys } from '../redis/keys';
+import { openQueue } from '../redis/queue';
+import { queueNames } from '../wire/delivery-batch';
 
 const log = logger('worker');
 
@@ -34,7 +30,7 @@ const log = logger('worker');
  * through) and `workers` (the delivery and pending BullMQ workers are running). `close()` stops
  * taking jobs, waits for the ones in flight and closes every connection.
  */
-export interface DeliveryWorker extends RunningProcess<WorkerMetrics, Readiness> {
+export interface WorkerProcess extends RunningProcess<WorkerMetrics, Readiness> {
   /** Consumes delivery batches, one at a time (keeps a producer's order across batches). */
   readonly worker: Worker;
   /** Consumes pending-store jobs (window flushes, the sweep), WORKER_CONCURRENCY at once. */
@@ -68,15 +64,13 @@ type WorkerConfig = Pick<
   | 'FLUSH_PAUSE_AFTER_CLAIM_MS'
 >;
 
-/** A delivery job kept as failed because some of its events can never be delivered (its others were). */
-class UndeliverableEvents extends UnrecoverableError {}
-
 /**
- * Starts the worker side: delivery batches are emitted into their namespace rooms on every gateway,
- * one Lua call per batch that also hands their handler work to the handler inbox; pending-store
- * jobs flush throttled windows through the same emitter.
+ * A worker process as deployed (workers/main.ts runs it): delivery batches are emitted into their
+ * namespace rooms on every gateway, one Lua call per batch that also hands their handler work to
+ * the handler inbox; pending-store jobs flush throttled windows through the same emitter. The
+ * connection, keys and queues are opened here once; the parts take only what they use.
  */
-export async function startDeliveryWorker(config: WorkerConfig): Promise<DeliveryWorker> {
+export async function openWorker(config: WorkerConfig): Promise<WorkerProcess> {
   const keys = createKeys(config.KEY_PREFIX);
   const names = queueNames(config.QUEUE_NAME);
   // One connection for BullMQ's commands and our emits (auto-pipelined together); each BullMQ
@@ -112,48 +106,14 @@ export async function startDeliveryWorker(config: WorkerConfig): Promise<Deliver
     queues: () => jobs.status(),
   });
 
-  /** Windows an operator flushed (claimed by the management core): one batch. */
-  const emitClaimed = async (job: Job) => {
-    const data = EmitClaimedJobSchema.safeParse(job.data);
-    if (!data.success) throw new UnrecoverableError('malformed emit job');
-    const claims = await Promise.all(data.data.claims.map((ref) => pending.readClaim(ref)));
-    await flusher.emitClaimedMany(claims.filter((c) => c !== undefined));
-  };
-
-  const deliver = async (job: Job) => {
-    if (job.name === EMIT_CLAIMED_JOB) return emitClaimed(job);
-    let batch;
-    try {
-      batch = readBatch(job.data, config.WORKER_VALIDATE);
-    } catch (err) {
-      throw new UnrecoverableError((err as Error).message);
-    }
-    // One script call: history, publish, handler work. Its marker makes a re-run of this job
-    // (stalled, retried) publish nothing a second time.
-    if (batch.items.length > 0) await emitter.emit(batch.id, batch.items);
-    const [first] = batch.rejected;
-    if (first) {
-      for (const rejected of batch.rejected) metrics.undeliverable(rejected.event);
-      // Kept as failed (visible in `sb failed list`); its valid events were delivered above.
-      throw new UndeliverableEvents(
-        `${batch.rejected.length} event(s) not deliverable, e.g. ${first.event} ${first.id}: ${first.reason}`,
-      );
-    }
-  };
-
-  const runPending = async (job: Job) => {
-    if (job.name === FLUSH_JOB) {
-      const data = FlushJobSchema.safeParse(job.data);
-      if (!data.success) throw new UnrecoverableError('malformed flush job');
-      await flusher.flush(data.data.pendingId, data.data.windowId);
-      return;
-    }
-    if (job.name === SWEEP_JOB) {
-      await sweepPending(pending, flusher, config.SWEEP_GRACE_MS);
-      return;
-    }
-    throw new UnrecoverableError(`unknown pending job ${job.name}`);
-  };
+  const emitClaimed = emitClaimedJob({ pending, flusher });
+  const emitBatch = batchJob({
+    emitter,
+    validate: config.WORKER_VALIDATE,
+    onUndeliverable: (event) => metrics.undeliverable(event),
+  });
+  const deliver = (job: Job) => (job.name === EMIT_CLAIMED_JOB ? emitClaimed(job) : emitBatch(job));
+  const runPending = pendingJob({ pending, flusher, sweepGraceMs: config.SWEEP_GRACE_MS });
 
   const lock = {
     // Bounds how long a dead worker's in-flight jobs wait before another worker re-runs them.
