@@ -1,24 +1,17 @@
-import { Queue, type JobsOptions } from 'bullmq';
-import type { RedisClient } from '../redis/connections';
+import type { JobsOptions, Queue } from 'bullmq';
 import { lookupEvent } from '../catalog';
-import type { Config } from '../config';
-import { queueNames } from '../wire/delivery-batch';
 import { GatewayError } from '../errors';
-import { addDeliveryBatch, deliveryJobOptions, prepareEnvelope } from '../events/event-manager';
+import { addDeliveryBatch, prepareEnvelope } from '../events/event-manager';
 import { addEmitClaimed } from '../pending/jobs';
-import {
+import type {
+  ClaimRef,
+  IndexPosition,
   PendingStore,
-  type ClaimRef,
-  type IndexPosition,
-  type PendingWindow,
-  type ThrottleMode,
+  PendingWindow,
+  ThrottleMode,
 } from '../pending/store';
-import { closeRedis, connectRedis } from '../redis/connections';
-import { redactUrl } from '../config';
-import { createKeys } from '../redis/keys';
 import { checkPendingKey, PendingKeySchema, pendingMatcher, type PendingFilter } from './filters';
-import { JobControl } from './jobs';
-import { openQueue } from '../redis/queue';
+import type { JobControl } from './jobs';
 
 const CHUNK = 500;
 
