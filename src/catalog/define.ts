@@ -1,12 +1,8 @@
 import type { z } from 'zod';
 
-/** The namespaces frontends connect to. Each has a module under src/gateway/namespaces/. */
-export const NAMESPACES = ['/social', '/chat', '/orders', '/notification'] as const;
-export type Namespace = (typeof NAMESPACES)[number];
+import type { Namespace } from './namespaces';
 
-export function isNamespace(value: unknown): value is Namespace {
-  return typeof value === 'string' && (NAMESPACES as readonly string[]).includes(value);
-}
+export { isNamespace, NAMESPACES, type Namespace } from './namespaces';
 
 /**
  * How an event reaches clients.

@@ -1,38 +1,16 @@
 import { isSafeSegment } from '../ids';
-import type { RoomParamNames, RoomParams } from './define';
+import type { RoomParams } from './define';
 
-/**
- * Who may join a room of a kind (and look at its presence). Each names one rule of the room
- * authorizer (src/auth/room-authorizer.ts), which must have a rule for every name here.
- */
-export type JoinRule =
-  /** Anyone, anonymous sockets too under AUTH_MODE=anonymous: public rooms. */
-  | 'anyone'
-  /** Only the user the room is named after (`user:{userId}`). */
-  | 'self'
-  /** The owner recorded by the API, or an admin. */
-  | 'owner-or-admin'
-  /** Any signed-in user while the room has no member list, then only its members. */
-  | 'members-once-listed'
-  /** Who may see presence (signed in; PRESENCE_ROLE when set). */
-  | 'presence-viewers'
-  /** Role admin. */
-  | 'admins';
+import { ROOM_KINDS, ROOM_PARAM_RE, type RoomKind } from './room-kinds';
 
-/**
- * Every kind of room, once: its template (where catalog events go, what a socket may join; a
- * template's `{params}` are filled from the emit target) and who may join it.
- */
-export const ROOM_KINDS = {
-  post: { template: 'post:{postId}', join: 'anyone' },
-  order: { template: 'order:{orderId}', join: 'owner-or-admin' },
-  user: { template: 'user:{userId}', join: 'self' },
-  chat: { template: 'chat:{chatId}', join: 'members-once-listed' },
-  presence: { template: 'presence', join: 'presence-viewers' },
-  admin: { template: 'admin', join: 'admins' },
-} as const satisfies Record<string, { template: string; join: JoinRule }>;
-
-export type RoomKind = keyof typeof ROOM_KINDS;
+export {
+  ROOM_KINDS,
+  ROOM_PARAM_RE,
+  roomParamNames,
+  type JoinRule,
+  type RoomKind,
+  type RoomKindEntry,
+} from './room-kinds';
 
 /** The templates by kind: `ROOMS.post` is `'post:{postId}'`. */
 export const ROOMS = Object.fromEntries(
@@ -40,14 +18,6 @@ export const ROOMS = Object.fromEntries(
 ) as {
   readonly [K in RoomKind]: (typeof ROOM_KINDS)[K]['template'];
 };
-
-/** A template's params: `{postId}` in `post:{postId}`. */
-export const ROOM_PARAM_RE = /\{([A-Za-z][A-Za-z0-9_]*)\}/g;
-
-/** `roomParamNames('post:{postId}')` -> `['postId']`. */
-export function roomParamNames<T extends string>(template: T): Array<RoomParamNames<T>> {
-  return [...template.matchAll(ROOM_PARAM_RE)].map((m) => m[1] as RoomParamNames<T>);
-}
 
 /** `roomOf(ROOMS.post, { postId: '1' })` -> `'post:1'`. Params must be safe ids. */
 export function roomOf<T extends string>(template: T, params: RoomParams<T>): string {

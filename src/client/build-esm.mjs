@@ -6,7 +6,8 @@
 // extension to every relative specifier of the client's .js and .d.ts files and marks the folder
 // {"type":"module"}. The catalog and namespace modules are in the output only for their
 // declarations (the client's types come from them): their JavaScript is removed, so the ESM tree
-// holds no server code but src/wire/protocol.ts, the constants both sides agree on.
+// holds no server code but the three files both sides run: src/wire/protocol.ts (the protocol
+// constants) and the room table with the namespace list (src/catalog/room-kinds.ts, namespaces.ts).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,8 +17,12 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const out = path.join(root, 'dist', 'client', 'esm');
 const client = path.join(out, 'client');
-/** Server files the library runs: only src/wire/protocol.ts (plain constants, no imports). */
-const shared = [path.join(out, 'wire', 'protocol')];
+/** Server files the library runs: plain tables and constants that import nothing at run time. */
+const shared = [
+  path.join(out, 'wire', 'protocol'),
+  path.join(out, 'catalog', 'room-kinds'),
+  path.join(out, 'catalog', 'namespaces'),
+];
 const kept = (file) =>
   file.startsWith(client + path.sep) || shared.some((base) => file.startsWith(`${base}.`));
 

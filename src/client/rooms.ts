@@ -1,4 +1,12 @@
-import type { Namespace } from '../catalog/define';
+import type { RoomParamNames } from '../catalog/define';
+import { NAMESPACES, type Namespace } from '../catalog/namespaces';
+import {
+  ROOM_KINDS as CATALOG_KINDS,
+  roomParamNames,
+  type KindsIn,
+  type RoomKind,
+  type RoomKindEntry,
+} from '../catalog/room-kinds';
 import type { ClientActionsOf } from '../gateway/namespaces/registry';
 import { SwitchboardError } from './errors';
 
@@ -9,29 +17,61 @@ type PayloadKeys<NS extends Namespace, A extends ActionsOf<NS>> = keyof Paramete
 >[0] &
   string;
 
-/** One kind of room: its join and leave actions and, for `kind:id` rooms, the payload field of the id. */
-type RoomKind<NS extends Namespace> = {
-  [J in JoinsOf<NS>]: {
-    join: J;
-    leave: ActionsOf<NS> & `leave_${string}`;
-    param?: Exclude<PayloadKeys<NS, J>, 'since'>;
-  };
-}[JoinsOf<NS>];
+/** One kind of room as the client joins it: its actions and, for `kind:id` rooms, the id's field. */
+interface ClientRoomKind {
+  readonly join: string;
+  readonly leave: string;
+  readonly param?: string;
+}
+
+type Kinds = typeof CATALOG_KINDS;
+type ParamOf<K extends RoomKind> = RoomParamNames<Kinds[K]['template']>;
+
+/** A namespace's kinds as the client sees them, derived from the room table. */
+type ClientKindsOf<NS extends Namespace> = {
+  readonly [K in KindsIn<NS>]: { readonly join: `join_${K}`; readonly leave: `leave_${K}` } & ([
+    ParamOf<K>,
+  ] extends [never]
+    ? unknown
+    : { readonly param: ParamOf<K> });
+};
 
 /**
- * The rooms a client can join, per namespace, and the actions that do it (the same table as the
- * README's "Client actions"). Checked against the namespace modules' types: an action or payload
- * field renamed on the server fails to compile here.
+ * The rooms a client can join, per namespace, and the actions that do it, derived from the room
+ * table (src/catalog/room-kinds.ts, which the library runs: it imports nothing).
  */
-export const ROOM_KINDS = {
-  '/social': { post: { join: 'join_post', leave: 'leave_post', param: 'postId' } },
-  '/chat': { chat: { join: 'join_chat', leave: 'leave_chat', param: 'chatId' } },
-  '/orders': { order: { join: 'join_order', leave: 'leave_order', param: 'orderId' } },
-  '/notification': {
-    user: { join: 'join_user', leave: 'leave_user', param: 'userId' },
-    presence: { join: 'join_presence', leave: 'leave_presence' },
-  },
-} as const satisfies { [NS in Namespace]: Record<string, RoomKind<NS>> };
+export const ROOM_KINDS = Object.fromEntries(
+  NAMESPACES.map((ns) => [
+    ns,
+    Object.fromEntries(
+      (Object.entries(CATALOG_KINDS) as Array<[string, RoomKindEntry]>)
+        .filter(([, entry]) => entry.namespace === ns)
+        .map(([kind, entry]): [string, ClientRoomKind] => {
+          const params = roomParamNames(entry.template);
+          const actions = { join: `join_${kind}`, leave: `leave_${kind}` };
+          return [kind, params.length === 0 ? actions : { ...actions, param: params[0] }];
+        }),
+    ),
+  ]),
+) as { readonly [NS in Namespace]: ClientKindsOf<NS> };
+
+/**
+ * The derived actions are the namespace modules' own: an action or id field renamed on the server
+ * (or a kind whose namespace module has no such action) fails to compile here.
+ */
+type Checked<NS extends Namespace> = {
+  [K in KindsIn<NS>]: {
+    join: ClientKindsOf<NS>[K]['join'] & JoinsOf<NS>;
+    leave: ClientKindsOf<NS>[K]['leave'] & ActionsOf<NS>;
+  } & (ClientKindsOf<NS>[K] extends { param: infer P }
+    ? { param: P & Exclude<PayloadKeys<NS, ClientKindsOf<NS>[K]['join'] & JoinsOf<NS>>, 'since'> }
+    : unknown);
+};
+export type RoomTableMatchesServer = {
+  [NS in Namespace]: ClientKindsOf<NS> extends Checked<NS> ? true : false;
+}[Namespace];
+type Assert<T extends true> = T;
+type _RoomTableChecked = Assert<RoomTableMatchesServer>;
 
 type KindsOf<NS extends Namespace> = (typeof ROOM_KINDS)[NS];
 

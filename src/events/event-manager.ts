@@ -10,6 +10,15 @@ import {
   type ROOMS,
   type TargetOf,
 } from '../catalog';
+import {
+  helperName,
+  ROOM_KINDS,
+  roomParamNames,
+  type HelperKind,
+  type HelperName,
+  type RoomKind,
+  type RoomKindEntry,
+} from '../catalog/room-kinds';
 import type { Config } from '../config';
 import { GatewayError } from '../errors';
 import { newEventId } from '../ids';
@@ -94,6 +103,17 @@ export function addDeliveryBatch(
   return queue.add(BATCH_JOB, batch, options);
 }
 
+/** `emitToPost(event, postId, payload, options?)`: an emit to the one room of a kind, by its id. */
+type RoomHelper<K extends HelperKind> = <E extends EventsWithRoom<(typeof ROOMS)[K]>>(
+  event: E,
+  id: string,
+  payload: PayloadOf<E>,
+  options?: EmitOptions,
+) => Promise<Accepted>;
+
+/** One helper per kind of the room table with one param: emitToPost, emitToOrder, emitToUser, ... */
+export type RoomHelpers = { [K in HelperKind as HelperName<K>]: RoomHelper<K> };
+
 /**
  * The one way backend code publishes server-initiated events. It validates the payload against
  * the catalog, resolves namespace and room, and stores the event in a delivery batch (one BullMQ
@@ -103,6 +123,11 @@ export function addDeliveryBatch(
  *   const { id } = await events.emit('post_liked', { postId: '1', userId: '7', likeCount: 3 });
  *   await events.emitToUser('notification', '42', { title: 'Hi', body: 'Welcome' });
  */
+// The helpers are derived from the room table at run time (below the class), so their types are
+// declared by merging this interface into the class.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+export interface EventManager extends RoomHelpers {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class EventManager {
   /** Delivery batches. */
   readonly queue: Queue;
@@ -147,42 +172,6 @@ export class EventManager {
     options?: EmitOptions,
   ): Promise<Accepted> {
     return this.publish({ event, data: payload, target }, options);
-  }
-
-  emitToPost<E extends EventsWithRoom<typeof ROOMS.post>>(
-    event: E,
-    postId: string,
-    payload: PayloadOf<E>,
-    options?: EmitOptions,
-  ) {
-    return this.publish({ event, data: payload, target: { postId } }, options);
-  }
-
-  emitToOrder<E extends EventsWithRoom<typeof ROOMS.order>>(
-    event: E,
-    orderId: string,
-    payload: PayloadOf<E>,
-    options?: EmitOptions,
-  ) {
-    return this.publish({ event, data: payload, target: { orderId } }, options);
-  }
-
-  emitToUser<E extends EventsWithRoom<typeof ROOMS.user>>(
-    event: E,
-    userId: string,
-    payload: PayloadOf<E>,
-    options?: EmitOptions,
-  ) {
-    return this.publish({ event, data: payload, target: { userId } }, options);
-  }
-
-  emitToChat<E extends EventsWithRoom<typeof ROOMS.chat>>(
-    event: E,
-    chatId: string,
-    payload: PayloadOf<E>,
-    options?: EmitOptions,
-  ) {
-    return this.publish({ event, data: payload, target: { chatId } }, options);
   }
 
   /**
@@ -279,6 +268,18 @@ function sizeOf(envelope: Envelope): number {
 }
 
 /** Validates an emit against the catalog and builds its envelope. Pure: no I/O. */
+
+for (const [kind, entry] of Object.entries(ROOM_KINDS) as Array<[RoomKind, RoomKindEntry]>) {
+  const params: string[] = roomParamNames(entry.template);
+  if (params.length !== 1) continue;
+  const param = params[0] as string;
+  Object.defineProperty(EventManager.prototype, helperName(kind), {
+    value(this: EventManager, event: unknown, id: string, payload: unknown, options?: EmitOptions) {
+      return this.publish({ event, data: payload, target: { [param]: id } }, options);
+    },
+  });
+}
+
 export function prepareEnvelope({ event, data, target }: PublishInput, now = Date.now()): Envelope {
   const entry = lookupEvent(event);
   const parsed = entry.schema.safeParse(data);

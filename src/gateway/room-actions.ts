@@ -3,13 +3,14 @@ import { z } from 'zod';
 import type { SocketData } from '../auth/user';
 import { userOf } from '../auth/user';
 import { roomOf, ROOMS } from '../catalog';
-import type { RoomKind } from '../catalog/rooms';
+import { ROOM_KINDS, type KindsIn, type RoomKind, type RoomKindEntry } from '../catalog/room-kinds';
+import type { Namespace } from '../catalog/define';
 import type { RoomParamNames } from '../catalog/define';
 import { id, withExamples } from '../catalog/fields';
 import { roomParamNames } from '../catalog/rooms';
 import { GatewayError } from '../errors';
 import { OFFSET_RE } from '../ids';
-import { action, type ActionContext } from './action';
+import { action, type ActionContext, type ActionDefinition } from './action';
 import type { NoEvents } from './socket-types';
 
 /**
@@ -152,25 +153,39 @@ export function leaveRoomAction<T extends string>(template: T) {
   );
 }
 
-/**
- * `join_<kind>` and `leave_<kind>` of a kind of the room table (src/catalog/rooms.ts), named after
- * the kind: `...kindActions('order')` in a namespace module is `join_order { orderId, since? }`
- * and `leave_order { orderId }`.
- */
-export function kindActions<K extends RoomKindWithParams>(kind: K) {
-  const template = ROOMS[kind];
-  return {
-    [`join_${kind}`]: joinRoomAction(template),
-    [`leave_${kind}`]: leaveRoomAction(template),
-  } as { [A in `join_${K}`]: ReturnType<typeof joinRoomAction<(typeof ROOMS)[K]>> } & {
-    [A in `leave_${K}`]: ReturnType<typeof leaveRoomAction<(typeof ROOMS)[K]>>;
-  };
-}
+type HasParams<K extends RoomKind> = (typeof ROOMS)[K] extends `${string}{${string}}${string}`
+  ? true
+  : false;
+type JoinOf<K extends RoomKind> =
+  HasParams<K> extends true
+    ? ReturnType<typeof joinRoomAction<(typeof ROOMS)[K]>>
+    : ReturnType<typeof fixedRoomActions>['join'];
+type LeaveOf<K extends RoomKind> =
+  HasParams<K> extends true
+    ? ReturnType<typeof leaveRoomAction<(typeof ROOMS)[K]>>
+    : ReturnType<typeof fixedRoomActions>['leave'];
 
-/** The kinds whose rooms are named by params (`order:{orderId}`), so joins carry them. */
-type RoomKindWithParams = {
-  [K in RoomKind]: (typeof ROOMS)[K] extends `${string}{${string}}${string}` ? K : never;
-}[RoomKind];
+/** The room actions of a namespace: `join_order` and `leave_order` on /orders. */
+export type RoomActionsIn<NS extends Namespace> = {
+  [K in KindsIn<NS> as `join_${K}`]: JoinOf<K>;
+} & { [K in KindsIn<NS> as `leave_${K}`]: LeaveOf<K> };
+
+/**
+ * `join_<kind>` and `leave_<kind>` for every kind the room table (src/catalog/room-kinds.ts) puts
+ * in namespace `ns`: on /orders, `join_order { orderId, since? }` and `leave_order { orderId }`;
+ * a kind without params (`presence`) takes `{}`.
+ */
+export function roomActionsIn<NS extends Namespace>(ns: NS): RoomActionsIn<NS> {
+  const actions: Record<string, ActionDefinition> = {};
+  for (const [kind, entry] of Object.entries(ROOM_KINDS) as Array<[RoomKind, RoomKindEntry]>) {
+    if (entry.namespace !== ns) continue;
+    const params = roomParamNames(entry.template).length > 0;
+    const fixed = params ? undefined : fixedRoomActions(entry.template);
+    actions[`join_${kind}`] = fixed ? fixed.join : joinRoomAction(entry.template);
+    actions[`leave_${kind}`] = fixed ? fixed.leave : leaveRoomAction(entry.template);
+  }
+  return actions as RoomActionsIn<NS>;
+}
 
 /** Throws `not_joined` unless the socket is in the room: only members may type or post there. */
 export function requireJoined(ctx: ActionContext, room: string): void {

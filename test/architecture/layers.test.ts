@@ -60,15 +60,24 @@ describe('the folder graph of src/', () => {
     );
   });
 
-  it('lets the client library run nothing of the server but wire/protocol.ts, and no package but socket.io-client', () => {
-    const protocol = path.join('src', 'wire', 'protocol.ts');
+  it('lets the client library run nothing of the server but the protocol constants and the room table, and no package but socket.io-client', () => {
+    const shared = new Set(
+      [
+        ['wire', 'protocol.ts'],
+        ['catalog', 'room-kinds.ts'],
+        ['catalog', 'namespaces.ts'],
+      ].map((parts) => path.join('src', ...parts)),
+    );
     const out = values
       .filter(inUnit('client'))
       .filter((e) => !e.from.endsWith('.mjs'))
       .filter((e) =>
-        e.external ? e.to !== 'socket.io-client' : toUnit(e) !== 'client' && e.to !== protocol,
+        e.external ? e.to !== 'socket.io-client' : toUnit(e) !== 'client' && !shared.has(e.to),
       );
     expect(show(out)).toEqual([]);
+    // What the client runs of the server runs nothing else.
+    expect(show(values.filter((e) => shared.has(e.from)))).toEqual([]);
+    expect(values.some((e) => unitOf(e.from) === 'client' && shared.has(e.to))).toBe(true);
   });
 
   it('keeps the files at the root of src/ (config, errors, ids, logger, the Runtime shape) off every folder at run time', () => {

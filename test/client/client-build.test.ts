@@ -68,6 +68,8 @@ describe('the built client library (package.json exports ./client)', () => {
     );
     const ours = loaded.filter((f) => !f.includes(`${path.sep}node_modules${path.sep}`));
     expect(ours.map((f) => path.relative(ROOT, f)).sort()).toEqual([
+      'dist/src/catalog/namespaces.js',
+      'dist/src/catalog/room-kinds.js',
       ...['errors', 'index', 'namespace', 'room-state', 'rooms'].map(
         (f) => `dist/src/client/${f}.js`,
       ),
@@ -105,6 +107,8 @@ describe('the built client library (package.json exports ./client)', () => {
         .map((f) => path.relative(esm, f))
         .sort(),
     ).toEqual([
+      'catalog/namespaces.js',
+      'catalog/room-kinds.js',
       ...['errors', 'index', 'namespace', 'room-state', 'rooms', 'socket-types', 'types'].map(
         (f) => `client/${f}.js`,
       ),
@@ -129,8 +133,9 @@ describe('the built client library (package.json exports ./client)', () => {
     expect(
       [...seen]
         .filter((f) => !f.startsWith(path.join(esm, 'client') + path.sep))
-        .map((f) => path.relative(esm, f)),
-    ).toEqual(['wire/protocol.js']);
+        .map((f) => path.relative(esm, f))
+        .sort(),
+    ).toEqual(['catalog/namespaces.js', 'catalog/room-kinds.js', 'wire/protocol.js']);
 
     const script = `
       const c = await import('switchboard/client');

@@ -5,7 +5,7 @@ import { postChatMessage } from '../../domain/chats';
 import { userOf } from '../../auth/user';
 import { GatewayError } from '../../errors';
 import { action } from '../action';
-import { kindActions, relays, requireJoined, typingActions, typingRelay } from '../room-actions';
+import { roomActionsIn, relays, requireJoined, typingActions, typingRelay } from '../room-actions';
 
 /** /chat: chat rooms (`chat:{chatId}`), messages and typing indicators. */
 export const chat = {
@@ -13,7 +13,7 @@ export const chat = {
   description:
     'Chat rooms (`chat:{chatId}`): messages, read markers and typing indicators. A chat with a member list (PUT /api/chats/{id}/members) admits only its members.',
   actions: {
-    ...kindActions('chat'),
+    ...roomActionsIn('/chat'),
     /**
      * Stores the message and broadcasts it to the room as `new_message` (through the queue, like
      * every server event, so it carries a meta.id). The ack returns the stored message.

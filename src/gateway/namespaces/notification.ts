@@ -1,13 +1,10 @@
 import { z } from 'zod';
-import { ROOMS } from '../../catalog';
 import { withExamples } from '../../catalog/fields';
 import { maySeePresence, presenceRefusal } from '../../auth/presence-access';
 import { userOf } from '../../auth/user';
 import { GatewayError } from '../../errors';
 import { action } from '../action';
-import { fixedRoomActions, kindActions, relays } from '../room-actions';
-
-const presenceRoom = fixedRoomActions(ROOMS.presence);
+import { roomActionsIn, relays } from '../room-actions';
 
 /**
  * /notification: a user's own room (`user:{userId}`, joined automatically on connect) and the
@@ -18,9 +15,7 @@ export const notification = {
   description:
     "A user's own room (`user:{userId}`: notifications), which every signed-in socket joins on connect, and the shared `presence` room (`user_status_changed`).",
   actions: {
-    ...kindActions('user'),
-    join_presence: presenceRoom.join,
-    leave_presence: presenceRoom.leave,
+    ...roomActionsIn('/notification'),
     /** `get_online {}`: ids of online users on every gateway (up to 1000; `truncated` if more). */
     get_online: action(
       withExamples(z.object({}), {}),

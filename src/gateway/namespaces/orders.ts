@@ -1,4 +1,4 @@
-import { kindActions, relays } from '../room-actions';
+import { roomActionsIn, relays } from '../room-actions';
 
 /** /orders: order rooms (`order:{orderId}`). */
 export const orders = {
@@ -6,7 +6,7 @@ export const orders = {
   description:
     "Order rooms (`order:{orderId}`): status changes and payments. Only the order's owner (recorded by the API) and admins may join.",
   actions: {
-    ...kindActions('order'),
+    ...roomActionsIn('/orders'),
   },
   relays: relays({}),
 } as const;

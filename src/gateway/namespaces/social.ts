@@ -1,5 +1,5 @@
 import { ROOMS } from '../../catalog';
-import { kindActions, relays, typingActions, typingRelay } from '../room-actions';
+import { roomActionsIn, relays, typingActions, typingRelay } from '../room-actions';
 
 /** /social: post rooms (`post:{postId}`) and typing indicators under a post. */
 export const social = {
@@ -7,7 +7,7 @@ export const social = {
   description:
     'Post rooms (`post:{postId}`: likes, comments, reviews) and typing indicators under a post; `user:{userId}` receives `user_followed`. Post rooms are public (anonymous sockets too, with AUTH_MODE=anonymous).',
   actions: {
-    ...kindActions('post'),
+    ...roomActionsIn('/social'),
     ...typingActions(ROOMS.post),
   },
   relays: relays({ typing: typingRelay(ROOMS.post) }),
