@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure a Python with python-socketio and its websocket client is available, for the test
-# that connects a Python client to the gateway (test/gateway/origins.test.ts). Idempotent: does
+# that connects a Python client to the gateway (test/origins/origins.test.ts). Idempotent: does
 # nothing when the modules already import.
 #
 # Debian's packages install into the system interpreter (/usr/bin/python3), which may not be the

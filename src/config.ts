@@ -21,7 +21,7 @@ export const DEFAULT_METRICS_PORT = 9464;
 /** A gateway's port unless PORT says otherwise (`npm start` gives gateway n PORT+n). */
 export const DEFAULT_PORT = 3000;
 
-const ConfigSchema = z.object({
+export const ConfigSchema = z.object({
   PORT: intFrom(0, 65535, DEFAULT_PORT),
   /**
    * The gateway's bind address. Unset: every interface (`0.0.0.0`) in production, loopback
@@ -58,7 +58,7 @@ const ConfigSchema = z.object({
     .string()
     .default('events')
     .refine((v) => /^[A-Za-z0-9_-]{1,64}$/.test(v), 'letters, digits, _ - only (1-64 chars)'),
-  /** Pending-store jobs (window flushes, operator emits) one worker runs at once. */
+  /** Throttle-store jobs (window flushes, operator emits) one worker runs at once. */
   WORKER_CONCURRENCY: intFrom(1, 1000, 50),
   /**
    * Delivery batches: a batch leaves as soon as no add is in flight, unless the previous one left
@@ -151,7 +151,7 @@ const ConfigSchema = z.object({
   MAX_CLIENT_BUFFER_BYTES: intFrom(65_536, 1_073_741_824, 1_048_576),
   /** Largest HTTP JSON body and socket message, in bytes. */
   MAX_PAYLOAD_BYTES: intFrom(256, 10_000_000, 65_536),
-  /** How often the sweep (a BullMQ job scheduler) looks for pending entries whose flush was lost. */
+  /** How often the sweep (a BullMQ job scheduler) looks for open windows whose flush was lost. */
   SWEEP_INTERVAL_MS: intFrom(100, 3_600_000, 30_000),
   /**
    * How often a worker checks that what it created at start (the sweep's scheduler, the handler

@@ -15,7 +15,7 @@ export interface Runtime {
   readonly keys: Keys;
   readonly redis: RedisClient;
   readonly events: EventManager;
-  /** Pending-store operations for the admin API (same core as the CLI). */
+  /** Throttle-store operations for the admin API (same core as the CLI). */
   readonly management: Management;
   close(): Promise<void>;
 }

@@ -7,7 +7,7 @@ export function registerEmit(program: Command): void {
   program
     .command('emit')
     .description(
-      'force-emit one catalog event now, bypassing throttling (pending entries are left alone)',
+      'force-emit one catalog event now, bypassing throttling (open windows are left alone)',
     )
     .argument('<event>', 'catalog event name, e.g. post_liked')
     .option('--force', 'required: say that you mean to bypass the delivery policy')

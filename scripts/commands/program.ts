@@ -3,7 +3,7 @@ import { registerEmit } from './emit';
 import { registerEvents } from './events';
 import { registerJobs } from './jobs';
 import { EXIT_USAGE } from './output';
-import { registerPending } from './pending';
+import { registerThrottle } from './throttle';
 import { registerToken } from './token';
 
 /**
@@ -18,7 +18,7 @@ const program = new Command('sb')
   .exitOverride()
   .configureOutput({ outputError: () => undefined });
 
-registerPending(program);
+registerThrottle(program);
 registerEmit(program);
 registerJobs(program);
 registerToken(program);

@@ -4,7 +4,7 @@ import { GatewayError } from '../errors';
 import { deliveryJobOptions } from '../events/event-manager';
 import { JobControl } from '../management/jobs';
 import { Management } from '../management/management';
-import { PendingStore } from '../pending/store';
+import { ThrottleStore } from '../throttle/store';
 import { closeRedis, connectRedis, type RedisClient } from '../redis/connections';
 import { createKeys } from '../redis/keys';
 import { openEventQueues } from '../redis/queue';
@@ -21,8 +21,8 @@ export type ManagementConfig = Pick<
  *
  * @example
  *   const m = await openManagement(loadConfig());
- *   console.log(await m.pendingCount({ event: 'post_liked' }));
- *   await m.flushPending({ all: true });
+ *   console.log(await m.countWindows({ event: 'post_liked' }));
+ *   await m.flushWindows({ all: true });
  *   await m.close();
  */
 export async function openManagement(
@@ -42,7 +42,7 @@ export async function openManagement(
   const keys = createKeys(config.KEY_PREFIX);
   const queues = openEventQueues(queueNames(config.QUEUE_NAME), redis, keys);
   return new Management(
-    new PendingStore(redis, keys),
+    new ThrottleStore(redis, keys),
     { ...queues, jobOptions: deliveryJobOptions(config.JOB_ATTEMPTS) },
     new JobControl(redis, keys, config.QUEUE_NAME),
     async () => {

@@ -33,7 +33,7 @@ export async function openRuntime(config: Config, hooks: RuntimeHooks = {}): Pro
     await closeRedis(redis);
   };
   try {
-    await events.pending.ready();
+    await events.throttle.ready();
   } catch (err) {
     await close().catch(() => undefined);
     throw err;
@@ -44,7 +44,7 @@ export async function openRuntime(config: Config, hooks: RuntimeHooks = {}): Pro
     redis,
     events,
     management: new Management(
-      events.pending,
+      events.throttle,
       { ...queues, jobOptions: deliveryJobOptions(config.JOB_ATTEMPTS) },
       new JobControl(redis, keys, config.QUEUE_NAME),
     ),

@@ -9,15 +9,15 @@ import { SelfHeal } from '../lifecycle/self-heal';
 import { logger } from '../logger';
 import { JobControl } from '../management/jobs';
 import { WorkerMetrics } from '../metrics/worker-metrics';
-import { PendingFlusher } from '../pending/flusher';
+import { ThrottleFlusher } from '../throttle/flusher';
 import {
   EMIT_CLAIMED_JOB,
   emitClaimedJob,
-  pendingJob,
+  throttleJob,
   SWEEP_SCHEDULER_ID,
   upsertSweepScheduler,
-} from '../pending/jobs';
-import { PendingStore } from '../pending/store';
+} from '../throttle/jobs';
+import { ThrottleStore } from '../throttle/store';
 import { closeRedis, connectRedis } from '../redis/connections';
 import { createKeys } from '../redis/keys';
 import { openQueue } from '../redis/queue';
@@ -27,18 +27,18 @@ const log = logger('worker');
 
 /**
  * `ready()`: `redis` (PING on its connection), `pubsub` (a PUBLISH, what every emit ends with, goes
- * through) and `workers` (the delivery and pending BullMQ workers are running). `close()` stops
+ * through) and `workers` (the delivery and throttle BullMQ workers are running). `close()` stops
  * taking jobs, waits for the ones in flight and closes every connection.
  */
 export interface WorkerProcess extends RunningProcess<WorkerMetrics, Readiness> {
   /** Consumes delivery batches, one at a time (keeps a producer's order across batches). */
   readonly worker: Worker;
-  /** Consumes pending-store jobs (window flushes, the sweep), WORKER_CONCURRENCY at once. */
-  readonly pendingWorker: Worker;
+  /** Consumes throttle-store jobs (window flushes, the sweep), WORKER_CONCURRENCY at once. */
+  readonly throttleWorker: Worker;
   readonly handlers: HandlerRunner;
   readonly emitter: BatchEmitter;
-  readonly flusher: PendingFlusher;
-  readonly pending: PendingStore;
+  readonly flusher: ThrottleFlusher;
+  readonly throttle: ThrottleStore;
 }
 
 type WorkerConfig = Pick<
@@ -67,7 +67,7 @@ type WorkerConfig = Pick<
 /**
  * A worker process as deployed (workers/main.ts runs it): delivery batches are emitted into their
  * namespace rooms on every gateway, one Lua call per batch that also hands their handler work to
- * the handler inbox; pending-store jobs flush throttled windows through the same emitter. The
+ * the handler inbox; throttle-store jobs flush throttled windows through the same emitter. The
  * connection, keys and queues are opened here once; the parts take only what they use.
  */
 export async function openWorker(config: WorkerConfig): Promise<WorkerProcess> {
@@ -95,25 +95,28 @@ export async function openWorker(config: WorkerConfig): Promise<WorkerProcess> {
     (result) => metrics.emitted(result),
   );
   await emitter.ready();
-  const pending = new PendingStore(redis, keys);
-  await pending.ready();
-  const flusher = new PendingFlusher(pending, emitter, config.FLUSH_PAUSE_AFTER_CLAIM_MS, (event) =>
-    metrics.undeliverable(event),
+  const throttle = new ThrottleStore(redis, keys);
+  await throttle.ready();
+  const flusher = new ThrottleFlusher(
+    throttle,
+    emitter,
+    config.FLUSH_PAUSE_AFTER_CLAIM_MS,
+    (event) => metrics.undeliverable(event),
   );
   const jobs = new JobControl(redis, keys, config.QUEUE_NAME);
   metrics.observeDeployment({
-    pendingWindows: () => pending.indexSize(),
+    throttleWindows: () => throttle.indexSize(),
     queues: () => jobs.status(),
   });
 
-  const emitClaimed = emitClaimedJob({ pending, flusher });
+  const emitClaimed = emitClaimedJob({ throttle, flusher });
   const emitBatch = batchJob({
     emitter,
     validate: config.WORKER_VALIDATE,
     onUndeliverable: (event) => metrics.undeliverable(event),
   });
   const deliver = (job: Job) => (job.name === EMIT_CLAIMED_JOB ? emitClaimed(job) : emitBatch(job));
-  const runPending = pendingJob({ pending, flusher, sweepGraceMs: config.SWEEP_GRACE_MS });
+  const runThrottle = throttleJob({ throttle, flusher, sweepGraceMs: config.SWEEP_GRACE_MS });
 
   const lock = {
     // Bounds how long a dead worker's in-flight jobs wait before another worker re-runs them.
@@ -126,13 +129,13 @@ export async function openWorker(config: WorkerConfig): Promise<WorkerProcess> {
     concurrency: 1,
     ...lock,
   });
-  const pendingWorker = new Worker(names.pending, runPending, {
+  const throttleWorker = new Worker(names.throttle, runThrottle, {
     connection: redis,
     prefix: keys.bullPrefix,
     concurrency: config.WORKER_CONCURRENCY,
     ...lock,
   });
-  for (const w of [worker, pendingWorker]) {
+  for (const w of [worker, throttleWorker]) {
     w.on('failed', (job, err) => {
       if (
         job &&
@@ -152,20 +155,21 @@ export async function openWorker(config: WorkerConfig): Promise<WorkerProcess> {
     });
     w.on('error', (err) => log.warn({ queue: w.name, err: err.message }, 'worker error'));
   }
-  await Promise.all([worker.waitUntilReady(), pendingWorker.waitUntilReady()]);
+  await Promise.all([worker.waitUntilReady(), throttleWorker.waitUntilReady()]);
   await handlers.start();
   log.info({ handlers: handlers.handlers.map((h) => h.name) }, 'handlers loaded');
   // The sweep is scheduled by every worker; upserting the same scheduler id keeps it at one.
-  const pendingQueue = openQueue(names.pending, redis, keys);
-  await upsertSweepScheduler(pendingQueue, config.SWEEP_INTERVAL_MS);
+  const throttleQueue = openQueue(names.throttle, redis, keys);
+  await upsertSweepScheduler(throttleQueue, config.SWEEP_INTERVAL_MS);
   // What this worker wrote once, put back if Redis loses its data (the inbox's group heals itself).
   const heal = new SelfHeal(
     [
       {
         name: 'sweep scheduler',
-        inPlace: async () => (await pendingQueue.getJobScheduler(SWEEP_SCHEDULER_ID)) !== undefined,
+        inPlace: async () =>
+          (await throttleQueue.getJobScheduler(SWEEP_SCHEDULER_ID)) !== undefined,
         rebuild: () =>
-          upsertSweepScheduler(pendingQueue, config.SWEEP_INTERVAL_MS).then(() => undefined),
+          upsertSweepScheduler(throttleQueue, config.SWEEP_INTERVAL_MS).then(() => undefined),
       },
       handlers.registryState(),
     ],
@@ -175,14 +179,14 @@ export async function openWorker(config: WorkerConfig): Promise<WorkerProcess> {
 
   return {
     worker,
-    pendingWorker,
+    throttleWorker,
     handlers,
     emitter,
     flusher,
-    pending,
+    throttle,
     metrics,
     async ready() {
-      const running = worker.isRunning() && pendingWorker.isRunning();
+      const running = worker.isRunning() && throttleWorker.isRunning();
       const [ping, pubsub] = await Promise.all([
         pingCheck(redis),
         redis.status === 'ready'
@@ -199,9 +203,9 @@ export async function openWorker(config: WorkerConfig): Promise<WorkerProcess> {
     },
     async close() {
       await heal.stop();
-      await Promise.all([worker.close(), pendingWorker.close()]);
+      await Promise.all([worker.close(), throttleWorker.close()]);
       await handlers.close();
-      await pendingQueue.close();
+      await throttleQueue.close();
       await jobs.close();
       await closeRedis(redis);
     },

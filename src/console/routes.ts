@@ -52,7 +52,7 @@ export const consoleOperations: HttpOperation[] = [
     tag: 'pages',
     auth: 'none',
     summary:
-      'The live console: join rooms, watch events with their meta, publish test events, flush pending windows',
+      'The live console: join rooms, watch events with their meta, publish test events, flush throttle windows',
     description:
       'Holds no secret: each action needs the token the user types (a JWT, PUBLISH_TOKEN or ADMIN_TOKEN).',
     response: {
@@ -85,7 +85,7 @@ export const consoleOperations: HttpOperation[] = [
  * `/console/catalog.json`, the catalog's events (namespace, room template, JSON Schema, an example
  * payload) and each namespace's joinable rooms, for its pickers. The page holds no secret: every
  * action it takes needs the tokens the user types (a JWT for sockets, PUBLISH_TOKEN for publishing,
- * ADMIN_TOKEN for pending windows).
+ * ADMIN_TOKEN for throttle windows).
  */
 export function consoleRoutes(): Router {
   const r = Router();

@@ -93,7 +93,7 @@ export class BatchEmitter {
 
   /**
    * Emits `items` in order as batch `batchId` (unique: a delivery batch's first event id, or a
-   * pending window's id), and hands the events that have handlers to the handler inbox in the same
+   * throttle window's id), and hands the events that have handlers to the handler inbox in the same
    * script call. Running the same batch id again within EMIT_MARKER_TTL_MS publishes nothing and
    * returns the offsets of the first run.
    */

@@ -26,8 +26,8 @@ import { logger } from '../logger';
 import type { Keys } from '../redis/keys';
 import { CATALOG_VERSION } from '../catalog/version';
 import { BATCH_JOB, type DeliveryBatch } from '../wire/delivery-batch';
-import { scheduleFlush } from '../pending/jobs';
-import { PendingStore } from '../pending/store';
+import { scheduleFlush } from '../throttle/jobs';
+import { ThrottleStore } from '../throttle/store';
 import { DeliveryBatcher } from './delivery-batcher';
 import { fingerprintOf, IdempotencyStore } from './idempotency';
 import type { Envelope } from '../wire/envelope';
@@ -66,7 +66,7 @@ export interface EventManagerOptions {
   redis: RedisClient;
   keys: Keys;
   /** Opened by the composition root (src/app/), which closes them; the manager only adds to them. */
-  queues: Pick<EventQueues, 'delivery' | 'pending'>;
+  queues: Pick<EventQueues, 'delivery' | 'throttle'>;
   config: Pick<
     Config,
     | 'ENQUEUE_TIMEOUT_MS'
@@ -83,7 +83,7 @@ export interface EventManagerOptions {
   onAccepted?: (event: string) => void;
 }
 
-/** Options of every delivery and pending job: retried with backoff, kept when they fail for good. */
+/** Options of every delivery and throttle job: retried with backoff, kept when they fail for good. */
 export function deliveryJobOptions(attempts: number): JobsOptions {
   return {
     attempts,
@@ -132,8 +132,8 @@ export class EventManager {
   /** Delivery batches. */
   readonly queue: Queue;
   /** Flush jobs of throttled windows. */
-  readonly pendingQueue: Queue;
-  readonly pending: PendingStore;
+  readonly throttleQueue: Queue;
+  readonly throttle: ThrottleStore;
   private readonly batcher: DeliveryBatcher;
   private readonly flushJobOptions: JobsOptions;
   private readonly timeoutMs: number;
@@ -143,7 +143,7 @@ export class EventManager {
   constructor({ redis, keys, queues, config, onAccepted }: EventManagerOptions) {
     this.onAccepted = onAccepted ?? (() => undefined);
     this.queue = queues.delivery;
-    this.pendingQueue = queues.pending;
+    this.throttleQueue = queues.throttle;
     const jobOptions = deliveryJobOptions(config.JOB_ATTEMPTS);
     this.batcher = new DeliveryBatcher(
       (events) => addDeliveryBatch(this.queue, events, jobOptions),
@@ -155,7 +155,7 @@ export class EventManager {
       },
     );
     this.flushJobOptions = jobOptions;
-    this.pending = new PendingStore(redis, keys);
+    this.throttle = new ThrottleStore(redis, keys);
     this.timeoutMs = config.ENQUEUE_TIMEOUT_MS;
     // A second request with a key in progress waits for most of the accept budget, then `conflict`.
     this.idempotency = new IdempotencyStore(redis, keys, {
@@ -190,7 +190,7 @@ export class EventManager {
     );
   }
 
-  /** Stores the event (queued job, or pending entry if throttled). Unbounded: callers add the timeout. */
+  /** Stores the event (queued job, or open window if throttled). Unbounded: callers add the timeout. */
   private async accept(envelope: Envelope): Promise<Accepted> {
     const { delivery } = lookupEvent(envelope.event);
     const accepted =
@@ -207,12 +207,12 @@ export class EventManager {
   }
 
   /**
-   * A throttled event goes straight into the pending store (one EVALSHA, no job of its own); only
+   * A throttled event goes straight into the throttle store (one EVALSHA, no job of its own); only
    * the event that opens a window adds that window's delayed flush job. The event is in Redis
    * before the caller hears "accepted", so it is as durable as a queued job.
    */
   private async addThrottled(envelope: Envelope, delivery: ThrottleDelivery): Promise<Accepted> {
-    const outcome = await this.pending.add(envelope, delivery);
+    const outcome = await this.throttle.add(envelope, delivery);
     switch (outcome.kind) {
       case 'added':
         return { id: outcome.windowId };
@@ -224,12 +224,12 @@ export class EventManager {
         const early = outcome.kind === 'sealed';
         // A sealed window is already claimed, under its own claim id: the job flushes that claim.
         const data = {
-          pendingId: this.pending.pendingIdOf(envelope),
+          throttleKey: this.throttle.throttleKeyOf(envelope),
           windowId: early ? outcome.claimId : outcome.windowId,
         };
         // Already stored: if the job cannot be added, the sweep flushes the window instead.
         await scheduleFlush(
-          this.pendingQueue,
+          this.throttleQueue,
           data,
           early ? 0 : outcome.flushInMs,
           this.flushJobOptions,

@@ -106,7 +106,7 @@ export async function startGateway(
       return readiness({ redis, pubsub });
     };
     metrics.observeDeployment({
-      pendingWindows: () => runtime.events.pending.indexSize(),
+      throttleWindows: () => runtime.events.throttle.indexSize(),
       queues: () => runtime.management.jobs.status(),
     });
     // `io` is made below, on this server; membership changes only reach it once requests arrive.

@@ -1,17 +1,17 @@
 import { z } from 'zod';
 import { isNamespace, lookupEvent } from '../catalog';
 import { GatewayError } from '../errors';
-import { parsePendingId } from '../redis/keys';
+import { parseThrottleKey } from '../redis/keys';
 
-/** Which pending entries an operation looks at; both optional. */
-export interface PendingFilter {
+/** Which open windows an operation looks at; both optional. */
+export interface WindowFilter {
   /** `/social` or `social`. */
   namespace?: string | undefined;
   event?: string | undefined;
 }
 
-/** Checks a filter against the catalog and returns a predicate on pending ids. */
-export function pendingMatcher(filter: PendingFilter): (pendingId: string) => boolean {
+/** Checks a filter against the catalog and returns a predicate on throttle keys. */
+export function windowMatcher(filter: WindowFilter): (throttleKey: string) => boolean {
   let ns: string | undefined;
   if (filter.namespace !== undefined) {
     ns = filter.namespace.startsWith('/') ? filter.namespace : `/${filter.namespace}`;
@@ -28,8 +28,8 @@ export function pendingMatcher(filter: PendingFilter): (pendingId: string) => bo
       throw new GatewayError('invalid_argument', `unknown event ${JSON.stringify(filter.event)}`);
     }
   }
-  return (pendingId) => {
-    const parts = parsePendingId(pendingId);
+  return (throttleKey) => {
+    const parts = parseThrottleKey(throttleKey);
     return (
       parts !== undefined &&
       (ns === undefined || parts.ns === ns) &&
@@ -38,17 +38,17 @@ export function pendingMatcher(filter: PendingFilter): (pendingId: string) => bo
   };
 }
 
-/** A pending id as operators type it: `social:post_liked:post:1` (namespace, event, room). */
-export const PendingKeySchema = z
+/** A throttle key as operators type it: `social:post_liked:post:1` (namespace, event, room). */
+export const ThrottleKeySchema = z
   .string()
   .max(400)
   .refine(
-    (key) => parsePendingId(key) !== undefined,
+    (key) => parseThrottleKey(key) !== undefined,
     'must look like <namespace>:<event>:<room>, e.g. social:post_liked:post:1',
   );
 
-export function checkPendingKey(key: unknown): string {
-  const parsed = PendingKeySchema.safeParse(key);
+export function checkThrottleKey(key: unknown): string {
+  const parsed = ThrottleKeySchema.safeParse(key);
   if (!parsed.success) throw GatewayError.fromZod(parsed.error, 'invalid_argument', 'key');
   return parsed.data;
 }

@@ -7,8 +7,8 @@ import { queueNames } from '../wire/delivery-batch';
 import type { Keys } from '../redis/keys';
 import { openQueue } from '../redis/queue';
 
-/** The queues an operator steers: socket delivery, pending-store flushes, and server-side handlers. */
-export const QUEUE_KINDS = ['delivery', 'pending', 'handlers'] as const;
+/** The queues an operator steers: socket delivery, throttle-store flushes, and server-side handlers. */
+export const QUEUE_KINDS = ['delivery', 'throttle', 'handlers'] as const;
 export type QueueKind = (typeof QUEUE_KINDS)[number];
 export const QueueKindSchema = z.enum(QUEUE_KINDS);
 
@@ -37,7 +37,7 @@ function retryProblem(input: unknown): string | undefined {
 
 export interface QueuePair {
   delivery: Queue;
-  pending?: Queue;
+  throttle?: Queue;
   handlers: Queue;
 }
 
@@ -179,7 +179,7 @@ export class JobControl {
       const names = queueNames(this.queueName);
       this.opened = {
         delivery: open(names.delivery),
-        pending: open(names.pending),
+        throttle: open(names.throttle),
         handlers: open(names.handlers),
       };
     }

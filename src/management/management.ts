@@ -2,20 +2,20 @@ import type { JobsOptions, Queue } from 'bullmq';
 import { lookupEvent } from '../catalog';
 import { GatewayError } from '../errors';
 import { addDeliveryBatch, prepareEnvelope } from '../events/event-manager';
-import { addEmitClaimed } from '../pending/jobs';
+import { addEmitClaimed } from '../throttle/jobs';
 import type {
   ClaimRef,
   IndexPosition,
-  PendingStore,
-  PendingWindow,
+  ThrottleStore,
+  ThrottleWindow,
   ThrottleMode,
-} from '../pending/store';
-import { checkPendingKey, PendingKeySchema, pendingMatcher, type PendingFilter } from './filters';
+} from '../throttle/store';
+import { checkThrottleKey, ThrottleKeySchema, windowMatcher, type WindowFilter } from './filters';
 import type { JobControl } from './jobs';
 
 const CHUNK = 500;
 
-export interface PendingSummary {
+export interface WindowSummary {
   key: string;
   event: string;
   namespace: string;
@@ -28,14 +28,14 @@ export interface PendingSummary {
   id: string;
 }
 
-export interface ListPendingInput extends PendingFilter {
+export interface ListWindowsInput extends WindowFilter {
   limit: number;
   /** From a previous page's `nextCursor`. */
   cursor?: string | undefined;
 }
 
 export interface FlushOutcome {
-  entries: number;
+  windows: number;
   events: number;
 }
 
@@ -45,34 +45,34 @@ export type FlushProgress = (done: number, total: number) => void;
 /** Where operator emits go: the same queues as every other emit, consumed by the workers. */
 export interface OperatorQueues {
   delivery: Queue;
-  pending: Queue;
+  throttle: Queue;
   jobOptions: JobsOptions;
 }
 
 /**
  * The operator's core: the CLI, the admin HTTP routes and application code all call these, so the
- * three behave the same. Reads go through the pending index, never a keyspace SCAN. Emits (flush,
+ * three behave the same. Reads go through the throttle index, never a keyspace SCAN. Emits (flush,
  * force-emit) are handed to the workers, which emit them like every other event and run their
  * handlers; this process never publishes to the gateways itself. Built by the composition root
  * (src/app/runtime.ts for a gateway, src/app/management.ts for the CLI).
  */
 export class Management {
   constructor(
-    readonly store: PendingStore,
+    readonly store: ThrottleStore,
     private readonly queues: OperatorQueues,
     /** Failed jobs, pause/resume, handler introspection. */
     readonly jobs: JobControl,
     private readonly onClose: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
-  /** How many open windows (entries) match, and how many accepted events they hold. */
-  async pendingCount(filter: PendingFilter = {}): Promise<FlushOutcome> {
-    const matches = pendingMatcher(filter);
-    const total: FlushOutcome = { entries: 0, events: 0 };
+  /** How many open windows match, and how many accepted events they hold. */
+  async countWindows(filter: WindowFilter = {}): Promise<FlushOutcome> {
+    const matches = windowMatcher(filter);
+    const total: FlushOutcome = { windows: 0, events: 0 };
     for (let after: IndexPosition | undefined; ;) {
       const page = await this.store.indexPage(CHUNK, after);
-      const windows = await this.store.summaries(page.map((p) => p.pendingId).filter(matches));
-      total.entries += windows.length;
+      const windows = await this.store.summaries(page.map((p) => p.throttleKey).filter(matches));
+      total.windows += windows.length;
       for (const w of windows) total.events += w.count;
       if (page.length < CHUNK) return total;
       after = page[page.length - 1];
@@ -83,22 +83,25 @@ export class Management {
    * One page of open windows, oldest first. `nextCursor` (the last item's place) is null on the last
    * page; windows that open or flush between pages neither shift nor repeat the others.
    */
-  async listPending(
-    input: ListPendingInput,
-  ): Promise<{ items: PendingSummary[]; nextCursor: string | null }> {
-    const matches = pendingMatcher(input);
+  async listWindows(
+    input: ListWindowsInput,
+  ): Promise<{ items: WindowSummary[]; nextCursor: string | null }> {
+    const matches = windowMatcher(input);
     const limit = Math.max(1, Math.min(1000, Math.floor(input.limit)));
     let after = parseCursor(input.cursor);
     const now = await this.store.now();
-    const items: PendingSummary[] = [];
+    const items: WindowSummary[] = [];
     for (;;) {
       const page = await this.store.indexPage(CHUNK, after);
-      const wanted = page.filter((p) => matches(p.pendingId));
+      const wanted = page.filter((p) => matches(p.throttleKey));
       const windows = new Map(
-        (await this.store.summaries(wanted.map((p) => p.pendingId))).map((w) => [w.pendingId, w]),
+        (await this.store.summaries(wanted.map((p) => p.throttleKey))).map((w) => [
+          w.throttleKey,
+          w,
+        ]),
       );
       for (const [i, position] of page.entries()) {
-        const window = windows.get(position.pendingId);
+        const window = windows.get(position.throttleKey);
         if (window) items.push(summarize(window, now));
         if (items.length === limit) {
           const more = i < page.length - 1 || (await this.store.indexPage(1, position)).length > 0;
@@ -115,17 +118,17 @@ export class Management {
    * claimed here (so it is counted once and no new event joins it) and handed to the delivery queue,
    * where a worker emits it and runs its handlers; a claim whose job is lost is emitted by the sweep.
    */
-  async flushPending(target: FlushTarget, onProgress?: FlushProgress): Promise<FlushOutcome> {
+  async flushWindows(target: FlushTarget, onProgress?: FlushProgress): Promise<FlushOutcome> {
     if ('key' in target) {
-      const key = checkPendingKey(target.key);
+      const key = checkThrottleKey(target.key);
       const window = await this.store.claim(key);
-      if (!window) throw new GatewayError('not_found', `no pending entry ${key}`);
+      if (!window) throw new GatewayError('not_found', `no open window ${key}`);
       await this.handOver([this.store.claimRefOf(window)]);
-      return { entries: 1, events: window.count };
+      return { windows: 1, events: window.count };
     }
     const startedAt = await this.store.now();
     const total = await this.store.indexSize();
-    const done: FlushOutcome = { entries: 0, events: 0 };
+    const done: FlushOutcome = { windows: 0, events: 0 };
     for (;;) {
       const ids = await this.store.openedBefore(startedAt, CHUNK);
       const claimed: ClaimRef[] = [];
@@ -133,26 +136,26 @@ export class Management {
         const window = await this.store.claim(id);
         if (!window) continue;
         claimed.push(this.store.claimRefOf(window));
-        done.entries += 1;
+        done.windows += 1;
         done.events += window.count;
       }
       const flushedNow = claimed.length;
       if (flushedNow > 0) await this.handOver(claimed);
-      onProgress?.(done.entries, Math.max(total, done.entries));
+      onProgress?.(done.windows, Math.max(total, done.windows));
       if (ids.length < CHUNK || flushedNow === 0) return done;
     }
   }
 
   /** Discards one key's open window without emitting; says what it held. */
-  async dropPending({
+  async dropWindow({
     key,
   }: {
     key: string;
-  }): Promise<{ dropped: PendingSummary & { data?: unknown; items?: unknown[] } }> {
-    const pendingId = checkPendingKey(key);
-    const window = await this.store.drop(pendingId);
-    if (!window) throw new GatewayError('not_found', `no pending entry ${pendingId}`);
-    const dropped: PendingSummary & { data?: unknown; items?: unknown[] } = summarize(
+  }): Promise<{ dropped: WindowSummary & { data?: unknown; items?: unknown[] } }> {
+    const throttleKey = checkThrottleKey(key);
+    const window = await this.store.drop(throttleKey);
+    if (!window) throw new GatewayError('not_found', `no open window ${throttleKey}`);
+    const dropped: WindowSummary & { data?: unknown; items?: unknown[] } = summarize(
       window,
       await this.store.now(),
     );
@@ -207,9 +210,9 @@ export class Management {
   }
 }
 
-function summarize(w: PendingWindow, now: number): PendingSummary {
+function summarize(w: ThrottleWindow, now: number): WindowSummary {
   return {
-    key: w.pendingId,
+    key: w.throttleKey,
     event: w.event,
     namespace: w.ns,
     room: w.room,
@@ -221,15 +224,15 @@ function summarize(w: PendingWindow, now: number): PendingSummary {
   };
 }
 
-/** A cursor is the last item's place, `<first-seen ms>.<pending id>`, base64url (opaque to callers). */
+/** A cursor is the last item's place, `<first-seen ms>.<throttle key>`, base64url (opaque to callers). */
 function formatCursor(position: IndexPosition): string {
-  return Buffer.from(`${position.first}.${position.pendingId}`).toString('base64url');
+  return Buffer.from(`${position.first}.${position.throttleKey}`).toString('base64url');
 }
 
 function parseCursor(cursor: string | undefined): IndexPosition | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   const match = /^(\d{1,15})\.(.+)$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match || !PendingKeySchema.safeParse(match[2]).success)
+  if (!match || !ThrottleKeySchema.safeParse(match[2]).success)
     throw new GatewayError('invalid_argument', 'cursor must be a value returned as nextCursor');
-  return { first: Number(match[1]), pendingId: match[2] as string };
+  return { first: Number(match[1]), throttleKey: match[2] as string };
 }

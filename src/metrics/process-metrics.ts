@@ -14,7 +14,7 @@ import type { MetricsSource } from './server';
 export abstract class ProcessMetrics implements MetricsSource {
   readonly registry: Registry = createRegistry();
 
-  /** Pending windows and queue counts, read from Redis on scrape. */
+  /** Throttle windows and queue counts, read from Redis on scrape. */
   observeDeployment(source: DeploymentSource): void {
     registerDeploymentGauges(this.registry, source);
   }

@@ -64,14 +64,14 @@ export class BoundedRead<T> {
 
 /** What the deployment-wide gauges read from Redis, on scrape. */
 export interface DeploymentSource {
-  /** ZCARD of the pending index: open throttle windows. */
-  pendingWindows(): Promise<number>;
-  /** BullMQ counts of the delivery, pending and handlers queues. */
+  /** ZCARD of the throttle index: open throttle windows. */
+  throttleWindows(): Promise<number>;
+  /** BullMQ counts of the delivery, throttle and handlers queues. */
   queues(): Promise<QueueStatus[]>;
 }
 
 /**
- * `switchboard_pending_windows`, `switchboard_queue_jobs{queue,state}` and
+ * `switchboard_throttle_windows`, `switchboard_queue_jobs{queue,state}` and
  * `switchboard_queue_paused{queue}`: read on scrape, bounded by SCRAPE_TIMEOUT_MS each (the last
  * values stay when Redis is slow or away). Deployment-wide: every process reports the same
  * numbers, so aggregate them with max(), not sum().
@@ -83,14 +83,14 @@ export function registerDeploymentGauges(
 ): void {
   // prom-client runs every metric's collect side by side: one scrape waits ~timeoutMs at most.
   const windows = new Gauge({
-    name: `${PREFIX}pending_windows`,
-    help: 'Open throttle windows (ZCARD of the pending index), read on scrape',
+    name: `${PREFIX}throttle_windows`,
+    help: 'Open throttle windows (ZCARD of the throttle index), read on scrape',
     registers: [registry],
     collect: () => windowsRead.refresh(),
   });
   const jobs = new Gauge({
     name: `${PREFIX}queue_jobs`,
-    help: 'BullMQ jobs per queue (delivery, pending, handlers) and state, read on scrape',
+    help: 'BullMQ jobs per queue (delivery, throttle, handlers) and state, read on scrape',
     labelNames: ['queue', 'state'] as const,
     registers: [registry],
     collect: () => queuesRead.refresh(),
@@ -104,7 +104,7 @@ export function registerDeploymentGauges(
     collect: () => queuesRead.refresh(),
   });
   const windowsRead = new BoundedRead(
-    () => source.pendingWindows(),
+    () => source.throttleWindows(),
     (n) => windows.set(n),
     timeoutMs,
   );

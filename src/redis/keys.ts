@@ -44,20 +44,20 @@ export interface Keys {
   /** Capped list of a chat's recent messages (example domain). */
   chatMessages(chatId: string): string;
   /**
-   * The pending store is split into PENDING_SHARDS shards by room; each shard's keys share one
+   * The throttle store is split into THROTTLE_SHARDS shards by room; each shard's keys share one
    * hash tag, so its scripts run on one Redis Cluster slot and the shards spread over the nodes.
    */
-  pendingShardOf(pendingId: string): number;
-  /** Sorted set of a shard's open pending entries: member = pending id, score = first-seen ms. */
-  pendingIndex(shard: number): string;
+  throttleShardOf(throttleKey: string): number;
+  /** Sorted set of a shard's open windows: member = throttle key, score = first-seen ms. */
+  throttleIndex(shard: number): string;
   /** Sorted set of a shard's claimed windows being emitted: member = window id, score = claim ms. */
-  pendingClaims(shard: number): string;
+  throttleClaims(shard: number): string;
   /** Hash of one open window of a throttled key (payload or items, count, first/last time). */
-  pendingEntry(pendingId: string): string;
+  throttleEntry(throttleKey: string): string;
   /** `leading` mode only: exists (with a TTL of one window) while a key's window is open. */
-  pendingLead(pendingId: string): string;
-  /** A claimed window, renamed from its entry (pending-window), under its claim id. */
-  pendingClaim(shard: number, windowId: string): string;
+  throttleLead(throttleKey: string): string;
+  /** A claimed window, renamed from its entry (throttle-window), under its claim id. */
+  throttleClaim(shard: number, windowId: string): string;
   /** Set of a chat's members; a chat with this set admits only its members (room authorization). */
   chatMembers(chatId: string): string;
   /** String: the user id owning an order (written by the API, read by room authorization). */
@@ -87,16 +87,16 @@ export interface Keys {
 }
 
 /** Namespace without its slash, the event and the room: `social:post_liked:post:1`. */
-export function pendingIdOf(ns: string, event: string, room: string): string {
+export function throttleKeyOf(ns: string, event: string, room: string): string {
   const name = ns.startsWith('/') ? ns.slice(1) : ns;
   if (!/^[a-z][a-z0-9_]*$/.test(name) || !/^[a-z][a-z0-9_]*$/.test(event)) {
-    throw new Error(`unsafe pending id parts: ${JSON.stringify([ns, event])}`);
+    throw new Error(`unsafe throttle key parts: ${JSON.stringify([ns, event])}`);
   }
   return `${name}:${event}:${segment(room)}`;
 }
 
-/** The inverse of pendingIdOf; undefined for anything that is not a well-formed pending id. */
-export function parsePendingId(
+/** The inverse of throttleKeyOf; undefined for anything that is not a well-formed throttle key. */
+export function parseThrottleKey(
   id: string,
 ): { ns: string; event: string; room: string } | undefined {
   const match = /^([a-z][a-z0-9_]*):([a-z][a-z0-9_]*):(.+)$/.exec(id);
@@ -120,24 +120,24 @@ function presence(prefix: string): string {
 }
 
 /**
- * Shards of the pending store. Fixed, not configured: a window's shard is where its keys live, so
+ * Shards of the throttle store. Fixed, not configured: a window's shard is where its keys live, so
  * changing the count would strand the open windows of the old layout.
  */
-export const PENDING_SHARDS = 16;
+export const THROTTLE_SHARDS = 16;
 
 /** FNV-1a of the room: every window of a room (any event) is in the same shard. */
-function pendingShardOf(pendingId: string): number {
-  const room = parsePendingId(pendingId)?.room ?? pendingId;
+function throttleShardOf(throttleKey: string): number {
+  const room = parseThrottleKey(throttleKey)?.room ?? throttleKey;
   let hash = 0x811c9dc5;
   for (let i = 0; i < room.length; i++) hash = Math.imul(hash ^ room.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % PENDING_SHARDS;
+  return (hash >>> 0) % THROTTLE_SHARDS;
 }
 
-/** `<prefix>:pending:{<prefix>:<shard>}`: the hash tag puts a shard's keys in one cluster slot. */
-function pendingShard(prefix: string, shard: number): string {
-  if (!Number.isInteger(shard) || shard < 0 || shard >= PENDING_SHARDS)
-    throw new Error(`no pending shard ${shard}`);
-  return `${prefix}:pending:{${prefix}:${shard}}`;
+/** `<prefix>:throttle:{<prefix>:<shard>}`: the hash tag puts a shard's keys in one cluster slot. */
+function throttleShard(prefix: string, shard: number): string {
+  if (!Number.isInteger(shard) || shard < 0 || shard >= THROTTLE_SHARDS)
+    throw new Error(`no throttle shard ${shard}`);
+  return `${prefix}:throttle:{${prefix}:${shard}}`;
 }
 
 export function createKeys(prefix: string): Keys {
@@ -155,14 +155,15 @@ export function createKeys(prefix: string): Keys {
     history: (ns, room) => `${prefix}:history:{${roomChannel(prefix, ns, room)}}`,
     postLikes: (postId) => `${prefix}:post:${segment(postId)}:likes`,
     chatMessages: (chatId) => `${prefix}:chat:${segment(chatId)}:messages`,
-    pendingShardOf: (pendingId) => pendingShardOf(pendingId),
-    pendingIndex: (shard) => `${pendingShard(prefix, shard)}:index`,
-    pendingClaims: (shard) => `${pendingShard(prefix, shard)}:claims`,
-    pendingEntry: (pendingId) =>
-      `${pendingShard(prefix, pendingShardOf(pendingId))}:entry:${pendingId}`,
-    pendingLead: (pendingId) =>
-      `${pendingShard(prefix, pendingShardOf(pendingId))}:lead:${pendingId}`,
-    pendingClaim: (shard, windowId) => `${pendingShard(prefix, shard)}:claim:${segment(windowId)}`,
+    throttleShardOf: (throttleKey) => throttleShardOf(throttleKey),
+    throttleIndex: (shard) => `${throttleShard(prefix, shard)}:index`,
+    throttleClaims: (shard) => `${throttleShard(prefix, shard)}:claims`,
+    throttleEntry: (throttleKey) =>
+      `${throttleShard(prefix, throttleShardOf(throttleKey))}:entry:${throttleKey}`,
+    throttleLead: (throttleKey) =>
+      `${throttleShard(prefix, throttleShardOf(throttleKey))}:lead:${throttleKey}`,
+    throttleClaim: (shard, windowId) =>
+      `${throttleShard(prefix, shard)}:claim:${segment(windowId)}`,
     chatMembers: (chatId) => `${prefix}:chat:${segment(chatId)}:members`,
     orderOwner: (orderId) => `${prefix}:order:${segment(orderId)}:owner`,
     presenceGateways: `${presence(prefix)}:gateways`,

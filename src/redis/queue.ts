@@ -24,23 +24,23 @@ export function openQueue(
 /** The two queues every publisher and operator adds to: delivery batches and throttle jobs. */
 export interface EventQueues {
   readonly delivery: Queue;
-  readonly pending: Queue;
+  readonly throttle: Queue;
   close(): Promise<void>;
 }
 
 /** Opens both on one connection (the composition root does it once per process). */
 export function openEventQueues(
-  names: { delivery: string; pending: string },
+  names: { delivery: string; throttle: string },
   connection: RedisClient,
   keys: Pick<Keys, 'bullPrefix'>,
 ): EventQueues {
   const delivery = openQueue(names.delivery, connection, keys);
-  const pending = openQueue(names.pending, connection, keys);
+  const throttle = openQueue(names.throttle, connection, keys);
   return {
     delivery,
-    pending,
+    throttle,
     close: async () => {
-      await Promise.all([delivery.close(), pending.close()]);
+      await Promise.all([delivery.close(), throttle.close()]);
     },
   };
 }

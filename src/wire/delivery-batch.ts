@@ -24,12 +24,12 @@ export interface DeliveryBatch {
 export interface QueueNames {
   /** Delivery batches (job name `batch`). */
   delivery: string;
-  /** Pending-store work: window flushes, the sweep, operator flushes. */
-  pending: string;
+  /** Throttle-store work: window flushes, the sweep, operator flushes. */
+  throttle: string;
   /** Server-side handlers: one retry job per failed (event, handler); the happy path uses the handler inbox. */
   handlers: string;
 }
 
 export function queueNames(base: string): QueueNames {
-  return { delivery: base, pending: `${base}-pending`, handlers: `${base}-handlers` };
+  return { delivery: base, throttle: `${base}-throttle`, handlers: `${base}-handlers` };
 }

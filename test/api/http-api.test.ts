@@ -70,18 +70,18 @@ describe('HTTP API', () => {
       'notification:notification:user:42',
     ],
   ])(
-    'POST %s (throttled) -> 202 and the event is pending under its key',
+    'POST %s (throttled) -> 202 and the event is throttle under its key',
     async (path, body, event, key) => {
       const res = await post(path, body);
       expect(res.status).toBe(202);
-      const { items } = await gw.runtime.management.listPending({ event, limit: 10 });
+      const { items } = await gw.runtime.management.listWindows({ event, limit: 10 });
       expect(items).toEqual([expect.objectContaining({ key, event, count: 1, id: res.body.id })]);
     },
   );
 
   it('notifications default kind and route to user:{id}', async () => {
     const res = await post('/api/users/43/notifications', { title: 'T', body: 'B' });
-    const { dropped } = await gw.runtime.management.dropPending({
+    const { dropped } = await gw.runtime.management.dropWindow({
       key: 'notification:notification:user:43',
     });
     expect(dropped).toMatchObject({

@@ -220,7 +220,7 @@ describe('POST /api/events/batch', () => {
     expect((await queued()).length).toBe(before);
   });
 
-  it('throttled events in a batch go to the pending store (one window per key)', async () => {
+  it('throttled events in a batch go to the throttle store (one window per key)', async () => {
     const postId = `b-${unique()}`;
     const like = (userId: string, likeCount: number) => ({
       event: 'post_liked',
@@ -232,7 +232,7 @@ describe('POST /api/events/batch', () => {
     expect(res.body.accepted).toBe(2);
     const [first, second] = res.body.results;
     expect(second?.id).toBe(first?.id); // both coalesced into one window
-    const { items } = await gw.runtime.management.listPending({ event: 'post_liked', limit: 1000 });
+    const { items } = await gw.runtime.management.listWindows({ event: 'post_liked', limit: 1000 });
     expect(items.filter((w) => w.room === `post:${postId}`)).toEqual([
       expect.objectContaining({
         key: `social:post_liked:post:${postId}`,
@@ -404,7 +404,7 @@ describe('HTTP rate limits and the publish token', () => {
       }),
     ).toEqual([429, 429, 429]);
     expect(await statusesOf('/api/events', json)).toEqual([429, 429, 429]);
-    expect(await statusesOf('/admin/pending', stack.apiHeaders())).toEqual([401, 401, 429]);
+    expect(await statusesOf('/admin/throttle', stack.apiHeaders())).toEqual([401, 401, 429]);
     // The publish token on /api is not limited, though this stack's HTTP burst is 2.
     for (let i = 0; i < 5; i++)
       expect((await post(stack, gw, '/api/events', event(i))).status).toBe(202);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { importGraph, unitCycles, unitOf, type ImportEdge } from '../helpers/import-graph';
 import { ROOT } from '../helpers/stack';
@@ -111,5 +111,33 @@ describe('the folder graph of src/', () => {
     ]);
     expect(calls(/\bnew Queue\(/)).toEqual([path.join('src', 'redis', 'queue.ts')]);
     expect(calls(/\bcreateKeys\(/).filter((f) => unitOf(f) === 'app').length).toBeGreaterThan(0);
+  });
+
+  it('names every folder of test/ after what it tests: a folder of src/ (or workers/), or a whole-product suite', () => {
+    const dirs = (root: string) =>
+      readdirSync(path.join(ROOT, root)).filter((n) =>
+        statSync(path.join(ROOT, root, n)).isDirectory(),
+      );
+    const units = new Set([...new Set(edges.map((e) => unitOf(e.from)))]);
+    // Suites that run the product as a whole (or check it from outside), and what they share.
+    const suites = new Set([
+      'architecture',
+      'cluster',
+      'deploy',
+      'docs',
+      'e2e',
+      'fault',
+      'hostile',
+      'production',
+      'scale',
+      'types',
+      'workers',
+      'helpers',
+      'fixtures',
+      'artifacts',
+    ]);
+    const unexplained = dirs('test').filter((d) => !units.has(d) && !suites.has(d));
+    expect(unexplained).toEqual([]);
+    expect(dirs('test').filter((d) => units.has(d)).length).toBeGreaterThan(15);
   });
 });

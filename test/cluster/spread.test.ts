@@ -20,7 +20,7 @@ describe('on Redis Cluster, per-room data and channels spread over the masters',
     for (const node of nodes) node.disconnect();
   });
 
-  it('room histories, pending windows, room presence and room channels of 40 rooms land on every master', async () => {
+  it('room histories, throttle windows, room presence and room channels of 40 rooms land on every master', async () => {
     expect(stack.config.REDIS_MODE).toBe('cluster');
     const gw = await stack.gatewayWithParkedFlushes();
     const admin = await stack.auth('ops', ['admin']);
@@ -34,7 +34,7 @@ describe('on Redis Cluster, per-room data and channels spread over the masters',
         orderId,
         status: 'paid',
       });
-    // Throttled: one like window per post, held (the pending queue is parked).
+    // Throttled: one like window per post, held (the throttle queue is parked).
     for (const orderId of orders)
       await gw.runtime.events.emit('post_liked', { postId: orderId, userId: 'u', likeCount: 1 });
     await until(() => got.length === orders.length);

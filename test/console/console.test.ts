@@ -7,7 +7,7 @@ import { ROOT, Stack, testConfig } from '../helpers/stack';
 /**
  * The live console (/console) driven in headless Chromium (Debian's /usr/bin/chromium, installed
  * by scripts/ensure-chromium.sh) against a real gateway and worker. Flushes are parked, so a
- * throttled event published from the page stays pending until the page flushes it.
+ * throttled event published from the page stays throttle until the page flushes it.
  */
 const ADMIN_TOKEN = 'admin-token-for-console-test-0123';
 const CHROMIUM = '/usr/bin/chromium';
@@ -39,7 +39,7 @@ describe('live console in headless Chromium', () => {
   const textOf = async (page: Page, selector: string) =>
     (await page.waitForSelector(selector, { timeout: STEP_MS })).textContent();
 
-  it('joins a room, shows published events with their meta, shows validation errors, lists and flushes a pending window', async () => {
+  it('joins a room, shows published events with their meta, shows validation errors, lists and flushes a throttle window', async () => {
     const gw: Gateway = await stack.gatewayWithParkedFlushes();
     server = await chromium.launchServer({
       executablePath: CHROMIUM,
@@ -132,7 +132,7 @@ describe('live console in headless Chromium', () => {
     await page.click('#publish');
     expect(await textOf(page, '#publish-result.error')).toContain('data is not valid JSON');
 
-    // A throttled event stays pending (flush jobs are parked): list it with the admin token, flush it.
+    // A throttled event stays throttle (flush jobs are parked): list it with the admin token, flush it.
     await page.selectOption('#event', 'post_liked');
     await page.fill('#data', JSON.stringify({ postId: 'p1', userId: 'u2', likeCount: 7 }));
     await page.click('#publish');
@@ -140,10 +140,10 @@ describe('live console in headless Chromium', () => {
       (await textOf(page, '#publish-result.ok')) ?? '',
     )?.[1];
     await page.fill('#admin-token', ADMIN_TOKEN);
-    await page.click('#pending-refresh');
-    const row = await page.waitForSelector('#pending tr[data-key="social:post_liked:post:p1"]');
+    await page.click('#throttle-refresh');
+    const row = await page.waitForSelector('#throttle tr[data-key="social:post_liked:post:p1"]');
     // (The user's presence change is another open window: user_status_changed on /notification.)
-    expect(await textOf(page, '#pending-result.ok')).toMatch(/^\d+ open windows?$/);
+    expect(await textOf(page, '#throttle-result.ok')).toMatch(/^\d+ open windows?$/);
     expect(await page.locator('#events li[data-event="post_liked"]').count()).toBe(0);
     await (await row.$('button.flush'))?.click();
     const like = await page.waitForSelector(
@@ -153,10 +153,10 @@ describe('live console in headless Chromium', () => {
       ((await (await like.$('pre.meta'))?.textContent()) ?? '').replace(/^meta /, ''),
     ) as Record<string, unknown>;
     expect(likeMeta).toMatchObject({ id: windowId, room: 'post:p1', coalesced: 1 });
-    expect(await textOf(page, '#pending-result.ok')).toContain(
+    expect(await textOf(page, '#throttle-result.ok')).toContain(
       'flushed social:post_liked:post:p1: 1 event(s)',
     );
-    await page.waitForSelector('#pending tr[data-key="social:post_liked:post:p1"]', {
+    await page.waitForSelector('#throttle tr[data-key="social:post_liked:post:p1"]', {
       state: 'detached',
     });
     expect(await page.textContent('#event-count')).toBe('2');

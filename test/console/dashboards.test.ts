@@ -126,7 +126,7 @@ describe('dashboards behind the admin page sign-in', () => {
       });
   });
 
-  it("Bull Board's API lists the delivery, pending and handler queues, read-only", async () => {
+  it("Bull Board's API lists the delivery, throttle and handler queues, read-only", async () => {
     const auth = basic('admin', ADMIN_TOKEN);
     const res = await get('/admin/queues/api/queues', { ...auth, accept: 'application/json' });
     expect(res.status).toBe(200);
@@ -135,7 +135,7 @@ describe('dashboards behind the admin page sign-in', () => {
     };
     const names = queueNames(stack.config.QUEUE_NAME);
     expect(body.queues.map((q) => q.name).sort()).toEqual(
-      [names.delivery, names.pending, names.handlers].sort(),
+      [names.delivery, names.throttle, names.handlers].sort(),
     );
     expect(body.queues.every((q) => q.readOnlyMode && q.type === 'bullmq')).toBe(true);
     // Mutations are refused by Bull Board itself.
@@ -216,14 +216,17 @@ describe('dashboards behind the admin page sign-in', () => {
   });
 
   it('keeps the JSON /admin API on its bearer token only', async () => {
-    const bearer = await fetch(stack.url(gw, '/admin/pending/count'), {
+    const bearer = await fetch(stack.url(gw, '/admin/throttle/count'), {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     expect(bearer.status).toBe(200);
-    expect(await bearer.json()).toEqual({ entries: 0, events: 0 });
+    expect(await bearer.json()).toEqual({ windows: 0, events: 0 });
     expect(
-      (await fetch(stack.url(gw, '/admin/pending/count'), { headers: basic('admin', ADMIN_TOKEN) }))
-        .status,
+      (
+        await fetch(stack.url(gw, '/admin/throttle/count'), {
+          headers: basic('admin', ADMIN_TOKEN),
+        })
+      ).status,
     ).toBe(401);
     const login = await get(
       '/admin/login',
@@ -231,7 +234,7 @@ describe('dashboards behind the admin page sign-in', () => {
       { method: 'POST', body: new URLSearchParams({ password: ADMIN_TOKEN }) },
     );
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string;
-    const withCookie = await fetch(stack.url(gw, '/admin/pending/count'), { headers: { cookie } });
+    const withCookie = await fetch(stack.url(gw, '/admin/throttle/count'), { headers: { cookie } });
     expect(withCookie.status).toBe(401);
     expect(((await withCookie.json()) as { error: { code: string } }).error.code).toBe(
       'unauthorized',

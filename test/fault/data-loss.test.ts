@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import type { Gateway } from '../../src/gateway/server';
 import { readHandlers } from '../../src/handlers/registry';
 import { queueNames } from '../../src/wire/delivery-batch';
-import { SWEEP_SCHEDULER_ID } from '../../src/pending/jobs';
+import { SWEEP_SCHEDULER_ID } from '../../src/throttle/jobs';
 import { createKeys } from '../../src/redis/keys';
 import type { WorkerProcess } from '../../src/app/worker';
 import { TestRedisServer } from '../helpers/redis-server';
@@ -78,18 +78,18 @@ describe('after Redis loses its data', () => {
       'the handler ran after the loss',
     );
 
-    const pending = new Queue(queueNames(stack.config.QUEUE_NAME).pending, {
+    const throttle = new Queue(queueNames(stack.config.QUEUE_NAME).throttle, {
       connection: admin,
       prefix: keys.bullPrefix,
     });
     try {
       await until(
-        async () => (await pending.getJobScheduler(SWEEP_SCHEDULER_ID)) !== undefined,
+        async () => (await throttle.getJobScheduler(SWEEP_SCHEDULER_ID)) !== undefined,
         10_000,
         'the sweep scheduler is back',
       );
     } finally {
-      await pending.close();
+      await throttle.close();
     }
     await until(
       async () => (await readHandlers(admin, keys)).length > 0,

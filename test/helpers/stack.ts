@@ -51,14 +51,14 @@ export class Stack {
 
   /**
    * The stack's gateway and worker, started on first use, with window flush jobs parked (the
-   * pending queue paused): windows stay open until the test flushes, drops or lists them, and
+   * throttle queue paused): windows stay open until the test flushes, drops or lists them, and
    * what an operator flushes is still emitted by the worker.
    */
   async gatewayWithParkedFlushes(): Promise<Gateway> {
     const existing = this.gateways[0];
     if (existing) return existing;
     const gw = await this.gateway();
-    await gw.runtime.events.pendingQueue.pause();
+    await gw.runtime.events.throttleQueue.pause();
     await this.worker();
     return gw;
   }

@@ -4,7 +4,7 @@ import { ERROR_CODES } from '../../src/errors';
 import { commonActions } from '../../src/gateway/namespaces/common';
 import { namespaceModules } from '../../src/gateway/namespaces/registry';
 import type { Gateway } from '../../src/gateway/server';
-import { SWEEP_JOB } from '../../src/pending/jobs';
+import { SWEEP_JOB } from '../../src/throttle/jobs';
 import { Stack, testConfig } from '../helpers/stack';
 import { call, record, until } from '../helpers/wait';
 import { hasBinary, hostileBody, hostileId, hostilePayload } from './arbitraries';
@@ -55,13 +55,14 @@ describe('hostile input', () => {
       const d = (job.data ?? {}) as {
         events?: Array<{ id: string; event: string }>;
         windowId?: string;
-        pendingId?: string;
+        throttleKey?: string;
       };
       for (const e of d.events ?? []) if (e.event !== 'user_status_changed') processed.push(e.id);
-      if (d.windowId && !d.pendingId?.includes(':user_status_changed:')) processed.push(d.windowId);
+      if (d.windowId && !d.throttleKey?.includes(':user_status_changed:'))
+        processed.push(d.windowId);
     };
     worker.worker.on('completed', recordJob);
-    worker.pendingWorker.on('completed', recordJob);
+    worker.throttleWorker.on('completed', recordJob);
     const accepted: string[] = [];
 
     const sockets: Array<{
@@ -170,7 +171,7 @@ describe('hostile input', () => {
     const expected = new Set([...accepted, ...validSent]);
     await until(() => [...expected].every((id) => processed.includes(id)), 15_000, 'queue drained');
     expect(new Set(processed)).toEqual(expected);
-    for (const queue of [gw.runtime.events.queue, gw.runtime.events.pendingQueue]) {
+    for (const queue of [gw.runtime.events.queue, gw.runtime.events.throttleQueue]) {
       expect(await queue.getJobCounts('waiting', 'active', 'failed')).toEqual({
         waiting: 0,
         active: 0,
@@ -179,11 +180,11 @@ describe('hostile input', () => {
     }
     expect(await gw.runtime.events.queue.getDelayed()).toEqual([]);
     // Delayed flushes: only the sweep's next run and flushes of presence windows, never fuzz input.
-    const delayed = await gw.runtime.events.pendingQueue.getDelayed();
+    const delayed = await gw.runtime.events.throttleQueue.getDelayed();
     for (const job of delayed)
       expect(
         job.name === SWEEP_JOB ||
-          String((job.data as { pendingId?: string } | undefined)?.pendingId).includes(
+          String((job.data as { throttleKey?: string } | undefined)?.throttleKey).includes(
             ':user_status_changed:',
           ),
       ).toBe(true);

@@ -43,7 +43,7 @@ describe('hostile probes, production configuration', () => {
     const stack = open({ RATE_HTTP_BURST: '20', RATE_HTTP_PER_SEC: '1' });
     const gw = await stack.gateway();
     const guess = () =>
-      fetch(stack.url(gw, '/admin/pending'), {
+      fetch(stack.url(gw, '/admin/throttle'), {
         headers: { authorization: `Bearer ${randomBytes(24).toString('base64url')}` },
       }).then((r) => r.status);
     const statuses: number[] = [];
@@ -63,7 +63,7 @@ describe('hostile probes, production configuration', () => {
     const buckets = await gw.runtime.redis.keys(`${stack.config.KEY_PREFIX}:rate:http:*`);
     expect(buckets).toHaveLength(1);
     // The admin token, verified, has a bucket of its own; the publish token on /api none.
-    const admin = await fetch(stack.url(gw, '/admin/pending'), {
+    const admin = await fetch(stack.url(gw, '/admin/throttle'), {
       headers: { authorization: `Bearer ${stack.config.ADMIN_TOKEN}` },
     });
     expect(admin.status).toBe(200);

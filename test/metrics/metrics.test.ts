@@ -213,8 +213,8 @@ describe('metrics after a real flow', () => {
       expect(
         valueOf(samples, 'switchboard_queue_jobs', { queue: 'handlers', state: 'active' }),
       ).toBe(0);
-      expect(valueOf(samples, 'switchboard_queue_paused', { queue: 'pending' })).toBe(0);
-      expect(valueOf(samples, 'switchboard_pending_windows')).toBeGreaterThanOrEqual(0);
+      expect(valueOf(samples, 'switchboard_queue_paused', { queue: 'throttle' })).toBe(0);
+      expect(valueOf(samples, 'switchboard_throttle_windows')).toBeGreaterThanOrEqual(0);
       // Default process metrics, prefixed.
       expect(valueOf(samples, 'switchboard_process_resident_memory_bytes')).toBeGreaterThan(0);
     }
@@ -271,8 +271,8 @@ describe('metrics after a real flow', () => {
     });
     expect((await fetch(`http://127.0.0.1:${workerHttp!.port}/healthz`)).status).toBe(200);
 
-    // A worker whose pending-queue consumer stopped cannot flush windows: not ready, and says why.
-    await worker.pendingWorker.close();
+    // A worker whose throttle-queue consumer stopped cannot flush windows: not ready, and says why.
+    await worker.throttleWorker.close();
     const stopped = await fetch(`http://127.0.0.1:${workerHttp!.port}/readyz`);
     expect(stopped.status).toBe(503);
     expect(await stopped.json()).toEqual({
@@ -297,9 +297,9 @@ describe('metrics of throttled events', () => {
     const g = (await scrape(stack.url(gw, '/metrics'))).samples;
     const w = parseMetrics(await stack.workers[0]!.metrics.text());
     expect(valueOf(g, 'switchboard_events_accepted_total', { event: 'post_liked' })).toBe(3);
-    expect(valueOf(g, 'switchboard_pending_windows')).toBe(2);
-    expect(valueOf(w, 'switchboard_pending_windows')).toBe(2);
-    expect(valueOf(g, 'switchboard_queue_paused', { queue: 'pending' })).toBe(1);
+    expect(valueOf(g, 'switchboard_throttle_windows')).toBe(2);
+    expect(valueOf(w, 'switchboard_throttle_windows')).toBe(2);
+    expect(valueOf(g, 'switchboard_queue_paused', { queue: 'throttle' })).toBe(1);
     // Parked flushes: nothing of post_liked was delivered.
     expect(valueOf(w, 'switchboard_events_delivered_total', { event: 'post_liked' }) ?? 0).toBe(0);
   });

@@ -25,7 +25,7 @@ function upgraded(socket: Socket): Promise<void> {
 }
 
 describe('deploy/nginx.conf in front of two gateways', () => {
-  // As deployed (docker-compose.yml): the gateways trust the one nginx in front (test/proxy/ checks what that changes).
+  // As deployed (docker-compose.yml): the gateways trust the one nginx in front (test/origins/trust-proxy.test.ts checks what that changes).
   const stack = new Stack(testConfig({ TRUST_PROXY: '1' }));
   let nginx: Nginx | undefined;
   afterAll(async () => {

@@ -217,7 +217,7 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  /** Opens the throttle window of a pending key (`social:post_liked:post:123`) by publishing its event. */
+  /** Opens the throttle window of a throttle key (`social:post_liked:post:123`) by publishing its event. */
   async function openWindow(key: string): Promise<void> {
     const [, event, ...room] = key.split(':');
     const publish =
@@ -259,7 +259,7 @@ describe('the OpenAPI document', () => {
           ? Object.values(op.requestBody!.content[bodyType]!.examples)[0]?.value
           : undefined;
         // Dropping answers 404 for a window that is not open: open the one the example names.
-        if (p === '/admin/pending/drop') await openWindow((example as { key: string }).key);
+        if (p === '/admin/throttle/drop') await openWindow((example as { key: string }).key);
         const res = await fetch(
           stack.url(gw, `${url}${query.size > 0 ? `?${query.toString()}` : ''}`),
           {

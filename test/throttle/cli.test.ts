@@ -3,7 +3,7 @@ import { runSb, type CliRun as Run } from '../helpers/cli';
 import { Stack, testConfig } from '../helpers/stack';
 import { call, nextEvent } from '../helpers/wait';
 
-/** Anonymous post-room clients: no presence transitions, so only the test's own windows are pending. */
+/** Anonymous post-room clients: no presence transitions, so only the test's own windows are throttle. */
 const ANONYMOUS = {};
 
 /** Each CLI run is a real process, as an operator would start it. */
@@ -23,7 +23,7 @@ describe('sb CLI (real processes)', () => {
     expect(run.stderr).toMatch(pattern);
   };
 
-  it('pending count, list, flush --key, drop, flush --all on real entries', async () => {
+  it('throttle count, list, flush --key, drop, flush --all on real windows', async () => {
     const gw = await stack.gatewayWithParkedFlushes();
     const client = await stack.client(gw, '/social', ANONYMOUS);
     await call(client, 'join_post', { postId: 'cli1' });
@@ -36,12 +36,14 @@ describe('sb CLI (real processes)', () => {
         await gw.runtime.events.emit('post_liked', { postId, userId: 'u', likeCount: i });
     }
 
-    const count = await sb(['pending', 'count']);
-    expect(count).toMatchObject({ code: 0, stdout: '3 pending entries holding 9 events\n' });
-    const countJson = await sb(['pending', 'count', '--event', 'post_liked', '--json']);
-    expect(JSON.parse(countJson.stdout)).toEqual({ entries: 3, events: 9 });
+    const count = await sb(['throttle', 'count']);
+    expect(count).toMatchObject({ code: 0, stdout: '3 open windows holding 9 events\n' });
+    // The command's earlier name still answers.
+    expect(await sb(['pending', 'count'])).toMatchObject({ code: 0, stdout: count.stdout });
+    const countJson = await sb(['throttle', 'count', '--event', 'post_liked', '--json']);
+    expect(JSON.parse(countJson.stdout)).toEqual({ windows: 3, events: 9 });
 
-    const list = await sb(['pending', 'list', '--json']);
+    const list = await sb(['throttle', 'list', '--json']);
     expect(list.code).toBe(0);
     const page = JSON.parse(list.stdout) as {
       items: { key: string; count: number }[];
@@ -52,7 +54,7 @@ describe('sb CLI (real processes)', () => {
       ['social:post_liked:post:cli2', 2],
       ['social:post_liked:post:cli3', 1],
     ]);
-    const table = await sb(['pending', 'list', '--limit', '2']);
+    const table = await sb(['throttle', 'list', '--limit', '2']);
     expect(table.code).toBe(0);
     expect(table.stdout.split('\n')[0]).toMatch(
       /^KEY\s+EVENT\s+NAMESPACE\s+ROOM\s+COUNT\s+AGEMS\s+MODE$/,
@@ -62,7 +64,7 @@ describe('sb CLI (real processes)', () => {
     const cursor = /more: --cursor (\S+)/.exec(table.stdout)?.[1];
     expect(cursor).toBeDefined();
     const rest = JSON.parse(
-      (await sb(['pending', 'list', '--json', '--cursor', cursor!])).stdout,
+      (await sb(['throttle', 'list', '--json', '--cursor', cursor!])).stdout,
     ) as { items: { key: string }[]; nextCursor: string | null };
     expect(rest).toEqual({
       items: [expect.objectContaining({ key: 'social:post_liked:post:cli3' })],
@@ -70,21 +72,21 @@ describe('sb CLI (real processes)', () => {
     });
 
     const emitted = nextEvent<{ likeCount: number }, EventMeta>(client, 'post_liked');
-    const flushOne = await sb(['pending', 'flush', '--key', 'social:post_liked:post:cli1']);
-    expect(flushOne).toMatchObject({ code: 0, stdout: 'flushed 1 entries (6 events)\n' });
+    const flushOne = await sb(['throttle', 'flush', '--key', 'social:post_liked:post:cli1']);
+    expect(flushOne).toMatchObject({ code: 0, stdout: 'flushed 1 windows (6 events)\n' });
     expect((await emitted)[1].coalesced).toBe(6);
 
-    const drop = await sb(['pending', 'drop', '--key', 'social:post_liked:post:cli2', '--json']);
+    const drop = await sb(['throttle', 'drop', '--key', 'social:post_liked:post:cli2', '--json']);
     expect(drop.code).toBe(0);
     expect((JSON.parse(drop.stdout) as { dropped: unknown }).dropped).toMatchObject({
       key: 'social:post_liked:post:cli2',
       count: 2,
     });
 
-    const flushAll = await sb(['pending', 'flush', '--all']);
-    expect(flushAll).toMatchObject({ code: 0, stdout: 'flushed 1 entries (1 events)\n' });
-    expect(flushAll.stderr).toBe('flushed 1/1 entries\n');
-    expect((await sb(['pending', 'count', '--json'])).stdout).toContain('"entries": 0');
+    const flushAll = await sb(['throttle', 'flush', '--all']);
+    expect(flushAll).toMatchObject({ code: 0, stdout: 'flushed 1 windows (1 events)\n' });
+    expect(flushAll.stderr).toBe('flushed 1/1 windows\n');
+    expect((await sb(['throttle', 'count', '--json'])).stdout).toContain('"windows": 0');
   });
 
   it('emit --force validates and emits at once', async () => {
@@ -111,8 +113,8 @@ describe('sb CLI (real processes)', () => {
   it('--help exits 0 everywhere', async () => {
     for (const args of [
       ['--help'],
-      ['pending', '--help'],
-      ['pending', 'list', '--help'],
+      ['throttle', '--help'],
+      ['throttle', 'list', '--help'],
       ['emit', '--help'],
     ]) {
       const run = await sb(args);
@@ -121,31 +123,31 @@ describe('sb CLI (real processes)', () => {
     }
   });
 
-  it('bad input, missing entries and unreachable Redis: non-zero with one clear line', async () => {
+  it('bad input, missing windows and unreachable Redis: non-zero with one clear line', async () => {
     const cases: Array<[string[], number, RegExp, Record<string, string>?]> = [
-      [['pending', 'frobnicate'], 2, /^sb: usage: unknown command 'frobnicate'/],
-      [['pending', 'flush'], 2, /^sb: invalid_argument: pending flush needs --all or --key/],
+      [['throttle', 'frobnicate'], 2, /^sb: usage: unknown command 'frobnicate'/],
+      [['throttle', 'flush'], 2, /^sb: invalid_argument: throttle flush needs --all or --key/],
       [
-        ['pending', 'flush', '--all', '--key', 'social:post_liked:post:1'],
+        ['throttle', 'flush', '--all', '--key', 'social:post_liked:post:1'],
         2,
         /^sb: usage: option '--all' cannot be used with option '--key/,
       ],
       [
-        ['pending', 'drop', '--key', 'no spaces allowed'],
+        ['throttle', 'drop', '--key', 'no spaces allowed'],
         2,
         /^sb: invalid_argument: invalid key: must look like/,
       ],
       [
-        ['pending', 'drop', '--key', 'social:post_liked:post:none'],
+        ['throttle', 'drop', '--key', 'social:post_liked:post:none'],
         1,
-        /^sb: not_found: no pending entry social:post_liked:post:none/,
+        /^sb: not_found: no open window social:post_liked:post:none/,
       ],
       [
-        ['pending', 'list', '--limit', 'lots'],
+        ['throttle', 'list', '--limit', 'lots'],
         2,
         /^sb: usage: option '--limit <n>' argument 'lots' is invalid/,
       ],
-      [['pending', 'count', '--event', 'nope'], 2, /^sb: invalid_argument: unknown event "nope"/],
+      [['throttle', 'count', '--event', 'nope'], 2, /^sb: invalid_argument: unknown event "nope"/],
       [
         ['emit', 'post_liked', '--data', '{}'],
         2,
@@ -167,7 +169,7 @@ describe('sb CLI (real processes)', () => {
         /^sb: unknown_event: unknown event "no_such"/,
       ],
       [
-        ['pending', 'count'],
+        ['throttle', 'count'],
         1,
         /^sb: unavailable: cannot reach Redis at redis:\/\/127\.0\.0\.1:1/,
         { REDIS_URL: 'redis://127.0.0.1:1' },

@@ -9,8 +9,8 @@ const ANONYMOUS = {};
 const sumCoalesced = (emits: Emit<unknown>[]) =>
   emits.reduce((n, [, meta]) => n + (meta.coalesced ?? 0), 0);
 
-describe('throttled delivery through the pending store', () => {
-  // Each test has its own gateway, worker and Redis prefix: no window of another test is pending.
+describe('throttled delivery through the throttle store', () => {
+  // Each test has its own gateway, worker and Redis prefix: no window of another test is throttle.
   let stack: Stack;
   let gw: Gateway;
   beforeEach(async () => {
@@ -98,9 +98,9 @@ describe('throttled delivery through the pending store', () => {
       messageId: 'm0',
       userId: 'u0',
     });
-    // Nothing is pending for the first event: it was sent as an immediate delivery.
-    expect(await gw.runtime.management.pendingCount({ event: 'message_read' })).toEqual({
-      entries: 0,
+    // Nothing is throttle for the first event: it was sent as an immediate delivery.
+    expect(await gw.runtime.management.countWindows({ event: 'message_read' })).toEqual({
+      windows: 0,
       events: 0,
     });
     const [data, meta] = await first;
@@ -113,8 +113,8 @@ describe('throttled delivery through the pending store', () => {
         messageId: `m${i}`,
         userId: `u${i}`,
       });
-    expect(await gw.runtime.management.pendingCount({ event: 'message_read' })).toEqual({
-      entries: 1,
+    expect(await gw.runtime.management.countWindows({ event: 'message_read' })).toEqual({
+      windows: 1,
       events: 5,
     });
     await until(() => emits.length === 2, 5000, 'the trailing emit');
@@ -123,7 +123,7 @@ describe('throttled delivery through the pending store', () => {
   });
 
   it('different rooms and different events never merge', async () => {
-    // Anonymous sockets: no presence transition, so only this test's own windows are pending.
+    // Anonymous sockets: no presence transition, so only this test's own windows are throttle.
     const one = await stack.client(gw, '/social', ANONYMOUS);
     const two = await stack.client(gw, '/social', ANONYMOUS);
     await call(one, 'join_post', { postId: 'p1' });
@@ -151,7 +151,7 @@ describe('throttled delivery through the pending store', () => {
         );
     }
     await Promise.all(work);
-    const keys = (await gw.runtime.management.listPending({ limit: 10 })).items.map(
+    const keys = (await gw.runtime.management.listWindows({ limit: 10 })).items.map(
       (item) => `${item.key}=${item.count}`,
     );
     expect(keys.sort()).toEqual([

@@ -2,17 +2,17 @@ import type { EventMeta } from '../../src/catalog';
 import { Stack, testConfig } from '../helpers/stack';
 import { call, nextEvent, record, until } from '../helpers/wait';
 
-/** Anonymous post-room clients: no presence transitions, so only the test's own windows are pending. */
+/** Anonymous post-room clients: no presence transitions, so only the test's own windows are throttle. */
 const ANONYMOUS = {};
 
 const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
 
 /**
- * A worker runs (operator flushes and force-emits are emitted by workers), but the pending queue
- * is paused: windows stay pending until the test flushes, drops or lists them.
+ * A worker runs (operator flushes and force-emits are emitted by workers), but the throttle queue
+ * is paused: windows stay throttle until the test flushes, drops or lists them.
  */
-describe('management core and admin HTTP against real pending entries', () => {
-  // Each test has its own stack and Redis prefix: no other test's windows are pending.
+describe('management core and admin HTTP against real open windows', () => {
+  // Each test has its own stack and Redis prefix: no other test's windows are throttle.
   let stack: Stack;
   beforeEach(() => {
     stack = new Stack(testConfig({ ADMIN_TOKEN, AUTH_MODE: 'anonymous' }));
@@ -38,13 +38,15 @@ describe('management core and admin HTTP against real pending entries', () => {
     for (const post of posts) await likes(post, 1);
     const keys = posts.map((post) => `social:post_liked:post:${post}`);
     // The rooms spread over the store's shards.
-    expect(new Set(keys.map((key) => gw.runtime.keys.pendingShardOf(key))).size).toBeGreaterThan(8);
+    expect(new Set(keys.map((key) => gw.runtime.keys.throttleShardOf(key))).size).toBeGreaterThan(
+      8,
+    );
 
     const listed: string[] = [];
     const flushed = new Set<string>();
     let cursor: string | undefined;
     do {
-      const page = await m.listPending({
+      const page = await m.listWindows({
         event: 'post_liked',
         limit: 7,
         ...(cursor ? { cursor } : {}),
@@ -56,7 +58,7 @@ describe('management core and admin HTTP against real pending entries', () => {
         keys.find((k) => !listed.includes(k) && !flushed.has(k)),
       ]) {
         if (key && !flushed.has(key)) {
-          await m.flushPending({ key });
+          await m.flushWindows({ key });
           flushed.add(key);
         }
       }
@@ -66,7 +68,7 @@ describe('management core and admin HTTP against real pending entries', () => {
     // Everything not flushed before its turn is listed, in the order the windows opened.
     expect(listed).toEqual(keys.filter((key) => listed.includes(key) || !flushed.has(key)));
     expect(listed.length).toBeGreaterThan(40);
-    await m.flushPending({ all: true });
+    await m.flushWindows({ all: true });
   });
 
   it('counts and lists entries (filters, pages), flushes one and all, drops one', async () => {
@@ -80,24 +82,24 @@ describe('management core and admin HTTP against real pending entries', () => {
     await gw.runtime.events.emitToOrder('order_status_changed', 'o1', {
       orderId: 'o1',
       status: 'paid',
-    }); // immediate: never pending
+    }); // immediate: never throttle
     await gw.runtime.events.emitToUser('notification', 'u9', { title: 't', body: 'b' });
 
-    expect(await m.pendingCount()).toEqual({ entries: 4, events: 13 });
-    expect(await m.pendingCount({ event: 'post_liked' })).toEqual({ entries: 3, events: 12 });
-    expect(await m.pendingCount({ namespace: '/notification' })).toEqual({ entries: 1, events: 1 });
-    await expect(m.pendingCount({ event: 'nope' })).rejects.toMatchObject({
+    expect(await m.countWindows()).toEqual({ windows: 4, events: 13 });
+    expect(await m.countWindows({ event: 'post_liked' })).toEqual({ windows: 3, events: 12 });
+    expect(await m.countWindows({ namespace: '/notification' })).toEqual({ windows: 1, events: 1 });
+    await expect(m.countWindows({ event: 'nope' })).rejects.toMatchObject({
       code: 'invalid_argument',
     });
 
-    const page1 = await m.listPending({ event: 'post_liked', limit: 2 });
+    const page1 = await m.listWindows({ event: 'post_liked', limit: 2 });
     expect(page1.items.map((i) => [i.key, i.count, i.mode, i.namespace, i.room])).toEqual([
       ['social:post_liked:post:a', 7, 'latest', '/social', 'post:a'],
       ['social:post_liked:post:b', 3, 'latest', '/social', 'post:b'],
     ]);
     expect(page1.items.every((i) => i.ageMs >= 0)).toBe(true);
     expect(page1.nextCursor).not.toBeNull();
-    const page2 = await m.listPending({
+    const page2 = await m.listWindows({
       event: 'post_liked',
       limit: 2,
       cursor: page1.nextCursor ?? undefined,
@@ -106,45 +108,45 @@ describe('management core and admin HTTP against real pending entries', () => {
 
     // Flush one: the client gets it now, with the window's id and count; the others stay.
     const emitted = nextEvent<{ likeCount: number }, EventMeta>(client, 'post_liked');
-    expect(await m.flushPending({ key: 'social:post_liked:post:a' })).toEqual({
-      entries: 1,
+    expect(await m.flushWindows({ key: 'social:post_liked:post:a' })).toEqual({
+      windows: 1,
       events: 7,
     });
     const [data, meta] = await emitted;
     expect(data.likeCount).toBe(7);
     expect(meta).toMatchObject({ id: page1.items[0]?.id, coalesced: 7, room: 'post:a' });
-    await expect(m.flushPending({ key: 'social:post_liked:post:a' })).rejects.toMatchObject({
+    await expect(m.flushWindows({ key: 'social:post_liked:post:a' })).rejects.toMatchObject({
       code: 'not_found',
     });
 
-    const dropped = await m.dropPending({ key: 'social:post_liked:post:b' });
+    const dropped = await m.dropWindow({ key: 'social:post_liked:post:b' });
     expect(dropped.dropped).toMatchObject({
       key: 'social:post_liked:post:b',
       count: 3,
       data: { likeCount: 3 },
     });
-    await expect(m.dropPending({ key: 'social:post_liked:post:b' })).rejects.toMatchObject({
+    await expect(m.dropWindow({ key: 'social:post_liked:post:b' })).rejects.toMatchObject({
       code: 'not_found',
     });
-    await expect(m.dropPending({ key: 'not a key' })).rejects.toMatchObject({
+    await expect(m.dropWindow({ key: 'not a key' })).rejects.toMatchObject({
       code: 'invalid_argument',
     });
 
     const progress: Array<[number, number]> = [];
     expect(
-      await m.flushPending({ all: true }, (done, total) => progress.push([done, total])),
-    ).toEqual({ entries: 2, events: 3 });
+      await m.flushWindows({ all: true }, (done, total) => progress.push([done, total])),
+    ).toEqual({ windows: 2, events: 3 });
     expect(progress.at(-1)).toEqual([2, 2]);
-    expect(await m.pendingCount()).toEqual({ entries: 0, events: 0 });
+    expect(await m.countWindows()).toEqual({ windows: 0, events: 0 });
   });
 
-  it('force-emit goes out at once and leaves the pending entry as it was', async () => {
+  it('force-emit goes out at once and leaves the open window as it was', async () => {
     const { gw, likes } = await seed();
     const m = gw.runtime.management;
     const client = await stack.client(gw, '/social', ANONYMOUS);
     await call(client, 'join_post', { postId: 'f' });
     await likes('f', 4);
-    const before = (await m.listPending({ event: 'post_liked', limit: 10 })).items.find(
+    const before = (await m.listWindows({ event: 'post_liked', limit: 10 })).items.find(
       (i) => i.key === 'social:post_liked:post:f',
     );
 
@@ -158,7 +160,7 @@ describe('management core and admin HTTP against real pending entries', () => {
     expect(data).toEqual({ postId: 'f', userId: 'op', likeCount: 99 });
     expect(meta).toMatchObject({ id: result.id, room: 'post:f', coalesced: 1 });
 
-    const after = (await m.listPending({ event: 'post_liked', limit: 10 })).items.find(
+    const after = (await m.listWindows({ event: 'post_liked', limit: 10 })).items.find(
       (i) => i.key === 'social:post_liked:post:f',
     );
     expect(after).toMatchObject({ id: before?.id, count: 4 });
@@ -180,32 +182,32 @@ describe('management core and admin HTTP against real pending entries', () => {
         },
       });
 
-    const noToken = await admin('/pending/count', {}, null);
+    const noToken = await admin('/throttle/count', {}, null);
     expect(noToken.status).toBe(401);
     expect(((await noToken.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
-    expect((await admin('/pending/count', {}, 'wrong-token-wrong-token-wrong')).status).toBe(401);
+    expect((await admin('/throttle/count', {}, 'wrong-token-wrong-token-wrong')).status).toBe(401);
 
-    const count = await admin('/pending/count?event=post_liked');
+    const count = await admin('/throttle/count?event=post_liked');
     expect(count.status).toBe(200);
-    expect(await count.json()).toMatchObject({ entries: 1, events: 5 });
+    expect(await count.json()).toMatchObject({ windows: 1, events: 5 });
 
-    const list = (await (await admin('/pending?limit=5')).json()) as {
+    const list = (await (await admin('/throttle?limit=5')).json()) as {
       items: { key: string; count: number }[];
     };
     expect(list.items).toEqual([
       expect.objectContaining({ key: 'social:post_liked:post:h', count: 5 }),
     ]);
 
-    const badLimit = await admin('/pending?limit=0');
+    const badLimit = await admin('/throttle?limit=0');
     expect(badLimit.status).toBe(400);
     const badBody = (await badLimit.json()) as { error: { issues: { path: unknown[] }[] } };
     expect(badBody.error.issues[0]?.path).toEqual(['limit']);
     expect(
-      (await admin('/pending/flush', { method: 'POST', body: JSON.stringify({ key: 'bad key' }) }))
+      (await admin('/throttle/flush', { method: 'POST', body: JSON.stringify({ key: 'bad key' }) }))
         .status,
     ).toBe(400);
     expect(
-      (await admin('/pending/drop', { method: 'POST', body: JSON.stringify({}) })).status,
+      (await admin('/throttle/drop', { method: 'POST', body: JSON.stringify({}) })).status,
     ).toBe(400);
 
     const client = await stack.client(gw, '/social', ANONYMOUS);
@@ -228,12 +230,12 @@ describe('management core and admin HTTP against real pending entries', () => {
       'invalid_payload',
     );
 
-    const flushed = await admin('/pending/flush', {
+    const flushed = await admin('/throttle/flush', {
       method: 'POST',
       body: JSON.stringify({ all: true }),
     });
-    expect(await flushed.json()).toEqual({ entries: 1, events: 5 });
-    const dropMissing = await admin('/pending/drop', {
+    expect(await flushed.json()).toEqual({ windows: 1, events: 5 });
+    const dropMissing = await admin('/throttle/drop', {
       method: 'POST',
       body: JSON.stringify({ key: 'social:post_liked:post:h' }),
     });

@@ -1,13 +1,13 @@
 import type { EventMeta } from '../../src/catalog';
 import type { Gateway } from '../../src/gateway/server';
-import { flushJobId, SWEEP_SCHEDULER_ID } from '../../src/pending/jobs';
+import { flushJobId, SWEEP_SCHEDULER_ID } from '../../src/throttle/jobs';
 import { Stack, testConfig, waitForOutput, killChild } from '../helpers/stack';
 import { call, nextEvent, until } from '../helpers/wait';
 
-/** Anonymous post-room clients: no presence transitions, so only the test's own windows are pending. */
+/** Anonymous post-room clients: no presence transitions, so only the test's own windows are throttle. */
 const ANONYMOUS = {};
 
-describe('pending windows survive a worker killed mid-flush and a lost flush job', () => {
+describe('throttle windows survive a worker killed mid-flush and a lost flush job', () => {
   // Each test has its own gateway (and no worker yet) on its own Redis prefix.
   let stack: Stack;
   let gw: Gateway;
@@ -36,13 +36,13 @@ describe('pending windows survive a worker killed mid-flush and a lost flush job
       SWEEP_INTERVAL_MS: '300',
       SWEEP_GRACE_MS: '600000',
     });
-    await waitForOutput(doomed, 'pending window claimed');
+    await waitForOutput(doomed, 'throttle window claimed');
     await killChild(doomed, 'SIGKILL');
-    const pending = gw.runtime.events.pending;
+    const throttle = gw.runtime.events.throttle;
     expect(
-      (await pending.claimedBefore(Number.MAX_SAFE_INTEGER, 10)).map((ref) => ref.windowId),
+      (await throttle.claimedBefore(Number.MAX_SAFE_INTEGER, 10)).map((ref) => ref.windowId),
     ).toEqual([windowId]);
-    expect(await gw.runtime.management.pendingCount()).toEqual({ entries: 0, events: 0 });
+    expect(await gw.runtime.management.countWindows()).toEqual({ windows: 0, events: 0 });
 
     const received = nextEvent<{ likeCount: number }, EventMeta>(client, 'post_liked', 15_000);
     const rescuer = stack.spawnTs('workers/main.ts', {
@@ -54,7 +54,7 @@ describe('pending windows survive a worker killed mid-flush and a lost flush job
     expect(meta).toMatchObject({ id: windowId, coalesced: 3, room: 'post:k' });
     expect(data.likeCount).toBe(3);
     await until(
-      async () => (await pending.claimedBefore(Number.MAX_SAFE_INTEGER, 10)).length === 0,
+      async () => (await throttle.claimedBefore(Number.MAX_SAFE_INTEGER, 10)).length === 0,
       5000,
       'the claim to be released',
     );
@@ -71,7 +71,7 @@ describe('pending windows survive a worker killed mid-flush and a lost flush job
     });
     await gw.runtime.events.emit('post_liked', { postId: 'lost', userId: 'u', likeCount: 42 });
 
-    const queue = gw.runtime.events.pendingQueue;
+    const queue = gw.runtime.events.throttleQueue;
     const job = await queue.getJob(flushJobId(windowId));
     expect(job).toBeDefined();
     await job!.remove();
@@ -84,6 +84,6 @@ describe('pending windows survive a worker killed mid-flush and a lost flush job
     const [data, meta] = await received;
     expect(meta).toMatchObject({ id: windowId, coalesced: 2 });
     expect(data.likeCount).toBe(42);
-    expect(await gw.runtime.management.pendingCount()).toEqual({ entries: 0, events: 0 });
+    expect(await gw.runtime.management.countWindows()).toEqual({ windows: 0, events: 0 });
   });
 });

@@ -3,14 +3,14 @@ import { z } from 'zod';
 import { NAMESPACES } from '../../catalog';
 import { withExamples } from '../../catalog/fields';
 import { EventRequestSchema } from '../../events/event-request';
-import { PendingKeySchema } from '../../management/filters';
+import { ThrottleKeySchema } from '../../management/filters';
 import {
   QueueKindSchema,
   RetryRequestSchema,
   type HandlerSummary,
   type QueueStatus,
 } from '../../management/jobs';
-import type { FlushOutcome, Management, PendingSummary } from '../../management/management';
+import type { FlushOutcome, Management, WindowSummary } from '../../management/management';
 import type { ErrorCode } from '../../errors';
 import type { Runtime } from '../../runtime';
 import type { SameShape } from '../../same-shape';
@@ -42,13 +42,13 @@ export const ListQuery = withExamples(
 );
 export const FlushBody = withExamples(
   z.union([
-    z.object({ key: PendingKeySchema }).strict(),
+    z.object({ key: ThrottleKeySchema }).strict(),
     z.object({ all: z.literal(true) }).strict(),
   ]),
   { key: EXAMPLE_KEY },
   { all: true },
 );
-export const DropBody = withExamples(z.object({ key: PendingKeySchema }), { key: EXAMPLE_KEY });
+export const DropBody = withExamples(z.object({ key: ThrottleKeySchema }), { key: EXAMPLE_KEY });
 export const FailedQuery = withExamples(
   z.object({
     queue: QueueKindSchema.optional(),
@@ -77,10 +77,10 @@ export const EmitBody = withExamples(EventRequestSchema, {
 
 // What the routes answer (the management core's return types, checked below).
 const Counted = z.object({
-  entries: z.number().int().nonnegative(),
+  windows: z.number().int().nonnegative(),
   events: z.number().int().nonnegative(),
 });
-const PendingEntry = z.object({
+const WindowEntry = z.object({
   key: z
     .string()
     .meta({ description: 'the entry as operators name it: <namespace>:<event>:<room>' }),
@@ -93,9 +93,9 @@ const PendingEntry = z.object({
   windowMs: z.number().int().positive(),
   id: z.string().meta({ description: 'the meta.id its emit will carry' }),
 });
-const PendingPage = z.object({ items: z.array(PendingEntry), nextCursor: z.string().nullable() });
+const WindowPage = z.object({ items: z.array(WindowEntry), nextCursor: z.string().nullable() });
 const Dropped = z.object({
-  dropped: PendingEntry.extend({
+  dropped: WindowEntry.extend({
     data: z.unknown().optional(),
     items: z.array(z.unknown()).optional(),
   }),
@@ -131,8 +131,8 @@ const Handlers = z.object({
 });
 true satisfies SameShape<z.output<typeof Counted>, FlushOutcome>;
 true satisfies SameShape<
-  Omit<z.output<typeof PendingEntry>, 'namespace'>,
-  Omit<PendingSummary, 'namespace'>
+  Omit<z.output<typeof WindowEntry>, 'namespace'>,
+  Omit<WindowSummary, 'namespace'>
 >;
 true satisfies SameShape<z.output<typeof QueueStatusList>[number], QueueStatus>;
 true satisfies SameShape<z.output<typeof Handlers>, HandlerSummary>;
@@ -192,18 +192,20 @@ function readsOf(
 
 /** Every /admin route, in the document's order; their words are in admin-docs.json. */
 const ADMIN_ROUTES: AdminRoute[] = [
-  adminRoute('get /admin/pending/count', Filter, Counted, (m, filter) => m.pendingCount(filter), [
+  adminRoute('get /admin/throttle/count', Filter, Counted, (m, filter) => m.countWindows(filter), [
     'invalid_argument',
   ]),
-  adminRoute('get /admin/pending', ListQuery, PendingPage, (m, page) => m.listPending(page), [
+  adminRoute('get /admin/throttle', ListQuery, WindowPage, (m, page) => m.listWindows(page), [
     'invalid_argument',
   ]),
-  adminRoute('post /admin/pending/flush', FlushBody, Counted, (m, which) => m.flushPending(which), [
-    'invalid_argument',
-    'not_found',
-    'unavailable',
-  ]),
-  adminRoute('post /admin/pending/drop', DropBody, Dropped, (m, which) => m.dropPending(which), [
+  adminRoute(
+    'post /admin/throttle/flush',
+    FlushBody,
+    Counted,
+    (m, which) => m.flushWindows(which),
+    ['invalid_argument', 'not_found', 'unavailable'],
+  ),
+  adminRoute('post /admin/throttle/drop', DropBody, Dropped, (m, which) => m.dropWindow(which), [
     'invalid_argument',
     'not_found',
   ]),

@@ -27,7 +27,7 @@ export const dashboardOperations: HttpOperation[] = [
     tag: 'pages',
     auth: 'adminPage',
     summary:
-      'Bull Board, read-only: the delivery, pending and handler queues, their counts and jobs',
+      'Bull Board, read-only: the delivery, throttle and handler queues, their counts and jobs',
     response: {
       status: 200,
       description: 'the page (with its files and API below this path)',
@@ -59,7 +59,7 @@ export const dashboardOperations: HttpOperation[] = [
  * The browser dashboards, behind the admin page sign-in (HTTP Basic admin:ADMIN_TOKEN, or the
  * /admin/login cookie; see dashboard-auth.ts):
  *   /admin/login, /admin/logout   sign-in form and sign-out
- *   /admin/queues/                Bull Board over the delivery, pending and handler queues (read-only)
+ *   /admin/queues/                Bull Board over the delivery, throttle and handler queues (read-only)
  *   /admin/socket.io/             the Socket.IO Admin UI, served from @socket.io/admin-ui's own files;
  *                                 it connects back to this gateway's `/admin` namespace (gateway/admin-ui.ts)
  * Both UIs come from their packages' files; the one stylesheet each loads from a font CDN is left
@@ -97,7 +97,7 @@ export function withoutExternalLinks(html: string): string {
 const QUEUE_LABELS: Record<QueueKind, string> = {
   delivery:
     'Delivery batches: one job carries many accepted events; a worker emits them with one Lua call',
-  pending: 'Throttle window flushes, the pending sweep scheduler and operator flushes',
+  throttle: 'Throttle window flushes, the throttle sweep scheduler and operator flushes',
   handlers: 'Retries of server-side handlers that threw (the happy path uses the handler inbox)',
 };
 
@@ -111,7 +111,7 @@ function bullBoard(rt: Pick<Runtime, 'config' | 'management'>): RequestHandler {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BULL_BOARD_PATH);
   const names = queueNames(rt.config.QUEUE_NAME);
-  const kinds: QueueKind[] = ['delivery', 'pending', 'handlers'];
+  const kinds: QueueKind[] = ['delivery', 'throttle', 'handlers'];
   createBullBoard({
     queues: kinds.map(
       (kind) =>

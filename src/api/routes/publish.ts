@@ -77,7 +77,7 @@ export const publishOperations: HttpOperation[] = [
     auth: 'publish',
     summary: 'Publish one catalog event',
     description:
-      'Validates `data` with the catalog schema of `event`, resolves the room from `target` (else from `data`), stores the event (a delivery batch, or the pending store for throttled events) and answers before delivery. With an idempotency key (header or body; the header wins) a repeat answers the first id without publishing again.',
+      'Validates `data` with the catalog schema of `event`, resolves the room from `target` (else from `data`), stores the event (a delivery batch, or the throttle store for throttled events) and answers before delivery. With an idempotency key (header or body; the header wins) a repeat answers the first id without publishing again.',
     headers: {
       'Idempotency-Key': {
         schema: IdempotencyHeader,

@@ -350,13 +350,13 @@ async function publish() {
   }
 }
 
-// ---- pending windows ----------------------------------------------------------------------------
+// ---- throttle windows ----------------------------------------------------------------------------
 
-async function listPending() {
-  const result = $('pending-result');
-  const tbody = $('pending').tBodies[0];
+async function listWindows() {
+  const result = $('throttle-result');
+  const tbody = $('throttle').tBodies[0];
   try {
-    const res = await callApi('/admin/pending?limit=100', $('admin-token').value.trim());
+    const res = await callApi('/admin/throttle?limit=100', $('admin-token').value.trim());
     if (res.status !== 200) {
       const error = describeError(res.status, res.body);
       tbody.replaceChildren();
@@ -366,7 +366,7 @@ async function listPending() {
     tbody.replaceChildren(
       ...items.map((w) => {
         const flush = el('button', { type: 'button', class: 'flush', text: 'Flush' });
-        flush.addEventListener('click', () => void flushPending(w.key));
+        flush.addEventListener('click', () => void flushWindows(w.key));
         return el('tr', { dataset: { key: w.key } }, [
           el('td', { class: 'key', text: w.key }),
           el('td', { text: String(w.count) }),
@@ -386,10 +386,10 @@ async function listPending() {
   }
 }
 
-async function flushPending(key) {
-  const result = $('pending-result');
+async function flushWindows(key) {
+  const result = $('throttle-result');
   try {
-    const res = await callApi('/admin/pending/flush', $('admin-token').value.trim(), {
+    const res = await callApi('/admin/throttle/flush', $('admin-token').value.trim(), {
       method: 'POST',
       body: JSON.stringify({ key }),
     });
@@ -397,7 +397,7 @@ async function flushPending(key) {
       const error = describeError(res.status, res.body);
       return showResult(result, 'error', error.text, error.issues);
     }
-    await listPending();
+    await listWindows();
     showResult(result, 'ok', `flushed ${key}: ${res.body.events} event(s) handed to the workers`);
   } catch (err) {
     showResult(result, 'error', `request failed: ${err.message}`);
@@ -430,7 +430,7 @@ $('example').addEventListener('click', () => {
   if (entry) fillExample(entry);
 });
 $('publish').addEventListener('click', () => void publish());
-$('pending-refresh').addEventListener('click', () => void listPending());
+$('throttle-refresh').addEventListener('click', () => void listWindows());
 $('clear').addEventListener('click', () => {
   $('events').replaceChildren();
   state.received = 0;

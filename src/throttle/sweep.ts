@@ -1,12 +1,12 @@
 import { logger } from '../logger';
-import type { PendingFlusher } from './flusher';
-import type { PendingStore } from './store';
+import type { ThrottleFlusher } from './flusher';
+import type { ThrottleStore } from './store';
 
-const log = logger('pending-sweep');
+const log = logger('throttle-sweep');
 
 export interface SweepResult {
   /** Open windows flushed because their flush job never came. */
-  entries: number;
+  windows: number;
   /** Claims re-emitted because the worker that claimed them died before releasing. */
   claims: number;
   /** Accepted events the emits stood for. */
@@ -17,13 +17,13 @@ export interface SweepResult {
  * The safety net behind flush jobs: emits open windows older than their window plus `graceMs`, and
  * claims older than `graceMs`. Runs from a BullMQ job scheduler (see jobs.ts); also callable directly.
  */
-export async function sweepPending(
-  store: PendingStore,
-  flusher: PendingFlusher,
+export async function sweepWindows(
+  store: ThrottleStore,
+  flusher: ThrottleFlusher,
   graceMs: number,
   chunk = 500,
 ): Promise<SweepResult> {
-  const result: SweepResult = { entries: 0, claims: 0, events: 0 };
+  const result: SweepResult = { windows: 0, claims: 0, events: 0 };
   const now = await store.now();
 
   for (const ref of await store.claimedBefore(now - graceMs, chunk)) {
@@ -41,13 +41,13 @@ export async function sweepPending(
   const candidates = await store.summaries(await store.openedBefore(now - graceMs, chunk));
   for (const window of candidates) {
     if (window.first + window.windowMs + graceMs > now) continue;
-    const { window: flushed } = await flusher.flush(window.pendingId, window.id);
+    const { window: flushed } = await flusher.flush(window.throttleKey, window.id);
     if (flushed) {
-      result.entries += 1;
+      result.windows += 1;
       result.events += flushed.count;
     }
   }
-  if (result.entries + result.claims > 0)
+  if (result.windows + result.claims > 0)
     log.warn(result, 'sweep emitted windows whose flush was lost');
   return result;
 }

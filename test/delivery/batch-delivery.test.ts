@@ -182,7 +182,7 @@ describe('delivery batches (real gateway, worker and clients)', () => {
     const client = await stack.client(gw, '/social', await stack.auth('fan'));
     await call(client, 'join_post', { postId: 'op1' });
     // Park the window's own flush job: only the operator's flush can emit it.
-    await gw.runtime.events.pendingQueue.pause();
+    await gw.runtime.events.throttleQueue.pause();
     try {
       const got = nextEvent<{ likeCount: number }, EventMeta>(client, 'post_liked');
       const { id: windowId } = await gw.runtime.events.emit('post_liked', {
@@ -191,12 +191,12 @@ describe('delivery batches (real gateway, worker and clients)', () => {
         likeCount: 1,
       });
       await gw.runtime.events.emit('post_liked', { postId: 'op1', userId: 'u', likeCount: 2 });
-      const res = await fetch(stack.url(gw, '/admin/pending/flush'), {
+      const res = await fetch(stack.url(gw, '/admin/throttle/flush'), {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
         body: JSON.stringify({ key: 'social:post_liked:post:op1' }),
       });
-      expect(await res.json()).toEqual({ entries: 1, events: 2 });
+      expect(await res.json()).toEqual({ windows: 1, events: 2 });
       const [data, meta] = await got;
       expect(data.likeCount).toBe(2);
       expect(meta).toMatchObject({ id: windowId, coalesced: 2 });
@@ -206,7 +206,7 @@ describe('delivery batches (real gateway, worker and clients)', () => {
         'the handler of the flushed window',
       );
     } finally {
-      await gw.runtime.events.pendingQueue.resume();
+      await gw.runtime.events.throttleQueue.resume();
     }
   });
 });

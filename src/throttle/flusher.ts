@@ -1,24 +1,24 @@
 import { lookupEvent, type EventMeta } from '../catalog';
 import type { BatchEmitter, EmitItem } from '../delivery/batch-emitter';
 import { logger } from '../logger';
-import type { PendingStore, PendingWindow } from './store';
+import type { ThrottleStore, ThrottleWindow } from './store';
 
-const log = logger('pending-flush');
+const log = logger('throttle-flush');
 
 export interface FlushResult {
   /** The window emitted, or undefined when there was nothing left (already flushed or dropped). */
-  window?: PendingWindow;
+  window?: ThrottleWindow;
 }
 
 /**
- * Turns pending windows into emits: claim (atomic rename), emit (a batch of one, whose id is the
+ * Turns throttle windows into emits: claim (atomic rename), emit (a batch of one, whose id is the
  * window's), release. A crash between claim and release leaves the claim in Redis; the job's retry
  * or the sweep finishes it with the same `meta.id` and `ts`. The emit marker makes that finish
  * publish nothing a second time if the first run had already emitted.
  */
-export class PendingFlusher {
+export class ThrottleFlusher {
   constructor(
-    private readonly store: PendingStore,
+    private readonly store: ThrottleStore,
     private readonly emitter: BatchEmitter,
     /** Test hook (config FLUSH_PAUSE_AFTER_CLAIM_MS): wait between claim and emit. */
     private readonly pauseAfterClaimMs = 0,
@@ -27,13 +27,13 @@ export class PendingFlusher {
   ) {}
 
   /** Flushes one window of a key: `windowId` from a flush job, or none for whatever is open now. */
-  async flush(pendingId: string, windowId?: string): Promise<FlushResult> {
-    const window = await this.store.claim(pendingId, windowId);
+  async flush(throttleKey: string, windowId?: string): Promise<FlushResult> {
+    const window = await this.store.claim(throttleKey, windowId);
     if (!window) return {};
     if (this.pauseAfterClaimMs > 0) {
       log.info(
-        { pendingId, windowId: window.id },
-        'pending window claimed; pausing before emit (test hook)',
+        { throttleKey, windowId: window.id },
+        'throttle window claimed; pausing before emit (test hook)',
       );
       await new Promise((r) => setTimeout(r, this.pauseAfterClaimMs));
     }
@@ -45,7 +45,7 @@ export class PendingFlusher {
    * Emits a claimed window and releases it. The payloads are validated again (the producer may run
    * another catalog version); a window that can never be valid is released with an error log.
    */
-  async emitClaimed(window: PendingWindow): Promise<boolean> {
+  async emitClaimed(window: ThrottleWindow): Promise<boolean> {
     return (await this.emitClaimedMany([window])) === 1;
   }
 
@@ -53,7 +53,7 @@ export class PendingFlusher {
    * Emits claimed windows as one batch (one script call, handlers included) whose id is the first
    * window's, then releases them all. Returns how many were emitted.
    */
-  async emitClaimedMany(windows: PendingWindow[]): Promise<number> {
+  async emitClaimedMany(windows: ThrottleWindow[]): Promise<number> {
     const items: EmitItem[] = [];
     for (const window of windows) {
       const data = this.deliverable(window);
@@ -73,7 +73,7 @@ export class PendingFlusher {
     return items.length;
   }
 
-  private deliverable(window: PendingWindow): unknown {
+  private deliverable(window: ThrottleWindow): unknown {
     try {
       const entry = lookupEvent(window.event);
       if (entry.namespace !== window.ns)
@@ -84,8 +84,8 @@ export class PendingFlusher {
       return entry.schema.parse(window.data);
     } catch (err) {
       log.error(
-        { pendingId: window.pendingId, windowId: window.id, err: (err as Error).message },
-        'pending window is not deliverable; discarded',
+        { throttleKey: window.throttleKey, windowId: window.id, err: (err as Error).message },
+        'throttle window is not deliverable; discarded',
       );
       this.onUndeliverable(window.event);
       return undefined;

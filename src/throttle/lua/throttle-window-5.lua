@@ -7,15 +7,15 @@
   window's own id when a flush claims it, a fresh id (from the caller) when an add seals a full
   batch window. The claim hash keeps its claim id in the field `claimId`.
 
-  Every key is in the key's shard, P = <prefix>:pending:{<prefix>:<shard>} (one cluster slot):
-  KEYS[1] entry hash of the key's open window     (P:entry:<pending id>)
+  Every key is in the key's shard, P = <prefix>:throttle:{<prefix>:<shard>} (one cluster slot):
+  KEYS[1] entry hash of the key's open window     (P:entry:<throttle key>)
   KEYS[2] the shard's index of open entries       (P:index)
-  KEYS[3] leading-mode window marker              (P:lead:<pending id>)
+  KEYS[3] leading-mode window marker              (P:lead:<throttle key>)
   KEYS[4] the shard's index of claims (zset)      (P:claims)
   KEYS[5] the claim hash this call may create     (P:claim:<claim id>)
 
   ARGV[1] op: add | claim
-  ARGV[2] pending id (index member)
+  ARGV[2] throttle key (index member)
   ARGV[3] claim id (claim: the window id wanted; add: used only if this event seals the window)
 
   claim: claims the open window if it is the one wanted; asked for a window already claimed (a
@@ -36,14 +36,14 @@
     3 batch reached its cap: the window is claimed under ARGV[3], flush that claim now
 ]]
 local entry, index, lead, claims, claim = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local op, pendingId, claimId = ARGV[1], ARGV[2], ARGV[3]
+local op, throttleKey, claimId = ARGV[1], ARGV[2], ARGV[3]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 local function claimInto()
   redis.call('RENAME', entry, claim)
   redis.call('HSET', claim, 'claimedAt', now, 'claimId', claimId)
-  redis.call('ZREM', index, pendingId)
+  redis.call('ZREM', index, throttleKey)
   redis.call('ZADD', claims, now, claimId)
 end
 
@@ -89,5 +89,5 @@ id = ARGV[8]
 redis.call('HSET', entry, 'id', id, 'ns', ARGV[9], 'event', ARGV[10], 'room', ARGV[11], 'mode', mode,
   'windowMs', windowMs, 'first', now, 'last', now, 'count', 1)
 store(1)
-redis.call('ZADD', index, now, pendingId)
+redis.call('ZADD', index, now, throttleKey)
 return sealIfFull(id, 1) or { 1, id, delay }

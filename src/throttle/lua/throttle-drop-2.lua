@@ -4,7 +4,7 @@
   KEYS[1] entry hash of the key's open window
   KEYS[2] index of open entries (zset)
 
-  ARGV[1] pending id (index member)
+  ARGV[1] throttle key (index member)
 
   Returns the dropped hash as a flat list (field, value, ...), or an empty list if there was none.
 ]]

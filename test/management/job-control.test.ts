@@ -98,7 +98,7 @@ describe('sb failed|queue|handlers and /admin/failed|queue|handlers', () => {
     // The admin API checks with the same rules, in the same words.
     expect(await admin('/failed/retry', { id: 'x' })).toMatchObject({
       status: 400,
-      body: { error: { message: 'invalid body: id needs queue (delivery, pending, handlers)' } },
+      body: { error: { message: 'invalid body: id needs queue (delivery, throttle, handlers)' } },
     });
 
     await redis.del(`${prefix}:test:fail`);
@@ -179,7 +179,7 @@ describe('sb failed|queue|handlers and /admin/failed|queue|handlers', () => {
     expect(paused.status).toBe(200);
     expect(paused.body.map((s) => [s.queue, s.paused])).toEqual([
       ['delivery', true],
-      ['pending', true],
+      ['throttle', true],
       ['handlers', true],
     ]);
     const resumed = await post('/queue/resume');

@@ -3,12 +3,17 @@ import type { Namespace, ThrottleDelivery } from '../catalog';
 import type { Envelope } from '../wire/envelope';
 import { GatewayError } from '../errors';
 import { newEventId } from '../ids';
-import { PENDING_SHARDS, pendingIdOf, type Keys } from '../redis/keys';
-import { pendingScripts, preloadPendingScripts, type ScriptCall, type ScriptName } from './scripts';
+import { THROTTLE_SHARDS, throttleKeyOf, type Keys } from '../redis/keys';
+import {
+  throttleScripts,
+  preloadThrottleScripts,
+  type ScriptCall,
+  type ScriptName,
+} from './scripts';
 
 export type ThrottleMode = ThrottleDelivery['mode'];
 
-/** What the add script tells the caller to do next (see lua/pending-window-5.lua). */
+/** What the add script tells the caller to do next (see lua/throttle-window-5.lua). */
 export type AddOutcome =
   | { kind: 'added'; windowId: string }
   | { kind: 'opened'; windowId: string; flushInMs: number }
@@ -17,8 +22,8 @@ export type AddOutcome =
   | { kind: 'sealed'; windowId: string; claimId: string };
 
 /** One window of a throttled key, open (an entry) or claimed for emitting (a claim). */
-export interface PendingWindow {
-  pendingId: string;
+export interface ThrottleWindow {
+  throttleKey: string;
   /** The window's id: the coalesced emit's `meta.id`. */
   id: string;
   ns: Namespace;
@@ -45,20 +50,23 @@ export interface ClaimRef {
   windowId: string;
 }
 
-/** An open window's place in the index: first-seen time, then pending id. */
+/** An open window's place in the index: first-seen time, then throttle key. */
 export interface IndexPosition {
   first: number;
-  pendingId: string;
+  throttleKey: string;
 }
 
 function comparePositions(a: IndexPosition, b: IndexPosition): number {
-  return a.first - b.first || (a.pendingId < b.pendingId ? -1 : a.pendingId > b.pendingId ? 1 : 0);
+  return (
+    a.first - b.first ||
+    (a.throttleKey < b.throttleKey ? -1 : a.throttleKey > b.throttleKey ? 1 : 0)
+  );
 }
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
-/** The shard numbers, 0 .. PENDING_SHARDS - 1. */
-const SHARDS = Array.from({ length: PENDING_SHARDS }, (_, shard) => shard);
+/** The shard numbers, 0 .. THROTTLE_SHARDS - 1. */
+const SHARDS = Array.from({ length: THROTTLE_SHARDS }, (_, shard) => shard);
 
 const SUMMARY_FIELDS = [
   'id',
@@ -73,17 +81,17 @@ const SUMMARY_FIELDS = [
 ] as const;
 
 /**
- * The pending-event store in Redis: open windows of throttled keys, an index of them by first-seen
+ * The throttle store in Redis: open windows of throttled keys, an index of them by first-seen
  * time (so counting and listing never SCAN the keyspace), and claims being emitted.
  */
-export class PendingStore {
+export class ThrottleStore {
   private readonly scripts: Record<ScriptName, ScriptCall>;
 
   constructor(
     readonly redis: RedisClient,
     readonly keys: Keys,
   ) {
-    this.scripts = pendingScripts(redis);
+    this.scripts = throttleScripts(redis);
   }
 
   /**
@@ -92,24 +100,24 @@ export class PendingStore {
    * an older payload.
    */
   ready(): Promise<void> {
-    return preloadPendingScripts(this.redis);
+    return preloadThrottleScripts(this.redis);
   }
 
-  pendingIdOf(envelope: Pick<Envelope, 'ns' | 'event' | 'room'>): string {
-    return pendingIdOf(envelope.ns, envelope.event, envelope.room);
+  throttleKeyOf(envelope: Pick<Envelope, 'ns' | 'event' | 'room'>): string {
+    return throttleKeyOf(envelope.ns, envelope.event, envelope.room);
   }
 
   /** Adds an accepted event to its key's window: one EVALSHA. */
   async add(envelope: Envelope, delivery: ThrottleDelivery): Promise<AddOutcome> {
-    const pendingId = pendingIdOf(envelope.ns, envelope.event, envelope.room);
-    const shard = this.keys.pendingShardOf(pendingId);
+    const throttleKey = throttleKeyOf(envelope.ns, envelope.event, envelope.room);
+    const shard = this.keys.throttleShardOf(throttleKey);
     // One fresh id: the window's id if this event opens one, else the claim's id if it fills a
     // batch window (a window sealed as it opens, cap 1, is then claimed under its own id).
     const fresh = newEventId();
-    const [status, windowId, delay] = (await this.scripts.sbPendingWindow(
-      ...this.windowKeys(pendingId, shard, fresh),
+    const [status, windowId, delay] = (await this.scripts.sbThrottleWindow(
+      ...this.windowKeys(throttleKey, shard, fresh),
       'add',
-      pendingId,
+      throttleKey,
       fresh,
       delivery.mode,
       JSON.stringify(envelope.data),
@@ -132,7 +140,7 @@ export class PendingStore {
       default:
         throw new GatewayError(
           'internal',
-          `pending-window answered an unknown status ${String(status)} for ${pendingId}`,
+          `throttle-window answered an unknown status ${String(status)} for ${throttleKey}`,
         );
     }
   }
@@ -142,47 +150,47 @@ export class PendingStore {
    * sealed batch); with no `claimId`, whichever window is open for the key. Returns the claim, or
    * undefined when nothing is left to emit.
    */
-  async claim(pendingId: string, claimId?: string): Promise<PendingWindow | undefined> {
-    const shard = this.keys.pendingShardOf(pendingId);
+  async claim(throttleKey: string, claimId?: string): Promise<ThrottleWindow | undefined> {
+    const shard = this.keys.throttleShardOf(throttleKey);
     // The claim key names the window, so the open window's id is read first when none is given.
-    const wanted = claimId ?? (await this.redis.hget(this.keys.pendingEntry(pendingId), 'id'));
+    const wanted = claimId ?? (await this.redis.hget(this.keys.throttleEntry(throttleKey), 'id'));
     if (!wanted) return undefined;
-    const flat = (await this.scripts.sbPendingWindow(
-      ...this.windowKeys(pendingId, shard, wanted),
+    const flat = (await this.scripts.sbThrottleWindow(
+      ...this.windowKeys(throttleKey, shard, wanted),
       'claim',
-      pendingId,
+      throttleKey,
       wanted,
     )) as string[];
-    return fromFlatHash(pendingId, flat);
+    return fromFlatHash(throttleKey, flat);
   }
 
-  /** KEYS of pending-window: entry, index, lead marker, claims index, and the claim `claimId` names. */
+  /** KEYS of throttle-window: entry, index, lead marker, claims index, and the claim `claimId` names. */
   private windowKeys(
-    pendingId: string,
+    throttleKey: string,
     shard: number,
     claimId: string,
   ): [string, string, string, string, string] {
     const k = this.keys;
     return [
-      k.pendingEntry(pendingId),
-      k.pendingIndex(shard),
-      k.pendingLead(pendingId),
-      k.pendingClaims(shard),
-      k.pendingClaim(shard, claimId),
+      k.throttleEntry(throttleKey),
+      k.throttleIndex(shard),
+      k.throttleLead(throttleKey),
+      k.throttleClaims(shard),
+      k.throttleClaim(shard, claimId),
     ];
   }
 
   /** Where a claimed window is kept: its shard and its window id (what jobs and the sweep carry). */
-  claimRefOf(window: Pick<PendingWindow, 'pendingId' | 'id' | 'claimId'>): ClaimRef {
+  claimRefOf(window: Pick<ThrottleWindow, 'throttleKey' | 'id' | 'claimId'>): ClaimRef {
     return {
-      shard: this.keys.pendingShardOf(window.pendingId),
+      shard: this.keys.throttleShardOf(window.throttleKey),
       windowId: window.claimId ?? window.id,
     };
   }
 
   /** A claim left behind (the sweep re-emits these), or one handed to a worker by an operator flush. */
-  async readClaim(ref: ClaimRef): Promise<PendingWindow | undefined> {
-    const hash = await this.redis.hgetall(this.keys.pendingClaim(ref.shard, ref.windowId));
+  async readClaim(ref: ClaimRef): Promise<ThrottleWindow | undefined> {
+    const hash = await this.redis.hgetall(this.keys.throttleClaim(ref.shard, ref.windowId));
     return fromHash(undefined, hash);
   }
 
@@ -190,20 +198,20 @@ export class PendingStore {
   async release(ref: ClaimRef): Promise<void> {
     await this.redis
       .multi()
-      .del(this.keys.pendingClaim(ref.shard, ref.windowId))
-      .zrem(this.keys.pendingClaims(ref.shard), ref.windowId)
+      .del(this.keys.throttleClaim(ref.shard, ref.windowId))
+      .zrem(this.keys.throttleClaims(ref.shard), ref.windowId)
       .exec();
   }
 
   /** Removes an open window without emitting; returns what it held. */
-  async drop(pendingId: string): Promise<PendingWindow | undefined> {
-    const shard = this.keys.pendingShardOf(pendingId);
-    const flat = (await this.scripts.sbPendingDrop(
-      this.keys.pendingEntry(pendingId),
-      this.keys.pendingIndex(shard),
-      pendingId,
+  async drop(throttleKey: string): Promise<ThrottleWindow | undefined> {
+    const shard = this.keys.throttleShardOf(throttleKey);
+    const flat = (await this.scripts.sbThrottleDrop(
+      this.keys.throttleEntry(throttleKey),
+      this.keys.throttleIndex(shard),
+      throttleKey,
     )) as string[];
-    return fromFlatHash(pendingId, flat);
+    return fromFlatHash(throttleKey, flat);
   }
 
   /** Open windows: one ZCARD per shard, sent together. */
@@ -211,17 +219,17 @@ export class PendingStore {
     // Commands sent together, not a pipeline: on a cluster the shards are on several nodes, and
     // ioredis sends each node its share at once either way.
     return sum(
-      await Promise.all(SHARDS.map((shard) => this.redis.zcard(this.keys.pendingIndex(shard)))),
+      await Promise.all(SHARDS.map((shard) => this.redis.zcard(this.keys.throttleIndex(shard)))),
     );
   }
 
   /**
-   * Open windows after `cursor` in first-seen order (then by pending id), at most `limit`: a stable
+   * Open windows after `cursor` in first-seen order (then by throttle key), at most `limit`: a stable
    * order, so a page neither skips nor repeats an entry while other windows open and flush.
    */
   async indexPage(limit: number, after?: IndexPosition): Promise<IndexPosition[]> {
     const reads = SHARDS.flatMap((shard) => {
-      const index = this.keys.pendingIndex(shard);
+      const index = this.keys.throttleIndex(shard);
       // Entries of the cursor's very millisecond (few: one burst's), to keep those after it by id;
       // then each shard's first `limit` entries of later times.
       const later = this.redis.zrangebyscore(
@@ -240,7 +248,7 @@ export class PendingStore {
     const merged: IndexPosition[] = [];
     for (const flat of await Promise.all(reads)) {
       for (let i = 0; i + 1 < flat.length; i += 2) {
-        const position = { pendingId: flat[i] as string, first: Number(flat[i + 1]) };
+        const position = { throttleKey: flat[i] as string, first: Number(flat[i + 1]) };
         if (!after || comparePositions(position, after) > 0) merged.push(position);
       }
     }
@@ -251,7 +259,7 @@ export class PendingStore {
   async openedBefore(ms: number, limit: number): Promise<string[]> {
     const reads = SHARDS.map((shard) =>
       this.redis.zrangebyscore(
-        this.keys.pendingIndex(shard),
+        this.keys.throttleIndex(shard),
         '-inf',
         String(ms),
         'WITHSCORES',
@@ -263,19 +271,19 @@ export class PendingStore {
     const merged: IndexPosition[] = [];
     for (const flat of await Promise.all(reads)) {
       for (let i = 0; i + 1 < flat.length; i += 2)
-        merged.push({ pendingId: flat[i] as string, first: Number(flat[i + 1]) });
+        merged.push({ throttleKey: flat[i] as string, first: Number(flat[i + 1]) });
     }
     return merged
       .sort(comparePositions)
       .slice(0, limit)
-      .map((p) => p.pendingId);
+      .map((p) => p.throttleKey);
   }
 
   /** Claims made at or before `ms` and not released, at most `limit` per shard. */
   async claimedBefore(ms: number, limit: number): Promise<ClaimRef[]> {
     const reads = SHARDS.map((shard) =>
       this.redis.zrangebyscore(
-        this.keys.pendingClaims(shard),
+        this.keys.throttleClaims(shard),
         '-inf',
         String(ms),
         'LIMIT',
@@ -289,18 +297,18 @@ export class PendingStore {
   }
 
   /** Summaries (no payloads) of open windows, read together; missing ones are skipped. */
-  async summaries(pendingIds: readonly string[]): Promise<PendingWindow[]> {
+  async summaries(throttleKeys: readonly string[]): Promise<ThrottleWindow[]> {
     const replies = await Promise.all(
-      pendingIds.map((id) => this.redis.hmget(this.keys.pendingEntry(id), ...SUMMARY_FIELDS)),
+      throttleKeys.map((id) => this.redis.hmget(this.keys.throttleEntry(id), ...SUMMARY_FIELDS)),
     );
-    const out: PendingWindow[] = [];
+    const out: ThrottleWindow[] = [];
     replies.forEach((values, i) => {
       const hash: Record<string, string> = {};
       SUMMARY_FIELDS.forEach((field, j) => {
         const value = values[j];
         if (value !== null && value !== undefined) hash[field] = value;
       });
-      const window = fromHash(pendingIds[i], hash);
+      const window = fromHash(throttleKeys[i], hash);
       if (window) out.push(window);
     });
     return out;
@@ -313,19 +321,19 @@ export class PendingStore {
   }
 }
 
-function fromFlatHash(pendingId: string | undefined, flat: string[]): PendingWindow | undefined {
+function fromFlatHash(throttleKey: string | undefined, flat: string[]): ThrottleWindow | undefined {
   const hash: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i] as string] = flat[i + 1] as string;
-  return fromHash(pendingId, hash);
+  return fromHash(throttleKey, hash);
 }
 
 function fromHash(
-  pendingId: string | undefined,
+  throttleKey: string | undefined,
   hash: Record<string, string>,
-): PendingWindow | undefined {
+): ThrottleWindow | undefined {
   if (!hash.id || !hash.ns || !hash.event || !hash.room) return undefined;
-  const window: PendingWindow = {
-    pendingId: pendingId ?? pendingIdOf(hash.ns, hash.event, hash.room),
+  const window: ThrottleWindow = {
+    throttleKey: throttleKey ?? throttleKeyOf(hash.ns, hash.event, hash.room),
     id: hash.id,
     ns: hash.ns as Namespace,
     event: hash.event,

@@ -1,26 +1,26 @@
 import { UnrecoverableError, type Job, type JobsOptions, type Queue } from 'bullmq';
 import { z } from 'zod';
-import type { PendingFlusher } from './flusher';
-import type { ClaimRef, PendingStore } from './store';
-import { sweepPending } from './sweep';
+import type { ThrottleFlusher } from './flusher';
+import type { ClaimRef, ThrottleStore } from './store';
+import { sweepWindows } from './sweep';
 
 /**
- * The pending store's BullMQ jobs. A window's flush at its end and the sweep run in their own queue
- * (`<QUEUE_NAME>-pending`, see wire/delivery-batch.ts), WORKER_CONCURRENCY at once per worker. Windows
+ * The throttle store's BullMQ jobs. A window's flush at its end and the sweep run in their own queue
+ * (`<QUEUE_NAME>-throttle`, see wire/delivery-batch.ts), WORKER_CONCURRENCY at once per worker. Windows
  * an operator flushed are claimed by the management core and handed to the delivery queue, up to
  * 500 a job, where a worker emits them as one batch like every other emit, handlers included.
  */
-export const FLUSH_JOB = 'pending-flush';
-export const SWEEP_JOB = 'pending-sweep';
-export const EMIT_CLAIMED_JOB = 'pending-emit';
-export const SWEEP_SCHEDULER_ID = 'pending-sweep';
+export const FLUSH_JOB = 'throttle-flush';
+export const SWEEP_JOB = 'throttle-sweep';
+export const EMIT_CLAIMED_JOB = 'throttle-emit';
+export const SWEEP_SCHEDULER_ID = 'throttle-sweep';
 
 export const FlushJobSchema = z.object({
-  pendingId: z.string().min(1).max(400),
+  throttleKey: z.string().min(1).max(400),
   windowId: z.string().min(1).max(64),
 });
 export type FlushJobData = z.infer<typeof FlushJobSchema>;
-/** Claimed windows by their place in the pending store (shard and window id). */
+/** Claimed windows by their place in the throttle store (shard and window id). */
 export const EmitClaimedJobSchema = z.object({
   claims: z
     .array(z.object({ shard: z.number().int().nonnegative(), windowId: z.string().min(1).max(64) }))
@@ -72,36 +72,36 @@ export function upsertSweepScheduler(queue: Queue, everyMs: number): Promise<unk
   );
 }
 
-export interface PendingJobParts {
-  pending: PendingStore;
-  flusher: PendingFlusher;
+export interface ThrottleJobParts {
+  throttle: ThrottleStore;
+  flusher: ThrottleFlusher;
   /** SWEEP_GRACE_MS: how far past its end a window must be before the sweep flushes it. */
   sweepGraceMs: number;
 }
 
-/** Runs the pending queue's jobs: a window's flush at its end, and the sweep. */
-export function pendingJob({ pending, flusher, sweepGraceMs }: PendingJobParts) {
+/** Runs the throttle queue's jobs: a window's flush at its end, and the sweep. */
+export function throttleJob({ throttle, flusher, sweepGraceMs }: ThrottleJobParts) {
   return async (job: Job): Promise<void> => {
     if (job.name === FLUSH_JOB) {
       const data = FlushJobSchema.safeParse(job.data);
       if (!data.success) throw new UnrecoverableError('malformed flush job');
-      await flusher.flush(data.data.pendingId, data.data.windowId);
+      await flusher.flush(data.data.throttleKey, data.data.windowId);
       return;
     }
     if (job.name === SWEEP_JOB) {
-      await sweepPending(pending, flusher, sweepGraceMs);
+      await sweepWindows(throttle, flusher, sweepGraceMs);
       return;
     }
-    throw new UnrecoverableError(`unknown pending job ${job.name}`);
+    throw new UnrecoverableError(`unknown throttle job ${job.name}`);
   };
 }
 
 /** Runs a delivery-queue job of windows an operator flushed (claimed by the management core): one batch. */
-export function emitClaimedJob({ pending, flusher }: Omit<PendingJobParts, 'sweepGraceMs'>) {
+export function emitClaimedJob({ throttle, flusher }: Omit<ThrottleJobParts, 'sweepGraceMs'>) {
   return async (job: Job): Promise<void> => {
     const data = EmitClaimedJobSchema.safeParse(job.data);
     if (!data.success) throw new UnrecoverableError('malformed emit job');
-    const claims = await Promise.all(data.data.claims.map((ref) => pending.readClaim(ref)));
+    const claims = await Promise.all(data.data.claims.map((ref) => throttle.readClaim(ref)));
     await flusher.emitClaimedMany(claims.filter((c) => c !== undefined));
   };
 }

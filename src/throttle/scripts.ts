@@ -1,20 +1,20 @@
 import type { RedisClient } from '../redis/connections';
 import { defineLuaScripts, preloadLuaScripts, type ScriptCall } from '../redis/lua';
 
-/** The pending store's Lua scripts (src/pending/lua/<name>-<numKeys>.lua). */
+/** The throttle store's Lua scripts (src/throttle/lua/<name>-<numKeys>.lua). */
 const SCRIPTS = {
-  sbPendingWindow: 'pending-window-5.lua',
-  sbPendingDrop: 'pending-drop-2.lua',
+  sbThrottleWindow: 'throttle-window-5.lua',
+  sbThrottleDrop: 'throttle-drop-2.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
 export type { ScriptCall };
 
-export function pendingScripts(redis: RedisClient): Record<ScriptName, ScriptCall> {
+export function throttleScripts(redis: RedisClient): Record<ScriptName, ScriptCall> {
   return defineLuaScripts(redis, __dirname, SCRIPTS);
 }
 
 /** Loads them into the script cache before the first adds (see preloadLuaScripts: order). */
-export function preloadPendingScripts(redis: RedisClient): Promise<void> {
+export function preloadThrottleScripts(redis: RedisClient): Promise<void> {
   return preloadLuaScripts(redis, __dirname, SCRIPTS);
 }

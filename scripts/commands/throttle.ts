@@ -5,10 +5,12 @@ import { printTable, readAndPrint } from './output';
 
 const LIST_COLUMNS = ['key', 'event', 'namespace', 'room', 'count', 'ageMs', 'mode'];
 
-/** `sb pending count|list|flush|drop`: a thin transport over the management core. */
-export function registerPending(program: Command): void {
-  const pending = program
-    .command('pending')
+/** `sb throttle count|list|flush|drop`: a thin transport over the management core. */
+export function registerThrottle(program: Command): void {
+  const throttle = program
+    .command('throttle')
+    // The command's name before throttling had one word everywhere; kept so scripts keep working.
+    .alias('pending')
     .description('inspect and steer throttled events waiting for their window');
   const filters = (cmd: Command) =>
     cmd
@@ -16,19 +18,19 @@ export function registerPending(program: Command): void {
       .option('--event <name>', 'only this event, e.g. post_liked');
 
   filters(
-    pending.command('count').description('how many pending entries (and events in them)'),
+    throttle.command('count').description('how many open windows (and events in them)'),
   ).action(function (this: Command) {
     const opts = this.opts<{ namespace?: string; event?: string }>();
     return readAndPrint(
       this,
-      (m) => m.pendingCount(opts),
+      (m) => m.countWindows(opts),
       (count) =>
-        process.stdout.write(`${count.entries} pending entries holding ${count.events} events\n`),
+        process.stdout.write(`${count.windows} open windows holding ${count.events} events\n`),
     );
   });
 
-  filters(pending.command('list').description('pending entries, oldest first'))
-    .option('--limit <n>', 'entries per page (1-1000)', positiveInt, 50)
+  filters(throttle.command('list').description('open windows, oldest first'))
+    .option('--limit <n>', 'windows per page (1-1000)', positiveInt, 50)
     .option('--cursor <c>', 'next page: the nextCursor of the previous page')
     .action(function (this: Command) {
       const opts = this.opts<{
@@ -39,7 +41,7 @@ export function registerPending(program: Command): void {
       }>();
       return readAndPrint(
         this,
-        (m) => m.listPending(opts),
+        (m) => m.listWindows(opts),
         (page) => {
           printTable(page.items as unknown as Record<string, unknown>[], LIST_COLUMNS);
           if (page.nextCursor) process.stdout.write(`more: --cursor ${page.nextCursor}\n`);
@@ -47,10 +49,10 @@ export function registerPending(program: Command): void {
       );
     });
 
-  pending
+  throttle
     .command('flush')
-    .description('emit pending entries now: one (--key) or all (--all)')
-    .addOption(new Option('--all', 'every pending entry').conflicts('key'))
+    .description('emit open windows now: one (--key) or all (--all)')
+    .addOption(new Option('--all', 'every open window').conflicts('key'))
     .option('--key <key>', 'one entry, e.g. social:post_liked:post:1')
     .action(function (this: Command) {
       const opts = this.opts<{ all?: boolean; key?: string }>();
@@ -58,28 +60,28 @@ export function registerPending(program: Command): void {
         this,
         (m) => {
           if (!opts.all && opts.key === undefined)
-            throw new GatewayError('invalid_argument', 'pending flush needs --all or --key <key>');
+            throw new GatewayError('invalid_argument', 'throttle flush needs --all or --key <key>');
           const progress = (done: number, total: number) =>
-            process.stderr.write(`flushed ${done}/${total} entries\n`);
-          return m.flushPending(
+            process.stderr.write(`flushed ${done}/${total} windows\n`);
+          return m.flushWindows(
             opts.all ? { all: true } : { key: opts.key as string },
             opts.all ? progress : undefined,
           );
         },
         (result) =>
-          process.stdout.write(`flushed ${result.entries} entries (${result.events} events)\n`),
+          process.stdout.write(`flushed ${result.windows} windows (${result.events} events)\n`),
       );
     });
 
-  pending
+  throttle
     .command('drop')
-    .description('discard one pending entry without emitting it')
+    .description('discard one open window without emitting it')
     .requiredOption('--key <key>', 'the entry, e.g. social:post_liked:post:1')
     .action(function (this: Command) {
       const { key } = this.opts<{ key: string }>();
       return readAndPrint(
         this,
-        (m) => m.dropPending({ key }),
+        (m) => m.dropWindow({ key }),
         ({ dropped }) =>
           process.stdout.write(
             `dropped ${dropped.key}: ${dropped.count} ${dropped.event} events (${dropped.mode})\n`,
