@@ -25,13 +25,13 @@ export const ConfigSchema = z.object({
   PORT: intFrom(0, 65535, DEFAULT_PORT),
   /**
    * The gateway's bind address. Unset: every interface (`0.0.0.0`) in production, loopback
-   * (`127.0.0.1`) otherwise: the development secrets are published in the README, so a development
+   * (`127.0.0.1`) otherwise: the development secrets are published in the README and docs, so a development
    * gateway reachable from the network would take tokens anyone can sign. HOST=0.0.0.0 to expose one.
    */
   HOST: z.string().min(1).optional(),
   /**
    * A worker's `/metrics` and `/readyz` port (`0`: any free port) and bind address. The gateway
-   * serves both on PORT instead. Counts only, no rooms or users (README, Operating Switchboard).
+   * serves both on PORT instead. Counts only, no rooms or users (docs/operating.md, Metrics).
    */
   METRICS_PORT: intFrom(0, 65535, DEFAULT_METRICS_PORT),
   /** Unset: like HOST (every interface in production, loopback otherwise). */
@@ -49,7 +49,7 @@ export const ConfigSchema = z.object({
    * Cluster; the gateways use the sharded adapter (SSUBSCRIBE) and the workers SPUBLISH.
    */
   REDIS_MODE: z.enum(['standalone', 'cluster']).default('standalone'),
-  // No braces: the keys carry their own hash tags (README, Redis keys).
+  // No braces: the keys carry their own hash tags (docs/delivery.md, Redis keys).
   KEY_PREFIX: z
     .string()
     .default('sb')
@@ -77,7 +77,7 @@ export const ConfigSchema = z.object({
   EMIT_MARKER_TTL_MS: intFrom(1000, 7 * 24 * 3_600_000, 600_000),
   /**
    * `auto`: the worker re-validates a batch against the catalog only when the producer stamped it
-   * with another catalog version. `always`: every batch (costs CPU per event; see README).
+   * with another catalog version. `always`: every batch (costs CPU per event; see docs/performance.md).
    */
   WORKER_VALIDATE: z.enum(['auto', 'always']).default('auto'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -19,7 +19,7 @@ import { specRoutes, type ApiDocuments } from './routes/specs';
 /**
  * The HTTP side of a gateway: JSON API under /api (service token), operator API under /admin
  * (ADMIN_TOKEN), both rate-limited per token or IP; health at /healthz; with `ops`, readiness at
- * /readyz and Prometheus metrics at /metrics (open: counts only, see README). The publish token on
+ * /readyz and Prometheus metrics at /metrics (open: counts only, see docs/operating.md). The publish token on
  * /api (a trusted backend) has its own bucket instead (RATE_PUBLISH_*), or none when
  * RATE_PUBLISH_PER_SEC is 0. The OpenAPI and AsyncAPI documents are handed in (`documents`), so
  * this layer does not import the spec builders that describe it.

@@ -65,7 +65,7 @@ export interface EventDefinition<
   readonly room: R;
   readonly schema: S;
   readonly delivery: D;
-  /** One line for humans: shown by the CLI and the README's event table. */
+  /** One line for humans: shown by `sb events`, the console and the API documents. */
   readonly description: string;
   /**
    * The room history kept for recovery on reconnect: `false` for none (state-like events such as

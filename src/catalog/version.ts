@@ -6,7 +6,7 @@ import { listEvents } from './index';
  * A short fingerprint of the catalog: every event's name, namespace, room template, delivery,
  * history and payload JSON Schema. Producers stamp each delivery batch with it; a worker whose
  * catalog has the same fingerprint knows the payloads were validated against the schemas it has,
- * and skips validating them again (the cost measured in the README). A different fingerprint
+ * and skips validating them again (the cost measured in docs/performance.md). A different fingerprint
  * (producer and worker run different versions) makes the worker validate every event.
  */
 function fingerprint(): string {

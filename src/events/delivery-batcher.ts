@@ -28,7 +28,7 @@ export interface BatcherOptions {
  * Centrifugo do): a batch leaves as soon as nothing is in flight, so a lone event at low load
  * leaves at once (after the current turn of the event loop). Under load, events gather while an
  * add is in flight and, when the previous batch left less than `lingerMs` ago, for the rest of
- * that time: one job then carries many events instead of one or two (see README, Performance).
+ * that time: one job then carries many events instead of one or two (see docs/performance.md).
  * A batch leaves early when it reaches `maxEvents` or `maxBytes`.
  *
  * `send` stores one batch (one BullMQ job); each event's promise settles with its batch.

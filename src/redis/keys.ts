@@ -1,6 +1,6 @@
 /**
  * Every Redis key and channel Switchboard uses, in one place, all under one prefix so tests can
- * isolate runs and deployments can share a Redis. The README lists each key's role.
+ * isolate runs and deployments can share a Redis. docs/delivery.md (Redis keys) lists each key's role.
  */
 import { createHash } from 'node:crypto';
 import { isSafeSegment } from '../ids';

@@ -4,7 +4,7 @@ import { importGraph, unitCycles, unitOf, type ImportEdge } from '../helpers/imp
 import { ROOT } from '../helpers/stack';
 
 /**
- * The folder graph of src/ as the architecture says it is (README, Architecture), checked on every
+ * The folder graph of src/ as the architecture says it is (docs/architecture.md, Layers), checked on every
  * `npm test`: no value-level cycle between folders, the leaves (catalog, wire) import nothing above
  * them, the client library runs nothing of the server but the protocol constants, and the
  * composition root (src/app/) is imported by no layer it composes.

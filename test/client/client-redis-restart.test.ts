@@ -75,6 +75,6 @@ describe('client library: Redis restarted under a gateway process and a worker p
     expect(s).toMatchObject({ duplicates: 0, outOfRoomOrder: 0 });
     expect(app.incomplete).toEqual([]);
     // Accept order is reported, not asserted: a batch whose job the outage caught mid-flight is
-    // re-run after batches emitted meanwhile (README "Order"); room order holds regardless.
+    // re-run after batches emitted meanwhile (docs/delivery.md, Order); room order holds regardless.
   }, 90_000);
 });

@@ -163,7 +163,7 @@ describe('sb failed|queue|handlers and /admin/failed|queue|handlers', () => {
     expect(resumed.status).toBe(200);
     expect((resumed.body as QueueStatus[]).every((s) => !s.paused)).toBe(true);
     await until(() => seen.length === 5, 10_000, 'delivery after resume');
-    // Every one of them, once (order within a burst follows the worker's emits: see the README).
+    // Every one of them, once (order within a burst follows the worker's emits: see docs/delivery.md, Order).
     expect([...seen].sort()).toEqual([...ids].sort());
   });
 

@@ -5,7 +5,7 @@ import { cmpOffset } from '../helpers/fault';
 /**
  * The producer names each item `<room>#<seq>`; `<room>#end` closes a room. Room order is checked on
  * meta.offset, not on the sequence: with several producers and workers, two batches of one room may
- * be emitted in either order (README, What a client receives).
+ * be emitted in either order (docs/events.md, What a client receives).
  */
 export const nameOf = (room: string, seq: number) => `${room}#${seq}`;
 export const endOf = (room: string) => `${room}#end`;
