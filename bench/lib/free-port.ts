@@ -1,16 +1,31 @@
 import { createServer } from 'node:net';
 
 /**
- * A free TCP port on 127.0.0.1: the OS picks one, the probe server lets it go. Shared by the
- * bench and the tests (test/helpers), which both start servers on ports of their own.
+ * Ports handed to processes that bind them later (redis-server, nginx, a launcher's gateways) are
+ * taken below Linux's ephemeral range (32768-60999 by default): a port the OS picked for `listen(0)`
+ * and let go is soon picked again for another test's server or an outgoing connection, and the
+ * process that binds it seconds later fails with EADDRINUSE. Nothing else here binds in 20000-32767
+ * but what these helpers pick.
  */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+const LOW = 20_000;
+const HIGH = 32_767;
+
+function tryListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free TCP port on 127.0.0.1 outside the ephemeral range, checked by binding it once. Shared by
+ * the bench and the tests (test/helpers), which both start servers on ports of their own.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = LOW + Math.floor(Math.random() * (HIGH - LOW + 1));
+    if (await tryListen(port)) return port;
+  }
+  throw new Error(`no free port in ${LOW}-${HIGH} after 50 tries`);
 }
