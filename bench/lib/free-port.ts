@@ -21,11 +21,17 @@ function tryListen(port: number): Promise<boolean> {
 /**
  * A free TCP port on 127.0.0.1 outside the ephemeral range, checked by binding it once. Shared by
  * the bench and the tests (test/helpers), which both start servers on ports of their own.
+ * `alsoFree`: offsets of ports the process binds besides (a Redis Cluster node's bus is port +
+ * 10000), which must be free too.
  */
-export async function freePort(): Promise<number> {
+export async function freePort(alsoFree: readonly number[] = []): Promise<number> {
+  const high = HIGH - Math.max(0, ...alsoFree);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = LOW + Math.floor(Math.random() * (HIGH - LOW + 1));
-    if (await tryListen(port)) return port;
+    const port = LOW + Math.floor(Math.random() * (high - LOW + 1));
+    if (await tryListen(port)) {
+      const others = await Promise.all(alsoFree.map((offset) => tryListen(port + offset)));
+      if (others.every(Boolean)) return port;
+    }
   }
-  throw new Error(`no free port in ${LOW}-${HIGH} after 50 tries`);
+  throw new Error(`no free port in ${LOW}-${high} after 50 tries`);
 }

@@ -58,7 +58,7 @@ export async function privateCluster(
 ): Promise<{ url: string; nodeUrls: string[]; procs: Proc[] }> {
   const ports: number[] = [];
   while (ports.length < masters) {
-    const port = await freePort();
+    const port = await freePort([10_000]); // the cluster bus is port + 10000
     if (!ports.includes(port)) ports.push(port);
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'sb-bench-cluster-'));

@@ -23,7 +23,9 @@ export class TestRedisServer {
 
   /** `extraArgs`: more redis-server options, e.g. `--cluster-enabled yes` (see redis-cluster.ts). */
   static async start(extraArgs: string[] = []): Promise<TestRedisServer> {
-    const server = new TestRedisServer(await freePort(), extraArgs);
+    // A cluster node also binds its bus, on port + 10000.
+    const bus = extraArgs.includes('--cluster-enabled') ? [10_000] : [];
+    const server = new TestRedisServer(await freePort(bus), extraArgs);
     await server.startProcess();
     return server;
   }
