@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { CLUSTER_DEFAULTS, runCluster } from './cluster';
 import { E2E_DEFAULTS, runE2e } from './e2e';
+import { INTAKE_DEFAULTS, runIntake } from './intake';
 import { CONNECTIONS_DEFAULTS, runConnections } from './connections';
 import { ROOT } from './lib/report';
 import { runSlowConsumers, SLOW_CONSUMER_DEFAULTS } from './slow-consumers';
@@ -61,6 +62,14 @@ const onlyWhenNamed = new Set(['soak']);
 
 const scenarios: Array<[name: string, run: () => Promise<unknown>]> = [
   ['e2e', () => runE2e({ redisUrl, ...e2eOptions }, path.join(results, `e2e${suffix}.json`))],
+  [
+    'intake',
+    () =>
+      runIntake(
+        { redisUrl, ...INTAKE_DEFAULTS, ...(quick ? { durationS: 1, idleS: 1, rounds: 1 } : {}) },
+        path.join(results, `intake${suffix}.json`),
+      ),
+  ],
   [
     'throughput',
     () =>

@@ -615,6 +615,35 @@ function capacity(read: ResultReader): string {
   );
 }
 
+/** The intake scenario: gateway CPU per publish request beside a bare node:http server's. */
+function intake(read: ResultReader): string {
+  const r = read('intake.json');
+  const rows = r.array('targets').map((_, i) => {
+    const at = (key: string) => `targets.${i}.${key}`;
+    return [
+      r.string(at('target')),
+      n(r.number(at('requestsPerSec'))),
+      `**${n(r.number(at('cpuUsPerRequest')))}**`,
+      n(r.number(at('cpuUsPerEvent'))),
+      n(r.number(at('netCpuUsPerRequest'))),
+      `**${n(r.number(at('xBare')))}**`,
+      pair(r.number(at('p50Ms')), r.number(at('p99Ms'))),
+    ];
+  });
+  return table(
+    [
+      'target',
+      'requests/s',
+      'gateway CPU µs per request',
+      'µs per event',
+      'net of idle',
+      'x bare',
+      'p50 / p99 ms',
+    ],
+    rows,
+  );
+}
+
 export const FIGURE_BLOCKS: Readonly<Record<string, FigureBlock>> = {
   summary: {
     files: [
@@ -649,6 +678,7 @@ export const FIGURE_BLOCKS: Readonly<Record<string, FigureBlock>> = {
   'soak-faults': { files: ['soak.json'], render: soakFaults },
   'soak-memory': { files: ['soak.json'], render: soakMemory },
   capacity: { files: ['connections.json', 'e2e.json', 'throughput.json'], render: capacity },
+  intake: { files: ['intake.json'], render: intake },
 };
 
 /** Where a block's figures come from: each file with its run's time and load, grouped by machine. */

@@ -1,4 +1,5 @@
 import { createHttpApp } from '../api/app';
+import { withHotPublishRoutes } from '../api/hot-routes';
 import type { Config } from '../config';
 import { startGateway, type Gateway } from '../gateway/server';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
@@ -19,7 +20,12 @@ export async function openGateway(config: Config): Promise<Gateway> {
   return startGateway(config, {
     runtime,
     metrics,
+    // The two publish routes skip express when nothing but the publish itself has to happen.
     httpApp: (rt, hooks) =>
-      createHttpApp(rt, hooks, { openapi: buildOpenApi, asyncapi: buildAsyncApi }),
+      withHotPublishRoutes(
+        createHttpApp(rt, hooks, { openapi: buildOpenApi, asyncapi: buildAsyncApi }),
+        rt,
+        hooks,
+      ),
   });
 }

@@ -8,7 +8,7 @@ import type { Runtime } from '../../runtime';
 import type { SameShape } from '../../same-shape';
 import { EventId, type HttpOperation } from '../operation';
 import { parse } from '../validate';
-import { PublishBody, PublishBodyByEvent, publishExamples } from './publish';
+import { PublishBody, PublishBodyByEvent, publishExamples, type PublishAnswer } from './publish';
 
 const log = logger('http');
 
@@ -96,14 +96,11 @@ export const publishBatchOperations: HttpOperation[] = [
 /** Deeper than any catalog payload: what passes is measured, the rest refused before any recursive walk. */
 const MAX_DATA_DEPTH = 32;
 
-export function publishBatchRoutes(rt: Pick<Runtime, 'config' | 'events'>): Router {
-  const {
-    PUBLISH_BATCH_MAX: maxItems,
-    PUBLISH_BATCH_MAX_BYTES: maxBytes,
-    MAX_PAYLOAD_BYTES: maxDataBytes,
-  } = rt.config;
-  const r = Router();
-
+/** `POST /api/events/batch`'s core: the parsed JSON body and the Idempotency-Key header in, the answer out. */
+export function batchPublisher(
+  rt: Pick<Runtime, 'config' | 'events'>,
+): (rawBody: unknown, idempotencyHeader: string | undefined) => Promise<PublishAnswer> {
+  const { PUBLISH_BATCH_MAX: maxItems, MAX_PAYLOAD_BYTES: maxDataBytes } = rt.config;
   /** Validates one item and calls publish before its first await, so all items go out in one tick. */
   const publishItem = async (item: unknown, index: number): Promise<Accepted> => {
     const parsed = PublishBody.safeParse(item);
@@ -135,14 +132,17 @@ export function publishBatchRoutes(rt: Pick<Runtime, 'config' | 'events'>): Rout
     return rt.events.publish(input, { idempotencyKey });
   };
 
-  r.post('/events/batch', express.json({ limit: maxBytes }), async (req, res) => {
-    if (req.get('idempotency-key') !== undefined) {
+  return async (
+    rawBody: unknown,
+    idempotencyHeader: string | undefined,
+  ): Promise<PublishAnswer> => {
+    if (idempotencyHeader !== undefined) {
       throw new GatewayError(
         'invalid_payload',
         'a batch takes no Idempotency-Key header; set idempotencyKey on each item',
       );
     }
-    const { events } = parse(BatchBody, req.body, 'body');
+    const { events } = parse(BatchBody, rawBody, 'body');
     if (events.length === 0 || events.length > maxItems) {
       const message = `must hold 1 to ${maxItems} events (got ${events.length})`;
       throw new GatewayError('invalid_payload', `invalid body at events: ${message}`, {
@@ -172,7 +172,20 @@ export function publishBatchRoutes(rt: Pick<Runtime, 'config' | 'events'>): Rout
     // Nothing accepted because Redis is away: answer like the single route, so callers retry.
     if (errors.length === events.length && errors.every((e) => e.code === 'unavailable'))
       throw errors[0] as GatewayError;
-    res.status(200).json(answer);
-  });
+    return { status: 200, headers: {}, body: answer };
+  };
+}
+
+export function publishBatchRoutes(rt: Pick<Runtime, 'config' | 'events'>): Router {
+  const publishMany = batchPublisher(rt);
+  const r = Router();
+  r.post(
+    '/events/batch',
+    express.json({ limit: rt.config.PUBLISH_BATCH_MAX_BYTES }),
+    async (req, res) => {
+      const answer = await publishMany(req.body, req.get('idempotency-key'));
+      res.status(answer.status).json(answer.body);
+    },
+  );
   return r;
 }

@@ -101,15 +101,35 @@ export const publishOperations: HttpOperation[] = [
   },
 ];
 
+/** What a publish answers, whichever transport carried it (express below, or the hot routes). */
+export interface PublishAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** `POST /api/events`: the parsed JSON body and the Idempotency-Key header in, the answer out. */
+export async function publishOne(
+  rt: Pick<Runtime, 'events'>,
+  rawBody: unknown,
+  idempotencyHeader: string | undefined,
+): Promise<PublishAnswer> {
+  const { idempotencyKey: bodyKey, ...body } = parse(PublishBody, rawBody, 'body');
+  const idempotencyKey =
+    parse(IdempotencyHeader, idempotencyHeader, 'Idempotency-Key header') ?? bodyKey;
+  const accepted = await rt.events.publish(body, { idempotencyKey });
+  return {
+    status: 202,
+    headers: accepted.replayed ? { 'Idempotent-Replayed': 'true' } : {},
+    body: { id: accepted.id },
+  };
+}
+
 export function publishRoutes(rt: Pick<Runtime, 'events'>): Router {
   const r = Router();
   r.post('/events', async (req, res) => {
-    const { idempotencyKey: bodyKey, ...body } = parse(PublishBody, req.body, 'body');
-    const idempotencyKey =
-      parse(IdempotencyHeader, req.get('idempotency-key'), 'Idempotency-Key header') ?? bodyKey;
-    const accepted = await rt.events.publish(body, { idempotencyKey });
-    if (accepted.replayed) res.set('Idempotent-Replayed', 'true');
-    res.status(202).json({ id: accepted.id });
+    const answer = await publishOne(rt, req.body, req.get('idempotency-key'));
+    res.set(answer.headers).status(answer.status).json(answer.body);
   });
   return r;
 }
