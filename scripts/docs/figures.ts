@@ -125,7 +125,14 @@ function e2eSteps(read: ResultReader): string {
 }
 
 /** The e2e result files side by side: the latest, a later tagged run, and the runs before changes. */
-const E2E_RUNS = ['e2e.json', 'e2e.layout.json', 'e2e.no-handlers.json', 'e2e.baseline.json'];
+const E2E_RUNS = [
+  'e2e.json',
+  'e2e.layout.json',
+  'e2e.naming.json',
+  'e2e.intake.json',
+  'e2e.no-handlers.json',
+  'e2e.baseline.json',
+];
 
 function e2eRuns(read: ResultReader): string {
   const rows = E2E_RUNS.map((file) => {
@@ -133,9 +140,11 @@ function e2eRuns(read: ResultReader): string {
     return [
       code(file),
       r.runTime().slice(0, 10),
+      n(r.number('fixedRate.rate')),
       pair(r.number('fixedRate.queued.p50'), r.number('fixedRate.queued.p99')),
       pair(r.number('fixedRate.emitter.p50'), r.number('fixedRate.emitter.p99')),
       `${n(r.number('fixedRate.ratio.p99'))}x`,
+      pair(r.optionalNumber('fixedRate.http.p50'), r.optionalNumber('fixedRate.http.p99')),
       pair(
         r.number('risingRate.maxSustainedRate.queued'),
         r.number('risingRate.maxSustainedRate.emitter'),
@@ -150,9 +159,11 @@ function e2eRuns(read: ResultReader): string {
     [
       'file',
       'date',
+      'fixed rate (/s)',
       'queued p50 / p99 ms',
       'emitter p50 / p99 ms',
       'p99 ratio',
+      'HTTP, one event a request, p50 / p99 ms',
       'sustained queued / emitter (/s)',
       'machine CPU % queued / emitter',
     ],
