@@ -41,8 +41,8 @@ export const E2E_DEFAULTS: Omit<E2eOptions, 'redisUrl'> = {
 /** Fixed-rate paths; each repeat starts one further along, so no path always runs first. */
 const FIXED_PATHS: Path[] = ['queued', 'emitter', 'http', 'http-batch'];
 /** Rising-rate paths. */
-type StepPath = 'queued' | 'emitter';
-const STEP_PATHS: StepPath[] = ['queued', 'emitter'];
+type StepPath = 'queued' | 'emitter' | 'http';
+const STEP_PATHS: StepPath[] = ['queued', 'emitter', 'http'];
 
 /**
  * Gateway env for the http paths: RATE_PUBLISH_PER_SEC=0 pins "the publish token is not limited"
@@ -133,6 +133,7 @@ function perStepRatios(steps: RunResult[], limit: number) {
     const last = (p: Path) => steps.filter((r) => r.path === p && r.targetRate === rate).at(-1);
     const q = last('queued');
     const e = last('emitter');
+    const h = last('http');
     const side = (r?: RunResult) =>
       r && {
         p50: r.latency.p50,
@@ -150,7 +151,9 @@ function perStepRatios(steps: RunResult[], limit: number) {
       rate,
       queued: side(q),
       emitter: side(e),
+      http: side(h),
       p99Ratio: q && e ? ratio(q.latency.p99, e.latency.p99) : null,
+      httpP99Ratio: h && e ? ratio(h.latency.p99, e.latency.p99) : null,
     };
   });
 }
@@ -191,7 +194,7 @@ export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown
     }
 
     const steps: RunResult[] = [];
-    const maxSustained: Record<StepPath, number> = { queued: 0, emitter: 0 };
+    const maxSustained: Record<StepPath, number> = { queued: 0, emitter: 0, http: 0 };
     const alive = new Set<StepPath>(STEP_PATHS);
     for (const rate of opts.steps) {
       for (const p of STEP_PATHS) {
@@ -261,10 +264,13 @@ export async function runE2e(opts: E2eOptions, outFile: string): Promise<unknown
         criterion: `every event to every client, no failed send, p99 < ${opts.p99LimitMs} ms, send rate >= 95% of target; a failing step is retried once, a path stops at its first failing step`,
         maxSustainedRate: maxSustained,
         ratio: ratio(maxSustained.queued, maxSustained.emitter),
+        /** The HTTP path (one event per request) against the emitter. */
+        httpRatio: ratio(maxSustained.http, maxSustained.emitter),
         perStep: perStepRatios(steps, opts.p99LimitMs),
         topStepReached: {
           queued: maxSustained.queued === opts.steps.at(-1),
           emitter: maxSustained.emitter === opts.steps.at(-1),
+          http: maxSustained.http === opts.steps.at(-1),
         },
       },
       runs: { fixed, steps },

@@ -9,13 +9,12 @@
  * queue only grows, which is what intake sees. Targets alternate within each round, so the noise
  * of a shared machine falls on all of them alike; medians of the rounds are reported.
  */
-import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import { benchAuthEnv } from './lib/auth';
+import { benchDeploymentEnv } from './lib/auth';
 import { freePort } from './lib/free-port';
 import { cpuSeconds, onInterrupt, spawnNode, type Proc } from './lib/procs';
 import { BENCH_EVENT, BENCH_ORDER, encodeNote } from './lib/protocol';
@@ -175,11 +174,9 @@ export async function runIntake(opts: IntakeOptions, outFile: string): Promise<u
   };
   const unregister = onInterrupt(stop);
   try {
-    const auth = benchAuthEnv();
+    const auth = benchDeploymentEnv();
     const production = {
       ...auth,
-      NODE_ENV: 'production',
-      ADMIN_TOKEN: randomBytes(24).toString('hex'),
       REDIS_URL: redisUrl,
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',

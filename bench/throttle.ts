@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config';
 import { openGateway } from '../src/app/gateway';
 import type { Gateway } from '../src/gateway/server';
 import { openWorker } from '../src/app/worker';
-import { benchAuthEnv, mintBenchTokens } from './lib/auth';
+import { benchDeploymentEnv, mintBenchTokens } from './lib/auth';
 import { commandStats, privateRedis } from './lib/redis';
 import { machineFacts, ROOT, writeResult } from './lib/report';
 
@@ -51,7 +51,7 @@ export async function runThrottleBench(opts: ThrottleOptions): Promise<object> {
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
-    ...benchAuthEnv(),
+    ...benchDeploymentEnv(),
   };
   const config = loadConfig({ ...process.env, ...env });
   // The likes are emitted in-process (EventManager.emit), not sent by the client, so the client

@@ -21,6 +21,19 @@ export function benchAuthEnv(): Record<string, string> {
 }
 
 /**
+ * The configuration a deployment runs, for every process a bench starts: benchAuthEnv's identity,
+ * NODE_ENV=production (which refuses development secrets and keeps the Admin UI off unless asked)
+ * and an ADMIN_TOKEN, as an operator sets them. Scenarios add ADMIN_UI=on where they report its cost.
+ */
+export function benchDeploymentEnv(): Record<string, string> {
+  return {
+    ...benchAuthEnv(),
+    NODE_ENV: 'production',
+    ADMIN_TOKEN: randomBytes(24).toString('hex'),
+  };
+}
+
+/**
  * One token per bench client, each for a distinct user (`<label>-<n>`) with role admin (order
  * rooms admit the order's owner or an admin). Distinct users rather than raised limits: the
  * per-user bucket (RATE_USER_*, shared by all sockets of a user) would refuse the joins of 100

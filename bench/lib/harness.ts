@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { loadConfig, redactUrl, type Config } from '../../src/config';
 import { queueNames } from '../../src/wire/delivery-batch';
 import { createKeys } from '../../src/redis/keys';
-import { benchAuthEnv, mintBenchTokens } from './auth';
+import { benchDeploymentEnv, mintBenchTokens } from './auth';
 import { freePort } from './free-port';
 import type { ClientReport, FloodArgs, Path, SendArgs, SendResult, Timeline } from './protocol';
 import {
@@ -138,7 +138,7 @@ export class BenchStack {
       // The worker's /metrics on a free port: no clash with an `npm start` on the same host.
       METRICS_PORT: String(this.metricsPort),
       LOG_LEVEL: 'info',
-      ...benchAuthEnv(),
+      ...benchDeploymentEnv(),
       ...this.opts.env,
     };
     // The children get process.env overlaid with `env` (spawnNode/forkHelper); loading the same
