@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { loadConfig, type Config } from '../src/config';
-import { benchAuthEnv, mintBenchTokens } from './lib/auth';
+import { benchDeploymentEnv, mintBenchTokens } from './lib/auth';
 import type { ConnectArgs, ConnectReport } from './lib/conn-clients';
 import { freePort } from './lib/free-port';
 import { sleep } from './lib/harness';
@@ -52,6 +52,10 @@ export interface ConnectionsOptions {
   /** Per-connection target for the gateway, and the goal. */
   targetKiB: number;
   goalKiB: number;
+  /** Phase 3, the connect storm: this many clients connect at once (no pacing), 0 leaves it out. */
+  stormConnections: number;
+  /** Every storm client connected and joined within this (the storm's target). */
+  stormWithinS: number;
 }
 
 export const CONNECTIONS_DEFAULTS: Omit<ConnectionsOptions, 'redisUrl'> = {
@@ -64,6 +68,8 @@ export const CONNECTIONS_DEFAULTS: Omit<ConnectionsOptions, 'redisUrl'> = {
   keepSnapshots: process.env.BENCH_KEEP_SNAPSHOTS === '1',
   targetKiB: 18,
   goalKiB: 15,
+  stormConnections: 10_000,
+  stormWithinS: 30,
 };
 
 type Target = 'gateway' | 'bare';
@@ -188,7 +194,7 @@ class TargetStack {
       // The worker's /metrics on a free port: no clash with an `npm start` on the same host.
       METRICS_PORT: '0',
       LOG_LEVEL: 'info',
-      ...benchAuthEnv(),
+      ...benchDeploymentEnv(),
     };
     this.config = loadConfig({ ...process.env, ...env });
     this.server = this.track(
@@ -417,6 +423,54 @@ async function measureRss(target: Target, opts: ConnectionsOptions) {
   }
 }
 
+/**
+ * Phase 3, the connect storm: opts.stormConnections clients start connecting at the same moment
+ * (every connect in flight at once in each client process), each must connect and join within
+ * opts.stormWithinS. Reports connects/s and the server's CPU per handshake (connect + auth + join
+ * ack), beside the bare server's from the same run.
+ */
+async function measureStorm(target: Target, opts: ConnectionsOptions) {
+  const n = opts.stormConnections;
+  const stack = new TargetStack(target, opts.redisUrl);
+  let clients: Clients | undefined;
+  try {
+    await stack.start();
+    const tokens = await tokensFor(stack, 'bench-storm', n);
+    clients = await forkClients(stack.url, opts.clientProcesses);
+    const pid = stack.server.pid;
+    const cpu0 = cpuSeconds(pid);
+    const outcome = await connectAll(clients, n, 0, tokens, {
+      ...opts,
+      concurrency: Math.ceil(n / opts.clientProcesses),
+      timeoutMs: opts.stormWithinS * 1000,
+    });
+    const cpu1 = cpuSeconds(pid);
+    const up = await stillConnected(clients);
+    const result = {
+      target,
+      connections: n,
+      opened: outcome.opened,
+      failed: outcome.failed,
+      ...(outcome.errors.length ? { errors: outcome.errors } : {}),
+      stillConnected: up.connected,
+      wallS: outcome.wallS,
+      connectsPerSec: outcome.perSec,
+      connectLatencyMs: outcome.latency,
+      serverCpuUsPerHandshake: round(((cpu1 - cpu0) / Math.max(1, outcome.opened)) * 1e6, 0),
+      serverCpuPctDuringStorm: round(((cpu1 - cpu0) / Math.max(0.001, outcome.wallS)) * 100, 0),
+      allJoinedWithinTarget: outcome.failed === 0 && outcome.wallS <= opts.stormWithinS,
+    };
+    log(
+      `storm ${target.padEnd(7)} ${outcome.opened}/${n} joined in ${outcome.wallS} s (${outcome.perSec}/s, p50 ${outcome.latency.p50} p99 ${outcome.latency.p99} ms), server cpu ${result.serverCpuUsPerHandshake} µs per handshake (${result.serverCpuPctDuringStorm}% of a core)` +
+        (outcome.failed ? `; FAILED ${outcome.failed}: ${outcome.errors[0]}` : ''),
+    );
+    return result;
+  } finally {
+    await clients?.close();
+    await stack.close();
+  }
+}
+
 /** Phase 2: heap snapshots at 0 and N connections, diffed per connection. */
 async function measureHeap(target: Target, opts: ConnectionsOptions, dir: string) {
   const n = opts.heapConnections;
@@ -577,6 +631,11 @@ export async function runConnections(opts: ConnectionsOptions, outFile: string):
       `${t} RSS breakdown per connection (KiB, after full GC, ${rss[t].opened} connections): ${JSON.stringify(rss[t].rssBreakdownPerConnectionKiB)}`,
     );
 
+  const storm =
+    opts.stormConnections > 0
+      ? { gateway: await measureStorm('gateway', opts), bare: await measureStorm('bare', opts) }
+      : undefined;
+
   let heap: Record<Target, Awaited<ReturnType<typeof measureHeap>>> | undefined;
   if (opts.heapConnections > 0) {
     const dir = path.join(os.tmpdir(), `switchboard-heap-${process.pid}`);
@@ -629,6 +688,7 @@ export async function runConnections(opts: ConnectionsOptions, outFile: string):
       rss: `VmRSS of the server process: before = median of 5 samples 200 ms apart, taken 1 s after a full GC of the idle server; after = the same, ${opts.settleMs} ms after the last ack (no forced GC); per connection = (after - before) / joined connections; afterGc = after a full GC at the end`,
       connectRate:
         'joined connections / (last join ack - first connect start), over all client processes (one clock)',
+      storm: `${opts.stormConnections} clients from ${opts.clientProcesses} processes, every connect started at once (no pacing), each with ${opts.stormWithinS} s to connect and join; server CPU per handshake = server process CPU over the storm / joined connections`,
       heap: `V8 heap snapshots (v8.writeHeapSnapshot after a full GC) at 0 connections (after ${WARMUP_CONNECTIONS} warm-up connections opened and closed) and at ${opts.heapConnections}; self sizes aggregated (lib/heapsnap.ts) and diffed, per connection`,
       durationS: round((Date.now() - started) / 1000, 1),
     },
@@ -650,6 +710,31 @@ export async function runConnections(opts: ConnectionsOptions, outFile: string):
         gateway: rss.gateway.connectRatePerSec,
         bare: rss.bare.connectRatePerSec,
       },
+      ...(storm
+        ? {
+            storm: {
+              connections: opts.stormConnections,
+              withinS: opts.stormWithinS,
+              joined: { gateway: storm.gateway.opened, bare: storm.bare.opened },
+              failed: { gateway: storm.gateway.failed, bare: storm.bare.failed },
+              wallS: { gateway: storm.gateway.wallS, bare: storm.bare.wallS },
+              connectsPerSec: {
+                gateway: storm.gateway.connectsPerSec,
+                bare: storm.bare.connectsPerSec,
+              },
+              serverCpuUsPerHandshake: {
+                gateway: storm.gateway.serverCpuUsPerHandshake,
+                bare: storm.bare.serverCpuUsPerHandshake,
+                ratio: round(
+                  storm.gateway.serverCpuUsPerHandshake /
+                    Math.max(1, storm.bare.serverCpuUsPerHandshake),
+                  2,
+                ),
+              },
+              met: storm.gateway.allJoinedWithinTarget,
+            },
+          }
+        : {}),
       ...(heap
         ? {
             heapSnapshotBytesPerConnection: {
@@ -676,6 +761,7 @@ export async function runConnections(opts: ConnectionsOptions, outFile: string):
       },
     },
     rss,
+    ...(storm ? { storm } : {}),
     ...(heap
       ? {
           /** The gateway's top 20 object kinds by bytes per connection (self size, V8 heap). */

@@ -1,10 +1,13 @@
 /**
  * `npm run bench`: runs each benchmark scenario in turn (e2e, throughput, throttle, validation,
- * slow-consumers, connections, cluster, replay) and writes its result under bench/results/. Not part of the tests.
+ * slow-consumers, connections, cluster, replay) and writes its result under bench/results/, then
+ * the charts drawn from the results (scripts/docs/charts.ts). Not part of the tests.
  * Set BENCH_ONLY=e2e (comma list) to run a subset, BENCH_QUICK=1 for a short smoke run.
  * The soak (about 35 minutes) runs only when named: BENCH_ONLY=soak.
  */
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { chartsOfRun } from '../scripts/docs/charts';
 import { CLUSTER_DEFAULTS, runCluster } from './cluster';
 import { E2E_DEFAULTS, runE2e } from './e2e';
 import { INTAKE_DEFAULTS, runIntake } from './intake';
@@ -44,7 +47,7 @@ const slowConsumerOptions = quick
     }
   : SLOW_CONSUMER_DEFAULTS;
 const connectionsOptions = quick
-  ? { ...CONNECTIONS_DEFAULTS, connections: 1000, heapConnections: 500 }
+  ? { ...CONNECTIONS_DEFAULTS, connections: 1000, heapConnections: 500, stormConnections: 1000 }
   : CONNECTIONS_DEFAULTS;
 // BENCH_TAG=name: a variant run (e.g. with HANDLERS_DIR pointing at an empty folder) written as
 // <scenario>.<name>.json next to the default results, so both can be compared.
@@ -140,6 +143,11 @@ async function main(): Promise<void> {
     if (only ? !only.includes(name) : onlyWhenNamed.has(name)) continue;
     process.stdout.write(`bench: ${name}\n`);
     await run();
+  }
+  // The charts of the scenarios that have results for this run's suffix (drawn from the JSON).
+  for (const [file, svg] of chartsOfRun(results, suffix)) {
+    writeFileSync(file, svg);
+    process.stdout.write(`bench: chart ${path.relative(process.cwd(), file)}\n`);
   }
 }
 

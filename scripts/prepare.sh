@@ -2,7 +2,7 @@
 # What `npm start`, `npm test` and `npm run bench` do first: install dependencies if they are
 # missing or stale, make sure Redis is reachable, and (with --build) compile TypeScript. Without
 # --build (the test path) it also makes sure the Python socket.io client, the headless Chromium and
-# the nginx of the tests are installed.
+# the nginx and the `ss` of the tests are installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,4 +27,5 @@ else
   bash scripts/ensure-python-socketio.sh
   bash scripts/ensure-chromium.sh
   bash scripts/ensure-nginx.sh
+  bash scripts/ensure-iproute2.sh
 fi

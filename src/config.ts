@@ -24,6 +24,13 @@ export const DEFAULT_PORT = 3000;
 export const ConfigSchema = z.object({
   PORT: intFrom(0, 65535, DEFAULT_PORT),
   /**
+   * The gateway's listen backlog: connections the kernel holds before the gateway accepts them.
+   * Node's default (511) overflows when thousands of clients connect at once (after a deploy or a
+   * network blip) and refused clients fail with a websocket error; the kernel caps this at
+   * `net.core.somaxconn`.
+   */
+  LISTEN_BACKLOG: intFrom(1, 65535, 4096),
+  /**
    * The gateway's bind address. Unset: every interface (`0.0.0.0`) in production, loopback
    * (`127.0.0.1`) otherwise: the development secrets are published in the README and docs, so a development
    * gateway reachable from the network would take tokens anyone can sign. HOST=0.0.0.0 to expose one.

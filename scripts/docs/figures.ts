@@ -347,6 +347,7 @@ function connections(read: ResultReader): string {
     ];
   });
   const latest = read('connections.json');
+  const storm = 'summary.storm';
   return [
     `${n(latest.number('setup.connections'))} websocket connections, each with its own JWT and joined to an order room; the gateway beside a bare Socket.IO server in the same run.`,
     '',
@@ -361,6 +362,39 @@ function connections(read: ResultReader): string {
       ],
       rows,
     ),
+    '',
+    `Connect storm (${code(latest.file)}): ${n(latest.number(`${storm}.connections`))} clients start connecting at the same moment, each with ${n(latest.number(`${storm}.withinS`))} s to connect and join.`,
+    '',
+    table(
+      ['', 'gateway', 'bare Socket.IO'],
+      [
+        [
+          'joined',
+          ...(['gateway', 'bare'] as const).map(
+            (t) =>
+              `${n(latest.number(`${storm}.joined.${t}`))} (${n(latest.number(`${storm}.failed.${t}`))} failed)`,
+          ),
+        ],
+        [
+          'all joined in, s',
+          ...(['gateway', 'bare'] as const).map((t) => n(latest.number(`${storm}.wallS.${t}`))),
+        ],
+        [
+          'connects/s',
+          ...(['gateway', 'bare'] as const).map((t) =>
+            n(latest.number(`${storm}.connectsPerSec.${t}`)),
+          ),
+        ],
+        [
+          'server CPU µs per handshake',
+          ...(['gateway', 'bare'] as const).map((t) =>
+            n(latest.number(`${storm}.serverCpuUsPerHandshake.${t}`)),
+          ),
+        ],
+      ],
+    ),
+    '',
+    `Every client joined within ${n(latest.number(`${storm}.withinS`))} s: ${met(latest.boolean(`${storm}.met`))}; server CPU per handshake ${n(latest.number(`${storm}.serverCpuUsPerHandshake.ratio`))}x the bare server's.`,
   ].join('\n');
 }
 

@@ -212,7 +212,9 @@ export async function startGateway(
     const adminUi = attachAdminUi(io, runtime);
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
-      http.listen(config.PORT, config.HOST, () => resolve());
+      http.listen({ port: config.PORT, host: config.HOST, backlog: config.LISTEN_BACKLOG }, () =>
+        resolve(),
+      );
     });
     const port = (http.address() as AddressInfo).port;
     const subscriber = sub;

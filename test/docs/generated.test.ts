@@ -9,6 +9,7 @@ import {
   fillGeneratedBlocks,
   resultReader,
 } from '../../scripts/docs/figures';
+import { CHARTS, generatedCharts } from '../../scripts/docs/charts';
 import { generatedPages, markdownPages } from '../../scripts/docs/pages';
 import { CONFIG_SOURCE, CONFIGURATION_PAGE, DOCS_DIR, ROOT } from '../../scripts/docs/paths';
 import { brokenReason, relativeLinks } from './links';
@@ -62,6 +63,29 @@ describe('generated docs', () => {
           `${name(page)} is stale: run npm run docs\n${firstDifference(committed, generated)}`,
         );
     }
+  });
+
+  it('the committed charts are the ones the committed results draw, and the docs show each kind', () => {
+    const charts = generatedCharts();
+    const names = [...charts.keys()].map(name);
+    expect(names).toEqual(
+      expect.arrayContaining(Object.keys(CHARTS).map((chart) => `bench/results/${chart}.svg`)),
+    );
+    for (const [file, svg] of charts) {
+      if (!existsSync(file) || read(file) !== svg)
+        throw new Error(`${name(file)} is stale: run npm run docs`);
+      expect(svg).toMatch(/^<svg [^>]*>[\s\S]*<\/svg>\n$/);
+    }
+    // Every chart the docs show is one of these, and every kind of chart is shown.
+    const docs = markdownPages().map(read).join('\n');
+    const shown = [...docs.matchAll(/\]\(\.\.\/(bench\/results\/[\w.-]+\.svg)\)/g)].map(
+      (m) => m[1],
+    );
+    expect(
+      shown.filter((file) => file !== 'bench/results/soak.svg' && !names.includes(file ?? '')),
+    ).toEqual([]);
+    for (const chart of Object.keys(CHARTS))
+      expect(shown.some((file) => file?.startsWith(`bench/results/${chart}.`))).toBe(true);
   });
 
   it('configuration.md has a row for every variable of the zod schema, with its default', () => {
