@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: runs each benchmark scenario in turn (e2e, throughput, throttle, validation,
- * slow-consumers, connections, cluster, replay) and writes its result under bench/results/, then
+ * `npm run bench`: runs each benchmark scenario in turn (e2e, intake, worker-cost, throughput,
+ * throttle, validation, slow-consumers, connections, cluster, replay) and writes its result under bench/results/, then
  * the charts drawn from the results (scripts/docs/charts.ts). Not part of the tests.
  * Set BENCH_ONLY=e2e (comma list) to run a subset, BENCH_QUICK=1 for a short smoke run.
  * The soak (about 35 minutes) runs only when named: BENCH_ONLY=soak.
@@ -11,6 +11,7 @@ import { chartsOfRun } from '../scripts/docs/charts';
 import { CLUSTER_DEFAULTS, runCluster } from './cluster';
 import { E2E_DEFAULTS, runE2e } from './e2e';
 import { INTAKE_DEFAULTS, runIntake } from './intake';
+import { runWorkerCost, WORKER_COST_DEFAULTS } from './worker-cost';
 import { CONNECTIONS_DEFAULTS, runConnections } from './connections';
 import { ROOT } from './lib/report';
 import { runSlowConsumers, SLOW_CONSUMER_DEFAULTS } from './slow-consumers';
@@ -71,6 +72,18 @@ const scenarios: Array<[name: string, run: () => Promise<unknown>]> = [
       runIntake(
         { redisUrl, ...INTAKE_DEFAULTS, ...(quick ? { durationS: 1, idleS: 1, rounds: 1 } : {}) },
         path.join(results, `intake${suffix}.json`),
+      ),
+  ],
+  [
+    'worker-cost',
+    () =>
+      runWorkerCost(
+        {
+          redisUrl,
+          ...WORKER_COST_DEFAULTS,
+          ...(quick ? { rates: [300], lingersMs: [8], durationS: 2, rounds: 1 } : {}),
+        },
+        path.join(results, `worker-cost${suffix}.json`),
       ),
   ],
   [

@@ -689,7 +689,44 @@ function intake(read: ResultReader): string {
   );
 }
 
+function workerCost(read: ResultReader): string {
+  const r = read('worker-cost.json');
+  const rows = r.array('rows').map((_, i) => {
+    const at = (key: string) => r.number(`rows.${i}.${key}`);
+    return [
+      `${n(at('rate'))}/s`,
+      `${n(at('lingerMs'))} ms`,
+      `**${n(at('switchboard.cpuUsPerEvent'))}**`,
+      n(at('switchboard.cpuUsPerJob')),
+      n(at('switchboard.eventsPerJob')),
+      n(at('bullmq.cpuUsPerEvent')),
+      n(at('bullmq.cpuUsPerJob')),
+      `${n(Math.round(at('bullmqShareOfWorkerCpu') * 100))} %`,
+    ];
+  });
+  return [
+    `${sentence(r.string('setup.producer'))}; ${r.string('setup.consumers')}.`,
+    '',
+    table(
+      [
+        'rate',
+        '`BATCH_LINGER_MS`',
+        'worker CPU µs per event',
+        'µs per job',
+        'events per job',
+        'BullMQ alone, µs per event',
+        'BullMQ alone, µs per job',
+        "BullMQ's share",
+      ],
+      rows,
+    ),
+    '',
+    `At 300/s with the default linger: **${n(r.number('target.cpuUsPerEvent'))} µs** per event (target at most ${n(r.number('target.maxCpuUsPerEvent'))}: ${met(r.boolean('target.met'))}); BullMQ alone spends ${n(r.number('target.bullmqAloneCpuUsPerEvent'))} µs per event on the same jobs.`,
+  ].join('\n');
+}
+
 export const FIGURE_BLOCKS: Readonly<Record<string, FigureBlock>> = {
+  'worker-cost': { files: ['worker-cost.json'], render: workerCost },
   summary: {
     files: [
       'e2e.json',
