@@ -74,8 +74,9 @@ export async function openWorker(config: WorkerConfig): Promise<WorkerProcess> {
   const keys = createKeys(config.KEY_PREFIX);
   const names = queueNames(config.QUEUE_NAME);
   // One connection for BullMQ's commands and our emits; each BullMQ worker duplicates it for its
-  // blocking wait. Not auto-pipelined: ioredis's auto pipeline loses commands defined with
-  // defineCommand (BullMQ's Lua scripts fail with "pipeline[name] is not a function").
+  // blocking wait. Not auto-pipelined: with enableAutoPipelining on this connection BullMQ's Lua
+  // commands failed ("pipeline[name] is not a function"); and the delivery worker's commands run
+  // one after another, so there is little to coalesce.
   const redis = await connectRedis(config, 'worker', 'sb-worker', config.REDIS_CONNECT_TIMEOUT_MS);
   const metrics = new WorkerMetrics();
   const handlers = new HandlerRunner({
