@@ -79,10 +79,4 @@ export function defineCatalog<const C extends Record<string, EventDefinition>>(c
   return catalog;
 }
 
-/** `'order:{orderId}'` -> `'orderId'`; `'admin'` -> never. */
-export type RoomParamNames<T extends string> = T extends `${string}{${infer P}}${infer Rest}`
-  ? P | RoomParamNames<Rest>
-  : never;
-
-/** The values a room template needs: `{ orderId: string | number }`. */
-export type RoomParams<T extends string> = { [K in RoomParamNames<T>]: string | number };
+export type { RoomParamNames, RoomParams } from './room-params';

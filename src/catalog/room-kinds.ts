@@ -11,7 +11,7 @@
  * is the whole change for a new kind. This file imports nothing at run time: the client library
  * runs it.
  */
-import type { RoomParamNames } from './define';
+import type { RoomParamNames } from './room-params';
 import type { Namespace } from './namespaces';
 
 /** Who may join a room of a kind (and look at its presence): one rule of the room authorizer each. */

@@ -1,4 +1,4 @@
-import type { ErrorBody, ErrorCode, ErrorIssue } from '../errors';
+import type { ErrorBody, ErrorCode, ErrorIssue } from '../error-body';
 
 /**
  * What a refused action rejects with: the gateway's `{ code, message }` (the same codes as its acks

@@ -1,5 +1,5 @@
 /**
- * Switchboard's client library (`switchboard/client`), for browsers (ESM) and Node (CJS):
+ * Switchboard's client library (`@switchboard/client`), for browsers (ESM) and Node (CJS):
  *
  *   const sb = createClient({ url: 'https://rt.example.com', token: () => fetchToken() });
  *   sb.on('/orders', 'order_status_changed', (data, meta) => render(data));

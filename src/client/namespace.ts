@@ -1,5 +1,5 @@
 import type { Manager, Socket } from 'socket.io-client';
-import type { ErrorBody } from '../errors';
+import type { ErrorBody } from '../error-body';
 import {
   DISCONNECT_REASON_EVENT,
   RECOVERY_INCOMPLETE_EVENT,

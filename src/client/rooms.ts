@@ -1,4 +1,4 @@
-import type { RoomParamNames } from '../catalog/define';
+import type { RoomParamNames } from '../catalog/room-params';
 import { NAMESPACES, type Namespace } from '../catalog/namespaces';
 import {
   ROOM_KINDS as CATALOG_KINDS,
@@ -7,7 +7,7 @@ import {
   type RoomKind,
   type RoomKindEntry,
 } from '../catalog/room-kinds';
-import type { ClientActionsOf } from '../gateway/namespaces/registry';
+import type { ClientActionsOf } from './contract';
 import { SwitchboardError } from './errors';
 
 type ActionsOf<NS extends Namespace> = keyof ClientActionsOf<NS> & string;

@@ -4,8 +4,8 @@
  */
 import type { ManagerOptions } from 'socket.io-client';
 import type { EventMeta, ServerEventsOf } from './socket-types';
-import type { Namespace } from '../catalog/define';
-import type { ClientActionsOf } from '../gateway/namespaces/registry';
+import type { Namespace } from '../catalog/namespaces';
+import type { ClientActionsOf } from './contract';
 import type { RoomOf } from './rooms';
 
 export type { Namespace, EventMeta, RoomOf };
