@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { loadEnvFile } from './env-file';
 import { launchPlan, LaunchError, type Launch } from './launch-plan';
 import { restartBackoff } from './restart-backoff';
 
 /**
- * `npm start`: runs GATEWAYS gateways and WORKERS workers (default 1 and 1; see launch-plan.ts for
- * their ports), prefixes their output, and supervises them: a process that stops on its own is
+ * `npm start`: reads `.env` if there is one (real environment variables win, env-file.ts), runs
+ * GATEWAYS gateways and WORKERS workers (default 1 and 1; see launch-plan.ts for their ports),
+ * prefixes their output, and supervises them: a process that stops on its own is
  * logged and started again after a backoff (restart-backoff.ts), except one that exits 2 (its
  * configuration is wrong: it would fail again), which stops everything. Ctrl-C / SIGTERM stop all.
  * Exit code: 0 when every process exited 0 on that stop and none stopped on its own before; 2 when
@@ -22,6 +24,16 @@ const entryPath = (entry: Launch['entry']) =>
 
 /** The exit code of the processes' configuration check (loadConfigOrExit in src/config.ts). */
 const CONFIG_ERROR = 2;
+
+// `.env` of the directory npm start runs in (the project's), under the real environment: see
+// env-file.ts. Names only on the line, never values (it holds the secrets).
+try {
+  const fromFile = loadEnvFile(path.resolve('.env'));
+  if (fromFile?.length) process.stderr.write(`launch: from .env: ${fromFile.join(', ')}\n`);
+} catch (err) {
+  process.stderr.write(`launch: cannot read .env: ${(err as Error).message}\n`);
+  process.exit(CONFIG_ERROR);
+}
 
 let plan: Launch[];
 try {

@@ -25,7 +25,9 @@ if [ "${1:-}" = "--build" ]; then
   npm run --silent build
 else
   bash scripts/ensure-python-socketio.sh
+  bash scripts/ensure-python-fastapi.sh
   bash scripts/ensure-chromium.sh
   bash scripts/ensure-nginx.sh
   bash scripts/ensure-iproute2.sh
+  bash scripts/ensure-prometheus.sh
 fi

@@ -30,8 +30,10 @@ export function createHttpApp(rt: Runtime, ops: OpsHooks, documents: ApiDocument
   // TRUST_PROXY: which proxies are believed about the client (X-Forwarded-For: req.ip, the rate
   // limit's subject; X-Forwarded-Proto: req.secure, the cookie's Secure and the AsyncAPI's wss).
   app.set('trust proxy', compileTrustProxy(rt.config.TRUST_PROXY));
-  if (ops.metrics)
-    app.use(countRequests((route, status) => ops.metrics?.httpRequest(route, status)));
+  if (ops.metrics) {
+    const metrics = ops.metrics;
+    app.use(countRequests((...answered) => metrics.httpRequest(...answered)));
+  }
   app.use(cors(originPolicy(rt.config)));
   // A verified token (publish, admin) has its own bucket; anything else is its client address's.
   const subject = httpSubjectOf([rt.config.PUBLISH_TOKEN, rt.config.ADMIN_TOKEN]);

@@ -2,6 +2,7 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import type { Config } from '../config';
 import { z } from 'zod';
 import type { HttpOperation } from './operation';
+import { adminPageCsp } from './security-headers';
 import {
   ADMIN_USER,
   AdminSessions,
@@ -35,12 +36,15 @@ export function basicCredentials(
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-/** Security headers of every dashboard response: never framed, no referrer to other sites. */
-export const pageHeaders: RequestHandler = (_req, res, next) => {
+/**
+ * Security headers of every dashboard response, over helmet's for the whole app: never framed, no
+ * referrer to other sites, and the admin pages' CSP (inline styles allowed, scripts from here only).
+ */
+export const pageHeaders: RequestHandler = (req, res, next) => {
   res.setHeader('X-Frame-Options', 'DENY');
   res.setHeader('Referrer-Policy', 'same-origin');
   res.setHeader('X-Content-Type-Options', 'nosniff');
-  next();
+  adminPageCsp(req, res, next);
 };
 
 /**

@@ -3,7 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { GatewayError, toGatewayError } from '../errors';
 import { logger } from '../logger';
 import type { Runtime } from '../runtime';
-import { UNMATCHED_ROUTE, type OpsHooks } from './monitoring';
+import { UNMATCHED_ROUTE, type OpsHooks, type RequestCount } from './monitoring';
 import { batchPublisher } from './routes/publish-batch';
 import { publishOne, type PublishAnswer } from './routes/publish';
 
@@ -17,6 +17,17 @@ interface HotRoute {
   /** Whether a body that fails to parse counts under the route (its parser is the route's own). */
   parserInRoute: boolean;
   run: (body: unknown, idempotencyHeader: string | undefined) => Promise<PublishAnswer>;
+}
+
+/** The publish routes' paths, answered here or by express. */
+const PUBLISH_PATHS: ReadonlySet<string> = new Set(['/api/events', '/api/events/batch']);
+
+/** Whether a request is a publish (`POST /api/events` or `/api/events/batch`, any query). */
+export function isPublishRequest(req: IncomingMessage): boolean {
+  if (req.method !== 'POST') return false;
+  const url = req.url ?? '';
+  const query = url.indexOf('?');
+  return PUBLISH_PATHS.has(query < 0 ? url : url.slice(0, query));
 }
 
 /** `application/json`, with or without parameters (`; charset=utf-8`). */
@@ -68,8 +79,9 @@ export function withHotPublishRoutes(
     if (token === undefined) return false;
     return timingSafeEqual(createHash('sha256').update(token).digest(), expected);
   };
-  const count = ops.metrics
-    ? (route: string, status: number) => ops.metrics?.httpRequest(route, status)
+  const metrics = ops.metrics;
+  const count: RequestCount | undefined = metrics
+    ? (...answered) => metrics.httpRequest(...answered)
     : undefined;
 
   return (req, res) => {
@@ -93,8 +105,9 @@ async function answer(
   hot: HotRoute,
   req: IncomingMessage,
   res: ServerResponse,
-  count: ((route: string, status: number) => void) | undefined,
+  count: RequestCount | undefined,
 ): Promise<void> {
+  const start = performance.now();
   let route = hot.route;
   try {
     let body: unknown;
@@ -114,7 +127,7 @@ async function answer(
       headers['Retry-After'] = String(Math.ceil(error.details.retryAfterMs / 1000));
     send(res, error.status, { error: error.toJSON() }, headers);
   }
-  count?.(route, res.statusCode);
+  count?.(route, res.statusCode, 'POST', (performance.now() - start) / 1000);
 }
 
 /** Like express's `req.get` for a plain header (Node joins repeated ones with ', '). */

@@ -7,25 +7,32 @@ import type { MetricsSource } from '../metrics/server';
 
 /** What the gateway's HTTP app exposes for operations besides /healthz. */
 export interface OpsHooks {
-  /** Served at `GET /metrics`; also counts every request (`switchboard_http_requests_total`). */
-  metrics?: MetricsSource & { httpRequest(route: string, status: number): void };
+  /**
+   * Served at `GET /metrics`; also counts and times every request
+   * (`switchboard_http_requests_total`, `switchboard_http_request_duration_seconds`).
+   */
+  metrics?: MetricsSource & { httpRequest: RequestCount };
   /** Served at `GET /readyz`: 200 when every check is `ok`, else 503. */
   ready?: () => Promise<Readiness>;
   /** Who is in which room on every gateway (the gateway's adapter): member-list changes remove non-members. */
   membership?: RoomMembership;
 }
 
+/** One answered request: its route pattern, status, method and seconds from arrival to answer. */
+export type RequestCount = (route: string, status: number, method: string, seconds: number) => void;
+
 /** Label of a request that no express route answered (auth refusals, rate limits, 404s). */
 export const UNMATCHED_ROUTE = 'unmatched';
 
 /**
- * Counts each answered request under the express route pattern that handled it, with its mount
- * path (`/api/orders/:id/status`), never the raw URL. The router sets `req.route` while the
- * request is under its mount path, but restores `req.baseUrl` when an error leaves the router, so
- * the mount path is taken at the moment the route is set.
+ * Counts and times each answered request under the express route pattern that handled it, with
+ * its mount path (`/api/orders/:id/status`), never the raw URL. The router sets `req.route` while
+ * the request is under its mount path, but restores `req.baseUrl` when an error leaves the router,
+ * so the mount path is taken at the moment the route is set.
  */
-export function countRequests(count: (route: string, status: number) => void): RequestHandler {
+export function countRequests(count: RequestCount): RequestHandler {
   return (req, res, next) => {
+    const start = performance.now();
     let route: { path?: unknown } | undefined;
     let base = '';
     Object.defineProperty(req, 'route', {
@@ -39,7 +46,12 @@ export function countRequests(count: (route: string, status: number) => void): R
     });
     res.once('finish', () => {
       const path = route?.path;
-      count(typeof path === 'string' ? `${base}${path}` : UNMATCHED_ROUTE, res.statusCode);
+      count(
+        typeof path === 'string' ? `${base}${path}` : UNMATCHED_ROUTE,
+        res.statusCode,
+        req.method,
+        (performance.now() - start) / 1000,
+      );
     });
     next();
   };
@@ -95,7 +107,8 @@ export const monitoringOperations: HttpOperation[] = [
     method: 'get',
     path: '/metrics',
     operationId: 'metrics',
-    summary: 'Prometheus metrics of this gateway (every name starts with switchboard_)',
+    summary:
+      "Prometheus metrics of this gateway: switchboard_*, and prom-client's process_* and nodejs_* under their standard names",
     description:
       'Counts and histograms with bounded labels (event, action, namespace, reason, route), never rooms or users. Workers serve theirs on METRICS_PORT.',
     response: {

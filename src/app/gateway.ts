@@ -1,5 +1,6 @@
 import { createHttpApp } from '../api/app';
-import { withHotPublishRoutes } from '../api/hot-routes';
+import { withHttpEdge } from '../api/http-edge';
+import { isPublishRequest, withHotPublishRoutes } from '../api/hot-routes';
 import type { Config } from '../config';
 import { startGateway, type Gateway } from '../gateway/server';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
@@ -17,15 +18,21 @@ export async function openGateway(config: Config): Promise<Gateway> {
   const runtime = await openRuntime(config, {
     onAccepted: (event) => metrics.eventAccepted(event),
   });
+  // Its command connection (accepts, the HTTP API, readiness); the adapter's two are server.ts's own.
+  metrics.watchRedis(runtime.redis, 'command');
   return startGateway(config, {
     runtime,
     metrics,
-    // The two publish routes skip express when nothing but the publish itself has to happen.
+    // The two publish routes skip express when nothing but the publish itself has to happen; the
+    // edge (security headers, request id, access log) is in front of both.
     httpApp: (rt, hooks) =>
-      withHotPublishRoutes(
-        createHttpApp(rt, hooks, { openapi: buildOpenApi, asyncapi: buildAsyncApi }),
-        rt,
-        hooks,
+      withHttpEdge(
+        withHotPublishRoutes(
+          createHttpApp(rt, hooks, { openapi: buildOpenApi, asyncapi: buildAsyncApi }),
+          rt,
+          hooks,
+        ),
+        isPublishRequest,
       ),
   });
 }

@@ -79,6 +79,7 @@ export async function openWorker(config: WorkerConfig): Promise<WorkerProcess> {
   // one after another, so there is little to coalesce.
   const redis = await connectRedis(config, 'worker', 'sb-worker', config.REDIS_CONNECT_TIMEOUT_MS);
   const metrics = new WorkerMetrics();
+  metrics.watchRedis(redis, 'worker');
   const handlers = new HandlerRunner({
     redis,
     keys,

@@ -89,6 +89,8 @@ export async function startGateway(
       'sb-adapter-sub',
       config.REDIS_CONNECT_TIMEOUT_MS,
     );
+    metrics.watchRedis(pub, 'adapter-pub');
+    metrics.watchRedis(sub, 'adapter-sub');
     // Readiness: the subscriber also listens on a channel of this gateway's own, and /readyz hears
     // a probe published there come back (the adapter ignores channels that are not its own).
     const cluster = config.REDIS_MODE === 'cluster';

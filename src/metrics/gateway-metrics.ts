@@ -1,7 +1,7 @@
-import { Gauge } from 'prom-client';
+import { Gauge, Histogram } from 'prom-client';
 import type { Namespace as IoNamespace, Socket } from 'socket.io';
 import { ProcessMetrics } from './process-metrics';
-import { PREFIX } from './registry';
+import { HTTP_BUCKETS, PREFIX } from './registry';
 import { SLOW_CONSUMER_REASON } from '../wire/protocol';
 
 /** socket.io's disconnect reasons; anything else (a future version's) is counted as `other`. */
@@ -16,6 +16,20 @@ const SOCKET_IO_REASONS: ReadonlySet<string> = new Set([
   'client namespace disconnect',
   'server namespace disconnect',
 ]);
+
+/** HTTP methods counted by name; anything else (a client's invention) is `other`. */
+const HTTP_METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'OPTIONS',
+]);
+
+/** `2xx`, `4xx`, ...: one series per class keeps a histogram small (the counter has the codes). */
+const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
 
 /** Our own reasons, which replace the socket.io reason of the same disconnect. */
 export const SLOW_CONSUMER = SLOW_CONSUMER_REASON;
@@ -52,6 +66,14 @@ export class GatewayMetrics extends ProcessMetrics {
     'HTTP requests by express route pattern (unmatched: answered before or without a route) and status',
     ['route', 'status'],
   );
+
+  private readonly httpDuration = new Histogram({
+    name: `${PREFIX}http_request_duration_seconds`,
+    help: 'Seconds from a request reaching the HTTP app to its answer sent, by method, express route pattern (unmatched: no route) and status class',
+    labelNames: ['method', 'route', 'status_class'] as const,
+    buckets: HTTP_BUCKETS,
+    registers: [this.registry],
+  });
 
   private readonly droppedPublishes = this.counter(
     'adapter_publish_dropped_total',
@@ -101,9 +123,17 @@ export class GatewayMetrics extends ProcessMetrics {
     this.actions.inc({ namespace, action, result });
   }
 
-  /** Hook of the HTTP app, once per answered request. */
-  httpRequest(route: string, status: number): void {
+  /** Hook of the HTTP app, once per answered request: `route` is a pattern, never the raw URL. */
+  httpRequest(route: string, status: number, method: string, seconds: number): void {
     this.http.inc({ route, status: String(status) });
+    this.httpDuration.observe(
+      {
+        method: HTTP_METHODS.has(method) ? method : 'other',
+        route,
+        status_class: STATUS_CLASSES[Math.floor(status / 100) - 1] ?? 'other',
+      },
+      seconds,
+    );
   }
 }
 

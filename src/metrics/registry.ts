@@ -3,7 +3,7 @@ import { listEvents } from '../catalog';
 import type { QueueStatus } from '../management/jobs';
 import { within } from '../timeout';
 
-/** Every metric name starts with this. */
+/** Every metric name of ours starts with this (the default process metrics keep their standard names). */
 export const PREFIX = 'switchboard_';
 
 /** How long a scrape waits for Redis (queue counts, open windows) before it reports the last values. */
@@ -14,14 +14,19 @@ export const DELIVERY_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
+/** `switchboard_http_request_duration_seconds`: from 1 ms to 5 s, what an API answer takes. */
+export const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
 /**
  * A registry of one process (gateway or worker), never prom-client's global one: tests run several
  * gateways and workers in one process, each with its own counts. Includes the default process
- * metrics (CPU, memory, event loop lag, GC, handles), prefixed `switchboard_`.
+ * metrics (CPU, memory, event loop lag, GC, handles) under their standard names
+ * (`process_cpu_seconds_total`, `nodejs_heap_size_used_bytes`, ...), without our prefix, so stock
+ * Node.js dashboards and alerts work on them as they are.
  */
 export function createRegistry(): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: PREFIX });
+  collectDefaultMetrics({ register: registry });
   return registry;
 }
 
