@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What `npm start`, `npm test` and `npm run bench` do first: install dependencies if they are
 # missing or stale, make sure Redis is reachable, and (with --build) compile TypeScript. Without
-# --build (the test path) it also makes sure the Python socket.io client, the headless Chromium and
-# the nginx and the `ss` of the tests are installed.
+# --build (the test path) it also makes sure what the tests run is installed: the Python socket.io
+# client and FastAPI, the headless Chromium, nginx, `ss` and Prometheus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
