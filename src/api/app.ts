@@ -13,6 +13,7 @@ import { adminRoutes } from './routes/admin';
 import { dashboardRoutes } from './routes/dashboards';
 import { domainRoutes } from './routes/domain';
 import { publishRoutes } from './routes/publish';
+import { roomRoutes } from './routes/rooms';
 import { publishBatchRoutes } from './routes/publish-batch';
 import { specRoutes, type ApiDocuments } from './routes/specs';
 
@@ -79,7 +80,7 @@ export function createHttpApp(rt: Runtime, ops: OpsHooks, documents: ApiDocument
   // Before the global parser: the batch route parses its own, larger body (PUBLISH_BATCH_MAX_BYTES).
   app.use('/api', publishBatchRoutes(rt));
   app.use(express.json({ limit: rt.config.MAX_PAYLOAD_BYTES }));
-  app.use('/api', domainRoutes(rt, ops.membership), publishRoutes(rt));
+  app.use('/api', domainRoutes(rt, ops.membership), publishRoutes(rt), roomRoutes(rt));
   // Browser pages: dashboards (admin page sign-in) before the bearer-only JSON /admin API; the console.
   app.use(dashboardRoutes(rt));
   app.use(consoleRoutes());

@@ -6,6 +6,7 @@ import { dashboardOperations } from './routes/dashboards';
 import { adminOperations } from './routes/admin';
 import { domainOperations } from './routes/domain';
 import { publishOperations } from './routes/publish';
+import { roomOperations } from './routes/rooms';
 import { publishBatchOperations } from './routes/publish-batch';
 
 const Health = z.object({
@@ -69,6 +70,7 @@ export const HTTP_OPERATIONS: readonly HttpOperation[] = [
   ...monitoringOperations,
   ...publishOperations,
   ...publishBatchOperations,
+  ...roomOperations,
   ...domainOperations,
   ...adminOperations,
   ...dashboardOperations,

@@ -17,4 +17,6 @@ export interface EventMeta {
   offset?: string;
   /** Set on events replayed by recovery (sent before live ones). */
   recovered?: true;
+  /** Set on the room's last events sent by a join with `rewind` (before live ones). */
+  rewound?: true;
 }

@@ -65,6 +65,10 @@ export const EventMetaSchema = z.object({
     .literal(true)
     .optional()
     .meta({ description: 'replayed by recovery after a re-join with `since`' }),
+  rewound: z
+    .literal(true)
+    .optional()
+    .meta({ description: "one of the room's last events, sent by a join with `rewind`" }),
 });
 true satisfies SameShape<z.output<typeof EventMetaSchema>, EventMeta>;
 

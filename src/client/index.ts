@@ -19,6 +19,7 @@ import type {
   ClientStats,
   EventNameOf,
   HandlerOf,
+  JoinOptions,
   JoinResult,
   Namespace,
   PayloadOfAction,
@@ -107,9 +108,17 @@ export class SwitchboardClient {
     return space as unknown as NamespaceClient<NS>;
   }
 
-  /** `join('/orders', 'order:42')` -> `join_order { orderId: '42' }`, and again after every reconnect. */
-  async join<NS extends Namespace>(ns: NS, room: RoomOf<NS>): Promise<JoinResult> {
-    return this.namespace(ns).join(room);
+  /**
+   * `join('/orders', 'order:42')` -> `join_order { orderId: '42' }`, and again after every
+   * reconnect. `{ rewind: n }` sends the room's last n events first; `{ getState }` joins from the
+   * position the application's own state is at (see JoinOptions).
+   */
+  async join<NS extends Namespace>(
+    ns: NS,
+    room: RoomOf<NS>,
+    options: JoinOptions = {},
+  ): Promise<JoinResult> {
+    return this.namespace(ns).join(room, options);
   }
 
   async leave<NS extends Namespace>(ns: NS, room: RoomOf<NS>): Promise<{ room: string }> {

@@ -15,12 +15,16 @@ import type {
   ClientStats,
   EventNameOf,
   HandlerOf,
+  JoinOptions,
   JoinResult,
   Namespace,
   PayloadOfAction,
   ResultOfAction,
   ServerDisconnectReason,
 } from './types';
+
+/** A `meta.offset` (a Redis stream id), as getState must answer. */
+const OFFSET = /^\d{1,20}-\d{1,20}$/;
 
 /** Ack codes worth asking again for: the gateway was busy or briefly without Redis. */
 const RETRYABLE = new Set<string>(['rate_limited', 'unavailable', 'internal']);
@@ -154,8 +158,11 @@ export class NamespaceClient<NS extends Namespace> {
    * (`forbidden`, `invalid_payload`, ...). Busy answers (`rate_limited`, `unavailable`) and lost
    * acks are retried; while disconnected, the join waits for the connection.
    */
-  join(room: RoomOf<NS>): Promise<JoinResult> {
+  join(room: RoomOf<NS>, options: JoinOptions = {}): Promise<JoinResult> {
     if (this.closed) return Promise.reject(closedError());
+    const { rewind, getState } = options;
+    if (rewind !== undefined && (!Number.isInteger(rewind) || rewind < 0 || rewind > 100))
+      return Promise.reject(new SwitchboardError('invalid_argument', 'rewind must be 0-100'));
     try {
       roomActions(this.ns, room);
     } catch (err) {
@@ -163,11 +170,14 @@ export class NamespaceClient<NS extends Namespace> {
     }
     const state = this.stateOf(room);
     state.tracked = true;
+    if (getState) state.getState = getState;
+    if (rewind !== undefined) state.rewind = rewind;
     return new Promise<JoinResult>((resolve, reject) => {
       const list = this.waiters.get(room) ?? [];
       this.waiters.set(room, list);
       list.push({ resolve, reject });
-      this.sendJoin(state);
+      if (state.getState && state.lastOffset === undefined) this.loadState(state);
+      else this.sendJoin(state);
     });
   }
 
@@ -259,14 +269,62 @@ export class NamespaceClient<NS extends Namespace> {
     return state;
   }
 
+  /**
+   * Asks the application where its state of the room is (getState), then joins from there. A
+   * failed getState is reported (onError) and asked again after a second.
+   */
+  private loadState(state: RoomState): void {
+    const { getState } = state;
+    if (!getState || state.loadingState) return;
+    state.loadingState = true;
+    getState().then(
+      (offset) => {
+        state.loadingState = false;
+        if (!OFFSET.test(offset)) {
+          this.notify(
+            'onError',
+            this.ns,
+            new SwitchboardError(
+              'invalid_argument',
+              `getState answered ${JSON.stringify(offset)}, not a meta.offset`,
+            ),
+            state.room,
+          );
+          return;
+        }
+        // The application's state stands at `offset`: what follows it is replayed and nothing before.
+        state.lastOffset = offset;
+        this.inFlight.delete(state.room);
+        this.sendJoin(state);
+      },
+      (err: unknown) => {
+        state.loadingState = false;
+        this.notify(
+          'onError',
+          this.ns,
+          err instanceof Error ? err : new Error(String(err)),
+          state.room,
+        );
+        this.later(() => this.loadState(state), 1000);
+      },
+    );
+  }
+
   private sendJoin(state: RoomState): void {
     const { room } = state;
     if (this.closed || !this.socket.connected || this.inFlight.has(room)) return; // the next connect joins
+    if (state.loadingState) return; // joins once getState answered
     const actions = roomActions(this.ns, room);
     const since = actions.recoverable ? state.lastOffset : undefined;
     const send = ++this.sends;
     this.inFlight.set(room, send);
-    const payload = since === undefined ? actions.payload : { ...actions.payload, since };
+    // `since` wins over `rewind`; a rewind is asked once, on the first join.
+    const payload =
+      since !== undefined
+        ? { ...actions.payload, since }
+        : state.rewind
+          ? { ...actions.payload, rewind: state.rewind }
+          : actions.payload;
     this.socket
       .timeout(this.shared.ackTimeoutMs)
       .emit(actions.join, payload, (err: Error | null, ack: Ack) => {
@@ -279,8 +337,15 @@ export class NamespaceClient<NS extends Namespace> {
           return;
         }
         if (ack.ok) {
+          const result = ack.data as JoinResult;
           this.joined.add(room);
-          this.settle(room, ack.data as JoinResult);
+          state.rewind = undefined;
+          // The room's position: a room without events yet is still recoverable from it.
+          if (state.lastOffset === undefined && typeof result.offset === 'string')
+            state.lastOffset = result.offset;
+          this.settle(room, result);
+          // The history could not cover the gap: with getState, reload from the state's position.
+          if (result.incomplete && state.getState) this.loadState(state);
         } else if (RETRYABLE.has(ack.error.code)) {
           this.later(() => this.sendJoin(state), ack.error.retryAfterMs ?? 1000);
         } else {
@@ -358,6 +423,8 @@ export class NamespaceClient<NS extends Namespace> {
   private onEvent(event: string, args: unknown[]): void {
     if (event === RECOVERY_INCOMPLETE_EVENT) {
       const { room, reason } = (args[0] ?? {}) as { room?: unknown; reason?: unknown };
+      // A room with getState reloads its state instead (when the join's ack says incomplete).
+      if (typeof room === 'string' && this.rooms.get(room)?.getState) return;
       this.notify(
         'onRecoveryIncomplete',
         typeof room === 'string' ? room : '',

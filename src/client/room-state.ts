@@ -19,6 +19,12 @@ export class RoomState {
   lastOffset: string | undefined;
   /** Joined by the application (re-joined after every reconnect), rather than only seen. */
   tracked = false;
+  /** The application's position source (`join(..., { getState })`): asked when there is none. */
+  getState: (() => Promise<string>) | undefined;
+  /** The room's last events asked for by the first join (`join(..., { rewind })`). */
+  rewind: number | undefined;
+  /** Set while getState is being asked, so a re-join waits for its answer. */
+  loadingState = false;
   private readonly ids = new Set<string>();
   private readonly ring: string[] = [];
   private next = 0;

@@ -24,13 +24,34 @@ export type ResultOfAction<NS extends Namespace, A extends ActionNameOf<NS>> = E
   { ok: true }
 >['data'];
 
-/** What a join resolves with: the ack's data, e.g. `{ room: 'order:42', recovered: 3 }`. */
+/** What a join resolves with: the ack's data, e.g. `{ room: 'order:42', offset: '1763889503572-0' }`. */
 export interface JoinResult {
   room: string;
+  /**
+   * The room's position when the join completed (its last history entry, `'0-0'` when it has
+   * none): the library re-joins from it (or from a later event's offset) after a reconnect.
+   */
+  offset: string;
+  /** Events sent first because of `rewind`. */
+  rewound?: number;
   /** Events replayed by a join with `since` (the library adds `since` when it knows an offset). */
   recovered?: number;
   /** The history could not cover the gap: `onRecoveryIncomplete` was called too. */
   incomplete?: true;
+}
+
+/** How a room is joined the first time (re-joins after a reconnect always start from its offset). */
+export interface JoinOptions {
+  /** Send the room's last n events first (0-100), flagged `meta.rewound`. */
+  rewind?: number;
+  /**
+   * Where the application's state of the room stands: typically a backend call that reads
+   * `GET /api/rooms/position` and then its snapshot, and answers that position. The join replays
+   * what followed it, so nothing between the snapshot and the join is lost or applied twice. Asked
+   * again whenever the gateway can no longer replay from the room's position (instead of
+   * `onRecoveryIncomplete`): reload the snapshot there and answer its new position.
+   */
+  getState?: () => Promise<string>;
 }
 
 /** What the gateway sends before it disconnects a socket on purpose (`disconnect_reason`). */

@@ -9,6 +9,25 @@ import type { GatewaySocket, ReplaySocket } from './socket-types';
 
 const log = logger('recovery');
 
+/** Where a join starts: after `since` (recovery), or the room's last `rewind` events. */
+export interface JoinFrom {
+  since?: string | undefined;
+  rewind?: number | undefined;
+}
+
+/** A join's ack data: the room, its position, and what was sent before the live events. */
+export interface JoinResult {
+  room: string;
+  /** The room's last history entry id when the join completed (`'0-0'`: none). */
+  offset: string;
+  /** Events replayed after `since`. */
+  recovered?: number;
+  /** The history could not cover the gap: `recovery_incomplete` was sent too. */
+  incomplete?: true;
+  /** Events sent by `rewind`. */
+  rewound?: number;
+}
+
 /** What socket.io calls with each namespace to make its adapter. */
 type AdapterFactory = (nsp: IoNamespace) => Adapter;
 type Apply = (opts: unknown, callback: (socket: GatewaySocket) => void) => void;
@@ -63,32 +82,52 @@ export class Recovery {
   }
 
   /**
-   * Joins `room` and replays what the socket missed since `offset`. If the history no longer
-   * covers the gap, emits `recovery_incomplete { room }` instead (the client refetches its state).
+   * Joins `room` and acks the room's position (`offset`: its last history entry, `'0-0'` when it
+   * has none), so a client always has a position to recover from. With `since` it first replays
+   * what the socket missed after that offset (or emits `recovery_incomplete { room }` when the
+   * history no longer covers it: the client refetches its state); else with `rewind: n` it first
+   * sends the room's last n events. Either way they are flagged (`meta.recovered` / `meta.rewound`)
+   * and sent before any live event: broadcasts to the socket are held meanwhile, and the position
+   * is read before they go out, so whatever follows it arrives live.
    */
-  async rejoin(
-    socket: GatewaySocket,
-    room: string,
-    offset: string,
-  ): Promise<{ room: string; recovered: number; incomplete?: true }> {
-    if (this.held.has(socket.id)) return this.afterCurrent(socket, room, offset);
+  async join(socket: GatewaySocket, room: string, from: JoinFrom = {}): Promise<JoinResult> {
+    const ns = socket.nsp.name;
+    if (from.since === undefined && !from.rewind) {
+      // Joined first, read second: an event after the position read is broadcast to the socket.
+      await socket.join(room);
+      try {
+        return { room, offset: await this.history.latest(ns, room) };
+      } catch (err) {
+        await socket.leave(room);
+        throw err;
+      }
+    }
+    if (this.held.has(socket.id)) {
+      await this.turn(socket);
+      return this.join(socket, room, from);
+    }
     this.held.set(socket.id, []);
     let failed = false;
     try {
       await socket.join(room);
-      const catchup = await this.history.since(socket.nsp.name, room, offset, 1);
+      if (from.since === undefined) {
+        const count = from.rewind ?? 0;
+        const page = await this.turns.run(() => this.history.last(ns, room, count));
+        const { sent } = await this.replay(socket, room, page);
+        return { room, offset: await this.history.latest(ns, room), rewound: sent };
+      }
+      const offset = from.since;
+      const catchup = await this.history.since(ns, room, offset, 1);
       const replay = catchup.complete
         ? await this.replay(socket, room, catchup.page)
         : { sent: 0, reason: catchup.reason };
+      const position = await this.history.latest(ns, room);
       if (replay.reason !== undefined) {
-        log.info(
-          { ns: socket.nsp.name, room, offset, reason: replay.reason },
-          'recovery incomplete',
-        );
+        log.info({ ns, room, offset, reason: replay.reason }, 'recovery incomplete');
         socket.emit(RECOVERY_INCOMPLETE_EVENT, { room, reason: replay.reason });
-        return { room, recovered: replay.sent, incomplete: true };
+        return { room, offset: position, recovered: replay.sent, incomplete: true };
       }
-      return { room, recovered: replay.sent };
+      return { room, offset: position, recovered: replay.sent };
     } catch (err) {
       // A failed catch-up (Redis not answering yet) is a failed join: the client asks again with
       // the same `since`. Left in the room, the socket would get live events meanwhile, and they
@@ -147,14 +186,13 @@ export class Recovery {
     }
   }
 
-  /** Re-joins on one socket run one after another, so each keeps the hold for its own catch-up. */
-  private async afterCurrent(socket: GatewaySocket, room: string, offset: string) {
+  /** Catch-ups on one socket run one after another, so each keeps the hold for its own. */
+  private async turn(socket: GatewaySocket): Promise<void> {
     await new Promise<void>((resolve) => {
       const queue = this.held.get(socket.id);
       if (queue) queue.push({ turn: true, rooms: NO_ROOMS, run: resolve });
       else resolve();
     });
-    return this.rejoin(socket, room, offset);
   }
 
   /**

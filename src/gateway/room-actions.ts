@@ -11,6 +11,7 @@ import { roomParamNames } from '../catalog/rooms';
 import { GatewayError } from '../errors';
 import { OFFSET_RE } from '../ids';
 import { action, type ActionContext, type ActionDefinition } from './action';
+import type { JoinResult } from './recovery';
 import type { NoEvents } from './socket-types';
 
 /**
@@ -48,9 +49,16 @@ function roomSchema<T extends string, X extends z.ZodRawShape>(
   ) as z.ZodType<RoomIds<T> & z.output<z.ZodObject<X>>, RoomIdsInput<T> & z.input<z.ZodObject<X>>>;
 }
 
-/** The ack data of a join: `{ room }`, with `recovered` (and `incomplete`) after a join with `since`. */
+/**
+ * The ack data of a join: `{ room, offset }`, with `recovered` (and `incomplete`) after a join with
+ * `since`, or `rewound` after one with `rewind`.
+ */
 export const JoinAck = z.object({
   room: z.string(),
+  offset: z.string().regex(OFFSET_RE).meta({
+    description:
+      "the room's position when the join completed: its last history entry's id, `0-0` when it has none; every later event arrives live. Pass it (or a later meta.offset) as `since` when re-joining",
+  }),
   recovered: z
     .number()
     .int()
@@ -60,6 +68,12 @@ export const JoinAck = z.object({
   incomplete: z.literal(true).optional().meta({
     description: 'the history could not cover the gap: `recovery_incomplete` was sent too',
   }),
+  rewound: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .meta({ description: "the room's last events sent first (a join with `rewind`)" }),
 });
 /** The ack data of a leave (and of the presence room's join). */
 export const RoomAck = z.object({ room: z.string() });
@@ -88,46 +102,59 @@ export function requireRoomBudget(ctx: ActionContext, room: string): void {
 }
 
 /**
- * `join_x { xId, since? }`: joins the room if the authorizer allows it (`forbidden` otherwise) and
- * acks `{ room }`. With `since` (the last meta.offset the client saw in that room, e.g. after a
- * reconnect) it first replays the missed events, flagged `meta.recovered`, and acks
- * `{ room, recovered: n }`; or emits `recovery_incomplete { room }` if the history cannot cover it.
+ * `join_x { xId, since?, rewind? }`: joins the room if the authorizer allows it (`forbidden`
+ * otherwise) and acks `{ room, offset }`, the room's position. With `since` (the last meta.offset
+ * the client saw in that room, e.g. after a reconnect, or a position its backend read before a
+ * snapshot) it first replays the missed events, flagged `meta.recovered`, and acks
+ * `recovered: n`; or emits `recovery_incomplete { room }` if the history cannot cover it. Without
+ * `since`, `rewind: n` (0-100) first sends the room's last n events, flagged `meta.rewound`.
  */
 export function joinRoomAction<T extends string>(template: T) {
   const since = z
     .string()
     .regex(OFFSET_RE, 'must be a meta.offset such as 1700000000000-0')
     .optional();
+  const rewind = z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_REWIND)
+    .optional()
+    .meta({ description: `send the room's last n events first (0-${MAX_REWIND}); \`since\` wins` });
   return action(
-    roomSchema(template, { since }, { since: '1763889503572-0' }),
-    async (input, ctx): Promise<{ room: string; recovered?: number; incomplete?: true }> => {
+    roomSchema(template, { since, rewind }, { since: '1763889503572-0' }),
+    async (input, ctx): Promise<JoinResult> => {
       const room = roomOf(template, input);
       requireRoomBudget(ctx, room);
       await requireAllowed(ctx, room);
-      if (input.since !== undefined) return ctx.recovery.rejoin(ctx.socket, room, input.since);
-      await ctx.socket.join(room);
-      return { room };
+      return ctx.recovery.join(ctx.socket, room, { since: input.since, rewind: input.rewind });
     },
     {
-      description: `Joins ${template} if the room authorizer allows it; with \`since\` (the last meta.offset seen there) first replays the events missed since then.`,
+      description: `Joins ${template} if the room authorizer allows it and acks the room's position (\`offset\`); with \`since\` (a meta.offset seen there, or a position read before a snapshot) first replays the events missed since then; else with \`rewind: n\` first sends the room's last n events.`,
       ack: JoinAck,
       room: template,
     },
   );
 }
 
+/** Most events a join's `rewind` asks for. */
+export const MAX_REWIND = 100;
+
 /** Join and leave actions for a room without params (e.g. `presence`). */
 export function fixedRoomActions(room: string) {
   return {
     join: action(
       withExamples(z.object({}), {}),
-      async (_input, ctx) => {
+      async (_input, ctx): Promise<JoinResult> => {
         requireRoomBudget(ctx, room);
         await requireAllowed(ctx, room);
-        await ctx.socket.join(room);
-        return { room };
+        return ctx.recovery.join(ctx.socket, room);
       },
-      { description: `Joins ${room} if the room authorizer allows it.`, ack: RoomAck, room },
+      {
+        description: `Joins ${room} if the room authorizer allows it and acks the room's position (\`offset\`).`,
+        ack: JoinAck,
+        room,
+      },
     ),
     leave: action(
       withExamples(z.object({}), {}),

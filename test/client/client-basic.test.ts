@@ -2,7 +2,6 @@ import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 import {
   createClient,
-  NO_OFFSET_REASON,
   roomActions,
   SwitchboardError,
   type ClientOptions,
@@ -110,7 +109,7 @@ describe('client library against a gateway', () => {
     const sb = client({ token: () => stack.token('alice') });
     const got: Array<[unknown, EventMeta]> = [];
     sb.on('/orders', 'order_status_changed', (data, meta) => got.push([data, meta]));
-    expect(await sb.join('/orders', 'order:b1')).toEqual({ room: 'order:b1' });
+    expect(await sb.join('/orders', 'order:b1')).toEqual({ room: 'order:b1', offset: '0-0' });
     expect(await sb.call('/orders', 'get_rooms')).toEqual(['order:b1']);
 
     const { id } = await send('b1', 'one');
@@ -155,7 +154,10 @@ describe('client library against a gateway', () => {
     await expect(sb.join('/orders', 'post:1')).rejects.toMatchObject({ code: 'invalid_argument' });
     // The connection is fine: bob's own order can be joined.
     await recordOrderOwner(gw.runtime, 'bobs', 'bob');
-    await expect(sb.join('/orders', 'order:bobs')).resolves.toEqual({ room: 'order:bobs' });
+    await expect(sb.join('/orders', 'order:bobs')).resolves.toEqual({
+      room: 'order:bobs',
+      offset: '0-0',
+    });
     await expect(sb.call('/orders', 'ping')).resolves.toEqual({
       pong: expect.any(Number) as unknown,
     });
@@ -224,7 +226,7 @@ describe('client library against a gateway', () => {
     expect(seen).toEqual(['0', 'live']);
   });
 
-  it('a room joined before any event has no offset to recover from: onRecoveryIncomplete says so after a reconnect', async () => {
+  it("a room joined before any event recovers from its '0-0' position after a reconnect: what was sent meanwhile is replayed", async () => {
     const proxy = await TcpProxy.start(gw.port);
     proxies.push(proxy);
     const incomplete: Array<[string, string]> = [];
@@ -235,11 +237,24 @@ describe('client library against a gateway', () => {
       onConnect: () => connects++,
       onRecoveryIncomplete: (room, reason) => incomplete.push([room, reason]),
     });
-    await sb.join('/orders', 'order:quiet');
+    const got: Array<[string | undefined, boolean]> = [];
+    sb.on('/orders', 'order_status_changed', (data, meta) =>
+      got.push([data.note, meta.recovered === true]),
+    );
+    expect(await sb.join('/orders', 'order:quiet')).toEqual({ room: 'order:quiet', offset: '0-0' });
     proxy.cut();
+    // Sent while the client is away, and in the history before it comes back.
+    await send('quiet', 'first');
+    await send('quiet', 'second');
+    const key = gw.runtime.keys.history('/orders', 'order:quiet');
+    await until(async () => (await gw.runtime.redis.xlen(key)) === 2, 10_000, 'history written');
     proxy.restore();
-    await until(() => connects === 2 && incomplete.length === 1, 10_000, 'the reconnect');
-    expect(incomplete).toEqual([['order:quiet', NO_OFFSET_REASON]]);
+    await until(() => connects === 2 && got.length === 2, 10_000, 'the reconnect and its replay');
+    expect(got).toEqual([
+      ['first', true],
+      ['second', true],
+    ]);
+    expect(incomplete).toEqual([]);
   });
 });
 

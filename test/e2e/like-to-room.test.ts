@@ -14,7 +14,7 @@ describe('HTTP like -> queue -> worker -> room', () => {
     const orders = await stack.client(gw, '/orders', await stack.auth('ops', ['admin']));
     expect(await call(inRoom, 'join_post', { postId: '123' })).toEqual({
       ok: true,
-      data: { room: 'post:123' },
+      data: { room: 'post:123', offset: '0-0' },
     });
     await call(otherPost, 'join_post', { postId: '999' });
     await call(orders, 'join_order', { orderId: '123' });

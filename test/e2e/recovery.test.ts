@@ -122,7 +122,10 @@ describe('recovery on re-join (history in Redis)', () => {
     const again = await stack.client(other, '/orders', admin);
     const seen = recordOrders(again);
     const ack = await call<Ack>(again, 'join_order', { orderId: 'r1', since: lastMeta.offset });
-    expect(ack).toEqual({ ok: true, data: { room: 'order:r1', recovered: 100 } });
+    expect(ack).toEqual({
+      ok: true,
+      data: { room: 'order:r1', offset: seen.at(-1)?.offset, recovered: 100 },
+    });
     // Exactly the 100 missed, each once, replayed in room order (meta.offset ascending).
     expect(seen.map((e) => e.n).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 100 }, (_, i) => i + 1),
@@ -168,7 +171,12 @@ describe('recovery on re-join (history in Redis)', () => {
     const seen = recordOrders(again);
     expect(await call<Ack>(again, 'join_order', { orderId: 'r2', since: meta.offset })).toEqual({
       ok: true,
-      data: { room: 'order:r2', recovered: 0, incomplete: true },
+      data: {
+        room: 'order:r2',
+        offset: expect.stringMatching(/^\d+-\d+$/) as unknown,
+        recovered: 0,
+        incomplete: true,
+      },
     });
     expect((await incomplete)[0]).toMatchObject({ room: 'order:r2' });
     expect(seen).toEqual([]);

@@ -33,7 +33,8 @@ describe('client actions on every namespace', () => {
       // /notification sockets start in their own user room.
       const { data: initial } = await call<Ack<string[]>>(s, 'get_rooms');
       const joined = await call<Ack>(s, join, { [param]: 'a1' });
-      expect(joined).toEqual({ ok: true, data: { room: `${prefix}:a1` } });
+      // A room without events acks the position '0-0'.
+      expect(joined).toEqual({ ok: true, data: { room: `${prefix}:a1`, offset: '0-0' } });
       expect(await call<Ack>(s, 'get_rooms')).toEqual({
         ok: true,
         data: [...initial, `${prefix}:a1`],
@@ -57,7 +58,7 @@ describe('client actions on every namespace', () => {
       // A numeric id is accepted and becomes a string room name.
       expect(await call<Ack>(s, join, { [param]: 7 })).toEqual({
         ok: true,
-        data: { room: `${prefix}:7` },
+        data: { room: `${prefix}:7`, offset: '0-0' },
       });
 
       expect(await call<Ack>(s, leave, { [param]: 'a1' })).toEqual({
@@ -82,7 +83,7 @@ describe('client actions on every namespace', () => {
     expect(await call<Ack>(s, 'get_rooms')).toEqual({ ok: true, data: [] });
     expect(await call<Ack>(s, 'join_user', { userId: 'a1' })).toEqual({
       ok: true,
-      data: { room: 'user:a1' },
+      data: { room: 'user:a1', offset: '0-0' },
     });
     expect(await call<Ack>(s, 'get_rooms')).toEqual({ ok: true, data: ['user:a1'] });
     for (const bad of [{}, { userId: '' }, { userId: 'has space' }, 'string', null]) {
