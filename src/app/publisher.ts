@@ -1,9 +1,6 @@
 import { loadConfig } from '../config';
-import { EventManager, type RoomHelpers } from '../events/event-manager';
-import { closeRedis, connectRedis } from '../redis/connections';
-import { createKeys } from '../redis/keys';
-import { openEventQueues } from '../redis/queue';
-import { queueNames } from '../wire/delivery-batch';
+import type { EventManager, RoomHelpers } from '../events/event-manager';
+import { openEventCore } from './event-core';
 
 /**
  * The composition root of `@switchboard/publisher`: backend code publishing straight into Redis and
@@ -40,27 +37,9 @@ export async function createPublisher(options: PublisherOptions = {}): Promise<P
     ENQUEUE_TIMEOUT_MS: options.enqueueTimeoutMs?.toString(),
     REDIS_CONNECT_TIMEOUT_MS: options.connectTimeoutMs?.toString(),
   });
-  const redis = await connectRedis(
-    config,
-    'command',
-    'sb-publisher',
-    config.REDIS_CONNECT_TIMEOUT_MS,
-  );
-  const keys = createKeys(config.KEY_PREFIX);
-  const queues = openEventQueues(queueNames(config.QUEUE_NAME), redis, keys);
-  const events = new EventManager({ redis, keys, queues, config });
+  const { events, close: closeCore } = await openEventCore(config, {}, 'sb-publisher');
   let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= (async () => {
-      await queues.close();
-      await closeRedis(redis);
-    })());
-  try {
-    await events.throttle.ready();
-  } catch (err) {
-    await close().catch(() => undefined);
-    throw err;
-  }
+  const close = () => (closing ??= closeCore());
   // The manager itself, with close: its helpers live on its prototype (derived from the room table).
   return Object.assign(events, { close });
 }

@@ -1,43 +1,18 @@
 import type { Config } from '../config';
-import { deliveryJobOptions, EventManager } from '../events/event-manager';
+import { deliveryJobOptions } from '../events/event-manager';
 import { JobControl } from '../management/jobs';
 import { Management } from '../management/management';
-import { closeRedis, connectRedis } from '../redis/connections';
-import { createKeys } from '../redis/keys';
-import { openEventQueues } from '../redis/queue';
 import type { Runtime } from '../runtime';
-import { queueNames } from '../wire/delivery-batch';
+import { openEventCore, type RuntimeHooks } from './event-core';
 
-/** Hooks a process wires into its runtime (the gateway's metrics). */
-export interface RuntimeHooks {
-  /** Each event the EventManager stored, by catalog name. */
-  onAccepted?: (event: string) => void;
-}
+export type { RuntimeHooks } from './event-core';
 
 /**
- * A publishing process's core (the gateway's): one command connection, the keys and both event
- * queues opened once, shared by the EventManager and the operator's Management.
+ * A gateway's core: its EventCore (one command connection, the keys and both event queues opened
+ * once), shared by the EventManager and the operator's Management.
  */
 export async function openRuntime(config: Config, hooks: RuntimeHooks = {}): Promise<Runtime> {
-  const redis = await connectRedis(
-    config,
-    'command',
-    'sb-command',
-    config.REDIS_CONNECT_TIMEOUT_MS,
-  );
-  const keys = createKeys(config.KEY_PREFIX);
-  const queues = openEventQueues(queueNames(config.QUEUE_NAME), redis, keys);
-  const events = new EventManager({ redis, keys, queues, config, ...hooks });
-  const close = async () => {
-    await queues.close();
-    await closeRedis(redis);
-  };
-  try {
-    await events.throttle.ready();
-  } catch (err) {
-    await close().catch(() => undefined);
-    throw err;
-  }
+  const { redis, keys, queues, events, close } = await openEventCore(config, hooks);
   return {
     config,
     keys,

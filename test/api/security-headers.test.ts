@@ -1,9 +1,9 @@
-import { chromium, type Browser, type BrowserServer, type Page } from 'playwright-core';
+import type { Browser, BrowserServer, Page } from 'playwright-core';
+import { closeChromium, launchChromium } from '../helpers/chromium';
 import type { Gateway } from '../../src/gateway/server';
 import { Stack, testConfig } from '../helpers/stack';
 
 const ADMIN_TOKEN = 'security-headers-admin-token-0123';
-const CHROMIUM = '/usr/bin/chromium';
 const STEP_MS = 15_000;
 
 const ORDER_EVENT = {
@@ -115,25 +115,10 @@ describe('security headers', () => {
     let server: BrowserServer | undefined;
     let browser: Browser | undefined;
     beforeAll(async () => {
-      server = await chromium.launchServer({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-        timeout: 20_000,
-      });
-      browser = await chromium.connect(server.wsEndpoint(), { timeout: STEP_MS });
+      ({ server, browser } = await launchChromium());
     }, 30_000);
     afterAll(async () => {
-      await browser?.close().catch(() => undefined);
-      if (server) {
-        const child = server.process();
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          server.close().catch(() => undefined),
-          new Promise((resolve) => (timer = setTimeout(resolve, 5000))),
-        ]);
-        clearTimeout(timer);
-        if (child.exitCode === null && child.signalCode === null) await server.kill();
-      }
+      await closeChromium(server, browser);
     }, 30_000);
 
     /** Opens `path` signed in (HTTP Basic), waits for `selector`, and returns what the CSP refused. */

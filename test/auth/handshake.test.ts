@@ -126,7 +126,7 @@ describe('AUTH_MODE=anonymous', () => {
     const anon = await stack.client(gw, '/social', {});
     expect(await call(anon, 'join_post', { postId: '1' })).toEqual({
       ok: true,
-      data: { room: 'post:1' },
+      data: { room: 'post:1', offset: '0-0' },
     });
     const anonChat = await stack.client(gw, '/chat', {});
     expect(await call(anonChat, 'join_chat', { chatId: '1' })).toMatchObject({

@@ -22,7 +22,7 @@ describe('room authorization', () => {
     expect(await call(one, 'join_user', { userId: '2' })).toEqual(forbidden);
     expect(await call(one, 'join_user', { userId: '1' })).toEqual({
       ok: true,
-      data: { room: 'user:1' },
+      data: { room: 'user:1', offset: '0-0' },
     });
     const oneOrders = await stack.client(gw, '/orders', await stack.auth('1'));
     expect(await call(oneOrders, 'join_order', { orderId: 'o2' })).toEqual(forbidden);
@@ -40,11 +40,13 @@ describe('room authorization', () => {
     const stranger = await stack.client(gw, '/orders', await stack.auth('1'));
     expect(await call(owner, 'join_order', { orderId: 'o2' })).toEqual({
       ok: true,
-      data: { room: 'order:o2' },
+      // The order's `created` event is in its history already.
+      data: { room: 'order:o2', offset: expect.stringMatching(/^\d+-\d+$/) as unknown },
     });
     expect(await call(admin, 'join_order', { orderId: 'o2' })).toEqual({
       ok: true,
-      data: { room: 'order:o2' },
+      // The order's `created` event is in its history already.
+      data: { room: 'order:o2', offset: expect.stringMatching(/^\d+-\d+$/) as unknown },
     });
     await call(stranger, 'join_order', { orderId: 'o2' });
     // The barrier below: an event of an order of the stranger's own, through the same queue and worker.
@@ -53,7 +55,7 @@ describe('room authorization', () => {
     ).toBe(202);
     expect(await call(stranger, 'join_order', { orderId: 'o1-stranger' })).toEqual({
       ok: true,
-      data: { room: 'order:o1-stranger' },
+      data: { room: 'order:o1-stranger', offset: expect.stringMatching(/^\d+-\d+$/) as unknown },
     });
     const strays = recordUntil<{ orderId: string }>(
       stranger,
@@ -81,7 +83,7 @@ describe('room authorization', () => {
     const three = await stack.client(gw, '/orders', await stack.auth('3'));
     expect(await call(three, 'join_order', { orderId: 'o3' })).toEqual({
       ok: true,
-      data: { room: 'order:o3' },
+      data: { room: 'order:o3', offset: expect.stringMatching(/^\d+-\d+$/) as unknown },
     });
   });
 
@@ -93,11 +95,14 @@ describe('room authorization', () => {
       ok: true,
       data: { room: 'admin', users: [] },
     });
-    expect(await call(user, 'join_presence')).toEqual({ ok: true, data: { room: 'presence' } });
+    expect(await call(user, 'join_presence')).toEqual({
+      ok: true,
+      data: { room: 'presence', offset: '0-0' },
+    });
     const social = await stack.client(gw, '/social', await stack.auth('5'));
     expect(await call(social, 'join_post', { postId: '9' })).toEqual({
       ok: true,
-      data: { room: 'post:9' },
+      data: { room: 'post:9', offset: '0-0' },
     });
   });
 
@@ -106,14 +111,14 @@ describe('room authorization', () => {
     const outsider = await stack.client(gw, '/chat', await stack.auth('x1'));
     expect(await call(outsider, 'join_chat', { chatId: 'open' })).toEqual({
       ok: true,
-      data: { room: 'chat:open' },
+      data: { room: 'chat:open', offset: '0-0' },
     });
     expect(
       (await stack.post(gw, '/api/chats/c1/members', { userIds: ['m1', 'm2'] }, 'PUT')).status,
     ).toBe(200);
     expect(await call(member, 'join_chat', { chatId: 'c1' })).toEqual({
       ok: true,
-      data: { room: 'chat:c1' },
+      data: { room: 'chat:c1', offset: '0-0' },
     });
     expect(await call(outsider, 'join_chat', { chatId: 'c1' })).toEqual(forbidden);
     expect(await call(outsider, 'new_message', { chatId: 'c1', content: 'hi' })).toMatchObject({

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserServer, type Page } from 'playwright-core';
+import type { Browser, BrowserServer, Page } from 'playwright-core';
+import { closeChromium, launchChromium } from '../helpers/chromium';
 import type { Gateway } from '../../src/gateway/server';
 import { ROOT, Stack, testConfig } from '../helpers/stack';
 
@@ -10,7 +11,6 @@ import { ROOT, Stack, testConfig } from '../helpers/stack';
  * throttled event published from the page stays throttle until the page flushes it.
  */
 const ADMIN_TOKEN = 'admin-token-for-console-test-0123';
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
 const STEP_MS = 10_000;
 
@@ -20,18 +20,7 @@ describe('live console in headless Chromium', () => {
   let browser: Browser | undefined;
 
   afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    if (server) {
-      // By handle: close it, and kill its process group (by pid) if it does not exit in time.
-      const child = server.process();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        server.close().catch(() => undefined),
-        new Promise((resolve) => (timer = setTimeout(resolve, 5000))),
-      ]);
-      clearTimeout(timer);
-      if (child.exitCode === null && child.signalCode === null) await server.kill();
-    }
+    await closeChromium(server, browser);
     await stack.close();
   }, 30_000);
 
@@ -41,21 +30,7 @@ describe('live console in headless Chromium', () => {
 
   it('joins a room, shows published events with their meta, shows validation errors, lists and flushes a throttle window', async () => {
     const gw: Gateway = await stack.gatewayWithParkedFlushes();
-    server = await chromium.launchServer({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      timeout: 20_000,
-    });
-    browser = await chromium.connect(server.wsEndpoint(), { timeout: STEP_MS });
+    ({ server, browser } = await launchChromium());
     // A new context: a fresh profile (no cookies or storage) on top of the temporary user-data dir.
     const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
     const page = await context.newPage();

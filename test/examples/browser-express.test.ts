@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { chromium, type Browser, type BrowserServer, type Page } from 'playwright-core';
+import type { Browser, BrowserServer, Page } from 'playwright-core';
+import { closeChromium, launchChromium } from '../helpers/chromium';
 import { Redis } from 'ioredis';
 import { openGateway } from '../../src/app/gateway';
 import { createKeys } from '../../src/redis/keys';
@@ -11,7 +12,6 @@ import { consumerProject, packPackages, tsc } from '../helpers/packages';
 import { configEnv, killChild, ROOT, Stack, testConfig } from '../helpers/stack';
 import { until } from '../helpers/wait';
 
-const CHROMIUM = '/usr/bin/chromium';
 const STEP_MS = 20_000;
 
 interface PageState {
@@ -78,8 +78,7 @@ describe('examples/browser and examples/express-backend against a real gateway',
   }, 420_000);
 
   afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.kill().catch(() => undefined);
+    await closeChromium(server, browser);
     for (const child of children) await killChild(child);
     redis?.disconnect();
     await stack.close();
@@ -138,21 +137,7 @@ describe('examples/browser and examples/express-backend against a real gateway',
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
 
-    server = await chromium.launchServer({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      timeout: STEP_MS,
-    });
-    browser = await chromium.connect(server.wsEndpoint(), { timeout: STEP_MS });
+    ({ server, browser } = await launchChromium(STEP_MS));
     const page: Page = await (await browser.newContext()).newPage();
     page.setDefaultTimeout(STEP_MS);
     const pageErrors: string[] = [];

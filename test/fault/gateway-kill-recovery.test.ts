@@ -70,7 +70,7 @@ describe('fault: a gateway SIGKILLed while events flow to its clients', () => {
       tracker.attach(socket);
       expect(await call<JoinAck>(socket, 'join_order', { orderId: ORDER })).toEqual({
         ok: true,
-        data: { room: `order:${ORDER}` },
+        data: { room: `order:${ORDER}`, offset: '0-0' },
       });
       onA.push(socket);
     }
@@ -171,7 +171,11 @@ describe('fault: a gateway SIGKILLed while events flow to its clients', () => {
       // The re-join replayed what was missed (there was a gap), all before the first live event.
       expect(acks[i]).toEqual({
         ok: true,
-        data: { room: `order:${ORDER}`, recovered: s.recovered },
+        data: {
+          room: `order:${ORDER}`,
+          offset: expect.stringMatching(/^\d+-\d+$/) as unknown,
+          recovered: s.recovered,
+        },
       });
       expect(s.recovered).toBeGreaterThan(0);
       expect(s.live).toBeGreaterThan(0);

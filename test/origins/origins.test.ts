@@ -286,7 +286,9 @@ describe('handshake and API origins', () => {
       const out = logLines(child);
 
       const joined = await out.next((l) => 'joined' in l || 'error' in l);
-      expect(joined).toEqual({ joined: { ok: true, data: { room: 'order:py-1' } } });
+      expect(joined).toEqual({
+        joined: { ok: true, data: { room: 'order:py-1', offset: '0-0' } },
+      });
       const accepted = await gw.runtime.events.emitToOrder('order_status_changed', 'py-1', {
         orderId: 'py-1',
         status: 'shipped',
