@@ -187,6 +187,17 @@ export const ConfigSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).default('switchboard'),
   /** Allowed clock skew for exp/nbf, in seconds. */
   JWT_CLOCK_TOLERANCE_S: intFrom(0, 300, 5),
+  /**
+   * How long a socket stays connected after its token's `exp` without a `refresh_token`: then it is
+   * sent `disconnect_reason { reason: 'token_expired' }` and disconnected (the client library
+   * refreshes ahead of expiry).
+   */
+  TOKEN_EXPIRY_GRACE_MS: intFrom(0, 600_000, 25_000),
+  /**
+   * How long a revocation (POST /admin/users/:id/revoke) is kept: set it to the longest lifetime
+   * of the tokens your identity provider issues; a token older than that has expired anyway.
+   */
+  TOKEN_REVOCATION_TTL_S: intFrom(60, 31_536_000, 86_400),
   /** Bearer token of services calling the HTTP API (/api). Separate from ADMIN_TOKEN. */
   PUBLISH_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_PUBLISH_TOKEN),
   /** Browser origins allowed to call the API and open sockets: comma list, or `*`. Empty: none. */

@@ -10,6 +10,7 @@ import { errorResponder, notFound } from './http-errors';
 import { countRequests, opsRoutes, type OpsHooks } from './monitoring';
 import { httpRateLimit, httpSubjectOf, rateLimitByToken } from './rate-limit';
 import { adminRoutes } from './routes/admin';
+import { adminUserRoutes } from './routes/admin-users';
 import { dashboardRoutes } from './routes/dashboards';
 import { domainRoutes } from './routes/domain';
 import { publishRoutes } from './routes/publish';
@@ -84,7 +85,7 @@ export function createHttpApp(rt: Runtime, ops: OpsHooks, documents: ApiDocument
   // Browser pages: dashboards (admin page sign-in) before the bearer-only JSON /admin API; the console.
   app.use(dashboardRoutes(rt));
   app.use(consoleRoutes());
-  app.use('/admin', adminRoutes(rt));
+  app.use('/admin', adminUserRoutes(rt), adminRoutes(rt));
   app.use(notFound);
   app.use(errorResponder);
   return app;

@@ -6,6 +6,7 @@ import { dashboardOperations } from './routes/dashboards';
 import { adminOperations } from './routes/admin';
 import { domainOperations } from './routes/domain';
 import { publishOperations } from './routes/publish';
+import { adminUserOperations } from './routes/admin-users';
 import { roomOperations } from './routes/rooms';
 import { publishBatchOperations } from './routes/publish-batch';
 
@@ -73,6 +74,7 @@ export const HTTP_OPERATIONS: readonly HttpOperation[] = [
   ...roomOperations,
   ...domainOperations,
   ...adminOperations,
+  ...adminUserOperations,
   ...dashboardOperations,
   ...consoleOperations,
 ];

@@ -22,6 +22,9 @@ const Claims = z.object({
     .string()
     .refine(isSafeSegment, 'sub must be 1-128 characters of letters, digits, _ . : @ -'),
   roles: z.array(z.string().max(64)).max(32).default([]),
+  // Checked by jose already (exp required); read here for the socket's expiry.
+  exp: z.number(),
+  iat: z.number().optional(),
 });
 
 /**
@@ -40,6 +43,11 @@ export class TokenVerifier {
 
   /** Returns the user, or throws GatewayError `unauthorized` whose message says why. */
   async verify(token: unknown): Promise<SocketUser> {
+    return (await this.verifyToken(token)).user;
+  }
+
+  /** The user and the token's lifetime (`exp`, `iat` in ms); throws as `verify` does. */
+  async verifyToken(token: unknown): Promise<VerifiedToken> {
     if (typeof token !== 'string' || token.length === 0)
       throw new GatewayError('unauthorized', 'token required');
     if (token.length > 8192) throw new GatewayError('unauthorized', 'token malformed: too long');
@@ -61,8 +69,21 @@ export class TokenVerifier {
         'unauthorized',
         `token claims invalid: ${claims.error.issues[0]?.message}`,
       );
-    return { id: claims.data.sub, roles: claims.data.roles, anonymous: false };
+    return {
+      user: { id: claims.data.sub, roles: claims.data.roles, anonymous: false },
+      expiresAt: claims.data.exp * 1000,
+      ...(claims.data.iat === undefined ? {} : { issuedAt: claims.data.iat * 1000 }),
+    };
   }
+}
+
+/** A verified token: who, and until when. */
+export interface VerifiedToken {
+  user: SocketUser;
+  /** The `exp` claim, in ms since epoch. */
+  expiresAt: number;
+  /** The `iat` claim, in ms since epoch, when the token has one. */
+  issuedAt?: number;
 }
 
 /** One short reason per failure, for the client's connect_error message. */

@@ -15,6 +15,8 @@ export function isAdmin(user: SocketUser): boolean {
 /** What Switchboard keeps on `socket.data` (the gateway's sockets are typed with it). */
 export interface SocketData {
   user?: SocketUser;
+  /** The handshake's (or the last `refresh_token`'s) token `exp`, in ms; none for anonymous sockets. */
+  tokenExpiresAt?: number;
 }
 
 /** The user the handshake put on `socket.data.user`; sockets past `nsp.use` always have one. */
@@ -22,7 +24,7 @@ export function userOf(socket: { readonly id: string; readonly data: SocketData 
   return socket.data.user ?? { id: `anon:${socket.id}`, roles: [], anonymous: true };
 }
 
-/** Set once, by the handshake check (src/gateway/connection-auth.ts). */
+/** Set by the handshake check (src/gateway/connection-auth.ts), and again by `refresh_token`. */
 export function setUserOf(socket: { readonly data: SocketData }, user: SocketUser): void {
   socket.data.user = user;
 }

@@ -58,7 +58,7 @@ export function createClient(options: ClientOptions): SwitchboardClient {
  * `options.url` on each attempt.
  */
 export class SwitchboardClient {
-  readonly stats: ClientStats = { delivered: 0, duplicates: 0, connects: 0 };
+  readonly stats: ClientStats = { delivered: 0, duplicates: 0, connects: 0, refreshes: 0 };
   private readonly manager: Manager;
   private readonly spaces = new Map<Namespace, NamespaceClient<Namespace>>();
   private readonly shared: Shared;

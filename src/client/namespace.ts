@@ -109,6 +109,9 @@ export class NamespaceClient<NS extends Namespace> {
   private serverReason: ServerDisconnectReason | undefined;
   private refusals = 0;
   private closed = false;
+  /** The token the current connection was made with, and the refresh scheduled before its exp. */
+  private sentToken: string | undefined;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly ns: NS,
@@ -120,7 +123,9 @@ export class NamespaceClient<NS extends Namespace> {
       auth: (send) => {
         const engine = shared.manager.engine;
         void shared.token(ns).then((token) => {
-          if (shared.manager.engine === engine) send(token === undefined ? {} : { token });
+          if (shared.manager.engine !== engine) return;
+          this.sentToken = token;
+          send(token === undefined ? {} : { token });
         });
       },
     });
@@ -253,6 +258,7 @@ export class NamespaceClient<NS extends Namespace> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.refreshTimer);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const room of [...this.waiters.keys()]) this.settle(room, undefined, closedError());
@@ -377,6 +383,7 @@ export class NamespaceClient<NS extends Namespace> {
     const reconnect = this.connectedBefore;
     this.connectedBefore = true;
     this.notify('onConnect', this.ns, this.shared.url());
+    this.scheduleRefresh(expiryOf(this.sentToken));
     for (const state of [...this.rooms.values()]) {
       if (!state.tracked) continue;
       // Joined, but nothing delivered yet: there is no offset to ask the gateway for what was missed.
@@ -392,7 +399,39 @@ export class NamespaceClient<NS extends Namespace> {
     }
   }
 
+  /**
+   * Refreshes the connection's token ahead of its `exp`, at 70-85 % of what is left (random, so the
+   * clients that connected together do not all ask the identity provider at once), through the
+   * `token` function. Only with a token function: a fixed token cannot be renewed. A refused
+   * refresh is reported (onError); the gateway then closes the socket at expiry and the
+   * reconnect asks for a fresh token anyway.
+   */
+  private scheduleRefresh(expiresAt: number | undefined): void {
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = undefined;
+    if (expiresAt === undefined || typeof this.shared.options.token !== 'function' || this.closed)
+      return;
+    const left = Math.max(0, expiresAt - Date.now());
+    this.refreshTimer = setTimeout(() => void this.refresh(), left * (0.7 + Math.random() * 0.15));
+  }
+
+  private async refresh(): Promise<void> {
+    const token = await this.shared.token(this.ns);
+    if (token === undefined || !this.socket.connected || this.closed) return;
+    try {
+      const { expiresAt } = (await this.call('refresh_token', {
+        token,
+      })) as { expiresAt: number };
+      this.sentToken = token;
+      this.shared.stats.refreshes++;
+      this.scheduleRefresh(expiresAt);
+    } catch (err) {
+      this.notify('onError', this.ns, err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
   private onDisconnect(reason: string, details: unknown): void {
+    clearTimeout(this.refreshTimer);
     this.inFlight.clear(); // their acks will not come; the next connect joins again
     const server = this.serverReason;
     this.serverReason = undefined;
@@ -500,4 +539,17 @@ function deliver(listener: (...args: never[]) => void, args: unknown[]): void {
 
 function closedError(): SwitchboardError {
   return new SwitchboardError('unavailable', 'the client is closed');
+}
+
+/** A JWT's `exp` in ms, read without verifying (the gateway verifies); undefined if unreadable. */
+function expiryOf(token: string | undefined): number | undefined {
+  const payload = token?.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
+    const exp = (JSON.parse(json) as { exp?: unknown }).exp;
+    return typeof exp === 'number' ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -116,4 +116,6 @@ export interface ClientStats {
   duplicates: number;
   /** Successful connects, all namespaces (the first ones included). */
   connects: number;
+  /** Tokens replaced during a connection (`refresh_token`), all namespaces. */
+  refreshes: number;
 }

@@ -1,4 +1,6 @@
 import { DefaultRoomAuthorizer, type RoomAuthorizer } from '../auth/room-authorizer';
+import { TokenExpiry } from './token-expiry';
+import { Revocations } from '../auth/revocations';
 import { TokenVerifier } from '../auth/tokens';
 import { RedisTokenBuckets } from '../limits/redis-buckets';
 import { logger } from '../logger';
@@ -10,6 +12,10 @@ const log = logger('gateway');
 /** Identity, authorization, presence and per-user limits of one gateway process. */
 export interface GatewayAccess {
   readonly verifier: TokenVerifier;
+  /** Each signed-in socket's token deadline (disconnect past exp + TOKEN_EXPIRY_GRACE_MS). */
+  readonly expiry: TokenExpiry;
+  /** Users' token revocations, in Redis (every gateway refuses the same tokens). */
+  readonly revocations: Revocations;
   readonly rooms: RoomAuthorizer;
   readonly presence: Presence;
   /** Per-user token buckets shared by every gateway. */
@@ -44,6 +50,8 @@ export async function openAccess(
   await presence.start();
   return {
     verifier: new TokenVerifier(c),
+    expiry: new TokenExpiry(c.TOKEN_EXPIRY_GRACE_MS),
+    revocations: new Revocations(rt.redis, rt.keys, c.TOKEN_REVOCATION_TTL_S),
     rooms,
     presence,
     userBuckets: new RedisTokenBuckets(rt.redis, rt.keys, 'user', {

@@ -15,7 +15,7 @@ export interface ActionContext {
   nsp: GatewayNamespace;
   deps: Runtime;
   /** Room authorization and presence. */
-  access: Pick<GatewayAccess, 'rooms' | 'presence'>;
+  access: Pick<GatewayAccess, 'rooms' | 'presence' | 'verifier' | 'expiry' | 'revocations'>;
   /** Re-join with `since`: replay of missed events (history in Redis). */
   recovery: Recovery;
 }

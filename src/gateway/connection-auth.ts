@@ -1,4 +1,5 @@
-import type { TokenVerifier } from '../auth/tokens';
+import type { Revocations } from '../auth/revocations';
+import type { TokenVerifier, VerifiedToken } from '../auth/tokens';
 import { setUserOf, type SocketUser } from '../auth/user';
 import type { Config } from '../config';
 import { toGatewayError } from '../errors';
@@ -12,7 +13,11 @@ export type ConnectError = Error & { data: { code: string } };
  * on `socket.data.user`. With AUTH_MODE=anonymous a socket without a token gets an anonymous user,
  * which room authorization admits to public rooms only; a bad token is refused in every mode.
  */
-export function authenticate(verifier: TokenVerifier, mode: Config['AUTH_MODE']) {
+export function authenticate(
+  verifier: TokenVerifier,
+  revocations: Revocations,
+  mode: Config['AUTH_MODE'],
+) {
   return (socket: GatewaySocket, next: (err?: Error) => void): void => {
     const auth = socket.handshake.auth as Record<string, unknown> | undefined;
     const token = auth && typeof auth === 'object' ? auth.token : undefined;
@@ -22,9 +27,11 @@ export function authenticate(verifier: TokenVerifier, mode: Config['AUTH_MODE'])
       next();
       return;
     }
-    verifier.verify(token).then(
-      (user) => {
+    verifyUnrevoked(verifier, revocations, token).then(
+      ({ user, expiresAt }) => {
         setUserOf(socket, user);
+        // Watched from the connection on (server.ts): past it and the grace, the socket is closed.
+        socket.data.tokenExpiresAt = expiresAt;
         // Verified once: the token is not needed for the socket's lifetime (256 B a socket).
         delete auth?.token;
         next();
@@ -42,4 +49,15 @@ export function authenticate(verifier: TokenVerifier, mode: Config['AUTH_MODE'])
       },
     );
   };
+}
+
+/** A token that verifies and whose user has not revoked it since it was issued. */
+export async function verifyUnrevoked(
+  verifier: TokenVerifier,
+  revocations: Revocations,
+  token: unknown,
+): Promise<VerifiedToken> {
+  const verified = await verifier.verifyToken(token);
+  await revocations.check(verified);
+  return verified;
 }

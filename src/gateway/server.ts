@@ -174,7 +174,7 @@ export async function startGateway(
         ...namespaceModules[name].actions,
       };
       const nsp = namespaceOf(io, name);
-      nsp.use(authenticate(gate.verifier, config.AUTH_MODE));
+      nsp.use(authenticate(gate.verifier, gate.revocations, config.AUTH_MODE));
       attachPresence(nsp, gate.presence);
       metrics.trackNamespace(nsp, disconnectReason);
       // One counter hook per namespace, shared by its sockets (no closure per socket).
@@ -187,6 +187,8 @@ export async function startGateway(
           return;
         }
         trackSocket(socket, gate.presence);
+        const expiresAt = socket.data.tokenExpiresAt;
+        if (expiresAt !== undefined) gate.expiry.watch(socket, expiresAt);
         const user = userOf(socket);
         // Per-user delivery: where the catalog sends events to `user:{id}`, each socket of that user is in it.
         if (USER_ROOM_NAMESPACES.has(name) && !user.anonymous)

@@ -7,12 +7,15 @@ import { DISCONNECT_REASON_EVENT, RECOVERY_INCOMPLETE_EVENT } from '../wire/prot
 
 export { DISCONNECT_REASON_EVENT };
 
+/** `disconnect_reason`'s payload: an error body, and for some causes a `reason` word. */
+export type DisconnectReason = ErrorBody & { reason?: string };
+
 /** Sent by the gateway itself, on every namespace (the client's types include them). */
 export interface SystemEvents {
   /** A re-join with `since` could not be replayed in full: refetch the room's state. */
   [RECOVERY_INCOMPLETE_EVENT]: (data: { room: string; reason: string }) => void;
   /** Sent just before the gateway disconnects the socket on purpose, saying why. */
-  [DISCONNECT_REASON_EVENT]: (error: ErrorBody) => void;
+  [DISCONNECT_REASON_EVENT]: (error: DisconnectReason) => void;
 }
 
 /**
@@ -29,12 +32,18 @@ export const SYSTEM_EVENTS = {
       "A re-join with `since` could not be replayed in full (the room's history was trimmed past that offset, or too many events were missed): refetch the room's state. The join's ack says `{ room, recovered: 0, incomplete: true }`.",
   },
   [DISCONNECT_REASON_EVENT]: {
-    schema: withExamples(ErrorBodySchema, {
-      code: 'rate_limited',
-      message: 'disconnected: too many refused requests',
-    }),
+    schema: withExamples(
+      ErrorBodySchema.extend({
+        reason: z
+          .string()
+          .optional()
+          .meta({ description: 'a machine-readable cause, e.g. `token_expired`' }),
+      }),
+      { code: 'rate_limited', message: 'disconnected: too many refused requests' },
+      { code: 'unauthorized', message: 'token expired', reason: 'token_expired' },
+    ),
     description:
-      'Sent just before the gateway disconnects the socket on purpose, saying why (today: `rate_limited` after more than RATE_FLOOD_DISCONNECT_AFTER refused packets in about ten seconds). A slow consumer is closed with websocket close code 4008 `slow_consumer` instead.',
+      'Sent just before the gateway disconnects the socket on purpose, saying why: `rate_limited` after more than RATE_FLOOD_DISCONNECT_AFTER refused packets in about ten seconds; `unauthorized` with `reason: token_expired` when the token expired TOKEN_EXPIRY_GRACE_MS ago without a `refresh_token`. A slow consumer is closed with websocket close code 4008 `slow_consumer` instead.',
   },
 } as const;
 

@@ -62,6 +62,8 @@ export interface Keys {
   chatMembers(chatId: string): string;
   /** String: the user id owning an order (written by the API, read by room authorization). */
   orderOwner(orderId: string): string;
+  /** String: ms since epoch before which the user's tokens are refused (POST /admin/users/:id/revoke). */
+  tokensRevokedBefore(userId: string): string;
   /** Presence: zset of live gateways, scored by the time (ms) their lease runs out. */
   readonly presenceGateways: string;
   /** Presence: set of gateways whose lease ran out and whose rooms are still being undone. */
@@ -166,6 +168,7 @@ export function createKeys(prefix: string): Keys {
       `${throttleShard(prefix, shard)}:claim:${segment(windowId)}`,
     chatMembers: (chatId) => `${prefix}:chat:${segment(chatId)}:members`,
     orderOwner: (orderId) => `${prefix}:order:${segment(orderId)}:owner`,
+    tokensRevokedBefore: (userId) => `${prefix}:user:${segment(userId)}:revoked-before`,
     presenceGateways: `${presence(prefix)}:gateways`,
     presenceReaping: `${presence(prefix)}:reaping`,
     presenceGateway: (gatewayId) => `${presence(prefix)}:gw:${segment(gatewayId)}`,

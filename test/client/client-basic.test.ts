@@ -325,7 +325,7 @@ describe('client library against a scripted socket.io server', () => {
         ['e3', true],
         ['e4', false],
       ]);
-      expect(sb.stats).toEqual({ delivered: 4, duplicates: 3, connects: 2 });
+      expect(sb.stats).toEqual({ delivered: 4, duplicates: 3, connects: 2, refreshes: 0 });
     } finally {
       sb.close();
       void srv.close();

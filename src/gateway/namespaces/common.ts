@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { withExamples } from '../../catalog/fields';
 import { maySeePresence, presenceRefusal } from '../../auth/presence-access';
-import { userOf } from '../../auth/user';
+import { setUserOf, userOf } from '../../auth/user';
 import { GatewayError } from '../../errors';
 import { isSafeSegment } from '../../ids';
 import { action } from '../action';
+import { verifyUnrevoked } from '../connection-auth';
 import { presenceNs } from '../presence-hooks';
 import { requireAllowed } from '../room-actions';
 
@@ -16,6 +17,35 @@ const roomName = z
 
 /** Actions every namespace answers. */
 export const commonActions = {
+  /**
+   * `refresh_token { token }`: a fresh token for the same user moves the socket's deadline to its
+   * `exp` (+ TOKEN_EXPIRY_GRACE_MS); acks `{ expiresAt }` (ms). A bad, expired or other user's token
+   * is `unauthorized` and changes nothing. The roles are the new token's.
+   */
+  refresh_token: action(
+    withExamples(z.object({ token: z.string().min(1).max(8192) }), { token: 'eyJhbGciOi...' }),
+    async ({ token }, ctx) => {
+      const current = userOf(ctx.socket);
+      if (current.anonymous)
+        throw new GatewayError('unauthorized', 'an anonymous socket has no token to refresh');
+      const { user, expiresAt } = await verifyUnrevoked(
+        ctx.access.verifier,
+        ctx.access.revocations,
+        token,
+      );
+      if (user.id !== current.id)
+        throw new GatewayError('unauthorized', 'the new token is for another user');
+      setUserOf(ctx.socket, user);
+      ctx.socket.data.tokenExpiresAt = expiresAt;
+      ctx.access.expiry.watch(ctx.socket, expiresAt);
+      return { expiresAt };
+    },
+    {
+      description:
+        "Replaces the socket's token with a fresh one for the same user before it expires; past `exp` + TOKEN_EXPIRY_GRACE_MS without one the socket is sent `disconnect_reason { reason: 'token_expired' }` and disconnected.",
+      ack: z.object({ expiresAt: z.number().int() }),
+    },
+  ),
   /** The rooms this socket is in, its own private room (its id) left out. */
   get_rooms: action(
     withExamples(z.object({}), {}),
