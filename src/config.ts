@@ -194,6 +194,11 @@ export const ConfigSchema = z.object({
    */
   TOKEN_EXPIRY_GRACE_MS: intFrom(0, 600_000, 25_000),
   /**
+   * Sockets one user may have on all gateways together (one per namespace a client is connected
+   * to); one more handshake is refused with `too_many_connections`. 0: no limit.
+   */
+  MAX_CONNECTIONS_PER_USER: intFrom(0, 100_000, 0),
+  /**
    * How long a revocation (POST /admin/users/:id/revoke) is kept: set it to the longest lifetime
    * of the tokens your identity provider issues; a token older than that has expired anyway.
    */

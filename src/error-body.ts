@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   not_found: 404,
   conflict: 409,
   too_many_rooms: 409,
+  too_many_connections: 429,
   payload_too_large: 413,
   rate_limited: 429,
   internal: 500,

@@ -17,6 +17,8 @@ export function authenticate(
   verifier: TokenVerifier,
   revocations: Revocations,
   mode: Config['AUTH_MODE'],
+  /** Checks after the token (the per-user connection limit); throws a GatewayError to refuse. */
+  admit: (user: SocketUser) => Promise<void> = () => Promise.resolve(),
 ) {
   return (socket: GatewaySocket, next: (err?: Error) => void): void => {
     const auth = socket.handshake.auth as Record<string, unknown> | undefined;
@@ -27,27 +29,32 @@ export function authenticate(
       next();
       return;
     }
-    verifyUnrevoked(verifier, revocations, token).then(
-      ({ user, expiresAt }) => {
-        setUserOf(socket, user);
-        // Watched from the connection on (server.ts): past it and the grace, the socket is closed.
-        socket.data.tokenExpiresAt = expiresAt;
-        // Verified once: the token is not needed for the socket's lifetime (256 B a socket).
-        delete auth?.token;
-        next();
-      },
-      (err: unknown) => {
-        const error = toGatewayError(err);
-        const internal = error.code === 'internal';
-        const refused: ConnectError = Object.assign(
-          new Error(internal ? 'authentication failed' : error.message),
-          {
-            data: { code: internal ? 'unauthorized' : error.code },
-          },
-        );
-        next(refused);
-      },
-    );
+    verifyUnrevoked(verifier, revocations, token)
+      .then(async (verified) => {
+        await admit(verified.user);
+        return verified;
+      })
+      .then(
+        ({ user, expiresAt }) => {
+          setUserOf(socket, user);
+          // Watched from the connection on (server.ts): past it and the grace, the socket is closed.
+          socket.data.tokenExpiresAt = expiresAt;
+          // Verified once: the token is not needed for the socket's lifetime (256 B a socket).
+          delete auth?.token;
+          next();
+        },
+        (err: unknown) => {
+          const error = toGatewayError(err);
+          const internal = error.code === 'internal';
+          const refused: ConnectError = Object.assign(
+            new Error(internal ? 'authentication failed' : error.message),
+            {
+              data: { code: internal ? 'unauthorized' : error.code },
+            },
+          );
+          next(refused);
+        },
+      );
   };
 }
 

@@ -7,7 +7,8 @@ import { pingCheck, PubSubProbe, readiness, type Readiness } from '../health/rea
 import { GatewayMetrics, RATE_LIMITED, SLOW_CONSUMER } from '../metrics/gateway-metrics';
 import { logRefusal, originPolicy } from '../origins/origin-policy';
 import { NAMESPACES, roomOf, ROOMS, USER_ROOM_NAMESPACES } from '../catalog';
-import { userOf } from '../auth/user';
+import { userOf, type SocketUser } from '../auth/user';
+import { GatewayError } from '../errors';
 import type { Config } from '../config';
 import { logger } from '../logger';
 import type { RunningProcess } from '../lifecycle/run-process';
@@ -168,13 +169,24 @@ export async function startGateway(
     const outbound: OutboundStats = { slowConsumerDisconnects: 0 };
     capOutboundBuffers(io.engine, config.MAX_CLIENT_BUFFER_BYTES, outbound);
     const gate = access;
+    // MAX_CONNECTIONS_PER_USER across gateways, from presence's count (concurrent handshakes of
+    // one user may pass it by the few that are checked before the first is counted).
+    const max = config.MAX_CONNECTIONS_PER_USER;
+    const admitUser = async (user: SocketUser): Promise<void> => {
+      if (max === 0 || user.anonymous) return;
+      if ((await gate.presence.socketsOf(user.id)) >= max)
+        throw new GatewayError(
+          'too_many_connections',
+          `at most ${max} connections per user (MAX_CONNECTIONS_PER_USER): close one first`,
+        );
+    };
     for (const name of NAMESPACES) {
       const actions: Record<string, ActionDefinition> = {
         ...commonActions,
         ...namespaceModules[name].actions,
       };
       const nsp = namespaceOf(io, name);
-      nsp.use(authenticate(gate.verifier, gate.revocations, config.AUTH_MODE));
+      nsp.use(authenticate(gate.verifier, gate.revocations, config.AUTH_MODE, admitUser));
       attachPresence(nsp, gate.presence);
       metrics.trackNamespace(nsp, disconnectReason);
       // One counter hook per namespace, shared by its sockets (no closure per socket).

@@ -98,6 +98,11 @@ export class Presence {
     this.track(this.changeRoom(ns, room, userId, -1, this.leaseId));
   }
 
+  /** The user's sockets on every gateway (one per namespace a client is connected to). */
+  async socketsOf(userId: string): Promise<number> {
+    return Number((await this.opts.redis.hget(this.opts.keys.presenceOnline, userId)) ?? 0);
+  }
+
   /** User ids with at least one socket in the room, on any gateway. */
   async inRoom(ns: string, room: string): Promise<string[]> {
     return (await this.opts.redis.hkeys(this.opts.keys.presenceRoom(ns, room))).sort();
