@@ -1,7 +1,7 @@
 import type { Config } from '../config';
 import type { RedisClient } from '../redis/connections';
 import type { Keys } from '../redis/keys';
-import { matchRoom, ROOM_KINDS, type JoinRule, type RoomKind } from '../catalog/rooms';
+import { ROOM_KINDS, roomKindOf, type JoinRule } from '../catalog/rooms';
 import { maySeePresence } from './presence-access';
 import { isAdmin, type SocketUser } from './user';
 
@@ -10,20 +10,9 @@ export interface RoomAuthorizer {
   canJoin(user: SocketUser, room: string): Promise<boolean>;
 }
 
-/** The kind of a room and its params, by the first template it matches; undefined for no kind. */
-function kindOf(room: string): { kind: RoomKind; params: Record<string, string> } | undefined {
-  for (const [kind, { template }] of Object.entries(ROOM_KINDS) as Array<
-    [RoomKind, { template: string }]
-  >) {
-    const params = matchRoom(template, room);
-    if (params) return { kind, params };
-  }
-  return undefined;
-}
-
 /** Rooms anonymous sockets may use when AUTH_MODE=anonymous: those anyone may join. */
 export function isPublicRoom(room: string): boolean {
-  const found = kindOf(room);
+  const found = roomKindOf(room);
   return found !== undefined && ROOM_KINDS[found.kind].join === 'anyone';
 }
 
@@ -60,7 +49,7 @@ export class DefaultRoomAuthorizer implements RoomAuthorizer {
   }
 
   async canJoin(user: SocketUser, room: string): Promise<boolean> {
-    const found = kindOf(room);
+    const found = roomKindOf(room);
     if (!found) return false;
     const rule = ROOM_KINDS[found.kind].join;
     if (user.anonymous && rule !== 'anyone') return false;

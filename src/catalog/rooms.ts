@@ -51,3 +51,16 @@ export function matchRoom(template: string, room: string): Record<string, string
   const match = re.exec(room);
   return match ? { ...match.groups } : undefined;
 }
+
+/** The kind of a room and its params, by the first template it matches; undefined for no kind. */
+export function roomKindOf(
+  room: string,
+): { kind: RoomKind; params: Record<string, string> } | undefined {
+  for (const [kind, { template }] of Object.entries(ROOM_KINDS) as Array<
+    [RoomKind, { template: string }]
+  >) {
+    const params = matchRoom(template, room);
+    if (params) return { kind, params };
+  }
+  return undefined;
+}

@@ -29,32 +29,32 @@ export function authenticate(
       next();
       return;
     }
-    verifyUnrevoked(verifier, revocations, token)
-      .then(async (verified) => {
-        await admit(verified.user);
-        return verified;
-      })
-      .then(
-        ({ user, expiresAt }) => {
-          setUserOf(socket, user);
-          // Watched from the connection on (server.ts): past it and the grace, the socket is closed.
-          socket.data.tokenExpiresAt = expiresAt;
-          // Verified once: the token is not needed for the socket's lifetime (256 B a socket).
-          delete auth?.token;
-          next();
-        },
-        (err: unknown) => {
-          const error = toGatewayError(err);
-          const internal = error.code === 'internal';
-          const refused: ConnectError = Object.assign(
-            new Error(internal ? 'authentication failed' : error.message),
-            {
-              data: { code: internal ? 'unauthorized' : error.code },
-            },
-          );
-          next(refused);
-        },
-      );
+    const admitted = async () => {
+      const verified = await verifyUnrevoked(verifier, revocations, token);
+      await admit(verified.user);
+      return verified;
+    };
+    admitted().then(
+      ({ user, expiresAt }) => {
+        setUserOf(socket, user);
+        // Watched from the connection on (server.ts): past it and the grace, the socket is closed.
+        socket.data.tokenExpiresAt = expiresAt;
+        // Verified once: the token is not needed for the socket's lifetime (256 B a socket).
+        delete auth?.token;
+        next();
+      },
+      (err: unknown) => {
+        const error = toGatewayError(err);
+        const internal = error.code === 'internal';
+        const refused: ConnectError = Object.assign(
+          new Error(internal ? 'authentication failed' : error.message),
+          {
+            data: { code: internal ? 'unauthorized' : error.code },
+          },
+        );
+        next(refused);
+      },
+    );
   };
 }
 

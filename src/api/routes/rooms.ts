@@ -1,8 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { NAMESPACES, USER_ROOM_NAMESPACES, type Namespace } from '../../catalog';
-import { ROOM_KINDS, type RoomKindEntry } from '../../catalog/room-kinds';
-import { matchRoom } from '../../catalog/rooms';
+import { ROOM_KINDS, roomKindOf, type RoomKindEntry } from '../../catalog/rooms';
 import { withExamples } from '../../catalog/fields';
 import { GatewayError } from '../../errors';
 import { RoomHistory } from '../../history/room-history';
@@ -27,13 +26,12 @@ export const RoomPosition = z.object({
 
 /** Whether `room` is a room clients of `ns` can be in (a kind of the room table, or the user's own). */
 function isRoomOf(ns: Namespace, room: string): boolean {
-  return Object.entries(ROOM_KINDS).some(([kind, entry]: [string, RoomKindEntry]) => {
-    const inNamespace =
-      entry.namespace === undefined ||
-      entry.namespace === ns ||
-      (kind === 'user' && USER_ROOM_NAMESPACES.has(ns));
-    return inNamespace && matchRoom(entry.template, room) !== undefined;
-  });
+  const found = roomKindOf(room);
+  if (!found) return false;
+  const home = (ROOM_KINDS[found.kind] as RoomKindEntry).namespace;
+  return (
+    home === undefined || home === ns || (found.kind === 'user' && USER_ROOM_NAMESPACES.has(ns))
+  );
 }
 
 /**
