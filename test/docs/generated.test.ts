@@ -131,11 +131,10 @@ describe('generated docs', () => {
     expect(new Set(used)).toEqual(new Set(Object.keys(FIGURE_BLOCKS)));
 
     const performance = read(path.join(DOCS_DIR, 'performance.md'));
-    expect(performance).toContain('| `throughput.json` | **44,053** |');
-    const tampered = performance.replace(
-      '| `throughput.json` | **44,053** |',
-      '| `throughput.json` | **29,096** |',
-    );
+    // The throughput row as generated from bench/results/throughput.json, whatever its figure today.
+    const row = /\| `throughput\.json` \| \*\*[\d,.]+\*\* \|/.exec(performance)?.[0];
+    expect(row).toBeDefined();
+    const tampered = performance.replace(row!, '| `throughput.json` | **1,234,567** |');
     expect(tampered).not.toBe(performance);
     expect(fillGeneratedBlocks(tampered, resultReader())).toBe(performance);
     expect(() => fillGeneratedBlocks('<!-- generated:e2e -->\nno end\n', resultReader())).toThrow(
@@ -155,7 +154,12 @@ describe('generated docs', () => {
         for (const line of (match[1] ?? '').split('\n').filter((l) => l.startsWith('|')))
           for (const figure of distinctiveFigures(line)) figures.add(figure);
     }
-    expect(figures.has('44,053')).toBe(true);
+    // The generated throughput figure is among them (read from its row, as it changes per run).
+    const throughput = /\| `throughput\.json` \| \*\*([\d,.]+)\*\* \|/.exec(
+      read(path.join(DOCS_DIR, 'performance.md')),
+    )?.[1];
+    expect(throughput).toBeDefined();
+    expect(figures.has(throughput!)).toBe(true);
     const copied = markdownPages()
       .filter((page) => page !== CONFIGURATION_PAGE)
       .flatMap((page) =>
